@@ -1,0 +1,123 @@
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { parseCsv, toCsv } from "./csv";
+import type { SplitRecord } from "./split";
+import { LABELS, SPLITS, type Label, type Split, type Subtype } from "./types";
+
+/** Columns of a split manifest CSV, in order. */
+export const MANIFEST_COLUMNS = ["file", "split", "source_split", "label", "patient_id", "subtype", "sha256"] as const;
+
+/** What made a split: stored as JSON beside the CSV (`<name>.json`). */
+export interface SplitManifestMeta {
+  strategy: string;
+  seed: number;
+  groupByPatient: boolean;
+  fractions: Partial<Record<Split, number>>;
+  dataRoot: string;
+  createdAt: string;
+  counts: Record<string, Record<string, number>>;
+  /** SHA-256 of the CSV text: the data manifest hash that runs record. */
+  csvSha256: string;
+}
+
+export interface SplitManifest {
+  records: SplitRecord[];
+  meta: SplitManifestMeta;
+  csvPath: string;
+}
+
+/** Path of the JSON sidecar of a manifest CSV. */
+export function manifestMetaPath(csvPath: string): string {
+  return csvPath.replace(/\.csv$/i, "") + ".json";
+}
+
+/**
+ * Write a split manifest: one CSV row per image (paths relative to the data root) plus a JSON sidecar.
+ * @example
+ * await writeSplitManifest("outputs/splits/train-val-seed42.csv", records, { strategy: "train-val", seed: 42, … });
+ */
+export async function writeSplitManifest(
+  csvPath: string,
+  records: readonly SplitRecord[],
+  meta: Omit<SplitManifestMeta, "csvSha256" | "createdAt" | "counts">,
+): Promise<SplitManifest> {
+  const rows = [
+    [...MANIFEST_COLUMNS],
+    ...records.map((r) => [r.file, r.split, r.sourceSplit, r.label, r.patientId, r.subtype, r.sha256 ?? ""]),
+  ];
+  const text = toCsv(rows);
+  const counts: SplitManifestMeta["counts"] = {};
+  for (const r of records) {
+    counts[r.split] ??= { NORMAL: 0, PNEUMONIA: 0 };
+    counts[r.split][r.label]++;
+  }
+  const full: SplitManifestMeta = { ...meta, createdAt: new Date().toISOString(), counts, csvSha256: sha256Text(text) };
+  await mkdir(dirname(csvPath), { recursive: true });
+  await writeFile(csvPath, text);
+  await writeFile(manifestMetaPath(csvPath), JSON.stringify(full, null, 2) + "\n");
+  return { records: records.slice(), meta: full, csvPath };
+}
+
+/**
+ * Read a split manifest back. Paths resolve against `dataRoot` (default: the root recorded in the sidecar);
+ * every listed file must exist there.
+ * @example
+ * const { records, meta } = await readSplitManifest("outputs/splits/train-val-seed42.csv");
+ */
+export async function readSplitManifest(csvPath: string, opts: { dataRoot?: string } = {}): Promise<SplitManifest> {
+  if (!existsSync(csvPath)) {
+    throw new Error(`readSplitManifest: ${csvPath} does not exist. Write one with \`npm run split\` or makeSplit(). Received: ${csvPath}`);
+  }
+  const text = await readFile(csvPath, "utf8");
+  const metaPath = manifestMetaPath(csvPath);
+  const stored = existsSync(metaPath) ? (JSON.parse(await readFile(metaPath, "utf8")) as SplitManifestMeta) : undefined;
+  const dataRoot = opts.dataRoot ?? stored?.dataRoot;
+  if (!dataRoot) {
+    throw new Error(`readSplitManifest: ${metaPath} is missing, so the data root is unknown. Pass { dataRoot }. Received: ${csvPath}`);
+  }
+  const [header, ...rows] = parseCsv(text);
+  if (header?.join(",") !== MANIFEST_COLUMNS.join(",")) {
+    throw new Error(`readSplitManifest: ${csvPath} does not start with the header ${MANIFEST_COLUMNS.join(",")}. Received: ${header?.join(",")}`);
+  }
+  const records = rows.map((row, i) => parseRow(row, i + 2, csvPath, dataRoot));
+  const missing = records.filter((r) => !existsSync(r.path));
+  if (missing.length > 0) {
+    throw new Error(
+      `readSplitManifest: ${missing.length} file(s) listed in ${csvPath} are missing under ${dataRoot} (first: ${missing[0].path}). ` +
+        `Pass the data root the manifest was made from ({ dataRoot } or PNEUMO_DATA), or write a new manifest. Received: ${dataRoot}`,
+    );
+  }
+  const csvSha256 = sha256Text(text);
+  const meta: SplitManifestMeta = stored
+    ? { ...stored, dataRoot, csvSha256 }
+    : { strategy: "unknown", seed: NaN, groupByPatient: true, fractions: {}, dataRoot, createdAt: "", counts: {}, csvSha256 };
+  return { records, meta, csvPath };
+}
+
+// One CSV row to a record, with a message naming the line when a value is off.
+function parseRow(row: string[], line: number, csvPath: string, dataRoot: string): SplitRecord {
+  const [file, split, sourceSplit, label, patientId, subtype, sha256] = row;
+  const bad =
+    row.length !== MANIFEST_COLUMNS.length ? `${row.length} fields instead of ${MANIFEST_COLUMNS.length}`
+    : !SPLITS.includes(split as Split) || !SPLITS.includes(sourceSplit as Split) ? `split '${split}'/'${sourceSplit}'`
+    : !LABELS.includes(label as Label) ? `label '${label}'`
+    : undefined;
+  if (bad) throw new Error(`readSplitManifest: ${csvPath} line ${line} is malformed (${bad}). Fix or rewrite the manifest. Received: ${row.join(",")}`);
+  return {
+    path: join(dataRoot, file),
+    file,
+    split: split as Split,
+    sourceSplit: sourceSplit as Split,
+    label: label as Label,
+    patientId,
+    subtype: subtype as Subtype,
+    ...(sha256 ? { sha256 } : {}),
+  };
+}
+
+// Hex SHA-256 of a string.
+function sha256Text(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}

@@ -1,0 +1,52 @@
+import { join } from "node:path";
+import { leakageReport, type LeakageReport } from "./leakage";
+import { writeSplitManifest, type SplitManifest } from "./manifest";
+import { findProjectRoot, resolveDataRoot, type DataRoot } from "./roots";
+import { scanDataset, type ScanResult } from "./scan";
+import { DEFAULT_SPLIT_SEED, splitPooled, splitTrainVal, type SplitOptions, type SplitRecord } from "./split";
+
+/** The two re-splits: (a) train+val → 9:1 train/val, test kept; (b) everything pooled → 70/10/20. */
+export type SplitStrategy = "train-val" | "pooled";
+
+export interface MakeSplitOptions extends SplitOptions {
+  strategy?: SplitStrategy;
+  /** Data root; default resolved by `resolveDataRoot`. */
+  dataDir?: string;
+  /** Folder for the manifest; default `outputs/splits` in the project. */
+  outDir?: string;
+}
+
+export interface PreparedSplit {
+  dataRoot: DataRoot;
+  scan: ScanResult;
+  records: SplitRecord[];
+  manifest: SplitManifest;
+  leakage: LeakageReport;
+}
+
+/**
+ * Scan the data (with hashes), re-split it, write the CSV manifest and report leakage: the whole data step in one call.
+ * The manifest is `outputs/splits/<source>-<strategy>-seed<seed>[-ungrouped].csv`.
+ * @example
+ * const { records, manifest, leakage } = await makeSplit({ strategy: "train-val", seed: 42 });
+ */
+export async function makeSplit(opts: MakeSplitOptions = {}): Promise<PreparedSplit> {
+  const strategy = opts.strategy ?? "train-val";
+  const seed = opts.seed ?? DEFAULT_SPLIT_SEED;
+  const groupByPatient = opts.groupByPatient ?? true;
+  const dataRoot = resolveDataRoot({ dataDir: opts.dataDir });
+  const scan = await scanDataset(dataRoot.root, { hash: true });
+  const records =
+    strategy === "pooled" ? splitPooled(scan.records, { seed, groupByPatient }) : splitTrainVal(scan.records, { seed, groupByPatient });
+  const fractions = strategy === "pooled" ? { train: 0.7, val: 0.1, test: 0.2 } : { train: 0.9, val: 0.1 };
+  const name = `${dataRoot.source}-${strategy}-seed${seed}${groupByPatient ? "" : "-ungrouped"}.csv`;
+  const outDir = opts.outDir ?? join(findProjectRoot(), "outputs", "splits");
+  const manifest = await writeSplitManifest(join(outDir, name), records, {
+    strategy,
+    seed,
+    groupByPatient,
+    fractions,
+    dataRoot: dataRoot.root,
+  });
+  return { dataRoot, scan, records, manifest, leakage: leakageReport(records) };
+}
