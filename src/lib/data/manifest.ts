@@ -49,9 +49,9 @@ export async function writeSplitManifest(
   ];
   const text = toCsv(rows);
   const counts: SplitManifestMeta["counts"] = {};
-  for (const r of records) {
-    counts[r.split] ??= { NORMAL: 0, PNEUMONIA: 0 };
-    counts[r.split][r.label]++;
+  for (const split of SPLITS) {
+    const mine = records.filter((r) => r.split === split);
+    if (mine.length > 0) counts[split] = Object.fromEntries(LABELS.map((l) => [l, mine.filter((r) => r.label === l).length]));
   }
   const full: SplitManifestMeta = { ...meta, createdAt: new Date().toISOString(), counts, csvSha256: sha256Text(text) };
   await mkdir(dirname(csvPath), { recursive: true });

@@ -1,0 +1,22 @@
+/** The data stage: find, scan, split, decode, preprocess, augment and batch chest X-rays. */
+export * from "./types";
+export { createRng, shuffled } from "./random";
+export { parsePatientId, type ParsedName } from "./patient";
+export { DATA_ENV, findProjectRoot, resolveDataRoot, sampleDataRoot, type DataRoot, type DataRootSource } from "./roots";
+export { DataLayoutError, IMAGE_EXTENSIONS, hashRecords, scanDataset, sha256File, type ScanOptions, type ScanResult } from "./scan";
+export {
+  DEFAULT_SPLIT_SEED,
+  requireBothClasses,
+  splitCounts,
+  splitPooled,
+  splitTrainVal,
+  stratifiedGroupSplit,
+  type SplitFractions,
+  type SplitOptions,
+  type SplitRecord,
+} from "./split";
+export { formatLeakage, leakageReport, type DuplicateLeak, type LeakageReport, type PatientLeak } from "./leakage";
+export { MANIFEST_COLUMNS, manifestMetaPath, readSplitManifest, writeSplitManifest, type SplitManifest, type SplitManifestMeta } from "./manifest";
+export { makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitStrategy } from "./prepare";
+export { classWeights, type ClassWeights } from "./classWeights";
+export { countRows, countsFrame, type CountRow } from "./frame";
