@@ -20,3 +20,8 @@ export { MANIFEST_COLUMNS, manifestMetaPath, readSplitManifest, writeSplitManife
 export { makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitStrategy } from "./prepare";
 export { classWeights, type ClassWeights } from "./classWeights";
 export { countRows, countsFrame, type CountRow } from "./frame";
+export * from "./preprocess";
+export { applyAugment, augmenter, drawAugmentParams, IDENTITY_PARAMS, type AugmentOptions, type AugmentParams, type FillMode } from "./augment";
+export { flipColumns, kerasAffineMatrix, warpAffine, type AffineMatrix, type KerasAffineParts, type WarpOptions } from "./affine";
+export { DECODE_FAIL_ON, DECODE_FORMATS, DECODE_KERNEL, ImageDecodeError, decodeImage, type DecodeOptions } from "./decode";
+export { imageBatches, imageDataset, type Batch, type BatchOptions, type PassSummary, type SkipReport } from "./batches";
