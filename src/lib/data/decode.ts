@@ -76,8 +76,21 @@ interface CheckedOptions {
  * // x.width === 224, x.height === 224, x.channels === 1, x.data: Float32Array of 224·224 values in [0, 255]
  */
 export async function decodeImage(path: string, opts: DecodeOptions = {}): Promise<FloatImage> {
+  checkDecodeOptions(opts);
+  return decodeImageBytes(await readImageBytes(path), path, opts);
+}
+
+/**
+ * Decode image bytes already in memory (an upload, say) like `decodeImage`; `name` is used in error messages.
+ * @example
+ * const x = await decodeImageBytes(upload, "upload.png", { width: 224, height: 224, channels: 1 });
+ */
+export async function decodeImageBytes(bytes: Buffer, name: string, opts: DecodeOptions = {}): Promise<FloatImage> {
   const options = checkDecodeOptions(opts);
-  const bytes = await readImageBytes(path);
+  const path = name;
+  if (bytes.length === 0) {
+    throw new ImageDecodeError(path, `decodeImage: the image file is empty (0 bytes). ${FIX}. Received: ${path}`);
+  }
   const depth = await readDepth(path, bytes);
   const sixteen = depth === "ushort";
   let pipeline = sharp(bytes, { failOn: DECODE_FAIL_ON }).removeAlpha();

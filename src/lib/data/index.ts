@@ -23,5 +23,5 @@ export { countRows, countsFrame, type CountRow } from "./frame";
 export * from "./preprocess";
 export { applyAugment, augmenter, drawAugmentParams, IDENTITY_PARAMS, type AugmentOptions, type AugmentParams, type FillMode } from "./augment";
 export { flipColumns, kerasAffineMatrix, warpAffine, type AffineMatrix, type KerasAffineParts, type WarpOptions } from "./affine";
-export { DECODE_FAIL_ON, DECODE_FORMATS, DECODE_KERNEL, ImageDecodeError, decodeImage, type DecodeOptions } from "./decode";
+export { DECODE_FAIL_ON, DECODE_FORMATS, DECODE_KERNEL, ImageDecodeError, decodeImage, decodeImageBytes, type DecodeOptions } from "./decode";
 export { imageBatches, imageDataset, type Batch, type BatchOptions, type PassSummary, type SkipReport } from "./batches";

@@ -1,0 +1,87 @@
+import type { AugmentOptions } from "../data/augment";
+import type { SplitStrategy } from "../data/prepare";
+
+/** `quick`: the bundled sample, small images, a couple of epochs (minutes on a laptop CPU). `reference`: the reference projects' settings. */
+export type PresetName = "quick" | "reference";
+
+/** Env var that picks the preset (it wins over the notebook's setting, so `npm run demo` can force `quick`). */
+export const PRESET_ENV = "PNEUMO_PRESET";
+
+export const PRESET_NAMES: readonly PresetName[] = ["quick", "reference"];
+
+/** Settings of the 4-block CNN run. */
+export interface CnnPreset {
+  inputSize: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  augment: AugmentOptions;
+  earlyStoppingPatience: number;
+}
+
+/** Settings of the ResNet50 transfer run (head on cached features, then optional fine-tuning). */
+export interface ResNetPreset {
+  inputSize: number;
+  head: "a" | "b" | "c";
+  headEpochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Phase 2: unfreeze this many top layers (0 = no fine-tuning). */
+  unfreezeTop: number;
+  fineTuneEpochs: number;
+}
+
+/** Everything a preset decides. */
+export interface Preset {
+  name: PresetName;
+  /** `sample` = the bundled sample; `auto` = `resolveDataRoot` (PNEUMO_DATA, data/chest_xray, ../shared/…). */
+  data: "sample" | "auto";
+  split: { strategy: SplitStrategy; seed: number };
+  cnn: CnnPreset;
+  resnet: ResNetPreset;
+  /** Bootstrap resamples for confidence intervals. */
+  bootstrap: number;
+}
+
+// Keras ImageDataGenerator settings of the reference CNN project.
+const REFERENCE_AUGMENT: AugmentOptions = {
+  rotationRange: 10,
+  widthShiftRange: 0.1,
+  heightShiftRange: 0.1,
+  shearRange: 0.1,
+  zoomRange: 0.1,
+  horizontalFlip: true,
+};
+
+const PRESETS: Record<PresetName, Preset> = {
+  quick: {
+    name: "quick",
+    data: "sample",
+    split: { strategy: "pooled", seed: 42 },
+    cnn: { inputSize: 64, epochs: 3, batchSize: 16, learningRate: 1e-3, augment: { rotationRange: 5, zoomRange: 0.05 }, earlyStoppingPatience: 3 },
+    resnet: { inputSize: 64, head: "b", headEpochs: 8, batchSize: 16, learningRate: 1e-3, unfreezeTop: 0, fineTuneEpochs: 0 },
+    bootstrap: 200,
+  },
+  reference: {
+    name: "reference",
+    data: "auto",
+    split: { strategy: "pooled", seed: 42 },
+    cnn: { inputSize: 224, epochs: 25, batchSize: 32, learningRate: 1e-3, augment: REFERENCE_AUGMENT, earlyStoppingPatience: 5 },
+    resnet: { inputSize: 224, head: "a", headEpochs: 20, batchSize: 32, learningRate: 1e-3, unfreezeTop: 15, fineTuneEpochs: 5 },
+    bootstrap: 2000,
+  },
+};
+
+/**
+ * The preset to use: env `PNEUMO_PRESET` when set, else `name`, else `quick`. Returns a deep copy, safe to edit.
+ * @example
+ * const preset = resolvePreset("reference"); // PNEUMO_PRESET=quick npm run demo still gets "quick"
+ */
+export function resolvePreset(name?: string, env: NodeJS.ProcessEnv = process.env): Preset {
+  const chosen = env[PRESET_ENV] || name || "quick";
+  if (!(PRESET_NAMES as readonly string[]).includes(chosen)) {
+    const from = env[PRESET_ENV] ? `env ${PRESET_ENV}` : "the preset setting";
+    throw new Error(`resolvePreset: unknown preset from ${from}; use one of ${PRESET_NAMES.join(", ")}. Received: ${JSON.stringify(chosen)}`);
+  }
+  return structuredClone(PRESETS[chosen as PresetName]);
+}
