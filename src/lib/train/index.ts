@@ -1,0 +1,13 @@
+/** The training stage: `train` with callbacks, History and resumable checkpoints; fine-tuning; feature cache; progress. */
+export { train, TRAIN_DEFAULTS, type TrainData } from "./train";
+export type { Callback, ClassWeight, EpochLogs, History, RecordSource, TensorSource, TrainContext, TrainOptions, TrainSource } from "./types";
+export { cyclicalLr, earlyStopping, isImprovement, monitorMode, reduceLrOnPlateau, type EarlyStoppingOptions, type MonitorMode, type ReduceLrOptions } from "./callbacks";
+export { BEST_MODEL_DIR, modelCheckpoint, type ModelCheckpointOptions } from "./modelCheckpoint";
+export { CLR_DEFAULTS, triangularLr, type TriangularOptions } from "./schedules";
+export { appendEpoch, emptyHistory, HISTORY_FILE, readHistory, reviveHistory, writeHistory } from "./history";
+export { binaryCrossentropy, EPSILON, passMetrics, type PassMetrics } from "./metrics";
+export { weightedBce } from "./step";
+export { CHECKPOINT_DIR, CHECKPOINT_FILE, readCheckpoint, type CheckpointState } from "./checkpoint";
+export { cachedFeatures, featureKeyHash, type CachedFeatures, type CachedFeaturesOptions, type FeatureCacheKey } from "./featureCache";
+export { fineTune, type FineTuneOptions, type FineTuneResult, type SetTrainable } from "./fineTune";
+export { formatProgress, formatSeconds, linesProgress, SILENT_PROGRESS, terminalProgress, type ProgressOptions, type ProgressSink, type ProgressUpdate } from "./progress";
