@@ -1,0 +1,49 @@
+/** Figures: builders return plain Plotly specs `{data, layout}`; `show` renders inline, `exportFigure` writes files. */
+export * from "./types";
+export { formatEstimate, subplotGrid, toPlotArray, type GridCell, type SubplotGridOptions } from "./grid";
+export { interpolateRoc, rocBandFromCurves, sweepFromRoc, type RocBandOptions, type RocBandResult, type ThresholdSweep } from "./band";
+export {
+  bandTraces,
+  operatingPoint,
+  prFigure,
+  rocFigure,
+  thresholdSweepFigure,
+  trainingCurvesFigure,
+  type PrFigureOptions,
+  type RocFigureOptions,
+  type TrainingCurvesOptions,
+} from "./curves";
+export { confusionMatrixFigure, type ConfusionFigureOptions } from "./matrices";
+export { reliabilityFigure, scoreHistogramFigure, type ReliabilityOptions, type ScoreHistogramOptions } from "./distributions";
+export { embedImage, floatImageToPng, imageToDataUri, type EmbeddedImage, type EmbedOptions, type ImageSource, type PixelRange } from "./encode";
+export {
+  gradCamGridFigure,
+  imageGridFigure,
+  imagePanelsFigure,
+  pipelineStripFigure,
+  predictionGridFigure,
+  type CaptionedImage,
+  type GradCamItem,
+  type ImageGridOptions,
+  type ImagePanel,
+  type PipelineStep,
+  type PredictionGridOptions,
+  type PredictionItem,
+} from "./images";
+export { formatPValue, modelComparisonFigure, type ModelComparisonOptions, type ModelCurves } from "./compare";
+export { PLOTLY_PACKAGE, figureDivHtml, plotlyBundlePath, standaloneHtml } from "./bundle";
+export { show, showPng, tslabDisplay, type DisplayLike, type ShowOptions } from "./show";
+export {
+  CHROMIUM_ARGS,
+  CHROMIUM_CANDIDATES,
+  CHROMIUM_ENV,
+  EXPORTER_IDLE_CLOSE_MS,
+  closeExporter,
+  exportFigure,
+  findChromium,
+  renderFigure,
+  type ExportFormat,
+  type ExportOptions,
+  type ExportedFiles,
+  type RenderOptions,
+} from "./export";
