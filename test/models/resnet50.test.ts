@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/lib/backend";
 import {
-  buildResNet50Transfer, CAFFE_PREPROCESS_LAYER, caffePreprocess, loadResNet50Backbone, RESNET50_LAST_ACTIVATION, setTrainableTop,
+  buildResNet50Transfer, CAFFE_PREPROCESS_LAYER, caffePreprocessTensor, loadResNet50Backbone, RESNET50_LAST_ACTIVATION, setTrainableTop,
 } from "../../src/lib/models/resnet50";
 import { resnet50WeightsDir, resnet50WeightsStatus } from "../../src/lib/models/weights";
 
@@ -22,13 +22,13 @@ const kerasBackboneOrder = (): string[] =>
 const trainableBackbone = (m: tf.LayersModel): string[] =>
   m.layers.filter((l) => l.trainable && !l.name.startsWith("head_") && l.name !== CAFFE_PREPROCESS_LAYER).map((l) => l.name).sort();
 
-describe("caffePreprocess", () => {
+describe("caffePreprocessTensor", () => {
   beforeAll(async () => {
     await tf.setBackend("cpu");
   });
 
   it("swaps RGB→BGR and subtracts the ImageNet mean on 0–255 values", async () => {
-    const out = await caffePreprocess(tf.tensor4d([10, 20, 30, 255, 0, 128], [1, 1, 2, 3])).data();
+    const out = await caffePreprocessTensor(tf.tensor4d([10, 20, 30, 255, 0, 128], [1, 1, 2, 3])).data();
     // hand computation: [30−103.939, 20−116.779, 10−123.68], [128−103.939, 0−116.779, 255−123.68]
     const expected = [-73.939, -96.779, -113.68, 24.061, -116.779, 131.32];
     expected.forEach((v, i) => expect(out[i]).toBeCloseTo(v, 3));
@@ -58,7 +58,7 @@ describe.skipIf(!HAVE_WEIGHTS)(`ResNet50 backbone and transfer model${SKIP_NOTE}
     expect(b224.countParams()).toBe(23_587_712 + 12);
   });
 
-  it("gray input equals the same image replicated to RGB; preprocess:false equals caffePreprocess outside", async () => {
+  it("gray input equals the same image replicated to RGB; preprocess:false equals caffePreprocessTensor outside", async () => {
     const gray = await loadResNet50Backbone({ inputSize: 64, channels: 1 });
     const rgb = await loadResNet50Backbone({ inputSize: 64 });
     const raw = await loadResNet50Backbone({ inputSize: 64, preprocess: false });
@@ -66,7 +66,7 @@ describe.skipIf(!HAVE_WEIGHTS)(`ResNet50 backbone and transfer model${SKIP_NOTE}
     const g3 = tf.concat([g, g, g], -1) as tf.Tensor4D;
     const a = await (gray.predict(g) as tf.Tensor).data();
     const b = await (rgb.predict(g3) as tf.Tensor).data();
-    const c = await (raw.predict(caffePreprocess(g3)) as tf.Tensor).data();
+    const c = await (raw.predict(caffePreprocessTensor(g3)) as tf.Tensor).data();
     const maxDiff = (u: ArrayLike<number>, v: ArrayLike<number>): number => Math.max(...Array.from(u, (x, i) => Math.abs(x - v[i])));
     expect(maxDiff(a, b)).toBeLessThan(1e-3);
     expect(maxDiff(b, c)).toBeLessThan(1e-3);

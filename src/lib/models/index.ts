@@ -3,7 +3,7 @@ export { fileSaveHandler, loadModelFromDir, MODEL_JSON, readModelArtifacts, save
 export { buildCnn4, CNN4_FILTERS, CNN4_LAST_CONV, type Cnn4Options } from "./cnn4";
 export { applyHead, buildHead, copyWeightsByName, HEAD_C_DEFAULT_L2, HEAD_KINDS, HEAD_PREFIX, type HeadKind, type HeadOptions } from "./heads";
 export {
-  buildResNet50Transfer, CAFFE_PREPROCESS_LAYER, caffePreprocess, IMAGENET_MEAN_BGR, loadResNet50Backbone, loadResNet50ImageNet,
+  buildResNet50Transfer, CAFFE_PREPROCESS_LAYER, caffePreprocessTensor, IMAGENET_MEAN_BGR, loadResNet50Backbone, loadResNet50ImageNet,
   RESNET50_LAST_ACTIVATION, RESNET50_LAST_CONV, setTrainableTop, type ResNet50LoadOptions, type ResNet50TransferOptions,
 } from "./resnet50";
 export {

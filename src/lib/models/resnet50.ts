@@ -160,9 +160,9 @@ export async function loadResNet50ImageNet(opts: ResNet50LoadOptions = {}): Prom
  * Caffe preprocessing as a tensor function, for images not going through the in-model layer:
  * 0–255 RGB [n,h,w,3] → BGR minus `IMAGENET_MEAN_BGR`.
  * @example
- * const x = caffePreprocess(tf.fill([1, 224, 224, 3], 255)); // ≈ [151.1, 138.2, 131.3] per pixel
+ * const x = caffePreprocessTensor(tf.fill([1, 224, 224, 3], 255)); // ≈ [151.1, 138.2, 131.3] per pixel
  */
-export function caffePreprocess(rgb: tf.Tensor4D): tf.Tensor4D {
+export function caffePreprocessTensor(rgb: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => tf.sub(tf.reverse(rgb, -1), tf.tensor1d([...IMAGENET_MEAN_BGR])) as tf.Tensor4D);
 }
 

@@ -49,7 +49,7 @@ export function scoreHistogramFigure(yTrue: ArrayLike<number>, yScore: ArrayLike
 }
 
 /** Options of {@link reliabilityFigure}. */
-export interface ReliabilityOptions {
+export interface ReliabilityFigureOptions {
   /** Brier score and expected calibration error, shown in the title when given. */
   brier?: number;
   ece?: number;
@@ -62,7 +62,7 @@ export interface ReliabilityOptions {
  * @example
  * const fig = reliabilityFigure(reliabilityBins(yTrue, yScore, { bins: 10 }), { brier: 0.12 });
  */
-export function reliabilityFigure(bins: ReliabilityLike, opts: ReliabilityOptions = {}): Figure {
+export function reliabilityFigure(bins: ReliabilityLike, opts: ReliabilityFigureOptions = {}): Figure {
   const n = bins.counts.length;
   if (bins.meanPredicted.length !== n || bins.fractionPositive.length !== n) {
     throw new Error(`reliabilityFigure: meanPredicted, fractionPositive and counts must have the same length. Received: ${bins.meanPredicted.length}, ${bins.fractionPositive.length}, ${n}`);

@@ -14,7 +14,7 @@ export {
   type TrainingCurvesOptions,
 } from "./curves";
 export { confusionMatrixFigure, type ConfusionFigureOptions } from "./matrices";
-export { reliabilityFigure, scoreHistogramFigure, type ReliabilityOptions, type ScoreHistogramOptions } from "./distributions";
+export { reliabilityFigure, scoreHistogramFigure, type ReliabilityFigureOptions, type ScoreHistogramOptions } from "./distributions";
 export { embedImage, floatImageToPng, imageToDataUri, type EmbeddedImage, type EmbedOptions, type ImageSource, type PixelRange } from "./encode";
 export {
   gradCamGridFigure,

@@ -1,3 +1,4 @@
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { findProjectRoot } from "../data/roots";
@@ -26,4 +27,22 @@ export async function createRunDir(opts: { name?: string; prefix?: string; now?:
   const dir = isAbsolute(name) ? name : join(runsRoot(), name);
   await mkdir(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * The most recently trained run under `outputs/runs` (a folder with `manifest.json` and `model/model.json`),
+ * or a clear error telling how to make one.
+ * @example
+ * const dir = latestRun(); // e.g. outputs/runs/cnn4-quick
+ */
+export function latestRun(root: string = runsRoot()): string {
+  const candidates = existsSync(root)
+    ? readdirSync(root)
+        .map((name) => join(root, name))
+        .filter((dir) => existsSync(join(dir, "manifest.json")) && existsSync(join(dir, "model", "model.json")))
+    : [];
+  if (candidates.length === 0) {
+    throw new Error(`latestRun: no trained run in ${root}; train one first (npm run train -- --model cnn4) or pass --run <dir>. Received: ${root}`);
+  }
+  return candidates.sort((a, b) => statSync(join(b, "model", "model.json")).mtimeMs - statSync(join(a, "model", "model.json")).mtimeMs)[0]!;
 }

@@ -1,0 +1,105 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import sharp from "sharp";
+import type { FloatImage } from "../data/types";
+import { COLORMAP_NAMES, heatmapToRgb, type ColormapName } from "./colormap";
+
+/** A heat map as `gradCam` returns it: height × width values in [0, 1], row-major. */
+export interface HeatmapLike {
+  heatmap: ArrayLike<number>;
+  width: number;
+  height: number;
+}
+
+/** Options of `overlayHeatmap`. */
+export interface OverlayOptions {
+  /** Opacity of the coloured heat map over the X-ray, in [0, 1]. Default 0.4 (keras-io). */
+  alpha?: number;
+  /** Colour map of the heat map. Default "jet". */
+  colormap?: ColormapName;
+  /** Image values shown as black and white. Default: the image's own [min, max]. */
+  range?: [number, number];
+  /** Also write the PNG here (folders are created). */
+  outPath?: string;
+}
+
+// Check the overlay options and fill in defaults.
+function resolveOptions(opts: OverlayOptions): { alpha: number; colormap: ColormapName } {
+  const alpha = opts.alpha ?? 0.4;
+  if (!(alpha >= 0 && alpha <= 1)) throw new Error(`overlayHeatmap: alpha must be in [0, 1] (0.4 is keras-io's). Received: ${alpha}`);
+  const colormap = opts.colormap ?? "jet";
+  if (!COLORMAP_NAMES.includes(colormap)) {
+    throw new Error(`overlayHeatmap: colormap must be one of ${COLORMAP_NAMES.join(", ")}. Received: ${colormap}`);
+  }
+  return { alpha, colormap };
+}
+
+// Check that a FloatImage's data length matches its size.
+function checkImage(image: FloatImage): void {
+  const { width, height, channels, data } = image;
+  if (![1, 3, 4].includes(channels) || data.length !== width * height * channels || width < 1 || height < 1) {
+    throw new Error(
+      `overlayHeatmap: image must be a FloatImage with 1, 3 or 4 channels and width·height·channels values. Received: ${width}×${height}×${channels} with ${data.length} values`,
+    );
+  }
+}
+
+/**
+ * The image as 8-bit RGB for display: values mapped linearly from `range` (default the image's
+ * min and max) to 0–255; gray is repeated into R, G and B, a 4th channel is dropped.
+ * @example
+ * imageToRgb({ width: 2, height: 1, channels: 1, data: new Float32Array([0, 1]) }); // [0,0,0, 255,255,255]
+ */
+export function imageToRgb(image: FloatImage, range?: [number, number]): Uint8Array {
+  checkImage(image);
+  const { width, height, channels, data } = image;
+  let [lo, hi] = range ?? [Infinity, -Infinity];
+  if (!range) for (const v of data) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
+  const scale = hi > lo ? 255 / (hi - lo) : 0;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) {
+    for (let c = 0; c < 3; c++) {
+      const v = data[p * channels + (channels === 1 ? 0 : c)];
+      rgb[3 * p + c] = Math.round(Math.min(255, Math.max(0, (v - lo) * scale)));
+    }
+  }
+  return rgb;
+}
+
+// Colour the heat map and resize it (bilinear) to width × height; RGBA with alpha·255 opacity.
+async function coloredHeatmap(heatmap: HeatmapLike, colormap: ColormapName, alpha: number, width: number, height: number): Promise<Buffer> {
+  const { width: w, height: h } = heatmap;
+  if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0 && heatmap.heatmap.length === w * h)) {
+    throw new Error(`overlayHeatmap: heatmap must hold width·height values. Received: ${w}×${h} with ${heatmap.heatmap.length} values`);
+  }
+  const rgb = heatmapToRgb(heatmap.heatmap, colormap);
+  let colored = sharp(rgb, { raw: { width: w, height: h, channels: 3 } });
+  if (w !== width || h !== height) colored = colored.resize(width, height, { fit: "fill", kernel: "linear" });
+  return colored.ensureAlpha(alpha).raw().toBuffer();
+}
+
+/**
+ * Draw a Grad-CAM heat map over the X-ray (drawing half of keras-io `grad_cam.py`): the map is
+ * coloured (jet by default), resized to the image, and composited with opacity `alpha` over the
+ * image shown in gray (min–max stretched unless `range` is given). Returns the PNG bytes and
+ * writes them to `outPath` when given.
+ * @example
+ * const cam = gradCam(model, input);
+ * const png = await overlayHeatmap(xray, cam, { alpha: 0.4, outPath: "figures/cam-person1.png" });
+ */
+export async function overlayHeatmap(image: FloatImage, heatmap: HeatmapLike, opts: OverlayOptions = {}): Promise<Buffer> {
+  const { alpha, colormap } = resolveOptions(opts);
+  const base = imageToRgb(image, opts.range);
+  const { width, height } = image;
+  const overlay = await coloredHeatmap(heatmap, colormap, alpha, width, height);
+  const blended = await sharp(base, { raw: { width, height, channels: 3 } })
+    .composite([{ input: overlay, raw: { width, height, channels: 4 }, blend: "over" }])
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const png = await sharp(blended.data, { raw: { width, height, channels: blended.info.channels } }).removeAlpha().png().toBuffer();
+  if (opts.outPath) {
+    await mkdir(dirname(opts.outPath), { recursive: true });
+    await writeFile(opts.outPath, png);
+  }
+  return png;
+}

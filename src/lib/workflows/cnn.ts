@@ -1,0 +1,115 @@
+import { join } from "node:path";
+import { initBackend } from "../backend";
+import { classWeights } from "../data/classWeights";
+import { buildCnn4 } from "../models/cnn4";
+import { saveModelToDir } from "../models/io";
+import { createRunDir } from "../runs/runDir";
+import { writeRunManifest } from "../runs/manifest";
+import { earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
+import { modelCheckpoint } from "../train/modelCheckpoint";
+import type { ProgressSink } from "../train/progress";
+import { train } from "../train/train";
+import type { History } from "../train/types";
+import { prepareRunData, type RunDataset } from "./data";
+import { resolvePreset, type Preset } from "./presets";
+import { modelTransform, type Preprocessing } from "./transforms";
+
+/** The model folder inside a run. */
+export const RUN_MODEL_DIR = "model";
+
+/** Options of `trainCnnRun`. */
+export interface TrainRunOptions {
+  /** A preset or its name (env PNEUMO_PRESET wins over a name). Default "quick". */
+  preset?: Preset | string;
+  /** Run folder name under outputs/runs (or an absolute path). Default `<model>-<preset>`. */
+  name?: string;
+  /** Data root instead of the preset's. */
+  dataDir?: string;
+  /** Continue a killed run from its last checkpoint. */
+  resume?: boolean;
+  /** Override the preset's epochs. */
+  epochs?: number;
+  /** Progress output (see `train`); default automatic. */
+  progress?: boolean | ProgressSink;
+  log?: (line: string) => void;
+}
+
+/** A finished training run. */
+export interface TrainRunResult {
+  runDir: string;
+  history: History;
+  preset: Preset;
+  dataset: RunDataset;
+  seconds: number;
+}
+
+/** Model settings a run stores in its manifest, so evaluation and prediction rebuild the same input. */
+export interface ModelSettings {
+  model: "cnn4" | "resnet50";
+  inputSize: number;
+  preprocessing: Preprocessing;
+}
+
+// A preset from a name or object.
+export function presetOf(preset: Preset | string | undefined): Preset {
+  return typeof preset === "object" ? preset : resolvePreset(preset);
+}
+
+/**
+ * Train the 4-block CNN on a preset's data: re-split (grouped by patient), class weights, augmentation, early
+ * stopping on val AUC, LR halving on plateau, best-model checkpoint, resume. Writes the model, history and a
+ * manifest (data hash, split seed, backend, versions) into `outputs/runs/<name>/`. Evaluate it with `evaluateRun`.
+ * @example
+ * const { runDir, history } = await trainCnnRun({ preset: "quick" });
+ */
+export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunResult> {
+  const started = Date.now();
+  const log = opts.log ?? console.log;
+  const preset = presetOf(opts.preset);
+  const backend = await initBackend({ log });
+  const dataset = await prepareRunData(preset, { dataDir: opts.dataDir });
+  const runDir = await createRunDir({ name: opts.name ?? `cnn4-${preset.name}` });
+  const { cnn } = preset;
+  const settings: ModelSettings & Record<string, unknown> = { ...cnn, model: "cnn4", preprocessing: "rescale", epochs: opts.epochs ?? cnn.epochs };
+  await writeRunManifest(runDir, { kind: "train", model: "cnn4", preset: preset.name, data: dataset.runData, backend: { ...backend }, settings });
+  log(`[pneumo-lab] training cnn4 at ${cnn.inputSize}px on ${dataset.bySplit.train.length} train / ${dataset.bySplit.val.length} val images → ${runDir}`);
+  const model = buildCnn4({ inputSize: cnn.inputSize, channels: 1, seed: preset.split.seed });
+  const weights = classWeights(dataset.bySplit.train);
+  const batch = { width: cnn.inputSize, height: cnn.inputSize, channels: 1 as const };
+  const history = await train(
+    model,
+    {
+      train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("rescale", { augment: cnn.augment }) } },
+      val: { records: dataset.bySplit.val, batch: { ...batch, transform: modelTransform("rescale") } },
+    },
+    {
+      epochs: settings.epochs as number,
+      batchSize: cnn.batchSize,
+      learningRate: cnn.learningRate,
+      classWeight: { 0: weights[0], 1: weights[1] },
+      callbacks: [
+        earlyStopping({ monitor: "val_auc", patience: cnn.earlyStoppingPatience, restoreBestWeights: true }),
+        reduceLrOnPlateau({ monitor: "val_loss", factor: 0.5, patience: 2 }),
+        modelCheckpoint({ monitor: "val_auc" }),
+      ],
+      runDir,
+      resume: opts.resume,
+      progress: opts.progress,
+      seed: preset.split.seed,
+    },
+  );
+  await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
+  model.dispose();
+  const seconds = (Date.now() - started) / 1000;
+  await writeRunManifest(runDir, { kind: "train", model: "cnn4", seconds, metrics: lastEpochMetrics(history) });
+  return { runDir, history, preset, dataset, seconds };
+}
+
+/** The last epoch's logs of a History, as a flat object (`val_auc`, …). */
+export function lastEpochMetrics(history: History): Record<string, number> {
+  const out: Record<string, number> = {};
+  const last = history.epoch.length - 1;
+  for (const [key, values] of Object.entries(history.history)) if (values[last] !== undefined) out[`final_${key}`] = values[last]!;
+  out.epochs = history.epoch.length;
+  return out;
+}

@@ -1,0 +1,9 @@
+/** Workflows: whole runs built from the stages (train a model on a preset, evaluate it, predict with it). */
+export { PRESET_ENV, PRESET_NAMES, resolvePreset, type CnnPreset, type Preset, type PresetName, type ResNetPreset } from "./presets";
+export { prepareRunData, type RunDataset } from "./data";
+export { modelTransform, PREPROCESSINGS, type Preprocessing } from "./transforms";
+export { predictRecords, readPredictionsCsv, writePredictionsCsv, type PredictionSet, type PredictOptions } from "./predictions";
+export { lastEpochMetrics, presetOf, RUN_MODEL_DIR, trainCnnRun, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
+export { featureCacheDir, trainResNetRun, type ResNetRunResult } from "./resnet";
+export { evaluateRun, METRICS_FILE, runModelSettings, type Evaluation, type SetMetrics } from "./evaluate";
+export { loadPredictor, type FilePredictor } from "./predictor";

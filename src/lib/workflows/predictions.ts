@@ -1,0 +1,88 @@
+import * as tf from "@tensorflow/tfjs";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { imageBatches, type SkipReport } from "../data/batches";
+import { parseCsv, toCsv } from "../data/csv";
+import type { SplitRecord } from "../data/split";
+import { labelToTarget, type ImageTransform, type Subtype } from "../data/types";
+
+/** Scores of one model on one set of images, in record order (unreadable images left out and listed). */
+export interface PredictionSet {
+  files: string[];
+  yTrue: number[];
+  yScore: number[];
+  subtypes: Subtype[];
+  patientIds: string[];
+  skipped: SkipReport[];
+}
+
+/** How images are turned into model input. */
+export interface PredictOptions {
+  inputSize: number;
+  channels: 1 | 3;
+  transform: ImageTransform;
+  batchSize?: number;
+  /** Called after each batch with images done so far. */
+  onBatch?: (done: number, total: number) => void;
+}
+
+/**
+ * Run `model` over image records in batches (streamed; nothing else kept in memory) and collect scores.
+ * @example
+ * const test = await predictRecords(model, bySplit.test, { inputSize: 64, channels: 1, transform: modelTransform("rescale") });
+ */
+export async function predictRecords(model: tf.LayersModel, records: SplitRecord[], opts: PredictOptions): Promise<PredictionSet> {
+  const out: PredictionSet = { files: [], yTrue: [], yScore: [], subtypes: [], patientIds: [], skipped: [] };
+  const batches = imageBatches(records, {
+    batchSize: opts.batchSize ?? 16, width: opts.inputSize, height: opts.inputSize, channels: 1,
+    transform: opts.transform, skipped: out.skipped, onSkip: () => {},
+  });
+  for await (const batch of batches) {
+    const scores = tf.tidy(() => (model.predict(batch.xs) as tf.Tensor).reshape([-1]));
+    const values = await scores.data();
+    tf.dispose([scores, batch.xs, batch.ys]);
+    batch.records.forEach((record, i) => {
+      out.files.push(record.file);
+      out.yTrue.push(labelToTarget(record.label));
+      out.yScore.push(values[i]!);
+      out.subtypes.push(record.subtype);
+      out.patientIds.push(record.patientId);
+    });
+    opts.onBatch?.(out.files.length, records.length);
+  }
+  if (out.yScore.some((s) => !Number.isFinite(s))) {
+    const bad = out.files.filter((_, i) => !Number.isFinite(out.yScore[i]!));
+    throw new Error(`predictRecords: the model produced NaN/Infinity scores for ${bad.length} image(s), e.g. ${bad[0]}; the weights diverged: retrain with a lower learning rate. Received: ${bad.length} non-finite scores`);
+  }
+  return out;
+}
+
+const COLUMNS = ["file", "y_true", "y_score", "subtype", "patient_id"];
+
+/** Write a prediction set as CSV (`file,y_true,y_score,subtype,patient_id`). */
+export async function writePredictionsCsv(path: string, set: PredictionSet): Promise<void> {
+  const rows = set.files.map((f, i) => [f, String(set.yTrue[i]), String(set.yScore[i]), set.subtypes[i]!, set.patientIds[i]!]);
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, toCsv([COLUMNS, ...rows]));
+}
+
+/**
+ * Read a prediction CSV written by `writePredictionsCsv`.
+ * @example
+ * const test = await readPredictionsCsv("outputs/runs/cnn-quick/predictions-test.csv");
+ */
+export async function readPredictionsCsv(path: string): Promise<PredictionSet> {
+  if (!existsSync(path)) throw new Error(`readPredictionsCsv: no predictions at ${path}; evaluate the run first (npm run evaluate -- --run <dir>). Received: ${path}`);
+  const [header, ...rows] = parseCsv(await readFile(path, "utf8"));
+  if (header?.join(",") !== COLUMNS.join(",")) throw new Error(`readPredictionsCsv: ${path} does not start with the header ${COLUMNS.join(",")}. Received: ${header?.join(",")}`);
+  const set: PredictionSet = { files: [], yTrue: [], yScore: [], subtypes: [], patientIds: [], skipped: [] };
+  for (const [file, y, s, subtype, patient] of rows) {
+    set.files.push(file!);
+    set.yTrue.push(Number(y));
+    set.yScore.push(Number(s));
+    set.subtypes.push(subtype as Subtype);
+    set.patientIds.push(patient!);
+  }
+  return set;
+}

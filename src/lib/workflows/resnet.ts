@@ -1,0 +1,101 @@
+import * as tf from "@tensorflow/tfjs";
+import { join } from "node:path";
+import { initBackend } from "../backend";
+import { classWeights } from "../data/classWeights";
+import { findProjectRoot } from "../data/roots";
+import type { SplitRecord } from "../data/split";
+import { buildHead, copyWeightsByName } from "../models/heads";
+import { saveModelToDir } from "../models/io";
+import { buildResNet50Transfer, loadResNet50Backbone } from "../models/resnet50";
+import { writeRunManifest } from "../runs/manifest";
+import { createRunDir } from "../runs/runDir";
+import { cyclicalLr, earlyStopping } from "../train/callbacks";
+import { cachedFeatures, type CachedFeatures } from "../train/featureCache";
+import { train } from "../train/train";
+import type { History } from "../train/types";
+import { lastEpochMetrics, presetOf, RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
+import { prepareRunData } from "./data";
+import { modelTransform } from "./transforms";
+
+/** Where frozen-backbone features are cached: `<project>/.cache/features`. */
+export function featureCacheDir(): string {
+  return join(findProjectRoot(), ".cache", "features");
+}
+
+/** The result of `trainResNetRun`: the head phase's history, and phase 2's when it ran. */
+export interface ResNetRunResult extends TrainRunResult {
+  headHistory: History;
+  fineTuneHistory?: History;
+}
+
+// Features as head input: [n, 1, 1, 2048] (the head's global average pooling of a 1×1 map is the identity).
+function headSource(f: CachedFeatures) {
+  return { xs: f.features, shape: [f.shape[0]!, 1, 1, f.shape[1]!], ys: f.labels };
+}
+
+/**
+ * ResNet50 transfer with real ImageNet weights. Phase 1: the frozen backbone's pooled features are computed once per
+ * (split manifest, preprocessing, input size) and cached on disk, and the head trains on them in seconds. The trained
+ * head is copied by layer name into the full model; phase 2 (when the preset unfreezes layers) fine-tunes the top
+ * N backbone layers on images with a triangular cyclical learning rate. Writes model, histories and manifest.
+ * @example
+ * const { runDir } = await trainResNetRun({ preset: "quick" });
+ */
+export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNetRunResult> {
+  const started = Date.now();
+  const log = opts.log ?? console.log;
+  const preset = presetOf(opts.preset);
+  const rn = preset.resnet;
+  const backend = await initBackend({ log });
+  const dataset = await prepareRunData(preset, { dataDir: opts.dataDir });
+  const runDir = await createRunDir({ name: opts.name ?? `resnet50-${preset.name}` });
+  const settings: ModelSettings & Record<string, unknown> = { ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs };
+  await writeRunManifest(runDir, { kind: "train", model: "resnet50", preset: preset.name, data: dataset.runData, backend: { ...backend }, settings });
+  const weights = classWeights(dataset.bySplit.train);
+  const classWeight = { 0: weights[0], 1: weights[1] };
+  const transform = modelTransform("reference");
+
+  // Phase 1: cached features of the frozen backbone, then the head alone.
+  const backbone = await loadResNet50Backbone({ inputSize: rn.inputSize, channels: 1 });
+  const pooled = (xs: tf.Tensor4D) => tf.tidy(() => (backbone.predict(xs) as tf.Tensor4D).mean([1, 2]));
+  const features = async (split: "train" | "val", records: SplitRecord[]) => {
+    log(`[pneumo-lab] ResNet50 features for ${records.length} ${split} images at ${rn.inputSize}px (cached after the first run)`);
+    return cachedFeatures({
+      backbone: pooled, records, channels: 1, transform, batchSize: 8, dir: featureCacheDir(), progress: opts.progress,
+      key: { manifestHash: `${dataset.runData.csvSha256}:${split}`, preprocessing: "reference-gray-0-255", backbone: "resnet50-imagenet-avgpool", inputSize: rn.inputSize },
+    });
+  };
+  const trainFeatures = await features("train", dataset.bySplit.train);
+  const valFeatures = await features("val", dataset.bySplit.val);
+  backbone.dispose();
+  const head = buildHead(rn.head, [1, 1, trainFeatures.shape[1]!], { seed: preset.split.seed });
+  const headHistory = await train(head, { train: headSource(trainFeatures), val: headSource(valFeatures) }, {
+    epochs: settings.headEpochs as number, batchSize: rn.batchSize, learningRate: rn.learningRate, classWeight,
+    callbacks: [earlyStopping({ monitor: "val_auc", patience: 5, restoreBestWeights: true })],
+    runDir: join(runDir, "head"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
+  });
+
+  // The full model with the trained head; phase 2 fine-tunes the top layers when the preset asks for it.
+  const model = await buildResNet50Transfer({ inputSize: rn.inputSize, channels: 1, head: rn.head, unfreezeTop: rn.unfreezeTop, seed: preset.split.seed });
+  const copied = copyWeightsByName(head, model);
+  head.dispose();
+  log(`[pneumo-lab] head weights copied into ResNet50: ${copied.join(", ")}`);
+  let fineTuneHistory: History | undefined;
+  if (rn.unfreezeTop > 0 && rn.fineTuneEpochs > 0) {
+    const batch = { width: rn.inputSize, height: rn.inputSize, channels: 1 as const };
+    fineTuneHistory = await train(model, {
+      train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("reference", { augment: preset.cnn.augment }) } },
+      val: { records: dataset.bySplit.val, batch: { ...batch, transform } },
+    }, {
+      epochs: rn.fineTuneEpochs, batchSize: rn.batchSize, learningRate: 1e-5, classWeight,
+      callbacks: [cyclicalLr({ baseLr: 1e-5, maxLr: 1e-4, stepSize: 500 }), earlyStopping({ monitor: "val_auc", patience: 3, restoreBestWeights: true })],
+      runDir: join(runDir, "finetune"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
+    });
+  }
+  await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
+  model.dispose();
+  const seconds = (Date.now() - started) / 1000;
+  const history = fineTuneHistory ?? headHistory;
+  await writeRunManifest(runDir, { kind: "train", model: "resnet50", seconds, metrics: lastEpochMetrics(history) });
+  return { runDir, history, headHistory, fineTuneHistory, preset, dataset, seconds };
+}
