@@ -1,7 +1,7 @@
 /**
  * pneumo-lab command line: train, evaluate, predict, serve.
- *   npm run train -- --model cnn4|resnet50 [--preset quick|reference] [--name N] [--epochs E] [--resume] [--data DIR]
- *   npm run evaluate -- [--run DIR]
+ *   npm run train -- --model cnn|resnet50 [--preset quick|reference] [--data DIR] [--size N] [--epochs N] [--out DIR] [--finetune N] [--resume]
+ *   npm run evaluate -- [--run DIR] [--split test|val] [--data DIR]
  *   npm run predict -- <image...> [--run DIR] [--threshold X] [--gradcam DIR]
  *   npm run serve -- [--port N] [--host H] [--run DIR]
  */
@@ -10,7 +10,8 @@ import { basename, extname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { startServer } from "../src/lib/app/server";
 import { latestRun } from "../src/lib/runs/runDir";
-import { evaluateRun } from "../src/lib/workflows/evaluate";
+import { evaluateRun, runModelSettings, type SetMetrics } from "../src/lib/workflows/evaluate";
+import { evaluateOnFolder } from "../src/lib/workflows/external";
 import { loadPredictor } from "../src/lib/workflows/predictor";
 import { trainCnnRun } from "../src/lib/workflows/cnn";
 import { trainResNetRun } from "../src/lib/workflows/resnet";
@@ -23,7 +24,8 @@ function options(args: string[]) {
     args,
     allowPositionals: true,
     options: {
-      model: { type: "string", default: "cnn4" }, preset: { type: "string" }, name: { type: "string" }, epochs: { type: "string" },
+      model: { type: "string", default: "cnn" }, preset: { type: "string" }, out: { type: "string" }, epochs: { type: "string" }, size: { type: "string" },
+      split: { type: "string" }, finetune: { type: "string" },
       resume: { type: "boolean", default: false }, data: { type: "string" }, run: { type: "string" }, threshold: { type: "string" },
       gradcam: { type: "string" }, port: { type: "string", default: "8080" }, host: { type: "string", default: "127.0.0.1" },
       boot: { type: "string", default: "1000" },
@@ -43,16 +45,26 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values: o, positionals } = options(rest);
   if (command === "train") {
-    const common = { preset: o.preset, name: o.name, dataDir: o.data, resume: o.resume, epochs: numberOption("epochs", o.epochs) };
-    if (o.model !== "cnn4" && o.model !== "resnet50") throw new Error(`--model must be cnn4 or resnet50. Received: ${o.model}`);
-    const result = o.model === "cnn4" ? await trainCnnRun(common) : await trainResNetRun(common);
+    const common = { preset: o.preset, name: o.out, dataDir: o.data, resume: o.resume, epochs: numberOption("epochs", o.epochs), inputSize: numberOption("size", o.size), fineTuneEpochs: numberOption("finetune", o.finetune) };
+    const model = o.model === "cnn4" ? "cnn" : o.model;
+    if (model !== "cnn" && model !== "resnet50") throw new Error(`--model must be cnn or resnet50. Received: ${o.model}`);
+    const result = model === "cnn" ? await trainCnnRun(common) : await trainResNetRun(common);
     console.log(`trained ${o.model} in ${result.seconds.toFixed(1)} s → ${result.runDir}`);
     const ev = await evaluateRun(result.runDir, { nBoot: numberOption("boot", o.boot) });
     printEvaluation(ev);
     return 0;
   }
   if (command === "evaluate") {
-    printEvaluation(await evaluateRun(o.run ?? latestRun(), { nBoot: numberOption("boot", o.boot) }));
+    const runDir = o.run ?? latestRun();
+    const nBoot = numberOption("boot", o.boot);
+    if (o.split !== undefined && o.split !== "test" && o.split !== "val") throw new Error(`--split must be test or val. Received: ${o.split}`);
+    if (o.data) {
+      const ev = await evaluateOnFolder(runDir, o.data, { split: o.split as "test" | "val" | undefined, nBoot });
+      printSet((await runModelSettings(runDir)).model, `${ev.dataDir} ${ev.split}`, ev.metrics, ev.threshold);
+      console.log(`scores → ${ev.csvPath}`);
+    } else {
+      printEvaluation(await evaluateRun(runDir, { nBoot }));
+    }
     return 0;
   }
   if (command === "predict") {
@@ -90,13 +102,15 @@ async function main(argv: string[]): Promise<number> {
 
 // One summary block of an evaluation.
 function printEvaluation(ev: Awaited<ReturnType<typeof evaluateRun>>): void {
-  for (const [split, m] of Object.entries(ev.metrics)) {
-    if (!m) continue;
-    const a = m.atThreshold, ci = m.ci.auc;
-    console.log(`${ev.model} ${split} (n=${m.n}): AUC ${m.auc.toFixed(4)} [${ci.lower.toFixed(3)}, ${ci.upper.toFixed(3)}]  AP ${m.averagePrecision.toFixed(4)}  ` +
-      `at threshold ${ev.threshold.toFixed(4)}: accuracy ${a.accuracy.toFixed(4)} sensitivity ${a.sensitivity.toFixed(4)} specificity ${a.specificity.toFixed(4)}`);
-  }
+  for (const [split, m] of Object.entries(ev.metrics)) if (m) printSet(ev.model, split, m, ev.threshold);
   console.log(`metrics → ${join(ev.runDir, "metrics.json")}`);
+}
+
+// One line of metrics for one prediction set.
+function printSet(model: string, what: string, m: SetMetrics, threshold: number): void {
+  const a = m.atThreshold, ci = m.ci.auc;
+  console.log(`${model} ${what} (n=${m.n}): AUC ${m.auc.toFixed(4)} [${ci.lower.toFixed(3)}, ${ci.upper.toFixed(3)}]  AP ${m.averagePrecision.toFixed(4)}  ` +
+    `at threshold ${threshold.toFixed(4)}: accuracy ${a.accuracy.toFixed(4)} sensitivity ${a.sensitivity.toFixed(4)} specificity ${a.specificity.toFixed(4)}`);
 }
 
 main(process.argv.slice(2)).then(

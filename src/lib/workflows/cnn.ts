@@ -27,8 +27,12 @@ export interface TrainRunOptions {
   dataDir?: string;
   /** Continue a killed run from its last checkpoint. */
   resume?: boolean;
-  /** Override the preset's epochs. */
+  /** Override the preset's epochs (for ResNet50: the head's). */
   epochs?: number;
+  /** Override the preset's input size (pixels, square). */
+  inputSize?: number;
+  /** ResNet50 only: override the preset's phase-2 fine-tuning epochs (0 = head only). */
+  fineTuneEpochs?: number;
   /** Progress output (see `train`); default automatic. */
   progress?: boolean | ProgressSink;
   log?: (line: string) => void;
@@ -66,10 +70,10 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
   const started = Date.now();
   const log = opts.log ?? console.log;
   const preset = presetOf(opts.preset);
+  const cnn = { ...preset.cnn, inputSize: opts.inputSize ?? preset.cnn.inputSize };
   const backend = await initBackend({ log });
   const dataset = await prepareRunData(preset, { dataDir: opts.dataDir });
-  const runDir = await createRunDir({ name: opts.name ?? `cnn4-${preset.name}` });
-  const { cnn } = preset;
+  const runDir = await createRunDir({ name: opts.name ?? `cnn4-${preset.name}-${cnn.inputSize}` });
   const settings: ModelSettings & Record<string, unknown> = { ...cnn, model: "cnn4", preprocessing: "rescale", epochs: opts.epochs ?? cnn.epochs };
   await writeRunManifest(runDir, { kind: "train", model: "cnn4", preset: preset.name, data: dataset.runData, backend: { ...backend }, settings });
   log(`[pneumo-lab] training cnn4 at ${cnn.inputSize}px on ${dataset.bySplit.train.length} train / ${dataset.bySplit.val.length} val images → ${runDir}`);

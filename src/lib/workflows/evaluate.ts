@@ -42,8 +42,8 @@ export interface Evaluation {
 /** The file an evaluation writes its metrics to. */
 export const METRICS_FILE = "metrics.json";
 
-// Metrics of a prediction set at `threshold`.
-function setMetrics(set: PredictionSet, threshold: number, nBoot: number): SetMetrics {
+/** Metrics of a prediction set at `threshold` (AUC, AP, threshold metrics, bootstrap CIs, calibration, subgroups). */
+export function setMetrics(set: PredictionSet, threshold: number, nBoot: number): SetMetrics {
   const records = set.subtypes.map((subtype, i) => ({ label: set.yTrue[i] === 1 ? ("PNEUMONIA" as const) : ("NORMAL" as const), subtype }));
   return {
     n: set.yTrue.length,

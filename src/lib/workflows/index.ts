@@ -5,5 +5,6 @@ export { modelTransform, PREPROCESSINGS, type Preprocessing } from "./transforms
 export { predictRecords, readPredictionsCsv, writePredictionsCsv, type PredictionSet, type PredictOptions } from "./predictions";
 export { lastEpochMetrics, presetOf, RUN_MODEL_DIR, trainCnnRun, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
 export { featureCacheDir, trainResNetRun, type ResNetRunResult } from "./resnet";
-export { evaluateRun, METRICS_FILE, runModelSettings, type Evaluation, type SetMetrics } from "./evaluate";
+export { evaluateRun, METRICS_FILE, runModelSettings, setMetrics, type Evaluation, type SetMetrics } from "./evaluate";
 export { loadPredictor, type FilePredictor } from "./predictor";
+export { evaluateOnFolder, type FolderEvaluation } from "./external";

@@ -4,8 +4,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { imageBatches, type SkipReport } from "../data/batches";
 import { parseCsv, toCsv } from "../data/csv";
-import type { SplitRecord } from "../data/split";
-import { labelToTarget, type ImageTransform, type Subtype } from "../data/types";
+import { labelToTarget, type ImageRecord, type ImageTransform, type Subtype } from "../data/types";
 
 /** Scores of one model on one set of images, in record order (unreadable images left out and listed). */
 export interface PredictionSet {
@@ -32,7 +31,7 @@ export interface PredictOptions {
  * @example
  * const test = await predictRecords(model, bySplit.test, { inputSize: 64, channels: 1, transform: modelTransform("rescale") });
  */
-export async function predictRecords(model: tf.LayersModel, records: SplitRecord[], opts: PredictOptions): Promise<PredictionSet> {
+export async function predictRecords(model: tf.LayersModel, records: ImageRecord[], opts: PredictOptions): Promise<PredictionSet> {
   const out: PredictionSet = { files: [], yTrue: [], yScore: [], subtypes: [], patientIds: [], skipped: [] };
   const batches = imageBatches(records, {
     batchSize: opts.batchSize ?? 16, width: opts.inputSize, height: opts.inputSize, channels: 1,

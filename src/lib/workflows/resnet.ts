@@ -9,7 +9,7 @@ import { saveModelToDir } from "../models/io";
 import { buildResNet50Transfer, loadResNet50Backbone } from "../models/resnet50";
 import { writeRunManifest } from "../runs/manifest";
 import { createRunDir } from "../runs/runDir";
-import { cyclicalLr, earlyStopping } from "../train/callbacks";
+import { cyclicalLr, earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { cachedFeatures, type CachedFeatures } from "../train/featureCache";
 import { train } from "../train/train";
 import type { History } from "../train/types";
@@ -45,10 +45,10 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
   const started = Date.now();
   const log = opts.log ?? console.log;
   const preset = presetOf(opts.preset);
-  const rn = preset.resnet;
+  const rn = { ...preset.resnet, inputSize: opts.inputSize ?? preset.resnet.inputSize, fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs };
   const backend = await initBackend({ log });
   const dataset = await prepareRunData(preset, { dataDir: opts.dataDir });
-  const runDir = await createRunDir({ name: opts.name ?? `resnet50-${preset.name}` });
+  const runDir = await createRunDir({ name: opts.name ?? `resnet50-${preset.name}-${rn.inputSize}` });
   const settings: ModelSettings & Record<string, unknown> = { ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs };
   await writeRunManifest(runDir, { kind: "train", model: "resnet50", preset: preset.name, data: dataset.runData, backend: { ...backend }, settings });
   const weights = classWeights(dataset.bySplit.train);
@@ -71,7 +71,10 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
   const head = buildHead(rn.head, [1, 1, trainFeatures.shape[1]!], { seed: preset.split.seed });
   const headHistory = await train(head, { train: headSource(trainFeatures), val: headSource(valFeatures) }, {
     epochs: settings.headEpochs as number, batchSize: rn.batchSize, learningRate: rn.learningRate, classWeight,
-    callbacks: [earlyStopping({ monitor: "val_auc", patience: 5, restoreBestWeights: true })],
+    callbacks: [
+      reduceLrOnPlateau({ monitor: "val_loss", factor: 0.5, patience: rn.reduceLrPatience }),
+      earlyStopping({ monitor: "val_auc", patience: rn.earlyStoppingPatience, restoreBestWeights: true }),
+    ],
     runDir: join(runDir, "head"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
   });
 

@@ -1,0 +1,52 @@
+import { writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { initBackend } from "../backend";
+import { scanDataset } from "../data/scan";
+import type { Split } from "../data/types";
+import { loadModelFromDir } from "../models/io";
+import { RUN_MODEL_DIR } from "./cnn";
+import { evaluateRun, runModelSettings, setMetrics, type SetMetrics } from "./evaluate";
+import { predictRecords, writePredictionsCsv, type PredictionSet } from "./predictions";
+import { modelTransform } from "./transforms";
+
+/** A run judged on a folder it never saw. */
+export interface FolderEvaluation {
+  runDir: string;
+  dataDir: string;
+  split: Split;
+  threshold: number;
+  predictions: PredictionSet;
+  metrics: SetMetrics;
+  /** The per-image scores CSV. */
+  csvPath: string;
+}
+
+/**
+ * Evaluate a trained run on any Kaggle-layout folder (`<dataDir>/<split>/{NORMAL,PNEUMONIA}/*`), e.g. the official
+ * test set nobody trained on. The threshold is the run's own (Youden on its validation split; the run is evaluated
+ * first if it has none), never tuned on the folder. Writes `predictions-<folder>-<split>.csv` and a metrics JSON.
+ * @example
+ * const ev = await evaluateOnFolder("outputs/runs/cnn4-reference", "data/chest_xray", { split: "test" });
+ */
+export async function evaluateOnFolder(runDir: string, dataDir: string, opts: { split?: Split; nBoot?: number; log?: (line: string) => void } = {}): Promise<FolderEvaluation> {
+  const log = opts.log ?? console.log;
+  const split = opts.split ?? "test";
+  const settings = await runModelSettings(runDir);
+  const threshold = settings.threshold ?? (await evaluateRun(runDir, { nBoot: opts.nBoot, log })).threshold;
+  const scan = await scanDataset(dataDir);
+  const records = scan.records.filter((r) => r.split === split);
+  if (records.length === 0) {
+    throw new Error(`evaluateOnFolder: ${dataDir} has no ${split}/ images; expected ${dataDir}/${split}/{NORMAL,PNEUMONIA}/*.jpeg, or pass --split val. Received: ${dataDir}`);
+  }
+  await initBackend({ log });
+  const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
+  log(`[pneumo-lab] predicting ${records.length} ${split} images of ${dataDir} with ${settings.model}`);
+  const predictions = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform: modelTransform(settings.preprocessing), batchSize: 16 });
+  model.dispose();
+  const tag = `${basename(dataDir.replace(/\/+$/, ""))}-${split}`;
+  const csvPath = join(runDir, `predictions-${tag}.csv`);
+  await writePredictionsCsv(csvPath, predictions);
+  const metrics = setMetrics(predictions, threshold, opts.nBoot ?? 1000);
+  await writeFile(join(runDir, `metrics-${tag}.json`), JSON.stringify({ dataDir, split, threshold, metrics, skipped: predictions.skipped }, null, 2) + "\n");
+  return { runDir, dataDir, split, threshold, predictions, metrics, csvPath };
+}
