@@ -107,13 +107,17 @@ describe("gradCam on hand-set linear models", () => {
     image.dispose();
   });
 
-  it("rejects bad layer names, non-4-D layers, bad class indices and wrong image shapes", () => {
+  it("rejects bad layer names, non-4-D layers, bad class indices, wrong image shapes and map outputs, leaking nothing", () => {
     const model = linearCam([2, 4], [1, -1], [[1, 0], [0, 1]], "softmax");
     const image = gray(4, 2, X);
+    const before = tf.memory().numTensors;
     expect(() => gradCam(model, image, { layerName: "nope" })).toThrow(/gradCam: layerName .*Received: nope/);
     expect(() => gradCam(model, image, { layerName: "out" })).toThrow(/4-D output.*Received: out/);
     expect(() => gradCam(model, image, { classIndex: 2 })).toThrow(/classIndex must be an integer in \[0, 1\].*Received: 2/);
     expect(() => gradCam(model, gray(2, 4, X))).toThrow(/must match the model input \[2, 4, 1\].*Received: \[4, 2, 1\]/);
+    expect(tf.memory().numTensors).toBe(before);
+    const mapOut = tf.sequential({ layers: [tf.layers.conv2d({ name: "only_conv", inputShape: [2, 4, 1], filters: 1, kernelSize: 1 })] });
+    expect(() => gradCam(mapOut, image)).toThrow(/one output of shape \[batch, units\].*Received: output shapes \[\[null,2,4,1\]\]/);
   });
 });
 

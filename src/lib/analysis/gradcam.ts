@@ -41,9 +41,9 @@ function singleOutputShape(layer: tf.layers.Layer): (number | null)[] | undefine
 
 /**
  * Default Grad-CAM target: the last layer (in the model's topological order) with a 4-D output that
- * is not a normalisation, dropout, pooling or padding layer. That is `block4_conv2` for `buildCnn4`
- * (BN → pool → dropout follow it), `activation_48` (the last ResNet block's output, before
- * global average pooling) for `buildResNet50Transfer`, a nested backbone model used as one layer.
+ * is not a normalisation, dropout, pooling or padding layer: `block4_conv2` for `buildCnn4`
+ * (BN → pool → dropout follow it), `activation_48` (the last ResNet block's output, before global
+ * average pooling) for `buildResNet50Transfer`, and a nested backbone model when one is used as a layer.
  * @example
  * findGradCamLayer(buildCnn4({ inputSize: 32 })); // "block4_conv2"
  */
@@ -176,6 +176,9 @@ export function gradCam(model: tf.LayersModel, image: FloatImage | tf.Tensor3D, 
   if (!layer || singleOutputShape(layer)?.length !== 4) {
     throw new Error(`gradCam: layerName must name a layer of model "${model.name}" with one 4-D output (e.g. a Conv2D or the activation after it). Received: ${layerName}`);
   }
+  if (model.outputs.length !== 1 || model.outputs[0].shape.length !== 2) {
+    throw new Error(`gradCam: the model must have one output of shape [batch, units] (class scores). Received: output shapes ${JSON.stringify(model.outputs.map((o) => o.shape))}`);
+  }
   const feature = onlyNode(layer).outputTensors[0];
   const dense = logitLayer(model);
   const path = downstreamOf(model, feature, dense);
@@ -184,19 +187,21 @@ export function gradCam(model: tf.LayersModel, image: FloatImage | tf.Tensor3D, 
   const batch = toBatch(model, image);
   const [height, width] = batch.shape.slice(1, 3);
   const outs = forward.predict(batch) as tf.Tensor[];
-  const [features, output] = [outs[0] as tf.Tensor4D, outs[outs.length - 1]];
-  const scores = output.dataSync() as Float32Array;
-  const classIndex = resolveClass(scores, opts.classIndex);
-  const scoreOf = (a: tf.Tensor4D): tf.Scalar => {
-    const values = new Map<number, tf.Tensor>([[feature.id, a]]);
-    path.sideInputs.forEach((t, i) => values.set(t.id, outs[i + 1]));
-    return targetScalar(runLayers(path.layers, values, head), dense, classIndex);
-  };
-  const heat = tf.tidy(() => {
-    const { grad } = tf.valueAndGrad(scoreOf)(features);
-    return camFromGradients(features, grad as tf.Tensor4D, height, width);
-  });
-  const heatmap = heat.dataSync() as Float32Array;
-  tf.dispose([heat, batch, ...outs]);
-  return { heatmap, width, height, score: scores[classIndex], classIndex, layerName, gradientOf: dense ? "logit" : "output" };
+  try {
+    const [features, output] = [outs[0] as tf.Tensor4D, outs[outs.length - 1]];
+    const scores = output.dataSync() as Float32Array;
+    const classIndex = resolveClass(scores, opts.classIndex);
+    const scoreOf = (a: tf.Tensor4D): tf.Scalar => {
+      const values = new Map<number, tf.Tensor>([[feature.id, a]]);
+      path.sideInputs.forEach((t, i) => values.set(t.id, outs[i + 1]));
+      return targetScalar(runLayers(path.layers, values, head), dense, classIndex);
+    };
+    const heatmap = tf.tidy(() => {
+      const { grad } = tf.valueAndGrad(scoreOf)(features);
+      return camFromGradients(features, grad as tf.Tensor4D, height, width).dataSync() as Float32Array;
+    });
+    return { heatmap, width, height, score: scores[classIndex], classIndex, layerName, gradientOf: dense ? "logit" : "output" };
+  } finally {
+    tf.dispose([batch, ...outs]);
+  }
 }

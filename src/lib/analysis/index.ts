@@ -27,3 +27,6 @@ export type { BinStrategy, ReliabilityOptions, ReliabilityCurve, ScoreKind, Temp
 export { subgroupMetrics, PNEUMONIA_SUBTYPES } from "./subgroups";
 export type { SubgroupRecord, PneumoniaSubtype, SubtypeMetrics, ClassMetrics, SubgroupReport } from "./subgroups";
 export { erfc, twoSidedNormalP } from "./special";
+export { findGradCamLayer, gradCam, type GradCamOptions, type GradCamResult } from "./gradcam";
+export { imageToRgb, overlayHeatmap, type HeatmapLike, type OverlayOptions } from "./overlay";
+export { COLORMAP_NAMES, heatmapToRgb, type ColormapName } from "./colormap";

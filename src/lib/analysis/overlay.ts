@@ -66,23 +66,23 @@ export function imageToRgb(image: FloatImage, range?: [number, number]): Uint8Ar
   return rgb;
 }
 
-// Colour the heat map and resize it (bilinear) to width × height; RGBA with alpha·255 opacity.
-async function coloredHeatmap(heatmap: HeatmapLike, colormap: ColormapName, alpha: number, width: number, height: number): Promise<Buffer> {
+// Colour the heat map and resize it (bilinear, sharp) to width × height; RGB bytes.
+async function coloredHeatmap(heatmap: HeatmapLike, colormap: ColormapName, width: number, height: number): Promise<Uint8Array> {
   const { width: w, height: h } = heatmap;
   if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0 && heatmap.heatmap.length === w * h)) {
     throw new Error(`overlayHeatmap: heatmap must hold width·height values. Received: ${w}×${h} with ${heatmap.heatmap.length} values`);
   }
   const rgb = heatmapToRgb(heatmap.heatmap, colormap);
-  let colored = sharp(rgb, { raw: { width: w, height: h, channels: 3 } });
-  if (w !== width || h !== height) colored = colored.resize(width, height, { fit: "fill", kernel: "linear" });
-  return colored.ensureAlpha(alpha).raw().toBuffer();
+  if (w === width && h === height) return rgb;
+  const resized = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).resize(width, height, { fit: "fill", kernel: "linear" }).raw().toBuffer();
+  return new Uint8Array(resized.buffer, resized.byteOffset, resized.byteLength);
 }
 
 /**
  * Draw a Grad-CAM heat map over the X-ray (drawing half of keras-io `grad_cam.py`): the map is
- * coloured (jet by default), resized to the image, and composited with opacity `alpha` over the
- * image shown in gray (min–max stretched unless `range` is given). Returns the PNG bytes and
- * writes them to `outPath` when given.
+ * coloured (jet by default), resized to the image (sharp, bilinear), and blended per pixel as
+ * round(alpha·colour + (1 − alpha)·gray) over the image shown in gray (min–max stretched unless
+ * `range` is given). Returns the RGB PNG bytes (sharp) and writes them to `outPath` when given.
  * @example
  * const cam = gradCam(model, input);
  * const png = await overlayHeatmap(xray, cam, { alpha: 0.4, outPath: "figures/cam-person1.png" });
@@ -91,12 +91,9 @@ export async function overlayHeatmap(image: FloatImage, heatmap: HeatmapLike, op
   const { alpha, colormap } = resolveOptions(opts);
   const base = imageToRgb(image, opts.range);
   const { width, height } = image;
-  const overlay = await coloredHeatmap(heatmap, colormap, alpha, width, height);
-  const blended = await sharp(base, { raw: { width, height, channels: 3 } })
-    .composite([{ input: overlay, raw: { width, height, channels: 4 }, blend: "over" }])
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const png = await sharp(blended.data, { raw: { width, height, channels: blended.info.channels } }).removeAlpha().png().toBuffer();
+  const colors = await coloredHeatmap(heatmap, colormap, width, height);
+  const blended = base.map((b, i) => Math.round(alpha * colors[i] + (1 - alpha) * b));
+  const png = await sharp(blended, { raw: { width, height, channels: 3 } }).png().toBuffer();
   if (opts.outPath) {
     await mkdir(dirname(opts.outPath), { recursive: true });
     await writeFile(opts.outPath, png);
