@@ -28,7 +28,7 @@ body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:860px;margin:2em auto;
 <p>Probability of pneumonia: <b id="prob"></b> (threshold <b id="thr"></b>)</p>
 <div class="bar" aria-label="confidence"><div id="barfill"></div><span id="barthr"></span></div>
 <div class="images"><figure><img id="input" alt="uploaded X-ray"><figcaption>Uploaded image</figcaption></figure>
-<figure><img id="overlay" alt="Grad-CAM overlay"><figcaption>Grad-CAM: where the model looked</figcaption></figure></div>
+<figure><img id="overlay" alt="Grad-CAM overlay"><figcaption id="camcaption">Grad-CAM: where the model looked</figcaption></figure></div>
 </section>
 <script>
 const $ = (id) => document.getElementById(id);
@@ -42,7 +42,9 @@ async function send(file) {
   $("verdict").textContent = body.label; $("verdict").className = "verdict " + body.label;
   $("prob").textContent = (100 * body.probability).toFixed(1) + " %"; $("thr").textContent = body.threshold.toFixed(3);
   $("barfill").style.width = (100 * body.probability) + "%"; $("barthr").style.left = (100 * body.threshold) + "%";
-  $("overlay").src = body.overlay || ""; $("result").hidden = false;
+  $("overlay").src = body.overlay || "";
+  $("camcaption").textContent = body.gradcamEmpty ? "Grad-CAM is empty: no region of this image raised the score" : "Grad-CAM: where the model looked";
+  $("result").hidden = false;
 }
 $("drop").onclick = () => $("file").click();
 $("file").onchange = (e) => e.target.files[0] && send(e.target.files[0]);

@@ -89,7 +89,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           const p = await predictor.predictBytes(bytes, name, { gradcam: true });
           const overlay = p.overlayPng ? `data:image/png;base64,${p.overlayPng.toString("base64")}` : undefined;
           log(`[serve] ${name}: ${p.label} p=${p.probability.toFixed(4)} threshold=${p.threshold.toFixed(3)}`);
-          sendJson(res, 200, { label: p.label, probability: p.probability, threshold: p.threshold, overlay });
+          sendJson(res, 200, { label: p.label, probability: p.probability, threshold: p.threshold, overlay, gradcamEmpty: p.gradcamEmpty ?? false });
         } finally {
           active--;
         }

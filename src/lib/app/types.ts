@@ -9,6 +9,8 @@ export interface Prediction {
   threshold: number;
   /** Grad-CAM overlay PNG, when asked for. */
   overlayPng?: Buffer;
+  /** True when the Grad-CAM map is all zero (no region raised the score), so the overlay shows no colour. */
+  gradcamEmpty?: boolean;
 }
 
 /** What a loaded model says about itself. */

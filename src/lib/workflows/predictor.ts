@@ -50,6 +50,7 @@ export async function loadPredictor(runDir: string, opts: { log?: (line: string)
       const cam = gradCam(model, input);
       const display = await decodeImageBytes(bytes, name, { width: Math.max(size, 256), height: Math.max(size, 256), channels: 1 });
       prediction.overlayPng = await overlayHeatmap(display, cam, { range: [0, 255] });
+      prediction.gradcamEmpty = cam.heatmap.every((v) => v === 0);
     }
     return prediction;
   };
