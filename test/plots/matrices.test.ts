@@ -52,7 +52,7 @@ describe("scoreHistogramFigure", () => {
 
 describe("reliabilityFigure", () => {
   it("plots non-empty bins against the diagonal with their counts underneath", () => {
-    const bins = { meanPredicted: [0.05, 0.3, NaN, 0.8], fractionPositive: [0.1, 0.2, NaN, 0.9], counts: [10, 5, 0, 20] };
+    const bins = { meanPredicted: [0.05, 0.3, NaN, 0.8], fractionPositive: [0.1, 0.2, NaN, 0.9], count: [10, 5, 0, 20] };
     const fig = reliabilityFigure(bins, { brier: 0.1, ece: 0.05 });
     const [diag, model, bars] = fig.data;
     expect(diag).toMatchObject({ x: [0, 1], y: [0, 1] });
@@ -62,6 +62,6 @@ describe("reliabilityFigure", () => {
   });
 
   it("rejects bins of different lengths", () => {
-    expect(() => reliabilityFigure({ meanPredicted: [0.1], fractionPositive: [0.1, 0.2], counts: [1] })).toThrow(/Received: 1, 2, 1/);
+    expect(() => reliabilityFigure({ meanPredicted: [0.1], fractionPositive: [0.1, 0.2], count: [1] })).toThrow(/Received: 1, 2, 1/);
   });
 });

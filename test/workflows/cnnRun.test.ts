@@ -7,26 +7,35 @@ import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { rocAucScore } from "../../src/lib/analysis";
 import { readRunManifest } from "../../src/lib/runs";
-import { evaluateRun, readPredictionsCsv, resolvePreset, trainCnnRun, type Evaluation, type Preset } from "../../src/lib/workflows";
+import {
+  compareEvaluations, evaluateRun, evaluationFigures, gradcamExamples, metricsRows, predictionExamples, readPredictionsCsv, resolvePreset, trainCnnRun,
+  type Evaluation, type Preset,
+} from "../../src/lib/workflows";
 import { tempDir } from "../data/helpers";
 
 const run = promisify(execFile);
-// A tiny version of the quick preset: 32 px, one epoch, so the whole train → evaluate → predict path runs in CI.
+// The quick preset at 32 px (3 epochs), so the whole train → evaluate → predict path runs in CI.
 function tinyPreset(): Preset {
   const preset = resolvePreset("quick", {});
-  preset.cnn = { ...preset.cnn, inputSize: 32, epochs: 1, batchSize: 16 };
+  preset.cnn = { ...preset.cnn, inputSize: 32, epochs: 3, batchSize: 16 };
   return preset;
 }
 
 let runDir = "";
 let evaluation: Evaluation;
+let losses: number[] = [];
 beforeAll(async () => {
   runDir = join(await tempDir(), "cnn-tiny");
-  await trainCnnRun({ preset: tinyPreset(), name: runDir, progress: false, log: () => {} });
+  losses = (await trainCnnRun({ preset: tinyPreset(), name: runDir, progress: false, log: () => {} })).history.history.loss!;
   evaluation = await evaluateRun(runDir, { nBoot: 50, log: () => {} });
 }, 240_000);
 
 describe("trainCnnRun + evaluateRun on the bundled sample", () => {
+  it("lowers the training loss across 3 epochs with a fixed seed", () => {
+    expect(losses).toHaveLength(3);
+    expect(losses[2]!).toBeLessThan(losses[0]!);
+  });
+
   it("writes model, history and a manifest with data hash, split seed, backend and versions", async () => {
     expect(existsSync(join(runDir, "model", "model.json"))).toBe(true);
     expect(existsSync(join(runDir, "history.json"))).toBe(true);
@@ -77,4 +86,44 @@ describe("trainCnnRun + evaluateRun on the bundled sample", () => {
     expect(result.stderr).toContain(`${bad}\tERROR`);
     expect(result.stdout).toContain(`${good}\t`);
   }, 120_000);
+});
+
+describe("evaluation report, comparison and examples", () => {
+  it("builds the standard figures from the evaluation (ROC trace = rocCurve of the saved scores, band, Youden marker)", () => {
+    const figs = evaluationFigures(evaluation, { nBoot: 30 });
+    expect(Object.keys(figs).sort()).toEqual(["confusion", "histogram", "pr", "reliability", "roc", "sweep"]);
+    const test = evaluation.predictions.test!;
+    const rocTrace = figs.roc.data.find((t) => String(t.name).startsWith("cnn4")) as { x: number[]; y: number[] };
+    expect(rocTrace.x.at(-1)).toBe(1);
+    expect(rocTrace.y.at(-1)).toBe(1);
+    expect(JSON.stringify(figs.roc)).toContain(evaluation.threshold.toFixed(3));
+    expect(figs.confusion.data[0]).toMatchObject({ type: "heatmap" });
+    const rows = metricsRows([evaluation]);
+    expect(rows[0]).toMatchObject({ model: "cnn4", split: "test", n: test.yTrue.length });
+    expect(rows[0]!.auc).toMatch(/^\d\.\d{3} \[\d\.\d{3}, \d\.\d{3}\]$/);
+  });
+
+  it("compares two score sets on the same cases with DeLong (reversed scores give AUC 1 − AUC)", () => {
+    const test = evaluation.predictions.test!;
+    const reversed: Evaluation = { ...evaluation, model: "reversed", predictions: { ...evaluation.predictions, test: { ...test, yScore: test.yScore.map((s) => 1 - s) } } };
+    const cmp = compareEvaluations(evaluation, reversed, { nBoot: 30 });
+    expect(cmp.files).toEqual(test.files);
+    expect(cmp.delong.aucA).toBeCloseTo(evaluation.metrics.test!.auc, 12);
+    expect(cmp.delong.aucB).toBeCloseTo(1 - evaluation.metrics.test!.auc, 12);
+    expect(cmp.figure.layout.title).toBeDefined();
+    const other: Evaluation = { ...evaluation, predictions: { ...evaluation.predictions, test: { ...test, files: test.files.map((f) => `x/${f}`) } } };
+    expect(() => compareEvaluations(evaluation, other)).toThrow(/share no scored images/);
+  });
+
+  it("explains true/false positives and false negatives with Grad-CAM overlays and samples predictions", async () => {
+    const items = await gradcamExamples(evaluation, { perKind: 1 });
+    expect(items.length).toBeGreaterThan(0);
+    for (const item of items) {
+      expect(item.title).toMatch(/^cnn4 (TP|FP|FN) p=0\.\d{3}$/);
+      expect((await sharp(item.overlay as Buffer).metadata()).width).toBe(224);
+    }
+    const samples = await predictionExamples(evaluation, { n: 4 });
+    expect(samples.map((s) => s.label).sort()).toEqual([0, 0, 1, 1]);
+    expect(samples.every((s) => existsSync(s.image as string))).toBe(true);
+  });
 });

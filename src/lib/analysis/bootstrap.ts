@@ -4,7 +4,7 @@
  */
 import { createRng } from "../data/random";
 import { countAtThreshold, metricsFromCounts } from "./confusion";
-import { averagePrecisionFromInput, rocAucFromInput } from "./ranking";
+import { averagePrecisionFromInput, rocAucFromInput, rocFromInput, type RocCurve } from "./ranking";
 import { checkBinaryInput, checkThreshold, describe, warnUndefined } from "./validate";
 
 /** Metrics {@link bootstrapCi} can resample: ranking metrics and threshold metrics at `threshold`. */
@@ -133,4 +133,27 @@ export function bootstrapCi<M extends BootstrapMetric = "auc" | "accuracy" | "se
   });
   if (notes.length > 0) warnUndefined("bootstrapCi", notes.join("; "));
   return result;
+}
+
+/**
+ * ROC curves of stratified bootstrap replicates (same resampling as `bootstrapCi`), e.g. for a confidence band
+ * with `rocBandFromCurves` in the plots stage.
+ * @example
+ * const band = rocBandFromCurves(bootstrapRocCurves(yTrue, yScore, { nBoot: 200 }));
+ */
+export function bootstrapRocCurves(yTrue: ArrayLike<number>, yScore: ArrayLike<number>, options: { nBoot?: number; seed?: number } = {}): RocCurve[] {
+  const input = checkBinaryInput("bootstrapRocCurves", yTrue, yScore);
+  const { nBoot, seed } = resolveOptions({ nBoot: options.nBoot ?? 200, seed: options.seed ?? 42, metrics: ["auc"] });
+  const positives: number[] = [], negatives: number[] = [];
+  input.yTrue.forEach((y, i) => (y === 1 ? positives : negatives).push(i));
+  if (positives.length === 0 || negatives.length === 0) {
+    throw new RangeError(`bootstrapRocCurves: yTrue needs both classes for ROC curves. Received: ${positives.length} positives, ${negatives.length} negatives`);
+  }
+  const rng = createRng(seed);
+  const curves: RocCurve[] = [];
+  for (let b = 0; b < nBoot; b++) {
+    const idx = drawIndices(rng, [positives, negatives]);
+    curves.push(rocFromInput(Float64Array.from(idx, (i) => input.yTrue[i]), Float64Array.from(idx, (i) => input.yScore[i]), true));
+  }
+  return curves;
 }

@@ -18,7 +18,7 @@ export { rocCurve, rocAucScore, precisionRecallCurve, averagePrecisionScore, auc
 export type { RocCurve, RocCurveOptions, PrecisionRecallCurve } from "./ranking";
 export { youdenThreshold, maxF1Threshold, thresholdForSensitivity } from "./thresholds";
 export type { YoudenResult, MaxF1Result, SensitivityThreshold } from "./thresholds";
-export { bootstrapCi, BOOTSTRAP_METRICS } from "./bootstrap";
+export { bootstrapRocCurves, bootstrapCi, BOOTSTRAP_METRICS } from "./bootstrap";
 export type { BootstrapMetric, BootstrapInterval, BootstrapOptions } from "./bootstrap";
 export { delongVariance, delongTest } from "./delong";
 export type { DelongVariance, DelongTestResult } from "./delong";

@@ -63,14 +63,14 @@ export interface ReliabilityFigureOptions {
  * const fig = reliabilityFigure(reliabilityBins(yTrue, yScore, { bins: 10 }), { brier: 0.12 });
  */
 export function reliabilityFigure(bins: ReliabilityLike, opts: ReliabilityFigureOptions = {}): Figure {
-  const n = bins.counts.length;
+  const n = bins.count.length;
   if (bins.meanPredicted.length !== n || bins.fractionPositive.length !== n) {
-    throw new Error(`reliabilityFigure: meanPredicted, fractionPositive and counts must have the same length. Received: ${bins.meanPredicted.length}, ${bins.fractionPositive.length}, ${n}`);
+    throw new Error(`reliabilityFigure: meanPredicted, fractionPositive and count must have the same length. Received: ${bins.meanPredicted.length}, ${bins.fractionPositive.length}, ${n}`);
   }
-  const keep = Array.from({ length: n }, (_, i) => i).filter((i) => bins.counts[i] > 0);
+  const keep = Array.from({ length: n }, (_, i) => i).filter((i) => bins.count[i] > 0);
   const x = keep.map((i) => bins.meanPredicted[i]);
   const y = keep.map((i) => bins.fractionPositive[i]);
-  const counts = keep.map((i) => bins.counts[i]);
+  const counts = keep.map((i) => bins.count[i]);
   const { cells, layout } = subplotGrid(2, 1, { vGap: 0.08 });
   const [top, bottom] = cells;
   layout[top.yKey] = { domain: [0.3, 1], anchor: top.xaxis, title: { text: "fraction of positives" }, range: [-0.02, 1.02] };

@@ -78,7 +78,8 @@ export interface IntervalLike {
 export interface ReliabilityLike {
   meanPredicted: ArrayLike<number>;
   fractionPositive: ArrayLike<number>;
-  counts: ArrayLike<number>;
+  /** Samples per bin (the `reliabilityCurve` field). */
+  count: ArrayLike<number>;
 }
 
 /** Confusion counts (the `confusionMatrix` result has these fields). */

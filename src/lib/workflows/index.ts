@@ -8,3 +8,6 @@ export { featureCacheDir, trainResNetRun, type ResNetRunResult } from "./resnet"
 export { evaluateRun, METRICS_FILE, runModelSettings, setMetrics, type Evaluation, type SetMetrics } from "./evaluate";
 export { loadPredictor, type FilePredictor } from "./predictor";
 export { evaluateOnFolder, type FolderEvaluation } from "./external";
+export { evaluationFigures, evaluationSet, metricsRows, subgroupRows, type EvaluationFigures, type MetricsRow } from "./report";
+export { compareEvaluations, type Comparison } from "./compare";
+export { gradcamExamples, predictionExamples, type OutcomeKind } from "./examples";
