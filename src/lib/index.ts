@@ -11,3 +11,4 @@ export * from "./plots";
 export * from "./runs";
 export * from "./workflows";
 export * from "./app";
+export * from "./notebook";

@@ -26,7 +26,8 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function upload(body: Buffer | string, name = "x.jpeg") {
-  const res = await fetch(`${server.url}api/predict?name=${name}`, { method: "POST", body });
+  const payload = typeof body === "string" ? body : new Uint8Array(body);
+  const res = await fetch(`${server.url}api/predict?name=${name}`, { method: "POST", body: payload });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

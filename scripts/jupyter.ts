@@ -1,0 +1,261 @@
+/**
+ * Jupyter plumbing shared by `npm run demo`, `npm run lab` and the notebook test: find a Jupyter install, register
+ * the tslab kernel in a project-local prefix (`.jupyter/`), build the `pneumo-lab` package notebooks import, and
+ * execute a notebook headless (nbclient) with the failing cell's own error.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { findProjectRoot } from "../src/lib/data/roots";
+import { cellErrorText, cellSource, readNotebook, type Notebook } from "./notebook-tools";
+
+/** Python interpreters tried in order (env `PNEUMO_PYTHON` first). Debian's, not a pyenv shim, carries the apt Jupyter. */
+export const PYTHON_CANDIDATES: readonly string[] = ["/usr/bin/python3", "python3"];
+export const PYTHON_ENV = "PNEUMO_PYTHON";
+/** Kernel name written in every notebook's metadata. */
+export const KERNEL_NAME = "tslab";
+/** Default per-cell time limit of headless runs, in seconds. */
+export const CELL_TIMEOUT_S = 900;
+
+/** How to get Jupyter, printed when it is missing. */
+export const JUPYTER_INSTALL_HINT = [
+  "Jupyter was not found. Install it with one of:",
+  "  sudo apt-get install jupyter-notebook python3-nbconvert python3-nbclient   # Debian/Ubuntu",
+  "  pip install notebook nbconvert nbclient                                    # any Python 3 (or: pip install jupyterlab)",
+  `then run this again (set ${PYTHON_ENV}=/path/to/python3 to pick the interpreter).`,
+].join("\n");
+
+/** A usable Jupyter: its interpreter and which front ends it has. */
+export interface JupyterInfo {
+  python: string;
+  hasLab: boolean;
+  hasNotebook: boolean;
+}
+
+/** Exit status of `python -c code` (quiet). */
+function pythonOk(python: string, code: string): boolean {
+  return spawnSync(python, ["-c", code], { stdio: "ignore" }).status === 0;
+}
+
+/**
+ * The first interpreter that can run notebooks headless (jupyter_client, nbclient, nbformat), or null.
+ * @example
+ * const jupyter = findJupyter(); if (!jupyter) console.log(JUPYTER_INSTALL_HINT);
+ */
+export function findJupyter(env: NodeJS.ProcessEnv = process.env): JupyterInfo | null {
+  const candidates = env[PYTHON_ENV] ? [env[PYTHON_ENV] as string] : PYTHON_CANDIDATES;
+  for (const python of candidates) {
+    if (!pythonOk(python, "import jupyter_client, nbclient, nbformat")) continue;
+    return { python, hasLab: pythonOk(python, "import jupyterlab"), hasNotebook: pythonOk(python, "import notebook") };
+  }
+  return null;
+}
+
+/** Paths of the project-local Jupyter setup. */
+export interface KernelSetup {
+  /** Value for env `JUPYTER_PATH` (holds kernels/tslab). */
+  jupyterPath: string;
+  /** The generated package notebooks import as `pneumo-lab`. */
+  packageDir: string;
+  /** Environment for Jupyter processes: JUPYTER_PATH prepended. */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Register the tslab kernel under `<root>/.jupyter` (never the user's own Jupyter folders) and (re)build
+ * `notebooks/node_modules/pneumo-lab`, the package notebooks import.
+ * @example
+ * const { env } = prepareKernel({ python: "/usr/bin/python3" });
+ */
+export function prepareKernel(opts: { python: string; root?: string; log?: (line: string) => void }): KernelSetup {
+  const root = opts.root ?? findProjectRoot();
+  const prefix = join(root, ".jupyter");
+  const tslab = join(root, "node_modules", ".bin", "tslab");
+  if (!existsSync(tslab)) throw new Error(`prepareKernel: tslab is not installed; run npm install. Received: no ${tslab}`);
+  const install = spawnSync(tslab, ["install", `--python=${opts.python}`, `--binary=${tslab}`, `--prefix=${prefix}`], { encoding: "utf8" });
+  if (install.status !== 0) throw new Error(`prepareKernel: tslab install failed: ${install.stderr || install.stdout}. Received: exit ${install.status}`);
+  const jupyterPath = join(prefix, "share", "jupyter");
+  const packageDir = buildNotebookPackage(root, opts.log);
+  const env = { ...process.env, JUPYTER_PATH: [jupyterPath, process.env.JUPYTER_PATH].filter(Boolean).join(":") };
+  return { jupyterPath, packageDir, env };
+}
+
+/** Newest modification time (ms) of the .ts files under a folder. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Write `notebooks/node_modules/pneumo-lab`: declarations of `src/lib` (tsc, so tslab type-checks cells against the
+ * library without compiling the library itself) and a CommonJS entry that loads `src/lib/index.ts` through tsx, the
+ * same way `npx tsx` runs scripts. Declarations are rebuilt only when a source file is newer than them.
+ * @example
+ * buildNotebookPackage(findProjectRoot()); // ".../notebooks/node_modules/pneumo-lab"
+ */
+export function buildNotebookPackage(root: string, log: (line: string) => void = () => {}): string {
+  const dir = join(root, "notebooks", "node_modules", "pneumo-lab");
+  const typesIndex = join(dir, "types", "index.d.ts");
+  mkdirSync(join(dir, "types"), { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "pneumo-lab", private: true, type: "commonjs", main: "index.cjs", types: "types/entry.d.ts" }, null, 2));
+  // The entry adds src/lib/notebook.ts in case src/lib/index.ts does not re-export it (both is harmless).
+  writeFileSync(
+    join(dir, "index.cjs"),
+    "// Generated by scripts/jupyter.ts: the library, loaded from its TypeScript sources by tsx.\n" +
+      'const { join } = require("node:path");\n' +
+      'const tsx = require("tsx/cjs/api");\n' +
+      'const lib = join(__dirname, "..", "..", "..", "src", "lib");\n' +
+      'module.exports = Object.assign({}, tsx.require(join(lib, "index.ts"), __filename), tsx.require(join(lib, "notebook.ts"), __filename));\n',
+  );
+  writeFileSync(join(dir, "types", "entry.d.ts"), 'export * from "./index";\nexport * from "./notebook";\n');
+  const lib = join(root, "src", "lib");
+  if (existsSync(typesIndex) && statSync(typesIndex).mtimeMs >= newestSource(lib)) return dir;
+  log("building library declarations for notebooks (tsc)…");
+  // node_modules/.bin/tsc may be tslab's bundled TypeScript 5.0; use the project's own compiler.
+  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+  const args = [join(lib, "index.ts"), join(lib, "notebook.ts"), "--declaration", "--emitDeclarationOnly", "--noCheck", "--outDir", join(dir, "types"), "--rootDir", lib,
+    "--target", "ES2022", "--module", "ESNext", "--moduleResolution", "Bundler", "--lib", "ES2022,DOM", "--types", "node",
+    "--esModuleInterop", "--resolveJsonModule", "--skipLibCheck", "--strict"];
+  const out = spawnSync(process.execPath, [tsc, ...args], { cwd: root, encoding: "utf8" });
+  if (!existsSync(typesIndex) || out.status !== 0) {
+    throw new Error(`buildNotebookPackage: tsc could not write declarations of src/lib: ${(out.stdout + out.stderr).slice(0, 2000)}. Received: exit ${out.status}`);
+  }
+  return dir;
+}
+
+/**
+ * `notebooks/NN-*.ipynb` in order; `only` keeps names starting with it.
+ * @example
+ * listNotebooks(findProjectRoot(), "01"); // [".../notebooks/01-data.ipynb"]
+ */
+export function listNotebooks(root: string = findProjectRoot(), only?: string): string[] {
+  const dir = join(root, "notebooks");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^\d\d-.*\.ipynb$/.test(f) && (!only || f.startsWith(only)))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** The failing cell of a run: where, what it says, and the error. */
+export interface CellFailure {
+  /** Index among all cells (markdown included), or null when the kernel never ran a cell. */
+  index: number | null;
+  sourceHead: string;
+  /** The cell's own error (error outputs and stderr), else the runner's message. */
+  error: string;
+}
+
+/** Result of one headless notebook run. */
+export interface NotebookRun {
+  name: string;
+  source: string;
+  executedPath: string;
+  codeCells: number;
+  seconds: number;
+  ok: boolean;
+  failure: CellFailure | null;
+  /** Files written to outputs/figures during the run (names). */
+  figures: string[];
+  notebook: Notebook | null;
+}
+
+/** Options of {@link executeNotebook}. */
+export interface ExecuteOptions {
+  python: string;
+  env: NodeJS.ProcessEnv;
+  outDir?: string;
+  /** Per-cell limit in seconds; default {@link CELL_TIMEOUT_S}. */
+  timeoutS?: number;
+  root?: string;
+}
+
+// nbclient driver: runs every cell, writes the executed notebook even when a cell fails, reports which cell failed.
+const DRIVER = `
+import json, os, sys, time
+import nbformat
+from nbclient import NotebookClient
+src, dst, timeout, kernel = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+nb = nbformat.read(src, as_version=4)
+state = {"cell": None}
+def on_start(cell, cell_index, **_): state["cell"] = cell_index
+client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}}, on_cell_start=on_start)
+failure, t0 = None, time.time()
+try:
+    client.execute()
+except Exception as e:
+    failure = {"cell": state["cell"], "message": type(e).__name__ + ": " + str(e)[-4000:]}
+os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
+nbformat.write(nb, dst)
+print("PNEUMO_RESULT " + json.dumps({"seconds": time.time() - t0, "failure": failure}))
+`;
+
+/** Names of the files in a folder with their modification times. */
+function snapshot(dir: string): Map<string, number> {
+  if (!existsSync(dir)) return new Map();
+  return new Map(readdirSync(dir).map((f) => [f, statSync(join(dir, f)).mtimeMs]));
+}
+
+/**
+ * Execute one notebook headless in its own folder and write the executed copy to `outDir` (default
+ * `outputs/notebooks`). Never throws for a failing cell: the result says which cell failed and why.
+ * @example
+ * const run = executeNotebook("notebooks/01-data.ipynb", { python, env: { ...setup.env, PNEUMO_PRESET: "quick" } });
+ * if (!run.ok) console.error(formatFailure(run));
+ */
+export function executeNotebook(path: string, opts: ExecuteOptions): NotebookRun {
+  const root = opts.root ?? findProjectRoot();
+  const outDir = opts.outDir ?? join(root, "outputs", "notebooks");
+  const executedPath = join(outDir, basename(path));
+  const figuresDir = join(root, "outputs", "figures");
+  const before = snapshot(figuresDir);
+  const started = Date.now();
+  const proc = spawnSync(opts.python, ["-c", DRIVER, path, executedPath, String(opts.timeoutS ?? CELL_TIMEOUT_S), KERNEL_NAME], {
+    env: opts.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = (proc.stdout ?? "").split("\n").find((l) => l.startsWith("PNEUMO_RESULT "));
+  const result = line ? (JSON.parse(line.slice("PNEUMO_RESULT ".length)) as { seconds: number; failure: { cell: number | null; message: string } | null }) : null;
+  const notebook = existsSync(executedPath) && result ? readNotebook(executedPath) : null;
+  const figures = [...snapshot(figuresDir)].filter(([f, t]) => (before.get(f) ?? -1) < t).map(([f]) => f).sort();
+  const base = { name: basename(path), source: path, executedPath, figures, notebook, seconds: result?.seconds ?? (Date.now() - started) / 1000 };
+  const codeCells = (notebook ?? readNotebook(path)).cells.filter((c) => c.cell_type === "code").length;
+  if (result && !result.failure) return { ...base, codeCells, ok: true, failure: null };
+  const index = result?.failure?.cell ?? null;
+  const cell = notebook && index !== null ? notebook.cells[index] : undefined;
+  const runnerMessage = result?.failure?.message ?? `the nbclient driver exited ${proc.status}: ${(proc.stderr ?? "").slice(-3000)}`;
+  const failure: CellFailure = {
+    index,
+    sourceHead: cell ? cellSource(cell).split("\n").slice(0, 6).join("\n") : "",
+    error: (cell && cellErrorText(cell)) || runnerMessage,
+  };
+  return { ...base, codeCells, ok: false, failure };
+}
+
+/**
+ * One summary line: name, code cells, seconds, ok/FAILED, figures written.
+ * @example
+ * formatRun(run); // "01-data.ipynb   7 cells    13.3 s  ok      figures: 01-samples.html, 01-samples.png"
+ */
+export function formatRun(run: NotebookRun): string {
+  const figures = run.figures.length ? run.figures.join(", ") : "none";
+  return `${run.name.padEnd(24)} ${String(run.codeCells).padStart(3)} cells ${run.seconds.toFixed(1).padStart(7)} s  ${run.ok ? "ok    " : "FAILED"}  figures: ${figures}`;
+}
+
+/**
+ * The failing cell's number (1-based, markdown cells counted), source head and error, for the console; "" when ok.
+ * @example
+ * if (!run.ok) console.error(formatFailure(run)); // "02-cnn.ipynb: cell 5 failed (…)\n  source:\n    | …\n  error:\n    …"
+ */
+export function formatFailure(run: NotebookRun, root: string = findProjectRoot()): string {
+  if (!run.failure) return "";
+  const f = run.failure;
+  const where = f.index === null ? "before any cell ran" : `cell ${f.index + 1}`;
+  const head = f.sourceHead ? `\n  source:\n${f.sourceHead.replace(/^/gm, "    | ")}` : "";
+  return `${run.name}: ${where} failed (executed copy: ${relative(root, run.executedPath)})${head}\n  error:\n${f.error.trimEnd().replace(/^/gm, "    ")}`;
+}
+

@@ -1,0 +1,122 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findProjectRoot, sampleDataRoot } from "../src/lib/data/roots";
+import { describeSettings, notebookSettings } from "../src/lib/notebook";
+import { resolvePreset } from "../src/lib/workflows/presets";
+import { executeNotebook, findJupyter, formatFailure, formatRun, JUPYTER_INSTALL_HINT, listNotebooks, prepareKernel, type KernelSetup } from "../scripts/jupyter";
+import { cellErrorText, cellSource, cellsWithOutputs, committedNotebooks, errorCells, readNotebook, stripOutputs, type Notebook } from "../scripts/notebook-tools";
+
+const ROOT = findProjectRoot();
+const jupyter = findJupyter();
+if (!jupyter) console.warn(`notebooks.test: headless notebook runs skipped.\n${JUPYTER_INSTALL_HINT}`);
+const tmp = mkdtempSync(join(tmpdir(), "pneumo-notebooks-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A notebook with the given code cells, tslab kernel. */
+function codeNotebook(sources: string[], outputs: Notebook["cells"][number]["outputs"][] = []): Notebook {
+  return {
+    cells: sources.map((source, i) => ({ cell_type: "code", source, metadata: {}, outputs: outputs[i] ?? [], execution_count: outputs[i]?.length ? i + 1 : null })),
+    metadata: { kernelspec: { display_name: "TypeScript", language: "typescript", name: "tslab" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+}
+
+/** Figure names a notebook exports: the string literal after `exportFigure(<figure>, `. */
+function exportedFigureNames(nb: Notebook): string[] {
+  const names = nb.cells.flatMap((c) => [...cellSource(c).matchAll(/exportFigure\(\s*[\w.]+\s*,\s*["'`]([\w.-]+)["'`]/g)].map((m) => m[1]));
+  return [...new Set(names)];
+}
+
+describe("committed notebooks", () => {
+  const paths = committedNotebooks(ROOT);
+
+  it("exist as notebooks/NN-topic.ipynb, starting with 01-data", () => {
+    expect(paths.map((p) => p.split("/").pop())).toContain("01-data.ipynb");
+  });
+
+  it.each(paths.map((p) => [p.split("/").pop(), p]))("%s carries no outputs and uses the tslab kernel", (_name, path) => {
+    const nb = readNotebook(path as string);
+    expect(cellsWithOutputs(nb)).toEqual([]);
+    expect((nb.metadata.kernelspec as { name?: string }).name).toBe("tslab");
+  });
+
+  it.each(paths.map((p) => [p.split("/").pop(), p]))("%s imports the library once, as pneumo-lab", (_name, path) => {
+    const imports = readNotebook(path as string).cells.flatMap((c) => [...cellSource(c).matchAll(/^import .* from "([^"]+)";?$/gm)].map((m) => m[1]));
+    expect(imports).toEqual(["pneumo-lab"]);
+  });
+});
+
+describe("notebook-tools", () => {
+  const dirty = codeNotebook(["console.log(1)", "x"], [
+    [{ output_type: "stream", name: "stdout", text: ["1\n"] }],
+    [{ output_type: "stream", name: "stderr", text: ["1:1 - Cannot find name 'x'.\n"] }, { output_type: "error", ename: "ReferenceError", evalue: "x is not defined", traceback: ["\u001b[31mReferenceError\u001b[0m: x"] }],
+  ]);
+
+  it("finds cells with outputs and strips them, keeping sources", () => {
+    expect(cellsWithOutputs(dirty)).toEqual([0, 1]);
+    const clean = stripOutputs(dirty);
+    expect(cellsWithOutputs(clean)).toEqual([]);
+    expect(clean.cells.map(cellSource)).toEqual(["console.log(1)", "x"]);
+    expect(cellsWithOutputs(dirty)).toEqual([0, 1]); // the input is not modified
+  });
+
+  it("reads a cell's error from stderr and error outputs, without colour codes", () => {
+    expect(errorCells(dirty)).toEqual([1]);
+    expect(cellErrorText(dirty.cells[1])).toBe("1:1 - Cannot find name 'x'.\n\nReferenceError: x is not defined\nReferenceError: x");
+    expect(cellErrorText(dirty.cells[0])).toBe("");
+  });
+});
+
+describe("notebookSettings", () => {
+  it("uses the notebook's preset when PNEUMO_PRESET is unset", () => {
+    const s = notebookSettings({ preset: "reference", env: {}, dataDir: sampleDataRoot(ROOT) });
+    const preset = resolvePreset("reference", {});
+    expect([s.presetName, s.presetSource]).toEqual(["reference", "setting"]);
+    expect([s.imageSize, s.epochs, s.batchSize, s.seed]).toEqual([preset.cnn.inputSize, preset.cnn.epochs, preset.cnn.batchSize, preset.split.seed]);
+    expect(s.dataRoot.source).toBe("option");
+  });
+
+  it("lets env PNEUMO_PRESET win over the notebook's setting", () => {
+    const s = notebookSettings({ preset: "reference", env: { PNEUMO_PRESET: "quick" } });
+    expect([s.presetName, s.presetSource, s.imageSize]).toEqual(["quick", "env", 64]);
+    expect(s.dataRoot).toEqual({ root: sampleDataRoot(ROOT), source: "sample" });
+    expect(describeSettings(s)).toMatch(/^preset quick \(env PNEUMO_PRESET\) · data sample: .*chest_xray · 64 px · 3 epochs · batch 16 · seed 42$/);
+  });
+
+  it("defaults to quick and names a bad preset", () => {
+    expect(notebookSettings({ env: {} }).presetSource).toBe("default");
+    expect(() => notebookSettings({ env: { PNEUMO_PRESET: "fast" } })).toThrow(/Received: "fast"/);
+  });
+});
+
+describe.skipIf(!jupyter)("headless execution", () => {
+  let setup: KernelSetup;
+  beforeAll(() => {
+    setup = prepareKernel({ python: jupyter!.python, root: ROOT });
+  }, 120_000);
+
+  it.each(listNotebooks(ROOT).map((p) => [p.split("/").pop(), p]))("%s runs without a failing cell and writes its figures", (_name, path) => {
+    const run = executeNotebook(path as string, { python: jupyter!.python, env: { ...setup.env, PNEUMO_PRESET: "quick" }, outDir: tmp, root: ROOT });
+    expect(run.ok, formatFailure(run, ROOT)).toBe(true);
+    expect(errorCells(run.notebook!)).toEqual([]);
+    for (const name of exportedFigureNames(readNotebook(path as string))) {
+      expect(run.figures.filter((f) => f.startsWith(`${name}.`)), `${name} not written: ${formatRun(run)}`).not.toEqual([]);
+    }
+  }, 600_000);
+
+  it("reports the failing cell's source and tslab's own error, and keeps the executed copy", () => {
+    const dir = mkdtempSync(join(tmp, "bad-"));
+    const path = join(dir, "99-bad.ipynb");
+    writeFileSync(path, JSON.stringify(codeNotebook(['console.log("fine")', "const n: number = \"text\";", 'console.log("never")'])));
+    const run = executeNotebook(path, { python: jupyter!.python, env: setup.env, outDir: join(dir, "out"), root: ROOT });
+    expect(run.ok).toBe(false);
+    expect(run.failure?.index).toBe(1);
+    expect(run.failure?.sourceHead).toBe('const n: number = "text";');
+    expect(run.failure?.error).toContain("Type 'string' is not assignable to type 'number'");
+    expect(run.notebook?.cells[2].outputs).toEqual([]); // execution stopped at the failing cell
+    expect(formatFailure(run, ROOT)).toContain("cell 2 failed");
+  }, 120_000);
+});
