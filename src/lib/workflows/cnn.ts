@@ -3,7 +3,7 @@ import { initBackend } from "../backend";
 import { classWeights } from "../data/classWeights";
 import { buildCnn4 } from "../models/cnn4";
 import { saveModelToDir } from "../models/io";
-import { createRunDir } from "../runs/runDir";
+import { createRunDir, runsRoot } from "../runs/runDir";
 import { writeRunManifest } from "../runs/manifest";
 import { earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { modelCheckpoint } from "../train/modelCheckpoint";
@@ -54,6 +54,17 @@ export interface ModelSettings {
   preprocessing: Preprocessing;
 }
 
+/**
+ * The default run folder of a model trained on a preset: `outputs/runs/<model>-<preset>-<size>`; later notebooks
+ * find the runs of earlier ones with it.
+ * @example
+ * runDirFor("cnn4", resolvePreset("quick")); // …/outputs/runs/cnn4-quick-64
+ */
+export function runDirFor(model: "cnn4" | "resnet50", preset: Preset, inputSize?: number): string {
+  const size = inputSize ?? (model === "cnn4" ? preset.cnn.inputSize : preset.resnet.inputSize);
+  return join(runsRoot(), `${model}-${preset.name}-${size}`);
+}
+
 // A preset from a name or object.
 export function presetOf(preset: Preset | string | undefined): Preset {
   return typeof preset === "object" ? preset : resolvePreset(preset);
@@ -73,7 +84,7 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
   const cnn = { ...preset.cnn, inputSize: opts.inputSize ?? preset.cnn.inputSize };
   const backend = await initBackend({ log });
   const dataset = await prepareRunData(preset, { dataDir: opts.dataDir });
-  const runDir = await createRunDir({ name: opts.name ?? `cnn4-${preset.name}-${cnn.inputSize}` });
+  const runDir = await createRunDir({ name: opts.name ?? runDirFor("cnn4", preset, cnn.inputSize) });
   const settings: ModelSettings & Record<string, unknown> = { ...cnn, model: "cnn4", preprocessing: "rescale", epochs: opts.epochs ?? cnn.epochs };
   await writeRunManifest(runDir, { kind: "train", model: "cnn4", preset: preset.name, data: dataset.runData, backend: { ...backend }, settings });
   log(`[pneumo-lab] training cnn4 at ${cnn.inputSize}px on ${dataset.bySplit.train.length} train / ${dataset.bySplit.val.length} val images → ${runDir}`);

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { gradCam } from "../analysis/gradcam";
 import { overlayHeatmap } from "../analysis/overlay";
+import { initBackend } from "../backend";
 import { decodeImage } from "../data/decode";
 import { readSplitManifest } from "../data/manifest";
 import { loadModelFromDir } from "../models/io";
@@ -35,6 +36,7 @@ export async function gradcamExamples(ev: Evaluation, opts: { kinds?: OutcomeKin
   const split = await readSplitManifest(manifest.data!.manifest);
   const pathOf = new Map(split.records.map((r) => [r.file, r.path]));
   const settings = manifest.settings as { inputSize: number; preprocessing: "rescale" | "reference" };
+  await initBackend({ quiet: true });
   const model = await loadModelFromDir(join(ev.runDir, RUN_MODEL_DIR));
   const transform = modelTransform(settings.preprocessing);
   const items: GradCamItem[] = [];

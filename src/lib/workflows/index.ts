@@ -3,7 +3,7 @@ export { PRESET_ENV, PRESET_NAMES, resolvePreset, type CnnPreset, type Preset, t
 export { prepareRunData, type RunDataset } from "./data";
 export { modelTransform, PREPROCESSINGS, type Preprocessing } from "./transforms";
 export { predictRecords, readPredictionsCsv, writePredictionsCsv, type PredictionSet, type PredictOptions } from "./predictions";
-export { lastEpochMetrics, presetOf, RUN_MODEL_DIR, trainCnnRun, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
+export { lastEpochMetrics, presetOf, RUN_MODEL_DIR, runDirFor, trainCnnRun, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
 export { featureCacheDir, trainResNetRun, type ResNetRunResult } from "./resnet";
 export { evaluateRun, METRICS_FILE, runModelSettings, setMetrics, type Evaluation, type SetMetrics } from "./evaluate";
 export { loadPredictor, type FilePredictor } from "./predictor";

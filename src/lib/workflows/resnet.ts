@@ -13,7 +13,7 @@ import { cyclicalLr, earlyStopping, reduceLrOnPlateau } from "../train/callbacks
 import { cachedFeatures, type CachedFeatures } from "../train/featureCache";
 import { train } from "../train/train";
 import type { History } from "../train/types";
-import { lastEpochMetrics, presetOf, RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
+import { lastEpochMetrics, presetOf, RUN_MODEL_DIR, runDirFor, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
 import { prepareRunData } from "./data";
 import { modelTransform } from "./transforms";
 
@@ -48,7 +48,7 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
   const rn = { ...preset.resnet, inputSize: opts.inputSize ?? preset.resnet.inputSize, fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs };
   const backend = await initBackend({ log });
   const dataset = await prepareRunData(preset, { dataDir: opts.dataDir });
-  const runDir = await createRunDir({ name: opts.name ?? `resnet50-${preset.name}-${rn.inputSize}` });
+  const runDir = await createRunDir({ name: opts.name ?? runDirFor("resnet50", preset, rn.inputSize) });
   const settings: ModelSettings & Record<string, unknown> = { ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs };
   await writeRunManifest(runDir, { kind: "train", model: "resnet50", preset: preset.name, data: dataset.runData, backend: { ...backend }, settings });
   const weights = classWeights(dataset.bySplit.train);
