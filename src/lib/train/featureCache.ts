@@ -24,10 +24,15 @@ export interface FeatureCacheKey {
   inputSize: number;
 }
 
+/** A backbone that runs outside TF.js (e.g. onnxruntime): host batch in, one feature row per image out. */
+export interface HostBackbone {
+  runHost(xs: Float32Array, shape: readonly number[]): Promise<Float32Array>;
+}
+
 /** Options of `cachedFeatures`. */
 export interface CachedFeaturesOptions {
   /** A model, or any function from a [n, s, s, c] batch to [n, ...] features. */
-  backbone: tf.LayersModel | ((xs: tf.Tensor4D) => tf.Tensor);
+  backbone: tf.LayersModel | ((xs: tf.Tensor4D) => tf.Tensor) | HostBackbone;
   records: ImageRecord[];
   key: FeatureCacheKey;
   /** Folder of the cache files. */
@@ -136,7 +141,17 @@ async function loadCache(base: string, opts: CachedFeaturesOptions): Promise<{ o
 // Runs the backbone over every readable record, a batch at a time, showing progress.
 async function computeFeatures(opts: CachedFeaturesOptions, sink: ProgressSink): Promise<Omit<CachedFeatures, "fromCache" | "path">> {
   const { records, key, batchSize = 32, channels = 3, transform, backbone } = opts;
-  const run = typeof backbone === "function" ? backbone : (xs: tf.Tensor4D) => backbone.predict(xs) as tf.Tensor;
+  const run = async (xs: tf.Tensor4D): Promise<{ data: Float32Array; rowShape: number[] }> => {
+    if ("runHost" in backbone) {
+      const data = await backbone.runHost((await xs.data()) as Float32Array, xs.shape);
+      return { data, rowShape: [data.length / xs.shape[0]] };
+    }
+    const out = tf.tidy(() => (typeof backbone === "function" ? backbone(xs) : (backbone.predict(xs) as tf.Tensor)));
+    const data = (await out.data()) as Float32Array;
+    const rowShape = out.shape.slice(1);
+    out.dispose();
+    return { data, rowShape };
+  };
   const chunks: Float32Array[] = [];
   const labels: number[] = [];
   const files: string[] = [];
@@ -146,11 +161,10 @@ async function computeFeatures(opts: CachedFeaturesOptions, sink: ProgressSink):
   let step = 0;
   const batches = imageBatches(records, { batchSize, width: key.inputSize, height: key.inputSize, channels, transform, shuffle: false, seed: 0 });
   for await (const batch of batches) {
-    const out = tf.tidy(() => run(batch.xs));
+    const out = await run(batch.xs);
     tf.dispose([batch.xs, batch.ys]);
-    rowShape = out.shape.slice(1);
-    chunks.push((await out.data()) as Float32Array);
-    out.dispose();
+    rowShape = out.rowShape;
+    chunks.push(out.data);
     for (const r of batch.records) {
       labels.push(labelToTarget(r.label));
       files.push(r.file);

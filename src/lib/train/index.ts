@@ -8,6 +8,6 @@ export { appendEpoch, emptyHistory, HISTORY_FILE, readHistory, reviveHistory, wr
 export { binaryCrossentropy, EPSILON, passMetrics, type PassMetrics } from "./metrics";
 export { weightedBce } from "./step";
 export { CHECKPOINT_DIR, CHECKPOINT_FILE, readCheckpoint, type CheckpointState } from "./checkpoint";
-export { cachedFeatures, featureKeyHash, type CachedFeatures, type CachedFeaturesOptions, type FeatureCacheKey } from "./featureCache";
+export { cachedFeatures, featureKeyHash, type CachedFeatures, type CachedFeaturesOptions, type FeatureCacheKey, type HostBackbone } from "./featureCache";
 export { fineTune, type FineTuneOptions, type FineTuneResult, type SetTrainable } from "./fineTune";
 export { formatProgress, formatSeconds, linesProgress, SILENT_PROGRESS, terminalProgress, type ProgressOptions, type ProgressSink, type ProgressUpdate } from "./progress";

@@ -33,6 +33,8 @@ export interface TrainRunOptions {
   inputSize?: number;
   /** ResNet50 only: override the preset's phase-2 fine-tuning epochs (0 = head only). */
   fineTuneEpochs?: number;
+  /** ResNet50 only: engine of the frozen-backbone features; default "auto" (onnxruntime-node when installed). */
+  featureEngine?: "auto" | "onnxruntime" | "tfjs";
   /** Progress output (see `train`); default automatic. */
   progress?: boolean | ProgressSink;
   log?: (line: string) => void;
