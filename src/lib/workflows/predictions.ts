@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { imageBatches, type SkipReport } from "../data/batches";
+import { createOnnxPredictor } from "../models/onnx";
 import { parseCsv, toCsv } from "../data/csv";
 import { labelToTarget, type ImageRecord, type ImageTransform, type Subtype } from "../data/types";
 
@@ -24,6 +25,8 @@ export interface PredictOptions {
   batchSize?: number;
   /** Called after each batch with images done so far. */
   onBatch?: (done: number, total: number) => void;
+  /** "auto" (default): onnxruntime-node when installed (the model is exported to ONNX in memory), else TF.js. */
+  engine?: "auto" | "onnxruntime" | "tfjs";
 }
 
 /**
@@ -33,14 +36,25 @@ export interface PredictOptions {
  */
 export async function predictRecords(model: tf.LayersModel, records: ImageRecord[], opts: PredictOptions): Promise<PredictionSet> {
   const out: PredictionSet = { files: [], yTrue: [], yScore: [], subtypes: [], patientIds: [], skipped: [] };
+  const onnx = opts.engine === "tfjs" ? undefined : await createOnnxPredictor(model, { engine: opts.engine ?? "auto" }).catch((error: Error) => {
+    if (opts.engine === "onnxruntime") throw error;
+    console.warn(`predictRecords: ONNX export failed, predicting with TF.js (${error.message})`);
+    return undefined;
+  });
+  const useOnnx = onnx?.engine === "onnxruntime";
   const batches = imageBatches(records, {
     batchSize: opts.batchSize ?? 16, width: opts.inputSize, height: opts.inputSize, channels: 1,
     transform: opts.transform, skipped: out.skipped, onSkip: () => {},
   });
   for await (const batch of batches) {
-    const scores = tf.tidy(() => (model.predict(batch.xs) as tf.Tensor).reshape([-1]));
-    const values = await scores.data();
-    tf.dispose([scores, batch.xs, batch.ys]);
+    let values: Float32Array;
+    if (useOnnx) values = await onnx!.predict((await batch.xs.data()) as Float32Array, batch.xs.shape);
+    else {
+      const scores = tf.tidy(() => (model.predict(batch.xs) as tf.Tensor).reshape([-1]));
+      values = (await scores.data()) as Float32Array;
+      scores.dispose();
+    }
+    tf.dispose([batch.xs, batch.ys]);
     batch.records.forEach((record, i) => {
       out.files.push(record.file);
       out.yTrue.push(labelToTarget(record.label));
@@ -50,6 +64,7 @@ export async function predictRecords(model: tf.LayersModel, records: ImageRecord
     });
     opts.onBatch?.(out.files.length, records.length);
   }
+  await onnx?.dispose();
   if (out.yScore.some((s) => !Number.isFinite(s))) {
     const bad = out.files.filter((_, i) => !Number.isFinite(out.yScore[i]!));
     throw new Error(`predictRecords: the model produced NaN/Infinity scores for ${bad.length} image(s), e.g. ${bad[0]}; the weights diverged: retrain with a lower learning rate. Received: ${bad.length} non-finite scores`);
