@@ -47,7 +47,8 @@ export function trainingCurvesFigure(history: HistoryLike, opts: TrainingCurvesO
         x, y: toPlotArray(ys), xaxis: cell.xaxis, yaxis: cell.yaxis, line: { color }, meta: key,
       });
     }
-    mergeAxis(layout, cell.xKey, { title: { text: "epoch" } });
+    const n = Math.max(...data.filter((t) => t.xaxis === cell.xaxis).map((t) => (t.x as unknown[]).length), 0);
+    mergeAxis(layout, cell.xKey, { title: { text: "epoch" }, tickformat: "d", ...(n <= 20 ? { dtick: 1 } : {}) });
   });
   return { data, layout: { ...layout, title: { text: opts.title ?? "Training curves" }, hovermode: "x unified" } };
 }
