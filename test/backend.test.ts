@@ -10,6 +10,7 @@ import {
   type BackendInfo,
 } from "../src/lib/backend";
 import { replacedConvGradKernels } from "../src/lib/kernels/register";
+import { findWebGpuAdapter, type WebGpuAdapterSummary } from "../src/lib/kernels/webgpu";
 
 // Whether an optional package can be resolved from here.
 function isInstalled(pkg: string): boolean {
@@ -22,6 +23,16 @@ function isInstalled(pkg: string): boolean {
 }
 
 const NATIVE_INSTALLED = isInstalled("@tensorflow/tfjs-node") || isInstalled("@tensorflow/tfjs-node-gpu");
+const WEBGPU_INSTALLED = isInstalled("webgpu"); // Dawn; initBackend looks for an adapter before importing tfjs-backend-webgpu
+// The adapter initBackend will see (Dawn defaults plus PNEUMO_DAWN_OPTIONS); none on a machine without a GPU.
+const ADAPTER: WebGpuAdapterSummary | undefined = WEBGPU_INSTALLED ? await findWebGpuAdapter().catch(() => undefined) : undefined;
+const HARDWARE_WEBGPU = ADAPTER !== undefined && !ADAPTER.software;
+
+// Why auto passes over webgpu here, in initBackend's words.
+function webgpuSkipReason(): string {
+  if (!WEBGPU_INSTALLED) return "not installed";
+  return ADAPTER ? `software adapter "${ADAPTER.name}" (use prefer: "webgpu" to force it)` : "no adapter found";
+}
 const savedEnv = process.env[BACKEND_ENV];
 
 // Collects log lines.
@@ -36,7 +47,7 @@ describe("initBackend", () => {
     else process.env[BACKEND_ENV] = savedEnv;
   });
 
-  it.skipIf(NATIVE_INSTALLED)("auto picks wasm here, saying why both native packages were skipped", async () => {
+  it.skipIf(NATIVE_INSTALLED || HARDWARE_WEBGPU)("auto picks wasm here, saying why the native packages and webgpu were skipped", async () => {
     delete process.env[BACKEND_ENV];
     const sink = logSink();
     const info = await initBackend({ prefer: "auto", log: sink.log });
@@ -45,6 +56,7 @@ describe("initBackend", () => {
     expect(tf.getBackend()).toBe("wasm");
     expect(info.skipped).toEqual([
       { choice: "node-gpu", reason: "not installed" },
+      { choice: "webgpu", reason: webgpuSkipReason() },
       { choice: "node", reason: "not installed" },
     ]);
     expect(info.threads).toBe(1); // tfjs-backend-wasm turns threads off in Node
@@ -52,7 +64,7 @@ describe("initBackend", () => {
     expect(info.versions["tfjs-core"]).toBe("4.22.0"); // package.json pins @tensorflow/tfjs 4.22.0
     expect(info.versions["@tensorflow/tfjs-backend-wasm"]).toBe("4.22.0");
     expect(sink.lines).toEqual([
-      `[pneumo-lab] backend: wasm (SIMD ${info.simd ? "on" : "off"}, 1 thread) — skipped tfjs-node-gpu: not installed; tfjs-node: not installed`,
+      `[pneumo-lab] backend: wasm (SIMD ${info.simd ? "on" : "off"}, 1 thread) — skipped tfjs-node-gpu: not installed; tfjs-backend-webgpu: ${webgpuSkipReason()}; tfjs-node: not installed`,
     ]);
     expect(replacedConvGradKernels("wasm")).toEqual(["Conv2DBackpropFilter", "Conv2DBackpropInput"]); // for training
   });
@@ -92,15 +104,23 @@ describe("initBackend", () => {
 
   it("a bad prefer or env value throws naming the valid values", async () => {
     await expect(initBackend({ prefer: "gpu" as "cpu" })).rejects.toThrow(
-      "initBackend: opts.prefer must be one of auto, node-gpu, node, wasm, cpu. Received: gpu",
+      "initBackend: opts.prefer must be one of auto, node-gpu, webgpu, node, wasm, cpu. Received: gpu",
     );
     process.env[BACKEND_ENV] = "tpu";
-    await expect(initBackend()).rejects.toThrow("initBackend: env PNEUMO_BACKEND must be one of auto, node-gpu, node, wasm, cpu. Received: tpu");
+    await expect(initBackend()).rejects.toThrow("initBackend: env PNEUMO_BACKEND must be one of auto, node-gpu, webgpu, node, wasm, cpu. Received: tpu");
   });
 
   it.skipIf(NATIVE_INSTALLED)("an explicitly requested native backend that is missing throws with the install command", async () => {
     await expect(initBackend({ prefer: "node" })).rejects.toThrow(/unavailable \(tfjs-node: not installed\)\. Fix: npm install @tensorflow\/tfjs-node .*internet.*Received: node$/);
     await expect(initBackend({ prefer: "node-gpu" })).rejects.toThrow(/npm install @tensorflow\/tfjs-node-gpu .*CUDA 11\.2.*Received: node-gpu$/);
+  });
+
+
+  it.runIf(WEBGPU_INSTALLED && ADAPTER === undefined)('prefer: "webgpu" without an adapter throws with the fix', async () => {
+    await expect(initBackend({ prefer: "webgpu" })).rejects.toThrow(
+      /unavailable \(tfjs-backend-webgpu: no adapter found\)\. Fix: npm install webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0 .*libvulkan1.*Received: webgpu$/,
+    );
+    expect(tf.getBackend()).not.toBe("webgpu");
   });
 });
 
@@ -130,6 +150,20 @@ describe("describeBackend", () => {
       versions: {},
     };
     expect(describeBackend(info)).toBe("backend: node-gpu (CPU) — tfjs-node-gpu loaded but no GPU device: running on CPU");
+  });
+
+  it("names the WebGPU adapter, and compatibility mode when Dawn gave only that", () => {
+    const adapter: WebGpuAdapterSummary = {
+      name: "NVIDIA H100 80GB HBM3",
+      software: false,
+      featureLevel: "core",
+      info: { vendor: "nvidia", device: "NVIDIA H100 80GB HBM3" },
+      dawnOptions: [],
+    };
+    const info: BackendInfo = { choice: "webgpu", tfBackend: "webgpu", skipped: [], device: "GPU: NVIDIA H100 80GB HBM3", adapter, versions: {} };
+    expect(describeBackend(info)).toBe("backend: webgpu (GPU: NVIDIA H100 80GB HBM3)");
+    const soft = { ...info, device: "CPU: software adapter llvmpipe", adapter: { ...adapter, software: true, featureLevel: "compatibility" as const } };
+    expect(describeBackend(soft)).toBe("backend: webgpu (CPU: software adapter llvmpipe, compatibility mode)");
   });
 
   it("lists SIMD, threads and skipped packages for wasm", () => {

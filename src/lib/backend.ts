@@ -3,13 +3,14 @@ import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { registerConvGradKernels, type ConvGradKernelName } from "./kernels/register";
+import { activateWebGpuBackend, findWebGpuAdapter, WEBGPU_REPLACED_KERNELS, type WebGpuAdapterSummary } from "./kernels/webgpu";
 import { packageVersions } from "./runs/versions";
 
 /** Environment variable that picks the backend when `initBackend` gets no `prefer`. */
 export const BACKEND_ENV = "PNEUMO_BACKEND";
 
 /** Backends `initBackend` can pick, fastest first (the `auto` order). */
-export const BACKEND_CHOICES = ["node-gpu", "node", "wasm", "cpu"] as const;
+export const BACKEND_CHOICES = ["node-gpu", "webgpu", "node", "wasm", "cpu"] as const;
 
 /** Values accepted by `prefer` and by `PNEUMO_BACKEND`. */
 export const BACKEND_PREFERENCES = ["auto", ...BACKEND_CHOICES] as const;
@@ -24,7 +25,7 @@ export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
 export interface BackendInfo {
   /** The backend in use. */
   choice: BackendChoice;
-  /** TF.js's name for it (`tf.getBackend()`): "tensorflow", "wasm" or "cpu". */
+  /** TF.js's name for it (`tf.getBackend()`): "tensorflow", "webgpu", "wasm" or "cpu". */
   tfBackend: string;
   /** Faster backends that were tried first and why each was passed over. */
   skipped: { choice: BackendChoice; reason: string }[];
@@ -32,8 +33,10 @@ export interface BackendInfo {
   simd?: boolean;
   /** wasm only: XNNPACK threads (tfjs-backend-wasm hard-codes threads off in Node, so 1). */
   threads?: number;
-  /** Where the maths runs, when known: "GPU", "CPU", "CPU (wasm)", "CPU (JS)". */
+  /** Where the maths runs, when known: "GPU", "CPU", "CPU (wasm)", "CPU (JS)"; on webgpu "GPU: <adapter>" or "CPU: software adapter <name>". */
   device?: string;
+  /** webgpu only: the Dawn adapter in use. */
+  adapter?: WebGpuAdapterSummary;
   /** Things the user should know, e.g. tfjs-node-gpu running without a GPU. */
   warnings?: string[];
   /** TF.js package versions plus the chosen backend package. */
@@ -63,6 +66,7 @@ class BackendUnavailable extends Error {}
 // npm package behind each choice, for messages and versions.
 const PACKAGE: Record<BackendChoice, string> = {
   "node-gpu": "@tensorflow/tfjs-node-gpu",
+  webgpu: "@tensorflow/tfjs-backend-webgpu",
   node: "@tensorflow/tfjs-node",
   wasm: "@tensorflow/tfjs-backend-wasm",
   cpu: "@tensorflow/tfjs-backend-cpu",
@@ -72,6 +76,8 @@ const PACKAGE: Record<BackendChoice, string> = {
 const INSTALL_HINT: Record<BackendChoice, string> = {
   "node-gpu":
     "npm install @tensorflow/tfjs-node-gpu (Linux + NVIDIA only; 4.22 needs CUDA 11.2 + cuDNN 8.1, and its install script needs internet to download libtensorflow)",
+  webgpu:
+    "npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0 (Dawn's prebuilt addon; needs a Vulkan loader libvulkan1 and the GPU driver's Vulkan ICD, see README \"GPU (WebGPU)\")",
   node: "npm install @tensorflow/tfjs-node (its install script needs internet to download libtensorflow)",
   wasm: "npm install @tensorflow/tfjs-backend-wasm",
   cpu: "npm install @tensorflow/tfjs (the cpu backend ships with it)",
@@ -103,6 +109,8 @@ function resolvePreference(prefer: string | undefined): BackendPreference {
 // Import a native tfjs-node package (optional dependency) and switch to its "tensorflow" backend.
 async function loadNative(choice: "node-gpu" | "node"): Promise<tf.KernelBackend> {
   const spec = PACKAGE[choice];
+  // tfjs-node-gpu already loaded (auto skipped it for running on CPU): its "tensorflow" backend is tfjs-node's.
+  if (choice === "node" && tf.findBackendFactory("tensorflow") && (await tf.setBackend("tensorflow"))) return tf.backend();
   try {
     requireHere.resolve(spec);
   } catch {
@@ -136,10 +144,11 @@ export function detectNativeGpu(backend: unknown): boolean | undefined {
   return visible === "" || visible === "-1" ? false : undefined;
 }
 
-// tfjs-node-gpu: loaded, and told apart from the silent CPU fallback on unsupported CUDA stacks.
-async function loadNodeGpu(): Promise<Partial<BackendInfo>> {
+// tfjs-node-gpu: loaded, and told apart from the silent CPU fallback on unsupported CUDA stacks (auto skips that).
+async function loadNodeGpu(auto: boolean): Promise<Partial<BackendInfo>> {
   const gpu = detectNativeGpu(await loadNative("node-gpu"));
   if (gpu === true) return { device: "GPU" };
+  if (auto) throw new BackendUnavailable(`loaded but ${gpu === false ? "found no GPU device" : "could not tell whether it found a GPU"} (4.22 needs CUDA 11.2 + cuDNN 8.1)`);
   if (gpu === false) return { device: "CPU", warnings: ["tfjs-node-gpu loaded but no GPU device: running on CPU"] };
   return { device: "unknown", warnings: ["tfjs-node-gpu loaded; could not tell whether TensorFlow found a GPU"] };
 }
@@ -167,6 +176,28 @@ async function loadWasm(): Promise<Partial<BackendInfo>> {
   return { simd, threads: Math.max(1, getThreadsCount()), device: "CPU (wasm)" };
 }
 
+// WebGPU through Dawn's Node addon; auto passes over software (CPU) adapters, which are slower than wasm.
+async function loadWebGpu(auto: boolean): Promise<Partial<BackendInfo>> {
+  try {
+    requireHere.resolve("webgpu"); // Dawn; tfjs-backend-webgpu is imported later (it may be bundled)
+  } catch {
+    throw new BackendUnavailable("not installed");
+  }
+  const adapter = await findWebGpuAdapter().catch((err: unknown) => {
+    throw new BackendUnavailable(`failed to load: ${firstLine(err)}`);
+  });
+  if (!adapter) throw new BackendUnavailable("no adapter found");
+  if (adapter.software && auto) throw new BackendUnavailable(`software adapter "${adapter.name}" (use prefer: "webgpu" to force it)`);
+  const ok = await activateWebGpuBackend().catch((err: unknown) => {
+    const missing = firstLine(err).includes(`Cannot find package '${PACKAGE.webgpu}'`);
+    throw new BackendUnavailable(missing ? `not installed (${PACKAGE.webgpu})` : `failed to load: ${firstLine(err)}`);
+  });
+  if (!ok) throw new BackendUnavailable("failed to load: tf.setBackend('webgpu') returned false");
+  registerConvGradKernels("webgpu", { replace: WEBGPU_REPLACED_KERNELS });
+  const device = adapter.software ? `CPU: software adapter ${adapter.name}` : `GPU: ${adapter.name}`;
+  return { device, adapter };
+}
+
 // Plain JavaScript cpu backend: always there.
 async function loadCpu(): Promise<Partial<BackendInfo>> {
   if (!(await tf.setBackend("cpu"))) throw new BackendUnavailable("failed to load: tf.setBackend('cpu') returned false");
@@ -174,8 +205,9 @@ async function loadCpu(): Promise<Partial<BackendInfo>> {
 }
 
 // Load one backend, returning its extra facts.
-async function loadChoice(choice: BackendChoice): Promise<Partial<BackendInfo>> {
-  if (choice === "node-gpu") return loadNodeGpu();
+async function loadChoice(choice: BackendChoice, auto: boolean): Promise<Partial<BackendInfo>> {
+  if (choice === "node-gpu") return loadNodeGpu(auto);
+  if (choice === "webgpu") return loadWebGpu(auto);
   if (choice === "node") return loadNative("node").then(() => ({ device: "CPU" }));
   return choice === "wasm" ? loadWasm() : loadCpu();
 }
@@ -186,9 +218,9 @@ async function chooseBackend(prefer: BackendPreference): Promise<BackendInfo> {
   const skipped: BackendInfo["skipped"] = [];
   for (const choice of candidates) {
     try {
-      const extra = await loadChoice(choice);
+      const extra = await loadChoice(choice, prefer === "auto");
       await tf.ready();
-      const versions = { ...tf.version, ...packageVersions([PACKAGE[choice]]) } as Record<string, string>;
+      const versions = { ...tf.version, ...packageVersions(choice === "webgpu" ? [PACKAGE.webgpu, "webgpu"] : [PACKAGE[choice]]) } as Record<string, string>;
       return { choice, tfBackend: tf.getBackend(), skipped, ...extra, versions };
     } catch (err) {
       if (!(err instanceof BackendUnavailable)) throw err;
@@ -205,13 +237,14 @@ async function chooseBackend(prefer: BackendPreference): Promise<BackendInfo> {
 /**
  * One line saying which backend runs and why faster ones were skipped.
  * @example
- * describeBackend(info); // "backend: wasm (SIMD on, 1 thread) — skipped tfjs-node-gpu: not installed; tfjs-node: not installed"
+ * describeBackend(info); // "backend: wasm (SIMD on, 1 thread) — skipped tfjs-node-gpu: not installed; tfjs-backend-webgpu: no adapter found; tfjs-node: not installed"
  */
 export function describeBackend(info: BackendInfo): string {
   const facts: string[] = [];
   if (info.simd !== undefined) facts.push(`SIMD ${info.simd ? "on" : "off"}`);
   if (info.threads !== undefined) facts.push(`${info.threads} thread${info.threads === 1 ? "" : "s"}`);
-  if (info.device && info.choice === "node-gpu") facts.push(info.device);
+  if (info.device && (info.choice === "node-gpu" || info.choice === "webgpu")) facts.push(info.device);
+  if (info.adapter?.featureLevel === "compatibility") facts.push("compatibility mode");
   let line = `backend: ${info.choice}${facts.length ? ` (${facts.join(", ")})` : ""}`;
   if (info.warnings?.length) line += ` — ${info.warnings.join("; ")}`;
   if (info.skipped.length) line += ` — skipped ${info.skipped.map((s) => `${shortName(s.choice)}: ${s.reason}`).join("; ")}`;
@@ -219,15 +252,19 @@ export function describeBackend(info: BackendInfo): string {
 }
 
 /**
- * Pick and activate the fastest TF.js backend available: tfjs-node-gpu → tfjs-node → wasm → cpu,
- * unless `opts.prefer` or env `PNEUMO_BACKEND` names one (the option wins). On wasm it also registers
- * the conv gradient kernels wasm lacks, so conv nets train there. Calling again with the same
- * preference returns the cached info (re-activating that backend if something switched away).
+ * Pick and activate the fastest TF.js backend available: tfjs-node-gpu (only on a real GPU device) →
+ * webgpu (Dawn, only on a hardware adapter) → tfjs-node → wasm → cpu, unless `opts.prefer` or env
+ * `PNEUMO_BACKEND` names one (the option wins; then a tfjs-node-gpu CPU fallback or a software WebGPU
+ * adapter is used, with the device recorded). On wasm it also registers the conv gradient kernels wasm
+ * lacks, so conv nets train there; on webgpu ours replace its naive ones (`WEBGPU_REPLACED_KERNELS`).
+ * Calling again with the same preference returns the cached info (re-activating that backend if
+ * something switched away).
  * (wasm's own Conv2DBackpropInput is replaced too, see `WASM_REPLACED_KERNELS`.)
  * Throws if a backend asked for by name is unavailable, with the command that installs it.
  * @example
  * const info = await initBackend(); // logs "[pneumo-lab] backend: wasm (SIMD on, 1 thread) — skipped …"
  * info.tfBackend; // "wasm"
+ * (await initBackend({ prefer: "webgpu" })).device; // "GPU: NVIDIA H100 80GB HBM3" on a GPU machine
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendInfo> {
   const prefer = resolvePreference(opts.prefer);

@@ -28,11 +28,13 @@ function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, ri
 }
 
 // Insert (s - 1) zeros between neighbouring rows and columns: [B,H,W,C] → [B,(H-1)sh+1,(W-1)sw+1,C].
+// Only rank-4 pads: tfjs-backend-webgpu 4.22 generates invalid WGSL for rank-6 Pad ("cannot index type 'vec6'").
 function dilateSpatial(t: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   if (sh === 1 && sw === 1) return t;
   const [b, h, w, c] = t.shape;
-  const spread = tf.pad(tf.reshape(t, [b, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
-  const flat = tf.reshape(spread, [b, h * sh, w * sw, c]);
+  const cols = tf.pad(tf.reshape(t, [b * h, w, 1, c]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]); // [B·H, W, sw, C]
+  const rows = tf.pad(tf.reshape(cols, [b, h, 1, w * sw * c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]); // [B, H, sh, W·sw·C]
+  const flat = tf.reshape(rows, [b, h * sh, w * sw, c]);
   return tf.slice(flat, [0, 0, 0, 0], [b, (h - 1) * sh + 1, (w - 1) * sw + 1, c]) as tf.Tensor4D;
 }
 

@@ -4,6 +4,18 @@ export {
   missingConvGradKernels,
   registerConvGradKernels,
   replacedConvGradKernels,
+  restoreNativeConvGradKernels,
   type ConvGradKernelName,
   type RegisterConvGradOptions,
 } from "./register";
+export {
+  DAWN_OPTIONS_ENV,
+  WEBGPU_REPLACED_KERNELS,
+  activateWebGpuBackend,
+  adapterName,
+  findWebGpuAdapter,
+  isSoftwareAdapter,
+  parseDawnOptions,
+  type WebGpuAdapterFacts,
+  type WebGpuAdapterSummary,
+} from "./webgpu";

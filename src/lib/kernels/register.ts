@@ -15,6 +15,8 @@ export interface RegisterConvGradOptions {
 
 // Configs this module registered, so repeat calls leave them alone.
 const OURS = new WeakSet<tf.KernelConfig>();
+// Backend kernels we replaced, by "backend/kernel", so `restoreNativeConvGradKernels` can put them back.
+const NATIVE = new Map<string, tf.KernelConfig>();
 
 // Kernel inputs arrive as engine Tensors; say so clearly if a backend hands over bare TensorInfos.
 function asTensor4D(kernel: string, name: string, t: tf.TensorInfo | undefined): tf.Tensor4D {
@@ -85,7 +87,10 @@ export function registerConvGradKernels(backendName: string, opts: RegisterConvG
   for (const name of CONV_GRAD_KERNELS) {
     const existing = tf.getKernel(name, backendName);
     if (existing && (OURS.has(existing) || !replace(name))) continue;
-    if (existing) tf.unregisterKernel(name, backendName);
+    if (existing) {
+      NATIVE.set(`${backendName}/${name}`, existing);
+      tf.unregisterKernel(name, backendName);
+    }
     tf.registerKernel(configs[name]);
     OURS.add(configs[name]);
     registered.push(name);
@@ -112,4 +117,24 @@ export function replacedConvGradKernels(backendName: string): ConvGradKernelName
     const kernel = tf.getKernel(name, backendName);
     return kernel !== undefined && OURS.has(kernel);
   });
+}
+
+/**
+ * Put back the backend's own conv gradient kernels that `registerConvGradKernels` replaced (e.g. to
+ * benchmark them against ours). Returns the kernel names restored; kernels that only we supply stay ours.
+ * @example
+ * restoreNativeConvGradKernels("webgpu"); // ["Conv2DBackpropFilter", "Conv2DBackpropInput"] after initBackend on webgpu
+ */
+export function restoreNativeConvGradKernels(backendName: string): ConvGradKernelName[] {
+  const restored: ConvGradKernelName[] = [];
+  for (const name of CONV_GRAD_KERNELS) {
+    const native = NATIVE.get(`${backendName}/${name}`);
+    const current = tf.getKernel(name, backendName);
+    if (!native || !current || !OURS.has(current)) continue;
+    tf.unregisterKernel(name, backendName);
+    tf.registerKernel(native);
+    NATIVE.delete(`${backendName}/${name}`);
+    restored.push(name);
+  }
+  return restored;
 }
