@@ -10,6 +10,9 @@ describe("run manifests", () => {
     const tfjs = JSON.parse(await readFile("node_modules/@tensorflow/tfjs/package.json", "utf8")).version;
     expect(versions["@tensorflow/tfjs"]).toBe(tfjs);
     expect(versions.node).toBe(process.versions.node);
+    // sharp's "exports" hide ./package.json: the version is found by walking up from its entry
+    const sharp = JSON.parse(await readFile("node_modules/sharp/package.json", "utf8")).version;
+    expect(versions.sharp).toBe(sharp);
     // optional native packages are not installed on this machine: absent, not "undefined"
     expect(Object.values(versions).every((v) => typeof v === "string" && v.length > 0)).toBe(true);
   });

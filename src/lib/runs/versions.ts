@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
 /** Packages whose versions every run records (those that exist are listed; missing optional ones are skipped). */
 export const RECORDED_PACKAGES = [
@@ -16,13 +17,31 @@ export const RECORDED_PACKAGES = [
   "tslab",
 ] as const;
 
+type PackageJson = { name?: string; version?: string };
+
+// Walks up from a resolved entry file to the package.json that names the package
+// (for packages such as sharp whose "exports" hide ./package.json).
+function manifestAbove(entry: string, name: string): PackageJson | undefined {
+  for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+    const path = join(dir, "package.json");
+    if (!existsSync(path)) continue;
+    const json = JSON.parse(readFileSync(path, "utf8")) as PackageJson;
+    if (json.name === name) return json;
+  }
+  return undefined;
+}
+
 // Version from a package's package.json, or undefined when it is not installed.
 function installedVersion(name: string, require: NodeJS.Require): string | undefined {
   try {
     const path = require.resolve(`${name}/package.json`);
-    return (JSON.parse(readFileSync(path, "utf8")) as { version?: string }).version;
+    return (JSON.parse(readFileSync(path, "utf8")) as PackageJson).version;
   } catch {
-    return undefined;
+    try {
+      return manifestAbove(require.resolve(name), name)?.version;
+    } catch {
+      return undefined;
+    }
   }
 }
 

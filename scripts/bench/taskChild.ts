@@ -1,0 +1,77 @@
+/**
+ * Runs each bench task in a fresh child process: the wasm heap (4 GB max, never shrinks) and the peak RSS
+ * then belong to that task alone, a wasm abort (out of heap) fails one task instead of the bench, and a
+ * per-task time limit can stop a task that would take too long. The child prints one JSON line.
+ */
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { initBackend, type BackendPreference } from "../../src/lib/backend";
+import { benchCnnTraining, benchHeadEpoch, benchResNetOnnx, benchResNetTfjs, countingTensors, type TaskPlan, type TaskResult } from "./tasks";
+
+/** Tasks of the bench; `cnn224b32` is the peak-RSS task (CNN training at 224², batch 32). */
+export const BENCH_TASKS = ["cnn128", "cnn224", "cnn224b32", "resnet50", "head"] as const;
+export type BenchTask = (typeof BENCH_TASKS)[number];
+
+/** Engines: TF.js backends, or onnxruntime-node (ResNet50 inference only). */
+export type BenchEngine = "node-gpu" | "node" | "wasm" | "cpu" | "onnx";
+
+const SELF = fileURLToPath(import.meta.url);
+
+// First line of an error, for table cells.
+const firstLine = (text: string): string => text.trim().split("\n").filter(Boolean).slice(-1)[0]?.slice(0, 200) ?? "";
+
+/**
+ * Runs `task` on `engine` in a child process, at most `timeoutSec` seconds.
+ * @example
+ * const r = await runTaskInChild("wasm", "cnn128", { batches: 3, headExamples: 5000 }, 600);
+ */
+export function runTaskInChild(engine: BenchEngine, task: BenchTask, plan: TaskPlan, timeoutSec: number): Promise<TaskResult> {
+  return new Promise((resolve) => {
+    const child = fork(SELF, ["--bench-task", engine, task, JSON.stringify(plan)], { stdio: ["ignore", "pipe", "pipe", "ipc"], timeout: timeoutSec * 1000 });
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (d) => (out += d));
+    child.stderr!.on("data", (d) => (err += d));
+    child.on("exit", (code, signal) => {
+      const line = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+      if (line) return resolve(JSON.parse(line) as TaskResult);
+      const heap = /memory access out of bounds|Aborted\(/.test(err) ? " (wasm heap exhausted: 4 GB max)" : "";
+      const why = signal === "SIGTERM" ? `stopped after the ${timeoutSec} s task limit` : `child died (${signal ?? `exit ${code}`}): ${firstLine(err)}${heap}`;
+      resolve({ task, engine, skipped: why });
+    });
+  });
+}
+
+// Dispatch of one task inside the child.
+function runTask(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<TaskResult> {
+  if (engine === "onnx") return benchResNetOnnx(8, 2, plan);
+  if (task === "cnn128") return benchCnnTraining(engine, 128, 16, plan);
+  if (task === "cnn224") return benchCnnTraining(engine, 224, 16, plan);
+  if (task === "cnn224b32") return benchCnnTraining(engine, 224, 32, plan).then((r) => ({ ...r, task }));
+  if (task === "resnet50") return benchResNetTfjs(engine, 8, plan);
+  return benchHeadEpoch(engine, plan);
+}
+
+// Child: init the backend, run, print the result with the process's peak RSS.
+async function child(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<void> {
+  try {
+    await initBackend({ prefer: (engine === "onnx" ? "cpu" : engine) as BackendPreference, quiet: true });
+  } catch (e) {
+    console.log(JSON.stringify({ task, engine, skipped: firstLine((e as Error).message) } satisfies TaskResult));
+    return;
+  }
+  let result: TaskResult;
+  try {
+    result = await countingTensors(() => runTask(engine, task, plan));
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const heap = /memory access out of bounds|Aborted/.test(message) ? " (wasm heap exhausted: 4 GB max)" : "";
+    result = { task, engine, skipped: `failed: ${firstLine(message)}${heap}` };
+  }
+  console.log(JSON.stringify({ ...result, peakRssMB: process.resourceUsage().maxRSS / 1024 }));
+  process.exit(0);
+}
+
+if (process.argv[2] === "--bench-task") {
+  void child(process.argv[3] as BenchEngine, process.argv[4] as BenchTask, JSON.parse(process.argv[5]) as TaskPlan);
+}
