@@ -3,6 +3,7 @@ import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { registerConvGradKernels, type ConvGradKernelName } from "./kernels/register";
+import { registerMatMulKernel } from "./kernels/matMul";
 import { activateWebGpuBackend, findWebGpuAdapter, WEBGPU_REPLACED_KERNELS, type WebGpuAdapterSummary } from "./kernels/webgpu";
 import { packageVersions } from "./runs/versions";
 
@@ -172,6 +173,7 @@ async function loadWasm(): Promise<Partial<BackendInfo>> {
     throw new BackendUnavailable(`failed to load: ${firstLine(err)}`);
   }
   registerConvGradKernels("wasm", { replace: WASM_REPLACED_KERNELS });
+  registerMatMulKernel("wasm");
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   return { simd, threads: Math.max(1, getThreadsCount()), device: "CPU (wasm)" };
 }

@@ -19,3 +19,4 @@ export {
   type WebGpuAdapterFacts,
   type WebGpuAdapterSummary,
 } from "./webgpu";
+export { matMulPlan, matMulWithoutTransposes, registerMatMulKernel, restoreNativeMatMulKernel, type MatMulPlan } from "./matMul";
