@@ -45,18 +45,20 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
     stats = [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)];
     save([xi, mean, invStd, g]);
     const value = tf.batchNorm(xi, mean as tf.Tensor1D, variance as tf.Tensor1D, b, g, epsilon);
-    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
-      const [xs, mu, inv, scale] = saved;
-      const sumDy = tf.sum(dy, axes);
-      const sumDyX = tf.sum(tf.mul(dy, xs), axes);
-      const dGamma = tf.mul(inv, tf.sub(sumDyX, tf.mul(mu, sumDy)));
-      // dx = k·dy − a·x − c with k = γσ⁻¹, a = k·σ⁻¹·dγ/N, c = k·dβ/N − a·μ
-      const k = tf.mul(scale, inv);
-      const a = tf.div(tf.mul(tf.mul(k, inv), dGamma), n);
-      const c = tf.sub(tf.div(tf.mul(k, sumDy), n), tf.mul(a, mu));
-      const dx = tf.sub(tf.mul(dy, k), tf.add(tf.mul(xs, a), c));
-      return [dx, dGamma, sumDy];
-    };
+    // in a tidy: customGrad runs gradFunc eagerly, outside the tidy that wraps kernel gradients
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
+      tf.tidy(() => {
+        const [xs, mu, inv, scale] = saved;
+        const sumDy = tf.sum(dy, axes);
+        const sumDyX = tf.sum(tf.mul(dy, xs), axes);
+        const dGamma = tf.mul(inv, tf.sub(sumDyX, tf.mul(mu, sumDy)));
+        // dx = k·dy − a·x − c with k = γσ⁻¹, a = k·σ⁻¹·dγ/N, c = k·dβ/N − a·μ
+        const k = tf.mul(scale, inv);
+        const a = tf.div(tf.mul(tf.mul(k, inv), dGamma), n);
+        const c = tf.sub(tf.div(tf.mul(k, sumDy), n), tf.mul(a, mu));
+        const dx = tf.sub(tf.mul(dy, k), tf.add(tf.mul(xs, a), c));
+        return [dx, dGamma, sumDy];
+      });
     return { value, gradFunc };
   });
   const y = op(x, gamma, beta);

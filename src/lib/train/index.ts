@@ -11,3 +11,4 @@ export { CHECKPOINT_DIR, CHECKPOINT_FILE, readCheckpoint, type CheckpointState }
 export { cachedFeatures, featureKeyHash, type CachedFeatures, type CachedFeaturesOptions, type FeatureCacheKey, type HostBackbone } from "./featureCache";
 export { fineTune, type FineTuneOptions, type FineTuneResult, type SetTrainable } from "./fineTune";
 export { formatProgress, formatSeconds, linesProgress, SILENT_PROGRESS, terminalProgress, type ProgressOptions, type ProgressSink, type ProgressUpdate } from "./progress";
+export { withEarlyRelease } from "./releaseEarly";
