@@ -4,6 +4,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { registerConvGradKernels, type ConvGradKernelName } from "./kernels/register";
 import { registerMatMulKernel } from "./kernels/matMul";
+import { registerReluGradFromOutput } from "./kernels/reluGrad";
 import { activateWebGpuBackend, findWebGpuAdapter, WEBGPU_REPLACED_KERNELS, type WebGpuAdapterSummary } from "./kernels/webgpu";
 import { packageVersions } from "./runs/versions";
 
@@ -275,6 +276,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     if (tf.getBackend() !== info.tfBackend) await tf.setBackend(info.tfBackend);
     return info;
   }
+  registerReluGradFromOutput(); // backend-independent: saves relu outputs, not inputs, for backprop
   const promise = chooseBackend(prefer);
   cached = { prefer, promise };
   try {

@@ -20,3 +20,4 @@ export {
   type WebGpuAdapterSummary,
 } from "./webgpu";
 export { matMulPlan, matMulWithoutTransposes, registerMatMulKernel, restoreNativeMatMulKernel, type MatMulPlan } from "./matMul";
+export { registerReluGradFromOutput, RELU_GRAD_FROM_OUTPUT } from "./reluGrad";

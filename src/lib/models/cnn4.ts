@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { createSeedSource, type SeedSource } from "./seeds";
 import { fastBatchNormalization } from "./batchNorm";
+import { fastConv2d } from "./convRelu";
 
 /** Name of the last convolution of `buildCnn4` (the Grad-CAM target layer). */
 export const CNN4_LAST_CONV = "block4_conv2";
@@ -32,7 +33,7 @@ function resolveInputSize(inputSize: number | [number, number]): [number, number
 
 // Conv2D 3×3 same relu with a seeded Glorot-uniform kernel (the Keras default).
 function conv(name: string, filters: number, nextSeed: SeedSource): tf.layers.Layer {
-  return tf.layers.conv2d({
+  return fastConv2d({
     name,
     filters,
     kernelSize: 3,
