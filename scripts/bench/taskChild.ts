@@ -3,8 +3,8 @@
  * then belong to that task alone, a wasm abort (out of heap) fails one task instead of the bench, and a
  * per-task time limit can stop a task that would take too long. The child prints one JSON line.
  */
-import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { runJsonChild } from "./child";
 import { initBackend, type BackendPreference } from "../../src/lib/backend";
 import { benchCnnTraining, benchHeadEpoch, benchResNetOnnx, benchResNetTfjs, countingTensors, type TaskPlan, type TaskResult } from "./tasks";
 
@@ -25,21 +25,12 @@ const firstLine = (text: string): string => text.trim().split("\n").filter(Boole
  * @example
  * const r = await runTaskInChild("wasm", "cnn128", { batches: 3, headExamples: 5000 }, 600);
  */
-export function runTaskInChild(engine: BenchEngine, task: BenchTask, plan: TaskPlan, timeoutSec: number): Promise<TaskResult> {
-  return new Promise((resolve) => {
-    const child = fork(SELF, ["--bench-task", engine, task, JSON.stringify(plan)], { stdio: ["ignore", "pipe", "pipe", "ipc"], timeout: timeoutSec * 1000 });
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (err += d));
-    child.on("exit", (code, signal) => {
-      const line = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
-      if (line) return resolve(JSON.parse(line) as TaskResult);
-      const heap = /memory access out of bounds|Aborted\(/.test(err) ? " (wasm heap exhausted: 4 GB max)" : "";
-      const why = signal === "SIGTERM" ? `stopped after the ${timeoutSec} s task limit` : `child died (${signal ?? `exit ${code}`}): ${firstLine(err)}${heap}`;
-      resolve({ task, engine, skipped: why });
-    });
-  });
+export async function runTaskInChild(engine: BenchEngine, task: BenchTask, plan: TaskPlan, timeoutSec: number): Promise<TaskResult> {
+  const { json, stderr, code, signal } = await runJsonChild(SELF, ["--bench-task", engine, task, JSON.stringify(plan)], timeoutSec * 1000);
+  if (json) return json as TaskResult;
+  const heap = /memory access out of bounds|Aborted\(/.test(stderr) ? " (wasm heap exhausted: 4 GB max)" : "";
+  const why = signal === "SIGTERM" ? `stopped after the ${timeoutSec} s task limit` : `child died (${signal ?? `exit ${code}`}): ${firstLine(stderr)}${heap}`;
+  return { task, engine, skipped: why };
 }
 
 // Dispatch of one task inside the child.

@@ -7,7 +7,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { getThreadsCount, setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { fork } from "node:child_process";
+import { runJsonChild } from "./child";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -35,20 +35,11 @@ const SELF = fileURLToPath(import.meta.url);
  * @example
  * const r = await tryWasmThreads("flag"); // { mode: "flag", ok: false, error: "..." }
  */
-export function tryWasmThreads(mode: WasmThreadMode, timeoutMs = 60_000): Promise<WasmThreadAttempt> {
-  return new Promise((resolve) => {
-    const child = fork(SELF, ["--wasm-threads-child", mode], { stdio: ["ignore", "pipe", "pipe", "ipc"], timeout: timeoutMs });
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (d) => (out += d));
-    child.stderr!.on("data", (d) => (err += d));
-    child.on("exit", (code, signal) => {
-      const line = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
-      if (line) return resolve(JSON.parse(line) as WasmThreadAttempt);
-      const why = signal ? `killed by ${signal} (hung past ${timeoutMs / 1000} s)` : `exited ${code}`;
-      resolve({ mode, ok: false, error: `${why}: ${err.trim().split("\n").filter(Boolean).slice(-1)[0] ?? ""}`.slice(0, 300) });
-    });
-  });
+export async function tryWasmThreads(mode: WasmThreadMode, timeoutMs = 60_000): Promise<WasmThreadAttempt> {
+  const { json, stderr, code, signal } = await runJsonChild(SELF, ["--wasm-threads-child", mode], timeoutMs);
+  if (json) return json as WasmThreadAttempt;
+  const why = signal ? `killed by ${signal} (hung past ${timeoutMs / 1000} s)` : `exited ${code}`;
+  return { mode, ok: false, error: `${why}: ${stderr.trim().split("\n").filter(Boolean).slice(-1)[0] ?? ""}`.slice(0, 300) };
 }
 
 // The factory's source refers to the bundle's renamed requires; define them for the worker.

@@ -3,18 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/lib/backend";
 import { createRng } from "../../src/lib/data/random";
 import { conv2dBackpropFilterViaConv, conv2dBackpropInputViaConv, type ConvPad } from "../../src/lib/kernels/convGrad";
-
-// Largest |a - b| divided by the largest |a| (1e-6 floor).
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let scale = 1e-6;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(a[i]));
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  }
-  return worst / scale;
-}
+import { relativeError } from "./relativeError";
 
 interface Case {
   x: [number, number, number, number];

@@ -11,6 +11,7 @@ import {
   parseDawnOptions,
   type WebGpuAdapterSummary,
 } from "../../src/lib/kernels/webgpu";
+import { relativeError } from "./relativeError";
 
 // Without a GPU, Mesa's llvmpipe serves Dawn's OpenGL ES backend when EGL may run display-less
 // (apt-get install libvulkan1 mesa-vulkan-drivers libegl-mesa0; lavapipe itself is rejected by Dawn on Mesa 22.3).
@@ -87,18 +88,6 @@ describe("restoreNativeConvGradKernels", () => {
     expect(restoreNativeConvGradKernels(FAKE)).toEqual([]);
   });
 });
-
-// Largest |a - b| divided by the largest |a| (1e-6 floor).
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let scale = 1e-6;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(a[i]));
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  }
-  return worst / scale;
-}
 
 interface Case {
   x: [number, number, number, number];
