@@ -3,6 +3,7 @@ import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { registerConvGradKernels, type ConvGradKernelName } from "./kernels/register";
+import { registerSharedIdentityKernels } from "./kernels/identity";
 import { registerMatMulKernel } from "./kernels/matMul";
 import { registerReluGradFromOutput } from "./kernels/reluGrad";
 import { activateWebGpuBackend, findWebGpuAdapter, WEBGPU_REPLACED_KERNELS, type WebGpuAdapterSummary } from "./kernels/webgpu";
@@ -175,6 +176,7 @@ async function loadWasm(): Promise<Partial<BackendInfo>> {
   }
   registerConvGradKernels("wasm", { replace: WASM_REPLACED_KERNELS });
   registerMatMulKernel("wasm");
+  registerSharedIdentityKernels("wasm");
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   return { simd, threads: Math.max(1, getThreadsCount()), device: "CPU (wasm)" };
 }
