@@ -79,6 +79,7 @@ export function conv2dBackpropFilterViaConv(
     const bottom = kh + (oh - 1) * sh - x.shape[1] - top;
     const right = kw + (ow - 1) * sw - x.shape[2] - left;
     const framed = padOrCrop(input, top, bottom, left, right);
+    if (framed !== input) input.dispose(); // activation-sized: free before the conv packs its filter
     const out = tf.conv2d(framed, filter, 1, "valid", "NHWC", [sh, sw]); // [ci, kh, kw, co]
     return tf.transpose(out, [1, 2, 0, 3]);
   });

@@ -46,17 +46,21 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
     save([xi, mean, invStd, g]);
     const value = tf.batchNorm(xi, mean as tf.Tensor1D, variance as tf.Tensor1D, b, g, epsilon);
     // in a tidy: customGrad runs gradFunc eagerly, outside the tidy that wraps kernel gradients
+    // in a tidy (customGrad runs gradFunc eagerly, outside the tidy around kernel gradients), and freeing
+    // each full-size temporary as soon as it is used: at most two exist beside dy, x and dx
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
       tf.tidy(() => {
         const [xs, mu, inv, scale] = saved;
         const sumDy = tf.sum(dy, axes);
-        const sumDyX = tf.sum(tf.mul(dy, xs), axes);
+        const sumDyX = tf.tidy(() => tf.sum(tf.mul(dy, xs), axes));
         const dGamma = tf.mul(inv, tf.sub(sumDyX, tf.mul(mu, sumDy)));
-        // dx = k·dy − a·x − c with k = γσ⁻¹, a = k·σ⁻¹·dγ/N, c = k·dβ/N − a·μ
+        // dx = k·dy − (a·x + c) with k = γσ⁻¹, a = k·σ⁻¹·dγ/N, c = k·dβ/N − a·μ
         const k = tf.mul(scale, inv);
         const a = tf.div(tf.mul(tf.mul(k, inv), dGamma), n);
         const c = tf.sub(tf.div(tf.mul(k, sumDy), n), tf.mul(a, mu));
-        const dx = tf.sub(tf.mul(dy, k), tf.add(tf.mul(xs, a), c));
+        const affine = tf.tidy(() => tf.add(tf.mul(xs, a), c));
+        const dx = tf.tidy(() => tf.sub(tf.mul(dy, k), affine));
+        affine.dispose();
         return [dx, dGamma, sumDy];
       });
     return { value, gradFunc };

@@ -32,7 +32,7 @@ export function conv2dBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Ten
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
       tf.tidy(() => {
         const [xs, ws, y] = saved as tf.Tensor4D[];
-        const dz = tf.mul(dy, tf.step(y)) as tf.Tensor4D;
+        const dz = tf.tidy(() => tf.mul(dy, tf.step(y))) as tf.Tensor4D; // step(y) freed at once
         const attrs = { strides, pad, dataFormat: "NHWC", dimRoundingMode: undefined as unknown as string };
         const engine = tf.engine();
         const dW = engine.runKernel("Conv2DBackpropFilter", { x: xs, dy: dz }, { ...attrs, filterShape: ws.shape }) as tf.Tensor;
