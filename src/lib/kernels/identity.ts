@@ -8,6 +8,7 @@
  * with the wasm backend's own reference count (`incRef`, which its `Reshape` already uses).
  */
 import * as tf from "@tensorflow/tfjs";
+import { unwrapKernel, wrapKernel } from "./replace";
 
 // The part of the wasm backend these kernels call.
 interface RefCountingBackend {
@@ -20,8 +21,7 @@ function share(x: tf.TensorInfo, backend: unknown, dtype: tf.DataType): tf.Tenso
   return { dataId: x.dataId, shape: x.shape, dtype };
 }
 
-// Originals of the kernels replaced, by "backend/kernel".
-const NATIVE = new Map<string, tf.KernelConfig>();
+const SHARED_KERNELS = ["Identity", "Cast"] as const;
 
 /**
  * Replace `Identity` and `Cast` on `backendName` (wasm) by buffer-sharing versions; `Cast` to another
@@ -31,26 +31,14 @@ const NATIVE = new Map<string, tf.KernelConfig>();
  * registerSharedIdentityKernels("wasm"); // ["Identity", "Cast"]
  */
 export function registerSharedIdentityKernels(backendName: string): string[] {
-  const replaced: string[] = [];
-  for (const kernelName of ["Identity", "Cast"]) {
-    const key = `${backendName}/${kernelName}`;
-    const native = tf.getKernel(kernelName, backendName);
-    if (!native || NATIVE.has(key)) continue;
-    NATIVE.set(key, native);
-    tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel({
-      kernelName,
-      backendName,
-      kernelFunc: (args) => {
-        const x = (args.inputs as { x: tf.TensorInfo }).x;
-        const dtype = kernelName === "Cast" ? ((args.attrs ?? {}).dtype as tf.DataType) : x.dtype;
-        if (x.dtype === "string" || dtype !== x.dtype) return native.kernelFunc(args);
-        return share(x, args.backend, dtype);
-      },
-    });
-    replaced.push(kernelName);
-  }
-  return replaced;
+  return SHARED_KERNELS.filter((kernelName) =>
+    wrapKernel(kernelName, backendName, (native) => (args) => {
+      const x = (args.inputs as { x: tf.TensorInfo }).x;
+      const dtype = kernelName === "Cast" ? ((args.attrs ?? {}).dtype as tf.DataType) : x.dtype;
+      if (x.dtype === "string" || dtype !== x.dtype) return native.kernelFunc(args);
+      return share(x, args.backend, dtype);
+    }),
+  );
 }
 
 /**
@@ -59,14 +47,5 @@ export function registerSharedIdentityKernels(backendName: string): string[] {
  * restoreCopyingIdentityKernels("wasm"); // ["Identity", "Cast"]
  */
 export function restoreCopyingIdentityKernels(backendName: string): string[] {
-  const restored: string[] = [];
-  for (const kernelName of ["Identity", "Cast"]) {
-    const native = NATIVE.get(`${backendName}/${kernelName}`);
-    if (!native) continue;
-    tf.unregisterKernel(kernelName, backendName);
-    tf.registerKernel(native);
-    NATIVE.delete(`${backendName}/${kernelName}`);
-    restored.push(kernelName);
-  }
-  return restored;
+  return SHARED_KERNELS.filter((kernelName) => unwrapKernel(kernelName, backendName));
 }

@@ -9,6 +9,7 @@
  * number of elements it must transpose.
  */
 import * as tf from "@tensorflow/tfjs";
+import { unwrapKernel, wrapKernel } from "./replace";
 
 /** How `BatchMatMul` runs: as is, with transposed inputs materialised, or as Cᵀ = op(B)ᵀ·op(A)ᵀ then Cᵀᵀ. */
 export type MatMulPlan = "native" | "transposeInputs" | "transposeOutput";
@@ -55,9 +56,6 @@ export function matMulWithoutTransposes(a: tf.Tensor, b: tf.Tensor, transposeA: 
   });
 }
 
-// The backends' own BatchMatMul configs that `registerMatMulKernel` replaced, by backend name.
-const NATIVE = new Map<string, tf.KernelConfig>();
-
 /**
  * Replace a backend's `BatchMatMul` by one that delegates untransposed products to the native kernel
  * and rewrites transposed ones with `matMulWithoutTransposes`. Idempotent; returns whether it registered now.
@@ -66,22 +64,12 @@ const NATIVE = new Map<string, tf.KernelConfig>();
  * registerMatMulKernel("wasm"); // true
  */
 export function registerMatMulKernel(backendName: string): boolean {
-  const native = tf.getKernel("BatchMatMul", backendName);
-  if (!native) throw new Error(`registerMatMulKernel: backend '${backendName}' has no BatchMatMul kernel to wrap; call tf.setBackend('${backendName}') first.`);
-  if (NATIVE.has(backendName)) return false;
-  NATIVE.set(backendName, native);
-  tf.unregisterKernel("BatchMatMul", backendName);
-  tf.registerKernel({
-    kernelName: "BatchMatMul",
-    backendName,
-    kernelFunc: (args) => {
-      const attrs = args.attrs ?? {};
-      if (!attrs.transposeA && !attrs.transposeB) return native.kernelFunc(args);
-      const { a, b } = args.inputs as { a: tf.Tensor; b: tf.Tensor };
-      return matMulWithoutTransposes(a, b, Boolean(attrs.transposeA), Boolean(attrs.transposeB));
-    },
+  return wrapKernel("BatchMatMul", backendName, (native) => (args) => {
+    const attrs = args.attrs ?? {};
+    if (!attrs.transposeA && !attrs.transposeB) return native.kernelFunc(args);
+    const { a, b } = args.inputs as { a: tf.Tensor; b: tf.Tensor };
+    return matMulWithoutTransposes(a, b, Boolean(attrs.transposeA), Boolean(attrs.transposeB));
   });
-  return true;
 }
 
 /**
@@ -90,10 +78,5 @@ export function registerMatMulKernel(backendName: string): boolean {
  * restoreNativeMatMulKernel("wasm"); // true after registerMatMulKernel("wasm")
  */
 export function restoreNativeMatMulKernel(backendName: string): boolean {
-  const native = NATIVE.get(backendName);
-  if (!native) return false;
-  tf.unregisterKernel("BatchMatMul", backendName);
-  tf.registerKernel(native);
-  NATIVE.delete(backendName);
-  return true;
+  return unwrapKernel("BatchMatMul", backendName);
 }

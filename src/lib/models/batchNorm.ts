@@ -45,7 +45,6 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
     stats = [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)];
     save([xi, mean, invStd, g]);
     const value = tf.batchNorm(xi, mean as tf.Tensor1D, variance as tf.Tensor1D, b, g, epsilon);
-    // in a tidy: customGrad runs gradFunc eagerly, outside the tidy that wraps kernel gradients
     // in a tidy (customGrad runs gradFunc eagerly, outside the tidy around kernel gradients), and freeing
     // each full-size temporary as soon as it is used: at most two exist beside dy, x and dx
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
