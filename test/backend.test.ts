@@ -10,6 +10,7 @@ import {
   type BackendInfo,
 } from "../src/lib/backend";
 import { replacedConvGradKernels } from "../src/lib/kernels/register";
+import { resolveWasmThreads } from "../src/lib/kernels/wasmThreads";
 import { findWebGpuAdapter, type WebGpuAdapterSummary } from "../src/lib/kernels/webgpu";
 
 // Whether an optional package can be resolved from here.
@@ -59,12 +60,13 @@ describe("initBackend", () => {
       { choice: "webgpu", reason: webgpuSkipReason() },
       { choice: "node", reason: "not installed" },
     ]);
-    expect(info.threads).toBe(1); // tfjs-backend-wasm turns threads off in Node
+    // XNNPACK threads through the threaded build (kernels/wasmThreads): every core unless PNEUMO_WASM_THREADS says
+    expect(info.threads).toBe(resolveWasmThreads());
     expect(typeof info.simd).toBe("boolean");
     expect(info.versions["tfjs-core"]).toBe("4.22.0"); // package.json pins @tensorflow/tfjs 4.22.0
     expect(info.versions["@tensorflow/tfjs-backend-wasm"]).toBe("4.22.0");
     expect(sink.lines).toEqual([
-      `[pneumo-lab] backend: wasm (SIMD ${info.simd ? "on" : "off"}, 1 thread) — skipped tfjs-node-gpu: not installed; tfjs-backend-webgpu: ${webgpuSkipReason()}; tfjs-node: not installed`,
+      `[pneumo-lab] backend: wasm (SIMD ${info.simd ? "on" : "off"}, ${info.threads} thread${info.threads === 1 ? "" : "s"}) — skipped tfjs-node-gpu: not installed; tfjs-backend-webgpu: ${webgpuSkipReason()}; tfjs-node: not installed`,
     ]);
     expect(replacedConvGradKernels("wasm")).toEqual(["Conv2DBackpropFilter", "Conv2DBackpropInput"]); // for training
   });

@@ -5,6 +5,8 @@ import { dirname } from "node:path";
 import { registerConvGradKernels, type ConvGradKernelName } from "./kernels/register";
 import { registerSharedIdentityKernels } from "./kernels/identity";
 import { registerMatMulKernel } from "./kernels/matMul";
+import { registerMaxPoolGradKernel } from "./kernels/maxPoolGrad";
+import { resolveWasmThreads, withWasmThreads } from "./kernels/wasmThreads";
 import { registerReluGradFromOutput } from "./kernels/reluGrad";
 import { activateWebGpuBackend, findWebGpuAdapter, WEBGPU_REPLACED_KERNELS, type WebGpuAdapterSummary } from "./kernels/webgpu";
 import { packageVersions } from "./runs/versions";
@@ -34,7 +36,7 @@ export interface BackendInfo {
   skipped: { choice: BackendChoice; reason: string }[];
   /** wasm only: whether the SIMD binary runs. */
   simd?: boolean;
-  /** wasm only: XNNPACK threads (tfjs-backend-wasm hard-codes threads off in Node, so 1). */
+  /** wasm only: XNNPACK threads (see `withWasmThreads`). */
   threads?: number;
   /** Where the maths runs, when known: "GPU", "CPU", "CPU (wasm)", "CPU (JS)"; on webgpu "GPU: <adapter>" or "CPU: software adapter <name>". */
   device?: string;
@@ -54,6 +56,8 @@ export interface InitBackendOptions {
   log?: (line: string) => void;
   /** Print nothing. */
   quiet?: boolean;
+  /** wasm only: XNNPACK threads; default env `PNEUMO_WASM_THREADS`, else every core (1 = single-threaded build). */
+  wasmThreads?: number;
 }
 
 /**
@@ -167,15 +171,16 @@ function setWasmDir(): void {
 }
 
 // wasm (XNNPACK), plus our conv gradient kernels: the filter gradient it lacks, a faster input gradient.
-async function loadWasm(): Promise<Partial<BackendInfo>> {
+async function loadWasm(threads: number): Promise<Partial<BackendInfo>> {
   try {
     setWasmDir();
-    if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
+    if (!(await withWasmThreads(threads, () => tf.setBackend("wasm")))) throw new Error("tf.setBackend('wasm') returned false");
   } catch (err) {
     throw new BackendUnavailable(`failed to load: ${firstLine(err)}`);
   }
   registerConvGradKernels("wasm", { replace: WASM_REPLACED_KERNELS });
   registerMatMulKernel("wasm");
+  registerMaxPoolGradKernel("wasm");
   registerSharedIdentityKernels("wasm");
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   return { simd, threads: Math.max(1, getThreadsCount()), device: "CPU (wasm)" };
@@ -210,20 +215,20 @@ async function loadCpu(): Promise<Partial<BackendInfo>> {
 }
 
 // Load one backend, returning its extra facts.
-async function loadChoice(choice: BackendChoice, auto: boolean): Promise<Partial<BackendInfo>> {
+async function loadChoice(choice: BackendChoice, auto: boolean, wasmThreads: number): Promise<Partial<BackendInfo>> {
   if (choice === "node-gpu") return loadNodeGpu(auto);
   if (choice === "webgpu") return loadWebGpu(auto);
   if (choice === "node") return loadNative("node").then(() => ({ device: "CPU" }));
-  return choice === "wasm" ? loadWasm() : loadCpu();
+  return choice === "wasm" ? loadWasm(wasmThreads) : loadCpu();
 }
 
 // Try the candidates in order; the first that loads wins, the rest record why they were skipped.
-async function chooseBackend(prefer: BackendPreference): Promise<BackendInfo> {
+async function chooseBackend(prefer: BackendPreference, wasmThreads: number): Promise<BackendInfo> {
   const candidates = prefer === "auto" ? BACKEND_CHOICES : [prefer];
   const skipped: BackendInfo["skipped"] = [];
   for (const choice of candidates) {
     try {
-      const extra = await loadChoice(choice, prefer === "auto");
+      const extra = await loadChoice(choice, prefer === "auto", wasmThreads);
       await tf.ready();
       const versions = { ...tf.version, ...packageVersions(choice === "webgpu" ? [PACKAGE.webgpu, "webgpu"] : [PACKAGE[choice]]) } as Record<string, string>;
       return { choice, tfBackend: tf.getBackend(), skipped, ...extra, versions };
@@ -242,7 +247,7 @@ async function chooseBackend(prefer: BackendPreference): Promise<BackendInfo> {
 /**
  * One line saying which backend runs and why faster ones were skipped.
  * @example
- * describeBackend(info); // "backend: wasm (SIMD on, 1 thread) — skipped tfjs-node-gpu: not installed; tfjs-backend-webgpu: no adapter found; tfjs-node: not installed"
+ * describeBackend(info); // "backend: wasm (SIMD on, 2 threads) — skipped tfjs-node-gpu: not installed; tfjs-backend-webgpu: no adapter found; tfjs-node: not installed"
  */
 export function describeBackend(info: BackendInfo): string {
   const facts: string[] = [];
@@ -267,7 +272,7 @@ export function describeBackend(info: BackendInfo): string {
  * (wasm's own Conv2DBackpropInput is replaced too, see `WASM_REPLACED_KERNELS`.)
  * Throws if a backend asked for by name is unavailable, with the command that installs it.
  * @example
- * const info = await initBackend(); // logs "[pneumo-lab] backend: wasm (SIMD on, 1 thread) — skipped …"
+ * const info = await initBackend(); // logs "[pneumo-lab] backend: wasm (SIMD on, 2 threads) — skipped …"
  * info.tfBackend; // "wasm"
  * (await initBackend({ prefer: "webgpu" })).device; // "GPU: NVIDIA H100 80GB HBM3" on a GPU machine
  */
@@ -279,7 +284,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     return info;
   }
   registerReluGradFromOutput(); // backend-independent: saves relu outputs, not inputs, for backprop
-  const promise = chooseBackend(prefer);
+  const promise = chooseBackend(prefer, resolveWasmThreads(opts.wasmThreads));
   cached = { prefer, promise };
   try {
     current = await promise;

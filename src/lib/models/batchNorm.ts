@@ -9,6 +9,7 @@
  * with sums over every axis but the channel axis and N the number of summed entries.
  */
 import * as tf from "@tensorflow/tfjs";
+import { batchNormGradHost, channelMomentsHost } from "./batchNormHost";
 
 /** Output of `batchNormTraining`: the normalised tensor and the batch statistics (biased variance, as Keras). */
 export interface BatchNormTrainingResult {
@@ -40,7 +41,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
-    const { mean, variance } = tf.moments(xi, axes);
+    const [mean, variance] = channelMomentsHost(xi) ?? Object.values(tf.moments(xi, axes)); // host loops on wasm/cpu
     const invStd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
     stats = [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)];
     save([xi, mean, invStd, g]);
@@ -50,6 +51,8 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
       tf.tidy(() => {
         const [xs, mu, inv, scale] = saved;
+        const host = batchNormGradHost(dy, xs, mu as tf.Tensor1D, inv as tf.Tensor1D, scale as tf.Tensor1D);
+        if (host) return host;
         const sumDy = tf.sum(dy, axes);
         const sumDyX = tf.tidy(() => tf.sum(tf.mul(dy, xs), axes));
         const dGamma = tf.mul(inv, tf.sub(sumDyX, tf.mul(mu, sumDy)));

@@ -10,6 +10,7 @@
  * backward pass started with 1.96 GB of live tensors before (see README "Performance").
  */
 import * as tf from "@tensorflow/tfjs";
+import { reluGradBiasHost } from "./convReluHost";
 
 /** Geometry of `conv2dBiasRelu` (NHWC, dilation 1). */
 export interface ConvReluGeometry {
@@ -27,17 +28,22 @@ export function conv2dBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Ten
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, w, b] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
-    const value = tf.relu(tf.add(tf.conv2d(xi, w, strides, pad), b)) as tf.Tensor4D;
+    // one FusedConv2D kernel (tf.fused.conv2d would split it into three ops while gradients are recorded)
+    const fusedAttrs = { strides, pad, dataFormat: "NHWC", dilations: [1, 1], dimRoundingMode: undefined as unknown as string, activation: "relu" };
+    const value = tf.engine().runKernel("FusedConv2D", { x: xi, filter: w, bias: b }, fusedAttrs) as tf.Tensor4D;
     save([xi, w, value]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>
       tf.tidy(() => {
         const [xs, ws, y] = saved as tf.Tensor4D[];
-        const dz = tf.tidy(() => tf.mul(dy, tf.step(y))) as tf.Tensor4D; // step(y) freed at once
+        const [dz, db] = (reluGradBiasHost(dy, y) ?? tf.tidy(() => {
+          const g = tf.mul(dy, tf.step(y)); // step(y) freed at once
+          return [g, tf.sum(g, [0, 1, 2])];
+        })) as [tf.Tensor4D, tf.Tensor1D];
         const attrs = { strides, pad, dataFormat: "NHWC", dimRoundingMode: undefined as unknown as string };
         const engine = tf.engine();
         const dW = engine.runKernel("Conv2DBackpropFilter", { x: xs, dy: dz }, { ...attrs, filterShape: ws.shape }) as tf.Tensor;
         const dx = engine.runKernel("Conv2DBackpropInput", { dy: dz, filter: ws }, { ...attrs, inputShape: xs.shape }) as tf.Tensor;
-        return [dx, dW, tf.sum(dz, [0, 1, 2])];
+        return [dx, dW, db];
       });
     return { value, gradFunc };
   });
