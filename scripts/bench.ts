@@ -17,7 +17,7 @@ import { runTaskInChild, type BenchEngine, type BenchTask } from "./bench/taskCh
 import { resnetMissing, type TaskPlan, type TaskResult } from "./bench/tasks";
 
 /** Engines the bench knows: TF.js backends plus onnxruntime (inference only). */
-export const BENCH_ENGINES: readonly BenchEngine[] = ["node-gpu", "node", "wasm", "cpu", "onnx"];
+export const BENCH_ENGINES: readonly BenchEngine[] = ["node-gpu", "node", "wasm", "wasm-1t", "cpu", "onnx"];
 
 // Parsed command line.
 interface BenchArgs {
@@ -55,7 +55,7 @@ function engineTasks(engine: BenchEngine, args: BenchArgs): BenchTask[] {
   if (engine === "onnx") return ["resnet50"];
   if (args.quick) return ["cnn128", "resnet50", "head"];
   // The peak-RSS task is for the engines users train on; on the pure-JS cpu backend it would only hit the task limit.
-  return engine === "cpu" ? ["cnn128", "cnn224", "resnet50", "head"] : ["cnn128", "cnn224", "resnet50", "head", "cnn224b32"];
+  return engine === "cpu" || engine === "wasm-1t" ? ["cnn128", "cnn224", "resnet50", "head"] : ["cnn128", "cnn224", "resnet50", "head", "cnn224b32"];
 }
 
 // Runs every task of one engine, each in its own process; a backend that cannot load yields one skipped row.

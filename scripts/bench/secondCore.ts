@@ -1,6 +1,6 @@
 /**
  * "Use the second core": measures (a) decode/augment overlap via `imageBatches` concurrency, (b) data-parallel
- * training over two wasm worker_threads (prototype), (c) wasm XNNPACK threads with file-path workers.
+ * training over two single-threaded wasm worker_threads (prototype), (c) wasm XNNPACK threads (the library default).
  */
 import { measureDataParallel, type DataParallelResult } from "./dataParallel";
 import { measurePipeline, type PipelineResult } from "./pipeline";

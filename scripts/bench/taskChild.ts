@@ -13,7 +13,8 @@ export const BENCH_TASKS = ["cnn128", "cnn224", "cnn224b32", "resnet50", "head"]
 export type BenchTask = (typeof BENCH_TASKS)[number];
 
 /** Engines: TF.js backends, or onnxruntime-node (ResNet50 inference only). */
-export type BenchEngine = "node-gpu" | "node" | "wasm" | "cpu" | "onnx";
+/** Engines; "wasm-1t" is wasm with 1 XNNPACK thread (tfjs's own Node default), for a same-run comparison. */
+export type BenchEngine = "node-gpu" | "node" | "wasm" | "wasm-1t" | "cpu" | "onnx";
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -46,7 +47,8 @@ function runTask(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<
 // Child: init the backend, run, print the result with the process's peak RSS.
 async function child(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<void> {
   try {
-    await initBackend({ prefer: (engine === "onnx" ? "cpu" : engine) as BackendPreference, quiet: true });
+    const prefer = (engine === "onnx" ? "cpu" : engine === "wasm-1t" ? "wasm" : engine) as BackendPreference;
+    await initBackend({ prefer, quiet: true, wasmThreads: engine === "wasm-1t" ? 1 : undefined });
   } catch (e) {
     console.log(JSON.stringify({ task, engine, skipped: firstLine((e as Error).message) } satisfies TaskResult));
     return;

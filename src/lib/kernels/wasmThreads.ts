@@ -9,7 +9,7 @@
  *     to load the main script from the package's own `wasm-out/tfjs-backend-wasm-threaded-simd.js`;
  *  3. it caps XNNPACK's pool at half of `os.cpus().length` (it assumes two hardware threads a core), so a
  *     2-core machine without SMT gets 1 thread → `os.cpus()` answers twice the wanted count during start-up.
- * Emscripten pre-starts 8 workers; XNNPACK uses `threads - 1` of them plus the calling thread.
+ * Emscripten pre-starts 8 workers; XNNPACK uses `threads - 1` of them plus the calling thread, the rest are stopped.
  */
 import * as tf from "@tensorflow/tfjs";
 import { setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
@@ -63,11 +63,15 @@ function writeWorkerFile(): string {
   return (workerFile = file);
 }
 
-// Emscripten's pthread workers hold Node's event loop open (a script would never exit): let it go.
-function unrefWorkers(): void {
-  const backend = tf.findBackend("wasm") as unknown as { wasm?: { PThread?: Record<string, { unref?: () => void }[]> } } | null;
+// After start-up XNNPACK's pool holds threads − 1 running workers; Emscripten pre-started 8, each an isolate
+// of ~17 MB with its own copy of the compiled module. The spares are stopped (nothing here creates threads
+// later), and the running ones unref'd: they would otherwise hold Node's event loop open forever.
+function settleWorkers(): void {
+  type Worker = { unref?: () => void; terminate?: () => void };
+  const backend = tf.findBackend("wasm") as unknown as { wasm?: { PThread?: { unusedWorkers?: Worker[]; runningWorkers?: Worker[] } } } | null;
   const pthread = backend?.wasm?.PThread;
-  for (const worker of [...(pthread?.unusedWorkers ?? []), ...(pthread?.runningWorkers ?? [])]) worker.unref?.();
+  for (const worker of pthread?.unusedWorkers?.splice(0) ?? []) void worker.terminate?.();
+  for (const worker of pthread?.runningWorkers ?? []) worker.unref?.();
 }
 
 /**
@@ -91,7 +95,7 @@ export async function withWasmThreads<T>(threads: number, start: () => Promise<T
   os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => real[i % real.length]);
   try {
     const result = await start();
-    unrefWorkers();
+    settleWorkers();
     return result;
   } finally {
     Object.assign(URL, { createObjectURL, revokeObjectURL });
