@@ -84,7 +84,13 @@ function settleWorkers(): void {
  */
 export async function withWasmThreads<T>(threads: number, start: () => Promise<T>): Promise<T> {
   if (threads <= 1 || !threadsSupported()) return start();
-  const file = writeWorkerFile();
+  let file: string;
+  try {
+    file = writeWorkerFile();
+  } catch (err) {
+    console.warn(`[pneumo-lab] wasm threads off: could not write the worker script to ${os.tmpdir()} (${String(err)}); set TMPDIR to a writable folder to use ${threads} threads`);
+    return start();
+  }
   const { createObjectURL, revokeObjectURL } = URL;
   const cpus = os.cpus;
   const real = cpus();
