@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -11,12 +13,16 @@ interface ChildAnswer {
   threads: number;
   y: number[];
   dw: number[];
+  /** What the child left in its own TMPDIR. */
+  leftInTmp: string[];
 }
 
 // Runs the child with `threads`; resolves with its JSON line, or rejects if it does not exit by itself in time.
 function runChild(threads: number, timeoutMs = 60_000): Promise<ChildAnswer> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD], { cwd: ROOT, env: { ...process.env, [WASM_THREADS_ENV]: String(threads) } });
+    const tmp = mkdtempSync(`${tmpdir()}/wasm-threads-test-`);
+    const env = { ...process.env, [WASM_THREADS_ENV]: String(threads), TMPDIR: tmp };
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD], { cwd: ROOT, env });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -29,7 +35,7 @@ function runChild(threads: number, timeoutMs = 60_000): Promise<ChildAnswer> {
       clearTimeout(timer);
       const line = out.split("\n").find((l) => l.startsWith("{"));
       if (code !== 0 || !line) fail(new Error(`child exited ${code}: ${err}`));
-      else done(JSON.parse(line) as ChildAnswer);
+      else done({ ...(JSON.parse(line) as ChildAnswer), leftInTmp: readdirSync(tmp) });
     });
   });
 }
@@ -52,5 +58,7 @@ describe("wasm XNNPACK threads in Node", () => {
     expect(two.y.length).toBe(64);
     expect(close(two.y, one.y)).toBe(true);
     expect(close(two.dw, one.dw)).toBe(true);
+    // the worker script's temporary folder is gone once the backend has started
+    expect(two.leftInTmp.filter((name) => name.startsWith("pneumo-wasm-"))).toEqual([]);
   }, 120_000);
 });

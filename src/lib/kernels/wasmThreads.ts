@@ -13,7 +13,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { setThreadsCount } from "@tensorflow/tfjs-backend-wasm";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import { join } from "node:path";
@@ -50,17 +50,17 @@ function threadsSupported(): boolean {
   return typeof SharedArrayBuffer === "function" && typeof Atomics === "object";
 }
 
-// The pthread worker script as a file: a shim that makes its createObjectURL(mainScriptBlob) return the
-// package's threaded main script, then tfjs's worker source (tfjs escapes its newlines the same way).
-let workerFile: string | undefined;
-function writeWorkerFile(): string {
-  if (workerFile) return workerFile;
+// The pthread worker script as a file in a fresh temporary folder: a shim that makes its
+// createObjectURL(mainScriptBlob) return the package's threaded main script, then tfjs's worker source (tfjs
+// escapes its newlines the same way). Workers read it only while the backend starts; the folder goes after.
+function writeWorkerFile(): { dir: string; file: string } {
   const main = requireHere.resolve(THREADED_MAIN);
   const { wasmWorkerContents } = requireHere(THREADED_WORKER) as { wasmWorkerContents: string };
   const shim = `URL.createObjectURL=()=>${JSON.stringify(main)};URL.revokeObjectURL=()=>{};`;
-  const file = join(mkdtempSync(join(os.tmpdir(), "pneumo-wasm-")), "tfjs-backend-wasm-threaded-simd.worker.cjs");
+  const dir = mkdtempSync(join(os.tmpdir(), "pneumo-wasm-"));
+  const file = join(dir, "tfjs-backend-wasm-threaded-simd.worker.cjs");
   writeFileSync(file, shim + wasmWorkerContents.replace(/\n/g, "\\n"));
-  return (workerFile = file);
+  return { dir, file };
 }
 
 // After start-up XNNPACK's pool holds threads − 1 running workers; Emscripten pre-started 8, each an isolate
@@ -84,9 +84,9 @@ function settleWorkers(): void {
  */
 export async function withWasmThreads<T>(threads: number, start: () => Promise<T>): Promise<T> {
   if (threads <= 1 || !threadsSupported()) return start();
-  let file: string;
+  let worker: { dir: string; file: string };
   try {
-    file = writeWorkerFile();
+    worker = writeWorkerFile();
   } catch (err) {
     console.warn(`[pneumo-lab] wasm threads off: could not write the worker script to ${os.tmpdir()} (${String(err)}); set TMPDIR to a writable folder to use ${threads} threads`);
     return start();
@@ -96,7 +96,7 @@ export async function withWasmThreads<T>(threads: number, start: () => Promise<T
   const real = cpus();
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
   setThreadsCount(threads);
-  URL.createObjectURL = () => file;
+  URL.createObjectURL = () => worker.file;
   URL.revokeObjectURL = () => undefined;
   os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => real[i % real.length]);
   try {
@@ -106,5 +106,6 @@ export async function withWasmThreads<T>(threads: number, start: () => Promise<T
   } finally {
     Object.assign(URL, { createObjectURL, revokeObjectURL });
     os.cpus = cpus;
+    rmSync(worker.dir, { recursive: true, force: true });
   }
 }
