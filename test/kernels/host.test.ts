@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/lib/backend";
-import { hostBuffersAvailable, hostCompute, hostView } from "../../src/lib/kernels/host";
+import { hostBuffersAvailable, hostCompute, hostView, rowsAndChannels } from "../../src/lib/kernels/host";
 
 describe("host buffers (wasm heap views, cpu arrays)", () => {
   beforeAll(async () => {
@@ -9,6 +9,11 @@ describe("host buffers (wasm heap views, cpu arrays)", () => {
   });
   afterAll(async () => {
     await tf.setBackend("wasm");
+  });
+
+  it("rowsAndChannels splits a channels-last shape into rows × channels", () => {
+    expect(rowsAndChannels({ dataId: {}, shape: [2, 4, 3, 8], dtype: "float32" })).toEqual([24, 8]);
+    expect(rowsAndChannels({ dataId: {}, shape: [5, 3], dtype: "float32" })).toEqual([5, 3]);
   });
 
   for (const backend of ["wasm", "cpu"]) {

@@ -37,6 +37,16 @@ export function hostView(t: tf.TensorInfo): Float32Array | undefined {
 }
 
 /**
+ * [rows, channels] of a channels-last tensor: the per-channel loops run `rows` times over `channels` entries.
+ * @example
+ * rowsAndChannels(tf.zeros([2, 4, 4, 8])); // [32, 8]
+ */
+export function rowsAndChannels(x: tf.TensorInfo): [number, number] {
+  const channels = x.shape[x.shape.length - 1];
+  return [x.shape.reduce((a, b) => a * b, 1) / channels, channels];
+}
+
+/**
  * Views of `inputs` (each float32), or undefined when the backend or a dtype does not allow it.
  * @example
  * const views = hostViews([dy, x]); // [Float32Array, Float32Array] on wasm

@@ -23,6 +23,12 @@ function leadingAxes(rank: number): number[] {
   return Array.from({ length: rank - 1 }, (_, i) => i);
 }
 
+// tf.moments as a [mean, variance] pair.
+function momentsOf(x: tf.Tensor, axes: number[]): [tf.Tensor, tf.Tensor] {
+  const { mean, variance } = tf.moments(x, axes);
+  return [mean, variance];
+}
+
 /**
  * γ·(x − μ)/√(σ² + ε) + β with μ, σ² the batch statistics over every axis but the last, differentiable
  * in x, γ and β through the closed-form gradient (μ and σ² are functions of x, as in Keras training).
@@ -41,7 +47,7 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Ten
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, g, b] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
-    const [mean, variance] = channelMomentsHost(xi) ?? Object.values(tf.moments(xi, axes)); // host loops on wasm/cpu
+    const [mean, variance] = channelMomentsHost(xi) ?? momentsOf(xi, axes); // host loops on wasm/cpu
     const invStd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
     stats = [tf.keep(mean as tf.Tensor1D), tf.keep(variance as tf.Tensor1D)];
     save([xi, mean, invStd, g]);

@@ -9,13 +9,7 @@
  * Each function answers undefined on other backends; the caller then uses ops.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hostBuffersAvailable, hostCompute, hostViews } from "../kernels/host";
-
-// Channel count C and rows M of a [..., C] tensor.
-function rowsAndChannels(x: tf.Tensor): [number, number] {
-  const channels = x.shape[x.rank - 1];
-  return [x.size / channels, channels];
-}
+import { hostCompute, hostViews, rowsAndChannels } from "../kernels/host";
 
 /**
  * Batch mean and biased variance over every axis but the last (as `tf.moments(x, [0, …, rank−2])`),
@@ -24,7 +18,7 @@ function rowsAndChannels(x: tf.Tensor): [number, number] {
  * const [mean, variance] = channelMomentsHost(x)!; // x: [b, h, w, c] on wasm → two [c] tensors
  */
 export function channelMomentsHost(x: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] | undefined {
-  const views = hostBuffersAvailable() ? hostViews([x]) : undefined;
+  const views = hostViews([x]);
   if (!views) return undefined;
   const [xv] = views;
   const [rows, channels] = rowsAndChannels(x);
@@ -49,7 +43,7 @@ export function channelMomentsHost(x: tf.Tensor): [tf.Tensor1D, tf.Tensor1D] | u
  * const [dx, dGamma, dBeta] = batchNormGradHost(dy, x, mean, invStd, gamma)!;
  */
 export function batchNormGradHost(dy: tf.Tensor, x: tf.Tensor, mean: tf.Tensor1D, invStd: tf.Tensor1D, gamma: tf.Tensor1D): tf.Tensor[] | undefined {
-  const views = hostBuffersAvailable() ? hostViews([dy, x, mean, invStd, gamma]) : undefined;
+  const views = hostViews([dy, x, mean, invStd, gamma]);
   if (!views) return undefined;
   const [dyv, xv, mu, inv, g] = views;
   const [rows, channels] = rowsAndChannels(x);
