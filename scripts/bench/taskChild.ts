@@ -12,8 +12,10 @@ import { benchCnnTraining, benchHeadEpoch, benchResNetOnnx, benchResNetTfjs, cou
 export const BENCH_TASKS = ["cnn128", "cnn224", "cnn224b32", "resnet50", "head"] as const;
 export type BenchTask = (typeof BENCH_TASKS)[number];
 
-/** Engines: TF.js backends, or onnxruntime-node (ResNet50 inference only). */
-/** Engines; "wasm-1t" is wasm with 1 XNNPACK thread (tfjs's own Node default), for a same-run comparison. */
+/**
+ * Engines: TF.js backends, or onnxruntime-node (ResNet50 inference only); "wasm-1t" is wasm with 1 XNNPACK
+ * thread (tfjs's own Node default), for a same-run comparison with the threaded default.
+ */
 export type BenchEngine = "node-gpu" | "node" | "wasm" | "wasm-1t" | "cpu" | "onnx";
 
 const SELF = fileURLToPath(import.meta.url);
