@@ -93,8 +93,8 @@ interface BatchNormFields {
   movingVariance: tf.LayerVariable;
 }
 
-// moving ← moving − (moving − value)·(1 − momentum), as tfjs-layers updates its moving statistics.
-function updateMoving(variable: tf.LayerVariable, value: tf.Tensor, momentum: number): void {
+/** moving ← moving − (moving − value)·(1 − momentum), as tfjs-layers updates its moving statistics. */
+export function updateMoving(variable: tf.LayerVariable, value: tf.Tensor, momentum: number): void {
   tf.tidy(() => {
     const orig = variable.read();
     variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), 1 - momentum)));

@@ -9,6 +9,7 @@ import { readCheckpoint, restoreCheckpoint, writeCheckpoint } from "./checkpoint
 import { appendEpoch, emptyHistory, reviveHistory, writeHistory } from "./history";
 import { binaryCrossentropy, PassAccumulator } from "./metrics";
 import { resolveProgress, type ProgressSink } from "./progress";
+import { createOnnxTrainer, onnxTrainingUnavailable, type OnnxTrainer } from "./onnx/trainer";
 import { countExamples, sourceBatches } from "./sources";
 import { predictBatch, trainableVariables, trainStep } from "./step";
 import type { Callback, EpochLogs, History, TrainContext, TrainOptions, TrainSource } from "./types";
@@ -31,6 +32,8 @@ interface Loop {
   ctx: TrainContext;
   callbacks: Callback[];
   sink: ProgressSink;
+  /** Set when the steps run on onnxruntime-node. */
+  onnx?: OnnxTrainer;
 }
 
 /**
@@ -54,6 +57,7 @@ export async function train(model: tf.LayersModel, data: TrainData, opts: TrainO
   const loop: Loop = { model, optimizer: tf.train.adam(learningRate), varList: trainableVariables(model), data, opts: full, ctx, callbacks, sink: resolveProgress(opts.progress) };
   try {
     if (opts.runDir) await mkdir(opts.runDir, { recursive: true });
+    loop.onnx = await onnxTrainerFor(loop, opts.engine ?? "auto");
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
     const resumed = opts.resume ? await resumeFrom(loop) : undefined;
     if (resumed?.finished) return resumed.history;
@@ -71,7 +75,31 @@ export async function train(model: tf.LayersModel, data: TrainData, opts: TrainO
   } finally {
     loop.sink.end?.();
     loop.optimizer.dispose();
+    await loop.onnx?.dispose();
   }
+}
+
+// The onnxruntime trainer for engine "onnxruntime", or for "auto" when it can run this model here; undefined: TF.js steps.
+async function onnxTrainerFor(loop: Loop, engine: NonNullable<TrainOptions["engine"]>): Promise<OnnxTrainer | undefined> {
+  if (engine === "tfjs") return undefined;
+  const reason = await onnxTrainingUnavailable(loop.model);
+  if (reason && engine === "onnxruntime") throw new Error(`train: engine "onnxruntime" cannot run here: ${reason}; use engine "auto" or "tfjs". Received: engine ${engine}`);
+  if (reason) return undefined;
+  const trainer = await createOnnxTrainer(loop.model, loop.optimizer, loop.varList, { seed: loop.opts.seed });
+  loop.sink.line(`train: steps on onnxruntime-node (${trainer.threads} threads); weights, Adam and checkpoints in TF.js (engine "tfjs" to turn off)`);
+  return trainer;
+}
+
+// One training step on the loop's engine; `values` resolves to [loss, scores…] (the TF.js step's are read asynchronously).
+async function runStep(loop: Loop, xs: tf.Tensor, ys: tf.Tensor): Promise<{ values: Promise<Float32Array> }> {
+  const { model, optimizer, varList, opts, ctx } = loop;
+  if (loop.onnx) return { values: Promise.resolve(await loop.onnx.step(xs, ys, ctx.iteration, opts.classWeight)) };
+  const packed = trainStep(model, optimizer, varList, xs, ys, opts.classWeight);
+  const values = packed.data().then((data) => {
+    packed.dispose();
+    return data as Float32Array;
+  });
+  return { values };
 }
 
 // Train one epoch, validate, run the epoch-end callbacks, record and checkpoint it.
@@ -95,7 +123,7 @@ async function runEpoch(loop: Loop, epoch: number, history: History): Promise<vo
 
 // One pass over the training data; reads each batch's packed [loss, scores] asynchronously, one batch behind.
 async function trainPass(loop: Loop, epoch: number): Promise<{ logs: EpochLogs; lastLr: number }> {
-  const { model, optimizer, varList, ctx, callbacks, opts, sink } = loop;
+  const { optimizer, ctx, callbacks, opts, sink } = loop;
   const acc = new PassAccumulator();
   const total = Math.ceil(countExamples(loop.data.train) / opts.batchSize);
   const started = performance.now();
@@ -105,13 +133,12 @@ async function trainPass(loop: Loop, epoch: number): Promise<{ logs: EpochLogs; 
   for await (const batch of sourceBatches(loop.data.train, { batchSize: opts.batchSize, shuffle: opts.shuffle ?? true, seed: opts.seed + epoch })) {
     for (const cb of callbacks) await cb.onBatchBegin?.(ctx.iteration, ctx);
     setLearningRate(optimizer, (lastLr = ctx.learningRate));
-    const packed = trainStep(model, optimizer, varList, batch.xs, batch.ys, opts.classWeight);
+    const result = await runStep(loop, batch.xs, batch.ys);
     tf.dispose([batch.xs, batch.ys]);
     await pending;
     const labels = batch.labels;
     const thisStep = ++step;
-    pending = packed.data().then((values) => {
-      packed.dispose();
+    pending = result.values.then((values) => {
       acc.add(labels, values.subarray(1), values[0]);
       const elapsedSec = (performance.now() - started) / 1000;
       sink.update({ label: `epoch ${epoch + 1}/${opts.epochs}`, step: thisStep, total, items: acc.count, elapsedSec, metrics: { loss: acc.loss } });

@@ -92,4 +92,10 @@ export interface TrainOptions {
   checkpoint?: boolean;
   /** Shuffle the training examples every epoch. Default true. */
   shuffle?: boolean;
+  /**
+   * Where the training steps run. "auto" (default): onnxruntime-node when it is installed, the model is a supported
+   * chain (the 4-block CNN, heads ending in Dense(1, sigmoid)) and the TF.js backend is wasm or cpu; otherwise TF.js.
+   * "onnxruntime" throws when it cannot; "tfjs" always uses TF.js. Weights, Adam and checkpoints stay in TF.js.
+   */
+  engine?: "auto" | "tfjs" | "onnxruntime";
 }

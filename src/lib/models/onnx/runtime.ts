@@ -33,14 +33,15 @@ export interface OnnxPredictor {
   dispose(): Promise<void>;
 }
 
-// The parts of onnxruntime-node used here (typed locally so the package stays optional).
-interface OrtSession {
+/** The parts of onnxruntime-node used here (typed locally so the package stays optional). */
+export interface OrtSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>>;
   release(): Promise<void>;
 }
-interface OrtModule {
+/** The onnxruntime-node module as used here. */
+export interface OrtModule {
   InferenceSession: { create(model: Uint8Array | string, options?: Record<string, unknown>): Promise<OrtSession> };
   Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => unknown;
 }
@@ -49,8 +50,8 @@ interface OrtModule {
 const ORT_PACKAGE = "onnxruntime-node";
 let ortModule: Promise<OrtModule | null> | undefined;
 
-// Import onnxruntime-node once; null when it is not installed or its binary does not load.
-function loadOnnxRuntime(): Promise<OrtModule | null> {
+/** onnxruntime-node, imported once; null when it is not installed or its binary does not load. */
+export function loadOnnxRuntime(): Promise<OrtModule | null> {
   ortModule ??= import(ORT_PACKAGE).then(
     (mod: { default?: OrtModule } & OrtModule) => (mod.InferenceSession ? mod : mod.default ?? null),
     () => null,
@@ -75,12 +76,17 @@ function checkBatch(xs: Float32Array, shape: readonly number[]): void {
   }
 }
 
-// A predictor backed by an onnxruntime session.
-async function ortPredictor(ort: OrtModule, model: Uint8Array | string, threads: number, spinning: boolean): Promise<OnnxPredictor> {
-  const session = await ort.InferenceSession.create(model, {
+/** Session options used by the project: `threads` intra-op threads, sequential, all graph optimisations, spinning off unless asked. */
+export function ortSessionOptions(threads: number, spinning = false): Record<string, unknown> {
+  return {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all",
     extra: { session: { intra_op: { allow_spinning: spinning ? "1" : "0" } } },
-  });
+  };
+}
+
+// A predictor backed by an onnxruntime session.
+async function ortPredictor(ort: OrtModule, model: Uint8Array | string, threads: number, spinning: boolean): Promise<OnnxPredictor> {
+  const session = await ort.InferenceSession.create(model, ortSessionOptions(threads, spinning));
   const [inputName] = session.inputNames;
   const [outputName] = session.outputNames;
   return {

@@ -1,0 +1,186 @@
+/**
+ * Forward and backward ONNX subgraphs of the layer types `buildTrainingGraph` supports (NCHW inside,
+ * training mode). Each forward function returns its output and a closure that turns the output's
+ * gradient into the input's gradient (and writes the layer's weight gradients as graph outputs).
+ */
+import { GraphBuilder } from "../../models/onnx/builder";
+import { attrInt, attrInts, type OnnxAttribute } from "../../models/onnx/schema";
+
+/** Turns dL/d(output) into dL/d(input); `needInput` false for the first layer (no input gradient). */
+export type Backward = (dy: string, needInput: boolean) => string | undefined;
+
+/** A forward subgraph: its output value and its backward closure. */
+export interface LayerPass {
+  y: string;
+  backward: Backward;
+}
+
+/** A trainable weight fed to the graph (TF.js layout) and the graph output carrying its gradient. */
+export interface WeightPort {
+  input: string;
+  grad: string;
+}
+
+/** Graph-building context shared by the layer subgraphs. */
+export class TrainGraphBuilder extends GraphBuilder {
+  /** Scalar float constants by value (one initializer each). */
+  private readonly scalars = new Map<number, string>();
+
+  /** A float scalar constant. */
+  scalar(value: number): string {
+    let name = this.scalars.get(value);
+    if (!name) this.scalars.set(value, (name = this.constant(`const_${value}`, [], new Float32Array([value]))));
+    return name;
+  }
+
+  /** A node with several outputs; returns their names. */
+  multi(opType: string, inputs: string[], base: string, count: number, attributes?: Record<string, OnnxAttribute>): string[] {
+    const outputs = Array.from({ length: count }, (_, i) => this.unique(`${base}_${i}`));
+    this.nodes.push({ opType, inputs, outputs, name: this.unique(`${base}/${opType}`), attributes });
+    return outputs;
+  }
+
+  /** ReduceSum over `axes` (opset 13: axes as an input). */
+  reduceSum(x: string, axes: number[], keepdims: boolean, base: string, outName?: string): string {
+    return this.node("ReduceSum", [x, this.constantInt64(`${base}/axes`, axes)], base, { keepdims: attrInt(keepdims ? 1 : 0) }, outName);
+  }
+
+  /** ReduceMean over `axes`, dims kept. */
+  reduceMean(x: string, axes: number[], base: string): string {
+    return this.node("ReduceMean", [x], base, { axes: attrInts(axes), keepdims: attrInt(1) });
+  }
+
+  /** Reshape to `shape` (int64 constant; -1 and 0 as in ONNX). */
+  reshape(x: string, shape: number[], base: string): string {
+    return this.node("Reshape", [x, this.constantInt64(`${base}/shape`, shape)], base);
+  }
+
+  /** dy where `y` > 0, else 0 (the ReLU gradient from the ReLU's output). */
+  reluGrad(dy: string, y: string, base: string): string {
+    const positive = this.node("Greater", [y, this.scalar(0)], `${base}/positive`);
+    return this.node("Where", [positive, dy, this.scalar(0)], base);
+  }
+}
+
+/** Geometry of a conv layer. */
+export interface ConvSpec {
+  name: string;
+  kernel: WeightPort;
+  bias?: WeightPort;
+  kernelSize: [number, number];
+  pads: number[];
+  relu: boolean;
+}
+
+/**
+ * Conv (stride 1) + bias + optional ReLU. Gradients: dz = ReLU'·dy, db = Σ dz, dW by a convolution of the
+ * input with dz (batch and channel axes swapped), dx = ConvTranspose(dz, W).
+ */
+export function convLayer(b: TrainGraphBuilder, x: string, spec: ConvSpec): LayerPass {
+  const { name, pads } = spec;
+  const w = b.node("Transpose", [spec.kernel.input], `${name}/oihw`, { perm: attrInts([3, 2, 0, 1]) });
+  const inputs = spec.bias ? [x, w, spec.bias.input] : [x, w];
+  const z = b.node("Conv", inputs, `${name}/conv`, { kernel_shape: attrInts(spec.kernelSize), pads: attrInts(pads) });
+  const y = spec.relu ? b.node("Relu", [z], `${name}/relu`) : z;
+  const backward: Backward = (dy, needInput) => {
+    const dz = spec.relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
+    if (spec.bias) b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad);
+    const xT = b.node("Transpose", [x], `${name}/xT`, { perm: attrInts([1, 0, 2, 3]) });
+    const dzT = b.node("Transpose", [dz], `${name}/dzT`, { perm: attrInts([1, 0, 2, 3]) });
+    const g = b.node("Conv", [xT, dzT], `${name}/dw_iohw`, { pads: attrInts(pads) });
+    b.node("Transpose", [g], `${name}/dw`, { perm: attrInts([2, 3, 0, 1]) }, spec.kernel.grad);
+    if (!needInput) return undefined;
+    return b.node("ConvTranspose", [dz, w], `${name}/dx`, { kernel_shape: attrInts(spec.kernelSize), pads: attrInts(pads) });
+  };
+  return { y, backward };
+}
+
+/** Dense (Gemm) + bias + optional ReLU on [n, in]. */
+export function denseLayer(b: TrainGraphBuilder, x: string, name: string, kernel: WeightPort, bias: WeightPort | undefined, relu: boolean): LayerPass {
+  const z = b.node("Gemm", bias ? [x, kernel.input, bias.input] : [x, kernel.input], `${name}/gemm`);
+  const y = relu ? b.node("Relu", [z], `${name}/relu`) : z;
+  return { y, backward: denseBackward(b, x, y, name, kernel, bias, relu) };
+}
+
+/** Backward of `denseLayer` (also used by the sigmoid output, with relu false and dy = dL/dz). */
+export function denseBackward(b: TrainGraphBuilder, x: string, y: string, name: string, kernel: WeightPort, bias: WeightPort | undefined, relu: boolean): Backward {
+  return (dy, needInput) => {
+    const dz = relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
+    b.node("Gemm", [x, dz], `${name}/dw`, { transA: attrInt(1) }, kernel.grad);
+    if (bias) b.reduceSum(dz, [0], false, `${name}/db`, bias.grad);
+    return needInput ? b.node("Gemm", [dz, kernel.input], `${name}/dx`, { transB: attrInt(1) }) : undefined;
+  };
+}
+
+/** Batch normalisation with batch statistics over every axis but 1 (NCHW or [n, c]); mean/variance become graph outputs. */
+export function batchNormLayer(
+  b: TrainGraphBuilder, x: string, rank: number, name: string, gamma: WeightPort, beta: WeightPort, epsilon: number, stats: { mean: string; variance: string },
+): LayerPass {
+  const axes = rank === 4 ? [0, 2, 3] : [0];
+  const bcast = rank === 4 ? [1, -1, 1, 1] : [1, -1];
+  const mean = b.reduceMean(x, axes, `${name}/mean`);
+  const centered = b.node("Sub", [x, mean], `${name}/centered`);
+  const variance = b.reduceMean(b.node("Mul", [centered, centered], `${name}/sq`), axes, `${name}/var`);
+  b.node("Reshape", [mean, b.constantInt64(`${name}/mean_shape`, [-1])], `${name}/mean_out`, undefined, stats.mean);
+  b.node("Reshape", [variance, b.constantInt64(`${name}/var_shape`, [-1])], `${name}/var_out`, undefined, stats.variance);
+  const invStd = b.node("Reciprocal", [b.node("Sqrt", [b.node("Add", [variance, b.scalar(epsilon)], `${name}/var_eps`)], `${name}/std`)], `${name}/inv_std`);
+  const xhat = b.node("Mul", [centered, invStd], `${name}/xhat`);
+  const g = b.reshape(gamma.input, bcast, `${name}/gamma`);
+  const y = b.node("Add", [b.node("Mul", [xhat, g], `${name}/scaled`), b.reshape(beta.input, bcast, `${name}/beta`)], `${name}/y`);
+  const backward: Backward = (dy) => {
+    const dyx = b.node("Mul", [dy, xhat], `${name}/dy_xhat`);
+    b.reduceSum(dy, axes, false, `${name}/dbeta`, beta.grad);
+    b.reduceSum(dyx, axes, false, `${name}/dgamma`, gamma.grad);
+    // dx = γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂))
+    const inner = b.node("Sub", [b.node("Sub", [dy, b.reduceMean(dy, axes, `${name}/mean_dy`)], `${name}/dy_c`), b.node("Mul", [xhat, b.reduceMean(dyx, axes, `${name}/mean_dyx`)], `${name}/xhat_term`)], `${name}/inner`);
+    return b.node("Mul", [inner, b.node("Mul", [g, invStd], `${name}/k`)], `${name}/dx`);
+  };
+  return { y, backward };
+}
+
+/** Max pooling (valid padding) with the argmax indices kept for MaxUnpool in the backward pass. */
+export function maxPoolLayer(b: TrainGraphBuilder, x: string, name: string, pool: [number, number], strides: [number, number]): LayerPass {
+  const [y, indices] = b.multi("MaxPool", [x], `${name}/pool`, 2, { kernel_shape: attrInts(pool), strides: attrInts(strides) });
+  const backward: Backward = (dy) => {
+    const shape = b.node("Shape", [x], `${name}/in_shape`);
+    return b.node("MaxUnpool", [dy, indices, shape], `${name}/dx`, { kernel_shape: attrInts(pool), strides: attrInts(strides) });
+  };
+  return { y, backward };
+}
+
+/** Dropout as a product with a mask fed per step (0 or 1/(1 − rate)). */
+export function dropoutLayer(b: TrainGraphBuilder, x: string, name: string, mask: string): LayerPass {
+  const y = b.node("Mul", [x, mask], `${name}/drop`);
+  return { y, backward: (dy) => b.node("Mul", [dy, mask], `${name}/dx`) };
+}
+
+/** Flatten in TF.js order (NHWC) from an NCHW value. */
+export function flattenLayer(b: TrainGraphBuilder, x: string, name: string): LayerPass {
+  const nhwc = b.node("Transpose", [x], `${name}/nhwc`, { perm: attrInts([0, 2, 3, 1]) });
+  const y = b.node("Flatten", [nhwc], `${name}/flat`, { axis: attrInt(1) });
+  const backward: Backward = (dy) => {
+    const back = b.node("Reshape", [dy, b.node("Shape", [nhwc], `${name}/shape`)], `${name}/unflat`);
+    return b.node("Transpose", [back], `${name}/dx`, { perm: attrInts([0, 3, 1, 2]) });
+  };
+  return { y, backward };
+}
+
+/** Clip bounds of the loss (as `weightedBce`). */
+export function sigmoidBceLoss(b: TrainGraphBuilder, z: string, labels: string, sampleWeights: string, epsilon: number): { loss: string; scores: string; dz: string } {
+  const p = b.reshape(b.node("Sigmoid", [z], "output/sigmoid"), [-1], "output/p");
+  const pc = b.node("Clip", [p, b.scalar(epsilon), b.scalar(1 - epsilon)], "loss/clip");
+  const one = b.scalar(1);
+  const notY = b.node("Sub", [one, labels], "loss/not_y");
+  const pos = b.node("Mul", [labels, b.node("Log", [pc], "loss/log_p")], "loss/pos");
+  const neg = b.node("Mul", [notY, b.node("Log", [b.node("Sub", [one, pc], "loss/one_minus_p")], "loss/log_q")], "loss/neg");
+  const perSample = b.node("Neg", [b.node("Add", [pos, neg], "loss/sum")], "loss/per_sample");
+  const loss = b.reduceSum(b.node("Mul", [perSample, sampleWeights], "loss/weighted"), [0], false, "loss/total");
+  // dL/dz = w·(p − y) where ε ≤ p ≤ 1 − ε (clip passes the gradient), else 0
+  const inside = b.node("And", [
+    b.node("GreaterOrEqual", [p, b.scalar(epsilon)], "loss/above"),
+    b.node("LessOrEqual", [p, b.scalar(1 - epsilon)], "loss/below"),
+  ], "loss/inside");
+  const raw = b.node("Mul", [b.node("Sub", [p, labels], "loss/residual"), sampleWeights], "loss/dp");
+  const dz = b.reshape(b.node("Where", [inside, raw, b.scalar(0)], "loss/dz_flat"), [-1, 1], "loss/dz");
+  return { loss, scores: p, dz };
+}

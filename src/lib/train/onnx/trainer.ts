@@ -1,0 +1,128 @@
+/**
+ * Training steps on onnxruntime-node: the model's forward and backward pass run as one native ONNX graph
+ * (`buildTrainingGraph`), while the TF.js model keeps the weights, the TF.js Adam optimizer applies the
+ * gradients (same slots and checkpoints as the TF.js path) and the batch-norm moving statistics are
+ * updated as the layer would. Dropout masks come from a seeded generator per step (seed, iteration).
+ */
+import * as tf from "@tensorflow/tfjs";
+import { availableParallelism } from "node:os";
+import { createRng } from "../../data/random";
+import { updateMoving } from "../../models/batchNorm";
+import { loadOnnxRuntime, ortSessionOptions, type OrtModule, type OrtSession } from "../../models/onnx/runtime";
+import { encodeOnnxModel } from "../../models/onnx/schema";
+import type { ClassWeight } from "../types";
+import { buildTrainingGraph, TRAIN_GRAPH_IO, trainingGraphUnsupported, type DropoutPort, type TrainingGraph } from "./graph";
+
+/** Engines `train` can compute its steps on. */
+export type TrainEngine = "tfjs" | "onnxruntime";
+
+/** Options of `createOnnxTrainer`. */
+export interface OnnxTrainerOptions {
+  /** onnxruntime intra-op threads. Default: all cores. */
+  threads?: number;
+  /** Seeds the dropout masks (with the step's iteration). Default 42. */
+  seed?: number;
+}
+
+/** A model's training step on onnxruntime. */
+export interface OnnxTrainer {
+  threads: number;
+  /**
+   * One Adam step on a batch (NHWC `xs`, 0/1 `ys`): computes loss, scores and gradients natively, applies the
+   * gradients with `optimizer`, updates batch-norm moving statistics; returns `[loss, score₁…scoreₙ]`.
+   */
+  step(xs: tf.Tensor, ys: tf.Tensor, iteration: number, classWeight?: ClassWeight): Promise<Float32Array>;
+  /** Release the session. */
+  dispose(): Promise<void>;
+}
+
+// Fields of a BatchNormalization layer the trainer updates.
+interface MovingStats {
+  movingMean: tf.LayerVariable;
+  movingVariance: tf.LayerVariable;
+  momentum: number;
+}
+
+/**
+ * Why `train` cannot use onnxruntime for this model on this backend (undefined when it can).
+ * @example
+ * await onnxTrainingUnavailable(buildCnn4({ inputSize: 64 })); // undefined where onnxruntime-node is installed
+ */
+export async function onnxTrainingUnavailable(model: tf.LayersModel): Promise<string | undefined> {
+  if (!(await loadOnnxRuntime())) return "onnxruntime-node is not installed";
+  const backend = tf.getBackend();
+  if (backend !== "wasm" && backend !== "cpu") return `the TF.js backend is ${backend} (native or GPU training stays on TF.js)`;
+  return trainingGraphUnsupported(model);
+}
+
+// Masks of 0 and 1/(1 − rate) for every dropout of the graph, from the step's generator.
+function dropoutMasks(ort: OrtModule, dropouts: DropoutPort[], n: number, seed: number, iteration: number): Record<string, unknown> {
+  const rng = createRng(((seed >>> 0) ^ Math.imul(iteration + 1, 0x9e3779b1)) >>> 0);
+  const feeds: Record<string, unknown> = {};
+  for (const d of dropouts) {
+    const mask = new Float32Array(n * d.shape.reduce((a, b) => a * b, 1));
+    const scale = 1 / (1 - d.rate);
+    for (let i = 0; i < mask.length; i++) mask[i] = rng.next() < d.rate ? 0 : scale;
+    feeds[d.input] = new ort.Tensor("float32", mask, [n, ...d.shape]);
+  }
+  return feeds;
+}
+
+// The weighted loss's per-example factors: classWeight[y] / n (Keras's mean over the batch).
+function sampleWeights(labels: Float32Array, classWeight?: ClassWeight): Float32Array {
+  const n = labels.length;
+  return Float32Array.from(labels, (y) => (classWeight ? (y >= 0.5 ? classWeight[1] : classWeight[0]) : 1) / n);
+}
+
+/**
+ * A trainer running `model`'s training steps on onnxruntime-node (throws when `onnxTrainingUnavailable` gives a reason).
+ * `varList` must be the model's trainable variables in order (`trainableVariables(model)`), the ones `optimizer` updates.
+ * @example
+ * const trainer = await createOnnxTrainer(model, optimizer, trainableVariables(model), { threads: 2 });
+ * const values = await trainer.step(xs, ys, 0, { 0: 1.9, 1: 0.7 }); // values[0]: loss
+ */
+export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Optimizer, varList: tf.Variable[], opts: OnnxTrainerOptions = {}): Promise<OnnxTrainer> {
+  const reason = await onnxTrainingUnavailable(model);
+  if (reason) throw new Error(`createOnnxTrainer: ${reason}; train with engine "tfjs" instead. Received: model ${model.name} on ${tf.getBackend()}`);
+  const threads = opts.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`createOnnxTrainer: threads must be an integer ≥ 1. Received: ${threads}`);
+  if (varList.length !== model.trainableWeights.length) {
+    throw new Error(`createOnnxTrainer: varList must hold the model's ${model.trainableWeights.length} trainable variables in order. Received: ${varList.length}`);
+  }
+  const ort = (await loadOnnxRuntime())!;
+  const graph: TrainingGraph = buildTrainingGraph(model);
+  const session: OrtSession = await ort.InferenceSession.create(encodeOnnxModel(graph.model), ortSessionOptions(threads));
+  const seed = opts.seed ?? 42;
+  return {
+    threads,
+    async step(xs, ys, iteration, classWeight) {
+      const [x, y] = (await Promise.all([xs.data(), ys.data()])) as Float32Array[];
+      const n = xs.shape[0];
+      const io = TRAIN_GRAPH_IO;
+      const feeds: Record<string, unknown> = {
+        [io.input]: new ort.Tensor("float32", x, xs.shape),
+        [io.labels]: new ort.Tensor("float32", y, [n]),
+        [io.sampleWeights]: new ort.Tensor("float32", sampleWeights(y, classWeight), [n]),
+        ...dropoutMasks(ort, graph.dropouts, n, seed, iteration),
+      };
+      varList.forEach((v, i) => { feeds[graph.weights[i].input] = new ort.Tensor("float32", v.dataSync() as Float32Array, v.shape); });
+      const out = await session.run(feeds);
+      const grads = varList.map((v, i) => ({ name: v.name, tensor: tf.tensor(out[graph.weights[i].grad].data as Float32Array, v.shape) }));
+      optimizer.applyGradients(grads);
+      tf.dispose(grads.map((g) => g.tensor));
+      for (const s of graph.batchNorms) {
+        const layer = s.layer as unknown as MovingStats;
+        const [mean, variance] = [s.mean, s.variance].map((name) => tf.tensor1d(out[name].data as Float32Array));
+        updateMoving(layer.movingMean, mean, layer.momentum);
+        updateMoving(layer.movingVariance, variance, layer.momentum);
+        tf.dispose([mean, variance]);
+      }
+      const scores = out[io.scores].data as Float32Array;
+      const values = new Float32Array(n + 1);
+      values[0] = (out[io.loss].data as Float32Array)[0];
+      values.set(scores, 1);
+      return values;
+    },
+    dispose: () => session.release(),
+  };
+}
