@@ -16,7 +16,7 @@ import { runSecondCore } from "./bench/secondCore";
 import { runTaskInChild, type BenchEngine, type BenchTask } from "./bench/taskChild";
 import { resnetMissing, type TaskPlan, type TaskResult } from "./bench/tasks";
 
-/** Engines the bench knows: TF.js backends plus onnxruntime (inference only). */
+/** Engines the bench knows: TF.js backends plus onnxruntime (inference, CNN training steps). */
 export const BENCH_ENGINES: readonly BenchEngine[] = ["node-gpu", "node", "wasm", "wasm-1t", "cpu", "onnx"];
 
 // Parsed command line.
@@ -50,9 +50,9 @@ function parseArgs(argv: string[]): BenchArgs {
   return { quick, engines, batches, out: flagValue(argv, "--out") ?? "outputs/bench.json", secondCore, taskLimitSec };
 }
 
-// Tasks of one engine (onnx: ResNet50 inference only; --quick: no 224² training).
+// Tasks of one engine (onnx: no head task, its input is not an image; --quick: no 224² training).
 function engineTasks(engine: BenchEngine, args: BenchArgs): BenchTask[] {
-  if (engine === "onnx") return ["resnet50"];
+  if (engine === "onnx") return args.quick ? ["cnn128", "resnet50"] : ["cnn128", "cnn224", "resnet50", "cnn224b32"];
   if (args.quick) return ["cnn128", "resnet50", "head"];
   // The peak-RSS task is for the engines users train on; on the pure-JS cpu backend it would only hit the task limit.
   return engine === "cpu" || engine === "wasm-1t" ? ["cnn128", "cnn224", "resnet50", "head"] : ["cnn128", "cnn224", "resnet50", "head", "cnn224b32"];

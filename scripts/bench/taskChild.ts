@@ -13,8 +13,8 @@ export const BENCH_TASKS = ["cnn128", "cnn224", "cnn224b32", "resnet50", "head"]
 export type BenchTask = (typeof BENCH_TASKS)[number];
 
 /**
- * Engines: TF.js backends, or onnxruntime-node (ResNet50 inference only); "wasm-1t" is wasm with 1 XNNPACK
- * thread (tfjs's own Node default), for a same-run comparison with the threaded default.
+ * Engines: TF.js backends, or onnxruntime-node (ResNet50 inference, and CNN training steps with weights and Adam
+ * on TF.js wasm); "wasm-1t" is wasm with 1 XNNPACK thread (tfjs's own Node default), for a same-run comparison.
  */
 export type BenchEngine = "node-gpu" | "node" | "wasm" | "wasm-1t" | "cpu" | "onnx";
 
@@ -38,10 +38,11 @@ export async function runTaskInChild(engine: BenchEngine, task: BenchTask, plan:
 
 // Dispatch of one task inside the child.
 function runTask(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<TaskResult> {
+  const steps = engine === "onnx" ? "onnxruntime" : "tfjs";
+  if (task === "cnn128") return benchCnnTraining(engine, 128, 16, plan, steps);
+  if (task === "cnn224") return benchCnnTraining(engine, 224, 16, plan, steps);
+  if (task === "cnn224b32") return benchCnnTraining(engine, 224, 32, plan, steps).then((r) => ({ ...r, task }));
   if (engine === "onnx") return benchResNetOnnx(8, 2, plan);
-  if (task === "cnn128") return benchCnnTraining(engine, 128, 16, plan);
-  if (task === "cnn224") return benchCnnTraining(engine, 224, 16, plan);
-  if (task === "cnn224b32") return benchCnnTraining(engine, 224, 32, plan).then((r) => ({ ...r, task }));
   if (task === "resnet50") return benchResNetTfjs(engine, 8, plan);
   return benchHeadEpoch(engine, plan);
 }
@@ -49,7 +50,7 @@ function runTask(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<
 // Child: init the backend, run, print the result with the process's peak RSS.
 async function child(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<void> {
   try {
-    const prefer = (engine === "onnx" ? "cpu" : engine === "wasm-1t" ? "wasm" : engine) as BackendPreference;
+    const prefer = (engine === "onnx" || engine === "wasm-1t" ? "wasm" : engine) as BackendPreference;
     await initBackend({ prefer, quiet: true, wasmThreads: engine === "wasm-1t" ? 1 : undefined });
   } catch (e) {
     console.log(JSON.stringify({ task, engine, skipped: firstLine((e as Error).message) } satisfies TaskResult));

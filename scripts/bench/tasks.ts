@@ -6,6 +6,7 @@ import { loadResNet50Backbone } from "../../src/lib/models/resnet50";
 import { resnet50WeightsStatus } from "../../src/lib/models/weights";
 import { train } from "../../src/lib/train";
 import type { Callback } from "../../src/lib/train";
+import type { TrainEngine } from "../../src/lib/train/onnx/trainer";
 
 /** One measured task on one engine. */
 export interface TaskResult {
@@ -73,17 +74,18 @@ function batchClock(): Callback & { ends: number[] } {
 }
 
 /**
- * 4-block CNN training img/s through `train` on an in-memory random TensorSource: 1 warm-up + `batches` timed batches.
+ * 4-block CNN training img/s through `train` on an in-memory random TensorSource: 1 warm-up + `batches` timed batches,
+ * with the steps on TF.js (the current backend) or on onnxruntime-node (`trainEngine`).
  * @example
  * const r = await benchCnnTraining("wasm", 128, 16, { batches: 3, headExamples: 5000 }); // r.imgPerSec
  */
-export async function benchCnnTraining(engine: string, size: number, batch: number, plan: TaskPlan): Promise<TaskResult> {
+export async function benchCnnTraining(engine: string, size: number, batch: number, plan: TaskPlan, trainEngine: TrainEngine = "tfjs"): Promise<TaskResult> {
   const n = batch * (plan.batches + 1);
   const model = buildCnn4({ inputSize: size, channels: 1, seed: 42 });
   const clock = batchClock();
   try {
     const source = { xs: randomFloats(n * size * size, 255), shape: [n, size, size, 1], ys: labels(n) };
-    await train(model, { train: source }, { epochs: 1, batchSize: batch, shuffle: false, progress: false, callbacks: [clock] });
+    await train(model, { train: source }, { epochs: 1, batchSize: batch, shuffle: false, progress: false, callbacks: [clock], engine: trainEngine });
   } finally {
     model.dispose();
   }

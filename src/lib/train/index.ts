@@ -12,3 +12,5 @@ export { cachedFeatures, featureKeyHash, type CachedFeatures, type CachedFeature
 export { fineTune, type FineTuneOptions, type FineTuneResult, type SetTrainable } from "./fineTune";
 export { formatProgress, formatSeconds, linesProgress, SILENT_PROGRESS, terminalProgress, type ProgressOptions, type ProgressSink, type ProgressUpdate } from "./progress";
 export { withEarlyRelease } from "./releaseEarly";
+export { buildTrainingGraph, TRAIN_GRAPH_IO, trainingGraphUnsupported, type TrainingGraph } from "./onnx/graph";
+export { createOnnxTrainer, onnxTrainingUnavailable, type OnnxTrainer, type OnnxTrainerOptions, type TrainEngine } from "./onnx/trainer";

@@ -55,9 +55,26 @@ export class TrainGraphBuilder extends GraphBuilder {
     return this.node("Reshape", [x, this.constantInt64(`${base}/shape`, shape)], base);
   }
 
-  /** dy where `y` > 0, else 0 (the ReLU gradient from the ReLU's output). */
+  /**
+   * `value` unchanged (a Reshape to its own shape, no copy) but only once `dep` exists. onnxruntime runs a node as
+   * soon as its inputs are ready, so a backward node reading only forward values (the ReLU mask, x̂, the transposed
+   * input of a filter gradient) would run during the forward pass and keep its full-size output alive until the
+   * backward pass reaches it; reading `after(x, dy)` instead holds it back until dy is computed.
+   */
+  after(value: string, dep: string, base: string, depIsSmall = false): string {
+    // A zero the optimizer cannot fold away: from dep's shape when that has the batch dim (unknown until run
+    // time); for a small, fixed-shape dep (a weight gradient) its shape is a constant, so from its values:
+    // (min(dep) < −∞) is false even for NaN.
+    const zero = depIsSmall
+      ? this.node("Cast", [this.node("Less", [this.node("ReduceMin", [dep], `${base}/dep_min`, { keepdims: attrInt(0) }), this.scalar(-Infinity)], `${base}/dep_false`)], `${base}/dep_zero`, { to: attrInt(7) })
+      : this.node("ReduceMin", [this.node("Mul", [this.node("Shape", [dep], `${base}/dep_shape`), this.constantInt64(`${base}/zero`, [0])], `${base}/dep_zero`)], `${base}/dep_min`, { keepdims: attrInt(1) });
+    const shape = this.node("Add", [this.node("Shape", [value], `${base}/shape`), zero], `${base}/late_shape`);
+    return this.node("Reshape", [value, shape], `${base}/late`);
+  }
+
+  /** dy where `y` > 0, else 0 (the ReLU gradient from the ReLU's output), computed once dy exists. */
   reluGrad(dy: string, y: string, base: string): string {
-    const positive = this.node("Greater", [y, this.scalar(0)], `${base}/positive`);
+    const positive = this.node("Greater", [this.after(y, dy, base), this.scalar(0)], `${base}/positive`);
     return this.node("Where", [positive, dy, this.scalar(0)], base);
   }
 }
@@ -84,13 +101,14 @@ export function convLayer(b: TrainGraphBuilder, x: string, spec: ConvSpec): Laye
   const y = spec.relu ? b.node("Relu", [z], `${name}/relu`) : z;
   const backward: Backward = (dy, needInput) => {
     const dz = spec.relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
-    if (spec.bias) b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad);
-    const xT = b.node("Transpose", [x], `${name}/xT`, { perm: attrInts([1, 0, 2, 3]) });
-    const dzT = b.node("Transpose", [dz], `${name}/dzT`, { perm: attrInts([1, 0, 2, 3]) });
+    // db, then dW, then dx: each waits for the one before, so dz is freed as soon as this layer is done
+    const db = spec.bias ? b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad) : dz;
+    const xT = b.node("Transpose", [b.after(x, dz, `${name}/x`)], `${name}/xT`, { perm: attrInts([1, 0, 2, 3]) });
+    const dzT = b.node("Transpose", [b.after(dz, db, `${name}/dz_db`, true)], `${name}/dzT`, { perm: attrInts([1, 0, 2, 3]) });
     const g = b.node("Conv", [xT, dzT], `${name}/dw_iohw`, { pads: attrInts(pads) });
-    b.node("Transpose", [g], `${name}/dw`, { perm: attrInts([2, 3, 0, 1]) }, spec.kernel.grad);
+    const dw = b.node("Transpose", [g], `${name}/dw`, { perm: attrInts([2, 3, 0, 1]) }, spec.kernel.grad);
     if (!needInput) return undefined;
-    return b.node("ConvTranspose", [dz, w], `${name}/dx`, { kernel_shape: attrInts(spec.kernelSize), pads: attrInts(pads) });
+    return b.node("ConvTranspose", [b.after(dz, dw, `${name}/dz_dw`, true), w], `${name}/dx`, { kernel_shape: attrInts(spec.kernelSize), pads: attrInts(pads) });
   };
   return { y, backward };
 }
@@ -106,9 +124,9 @@ export function denseLayer(b: TrainGraphBuilder, x: string, name: string, kernel
 export function denseBackward(b: TrainGraphBuilder, x: string, y: string, name: string, kernel: WeightPort, bias: WeightPort | undefined, relu: boolean): Backward {
   return (dy, needInput) => {
     const dz = relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
-    b.node("Gemm", [x, dz], `${name}/dw`, { transA: attrInt(1) }, kernel.grad);
-    if (bias) b.reduceSum(dz, [0], false, `${name}/db`, bias.grad);
-    return needInput ? b.node("Gemm", [dz, kernel.input], `${name}/dx`, { transB: attrInt(1) }) : undefined;
+    const db = bias ? b.reduceSum(dz, [0], false, `${name}/db`, bias.grad) : dz;
+    const dw = b.node("Gemm", [b.after(x, db, `${name}/x`, true), dz], `${name}/dw`, { transA: attrInt(1) }, kernel.grad);
+    return needInput ? b.node("Gemm", [b.after(dz, dw, `${name}/dz_dw`, true), kernel.input], `${name}/dx`, { transB: attrInt(1) }) : undefined;
   };
 }
 
@@ -128,11 +146,15 @@ export function batchNormLayer(
   const g = b.reshape(gamma.input, bcast, `${name}/gamma`);
   const y = b.node("Add", [b.node("Mul", [xhat, g], `${name}/scaled`), b.reshape(beta.input, bcast, `${name}/beta`)], `${name}/y`);
   const backward: Backward = (dy) => {
-    const dyx = b.node("Mul", [dy, xhat], `${name}/dy_xhat`);
-    b.reduceSum(dy, axes, false, `${name}/dbeta`, beta.grad);
-    b.reduceSum(dyx, axes, false, `${name}/dgamma`, gamma.grad);
-    // dx = γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂))
-    const inner = b.node("Sub", [b.node("Sub", [dy, b.reduceMean(dy, axes, `${name}/mean_dy`)], `${name}/dy_c`), b.node("Mul", [xhat, b.reduceMean(dyx, axes, `${name}/mean_dyx`)], `${name}/xhat_term`)], `${name}/inner`);
+    // x̂ again from x (kept anyway as the ReLU output before it), so the forward x̂ need not live until here
+    const xhatAgain = b.node("Mul", [b.node("Sub", [b.after(x, dy, `${name}/x`), mean], `${name}/centered_again`), invStd], `${name}/xhat_again`);
+    const dyx = b.node("Mul", [dy, xhatAgain], `${name}/dy_xhat`);
+    const dbeta = b.reduceSum(dy, axes, false, `${name}/dbeta`, beta.grad);
+    const dgamma = b.reduceSum(dyx, axes, false, `${name}/dgamma`, gamma.grad);
+    // dx = γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), once dβ and dγ are out (so dy and dy·x̂ are freed here)
+    const dyLate = b.after(dy, dbeta, `${name}/dy_dbeta`, true);
+    const dyxLate = b.after(dyx, dgamma, `${name}/dyx_dgamma`, true);
+    const inner = b.node("Sub", [b.node("Sub", [dyLate, b.reduceMean(dyLate, axes, `${name}/mean_dy`)], `${name}/dy_c`), b.node("Mul", [xhatAgain, b.reduceMean(dyxLate, axes, `${name}/mean_dyx`)], `${name}/xhat_term`)], `${name}/inner`);
     return b.node("Mul", [inner, b.node("Mul", [g, invStd], `${name}/k`)], `${name}/dx`);
   };
   return { y, backward };
@@ -140,11 +162,10 @@ export function batchNormLayer(
 
 /** Max pooling (valid padding) with the argmax indices kept for MaxUnpool in the backward pass. */
 export function maxPoolLayer(b: TrainGraphBuilder, x: string, name: string, pool: [number, number], strides: [number, number]): LayerPass {
-  const [y, indices] = b.multi("MaxPool", [x], `${name}/pool`, 2, { kernel_shape: attrInts(pool), strides: attrInts(strides) });
-  const backward: Backward = (dy) => {
-    const shape = b.node("Shape", [x], `${name}/in_shape`);
-    return b.node("MaxUnpool", [dy, indices, shape], `${name}/dx`, { kernel_shape: attrInts(pool), strides: attrInts(strides) });
-  };
+  // the input's shape taken before pooling, so x need not stay alive for the backward pass
+  const shape = b.node("Shape", [x], `${name}/in_shape`);
+  const [y, indices] = b.multi("MaxPool", [b.after(x, shape, `${name}/x`)], `${name}/pool`, 2, { kernel_shape: attrInts(pool), strides: attrInts(strides) });
+  const backward: Backward = (dy) => b.node("MaxUnpool", [dy, indices, shape], `${name}/dx`, { kernel_shape: attrInts(pool), strides: attrInts(strides) });
   return { y, backward };
 }
 

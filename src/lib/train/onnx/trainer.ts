@@ -1,7 +1,7 @@
 /**
  * Training steps on onnxruntime-node: the model's forward and backward pass run as one native ONNX graph
- * (`buildTrainingGraph`), while the TF.js model keeps the weights, the TF.js Adam optimizer applies the
- * gradients (same slots and checkpoints as the TF.js path) and the batch-norm moving statistics are
+ * (`buildTrainingGraph`), while the TF.js model keeps the weights, the TF.js optimizer's state takes the
+ * gradients (Adam through `adamStepHost`: same slots and checkpoints as the TF.js path) and the batch-norm moving statistics are
  * updated as the layer would. Dropout masks come from a seeded generator per step (seed, iteration).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -11,6 +11,7 @@ import { updateMoving } from "../../models/batchNorm";
 import { loadOnnxRuntime, ortSessionOptions, type OrtModule, type OrtSession } from "../../models/onnx/runtime";
 import { encodeOnnxModel } from "../../models/onnx/schema";
 import type { ClassWeight } from "../types";
+import { adamStepHost } from "./adamHost";
 import { buildTrainingGraph, TRAIN_GRAPH_IO, trainingGraphUnsupported, type DropoutPort, type TrainingGraph } from "./graph";
 
 /** Engines `train` can compute its steps on. */
@@ -91,7 +92,7 @@ export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Opt
   }
   const ort = (await loadOnnxRuntime())!;
   const graph: TrainingGraph = buildTrainingGraph(model);
-  const session: OrtSession = await ort.InferenceSession.create(encodeOnnxModel(graph.model), ortSessionOptions(threads));
+  const session: OrtSession = await ort.InferenceSession.create(encodeOnnxModel(graph.model), ortSessionOptions(threads, false, false));
   const seed = opts.seed ?? 42;
   return {
     threads,
@@ -107,9 +108,12 @@ export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Opt
       };
       varList.forEach((v, i) => { feeds[graph.weights[i].input] = new ort.Tensor("float32", v.dataSync() as Float32Array, v.shape); });
       const out = await session.run(feeds);
-      const grads = varList.map((v, i) => ({ name: v.name, tensor: tf.tensor(out[graph.weights[i].grad].data as Float32Array, v.shape) }));
-      optimizer.applyGradients(grads);
-      tf.dispose(grads.map((g) => g.tensor));
+      const grads = varList.map((_, i) => out[graph.weights[i].grad].data as Float32Array);
+      if (!adamStepHost(optimizer, varList, grads)) {
+        const named = varList.map((v, i) => ({ name: v.name, tensor: tf.tensor(grads[i], v.shape) }));
+        optimizer.applyGradients(named);
+        tf.dispose(named.map((g) => g.tensor));
+      }
       for (const s of graph.batchNorms) {
         const layer = s.layer as unknown as MovingStats;
         const [mean, variance] = [s.mean, s.variance].map((name) => tf.tensor1d(out[name].data as Float32Array));
