@@ -90,7 +90,8 @@ export function trainingGraphUnsupported(model: tf.LayersModel): string | undefi
 // Graph ports of one layer's weights by suffix (kernel, bias, gamma, beta).
 function portsOf(layer: tf.layers.Layer, index: Map<string, number>, ports: WeightPort[]): Record<string, WeightPort> {
   const out: Record<string, WeightPort> = {};
-  for (const w of layer.trainableWeights) out[w.name.slice(w.name.lastIndexOf("/") + 1)] = ports[index.get(w.name)!];
+  // originalName: "block1_conv1/kernel" even when a second model in the process made the variable "…/kernel_1"
+  for (const w of layer.trainableWeights) out[w.originalName.slice(w.originalName.lastIndexOf("/") + 1)] = ports[index.get(w.name)!];
   return out;
 }
 
