@@ -1,6 +1,6 @@
 /**
  * pneumo-lab command line: train, evaluate, predict, serve.
- *   npm run train -- --model cnn|resnet50 [--preset quick|reference] [--data DIR] [--size N] [--epochs N] [--out DIR] [--finetune N] [--resume]
+ *   npm run train -- --model cnn|resnet50 [--preset quick|reference] [--data DIR] [--size N] [--epochs N] [--out DIR] [--finetune N] [--resume] [--engine auto|tfjs|onnxruntime]
  *   npm run evaluate -- [--run DIR] [--split test|val] [--data DIR]
  *   npm run predict -- <image...> [--run DIR] [--threshold X] [--gradcam DIR]
  *   npm run serve -- [--port N] [--host H] [--run DIR]
@@ -28,7 +28,7 @@ function options(args: string[]) {
       split: { type: "string" }, finetune: { type: "string" },
       resume: { type: "boolean", default: false }, data: { type: "string" }, run: { type: "string" }, threshold: { type: "string" },
       gradcam: { type: "string" }, port: { type: "string", default: "8080" }, host: { type: "string", default: "127.0.0.1" },
-      boot: { type: "string", default: "1000" },
+      boot: { type: "string", default: "1000" }, engine: { type: "string", default: "auto" },
     },
   });
 }
@@ -45,7 +45,9 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values: o, positionals } = options(rest);
   if (command === "train") {
-    const common = { preset: o.preset, name: o.out, dataDir: o.data, resume: o.resume, epochs: numberOption("epochs", o.epochs), inputSize: numberOption("size", o.size), fineTuneEpochs: numberOption("finetune", o.finetune) };
+    if (!["auto", "tfjs", "onnxruntime"].includes(o.engine)) throw new Error(`--engine must be auto, tfjs or onnxruntime. Received: ${o.engine}`);
+    const engine = o.engine as "auto" | "tfjs" | "onnxruntime";
+    const common = { preset: o.preset, name: o.out, dataDir: o.data, resume: o.resume, epochs: numberOption("epochs", o.epochs), inputSize: numberOption("size", o.size), fineTuneEpochs: numberOption("finetune", o.finetune), engine };
     const model = o.model === "cnn4" ? "cnn" : o.model;
     if (model !== "cnn" && model !== "resnet50") throw new Error(`--model must be cnn or resnet50. Received: ${o.model}`);
     const result = model === "cnn" ? await trainCnnRun(common) : await trainResNetRun(common);

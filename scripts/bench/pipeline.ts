@@ -55,9 +55,9 @@ async function trainRate(records: ImageRecord[], size: number, batch: number, co
   const model = buildCnn4({ inputSize: size, channels: 1, seed: 42 });
   const source = (rs: ImageRecord[]) => ({ records: rs, batch: { width: size, height: size, channels: 1 as const, transform: trainingTransform(), concurrency } });
   try {
-    await train(model, { train: source(records.slice(0, batch)) }, { epochs: 1, batchSize: batch, progress: false });
+    await train(model, { train: source(records.slice(0, batch)) }, { epochs: 1, batchSize: batch, progress: false, engine: "tfjs" });
     const start = performance.now();
-    await train(model, { train: source(records) }, { epochs: 1, batchSize: batch, progress: false });
+    await train(model, { train: source(records) }, { epochs: 1, batchSize: batch, progress: false, engine: "tfjs" });
     return records.length / ((performance.now() - start) / 1000);
   } finally {
     model.dispose();

@@ -62,6 +62,7 @@ export async function train(model: tf.LayersModel, data: TrainData, opts: TrainO
     const resumed = opts.resume ? await resumeFrom(loop) : undefined;
     if (resumed?.finished) return resumed.history;
     const history = resumed?.history ?? emptyHistory();
+    history.engine = loop.onnx ? "onnxruntime" : "tfjs";
     for (let epoch = resumed ? resumed.nextEpoch : 0; epoch < opts.epochs && !ctx.stopTraining; epoch++) {
       await runEpoch(loop, epoch, history);
     }

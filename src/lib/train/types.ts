@@ -37,6 +37,8 @@ export interface History {
   history: Record<string, number[]>;
   /** Epoch after which a callback stopped training, if one did. */
   stoppedEpoch?: number;
+  /** Where `train` ran the steps of its last call: "tfjs" or "onnxruntime". */
+  engine?: "tfjs" | "onnxruntime";
 }
 
 /** What callbacks see and may change while training runs. */

@@ -35,6 +35,8 @@ export interface TrainRunOptions {
   fineTuneEpochs?: number;
   /** ResNet50 only: engine of the frozen-backbone features; default "auto" (onnxruntime-node when installed). */
   featureEngine?: "auto" | "onnxruntime" | "tfjs";
+  /** CNN runs: where the training steps run (see `train`'s `engine`); default "auto". */
+  engine?: "auto" | "tfjs" | "onnxruntime";
   /** Progress output (see `train`); default automatic. */
   progress?: boolean | ProgressSink;
   log?: (line: string) => void;
@@ -113,12 +115,13 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
       resume: opts.resume,
       progress: opts.progress,
       seed: preset.split.seed,
+      engine: opts.engine,
     },
   );
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
   model.dispose();
   const seconds = (Date.now() - started) / 1000;
-  await writeRunManifest(runDir, { kind: "train", model: "cnn4", seconds, metrics: lastEpochMetrics(history) });
+  await writeRunManifest(runDir, { kind: "train", model: "cnn4", seconds, trainEngine: history.engine, metrics: lastEpochMetrics(history) });
   return { runDir, history, preset, dataset, seconds };
 }
 

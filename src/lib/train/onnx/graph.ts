@@ -103,7 +103,8 @@ function forwardLayer(b: TrainGraphBuilder, layer: tf.layers.Layer, x: string, s
     case "Conv2D": {
       const k = c.kernelSize as [number, number];
       const pads = tfPads(c.padding as string, shape.slice(0, 2), k, [1, 1], [1, 1])!;
-      return convLayer(b, x, { name, kernel: w.kernel, bias: w.bias, kernelSize: k, pads, relu: c.activation === "relu" });
+      const out = layer.outputShape as number[];
+      return convLayer(b, x, { name, kernel: w.kernel, bias: w.bias, kernelSize: k, pads, relu: c.activation === "relu", inChannels: shape[2], outChannels: out[3], outSize: [out[1], out[2]] });
     }
     case "Dense":
       return denseLayer(b, x, name, w.kernel, w.bias, c.activation === "relu");

@@ -87,6 +87,44 @@ export interface ConvSpec {
   kernelSize: [number, number];
   pads: number[];
   relu: boolean;
+  /** Input and output channels. */
+  inChannels: number;
+  outChannels: number;
+  /** Output [height, width]. */
+  outSize: [number, number];
+}
+
+/**
+ * From this many input channels the filter gradient is a batched MatMul per kernel tap (`filterGradByTaps`),
+ * below it one convolution (`filterGradByConv`). Measured with onnxruntime, 2 threads, batch 16: taps 1.4–2.2×
+ * faster for 32–256 channels, 2.4× slower for the 1-channel input layer.
+ */
+export const TAP_MATMUL_MIN_CHANNELS = 8;
+
+// dW as one convolution: input x with batch and channels swapped, "filters" dz likewise → [in, out, kh, kw] → HWIO.
+function filterGradByConv(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec): string {
+  const { name } = spec;
+  const xT = b.node("Transpose", [x], `${name}/xT`, { perm: attrInts([1, 0, 2, 3]) });
+  const dzT = b.node("Transpose", [dz], `${name}/dzT`, { perm: attrInts([1, 0, 2, 3]) });
+  const g = b.node("Conv", [xT, dzT], `${name}/dw_iohw`, { pads: attrInts(spec.pads) });
+  return b.node("Transpose", [g], `${name}/dw`, { perm: attrInts([2, 3, 0, 1]) }, spec.kernel.grad);
+}
+
+// dW tap by tap: for kernel offset (a, c), Σₙ x_pad[n, :, a:a+H, c:c+W]·dz[n]ᵀ as a batched MatMul [n, in, HW]·[n, HW, out].
+function filterGradByTaps(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec): string {
+  const { name, pads, kernelSize: [kh, kw], outSize: [h, w] } = spec;
+  const padded = b.node("Pad", [x, b.constantInt64(`${name}/x_pads`, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])], `${name}/x_pad`);
+  const dzRows = b.reshape(b.node("Transpose", [dz], `${name}/dz_nhwc`, { perm: attrInts([0, 2, 3, 1]) }), [0, -1, spec.outChannels], `${name}/dz_rows`);
+  const taps: string[] = [];
+  for (let a = 0; a < kh; a++) {
+    for (let c = 0; c < kw; c++) {
+      const window = b.node("Slice", [padded, b.constantInt64(`${name}/tap_start`, [a, c]), b.constantInt64(`${name}/tap_end`, [a + h, c + w]), b.constantInt64(`${name}/tap_axes`, [2, 3])], `${name}/tap`);
+      const product = b.node("MatMul", [b.reshape(window, [0, spec.inChannels, -1], `${name}/tap_rows`), dzRows], `${name}/tap_mm`);
+      taps.push(b.reduceSum(product, [0], true, `${name}/tap_sum`));
+    }
+  }
+  const stacked = b.node("Concat", taps, `${name}/taps`, { axis: attrInt(0) });
+  return b.node("Reshape", [stacked, b.constantInt64(`${name}/hwio`, [kh, kw, spec.inChannels, spec.outChannels])], `${name}/dw`, undefined, spec.kernel.grad);
 }
 
 /**
@@ -103,10 +141,9 @@ export function convLayer(b: TrainGraphBuilder, x: string, spec: ConvSpec): Laye
     const dz = spec.relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
     // db, then dW, then dx: each waits for the one before, so dz is freed as soon as this layer is done
     const db = spec.bias ? b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad) : dz;
-    const xT = b.node("Transpose", [b.after(x, dz, `${name}/x`)], `${name}/xT`, { perm: attrInts([1, 0, 2, 3]) });
-    const dzT = b.node("Transpose", [b.after(dz, db, `${name}/dz_db`, true)], `${name}/dzT`, { perm: attrInts([1, 0, 2, 3]) });
-    const g = b.node("Conv", [xT, dzT], `${name}/dw_iohw`, { pads: attrInts(pads) });
-    const dw = b.node("Transpose", [g], `${name}/dw`, { perm: attrInts([2, 3, 0, 1]) }, spec.kernel.grad);
+    const xLate = b.after(x, dz, `${name}/x`);
+    const dzLate = b.after(dz, db, `${name}/dz_db`, true);
+    const dw = spec.inChannels >= TAP_MATMUL_MIN_CHANNELS ? filterGradByTaps(b, xLate, dzLate, spec) : filterGradByConv(b, xLate, dzLate, spec);
     if (!needInput) return undefined;
     return b.node("ConvTranspose", [b.after(dz, dw, `${name}/dz_dw`, true), w], `${name}/dx`, { kernel_shape: attrInts(spec.kernelSize), pads: attrInts(pads) });
   };
