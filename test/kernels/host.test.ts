@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/lib/backend";
-import { hostBuffersAvailable, hostCompute, hostView, rowsAndChannels } from "../../src/lib/kernels/host";
+import { hostBuffersAvailable, hostCompute, hostComputeInfos, hostView, rowsAndChannels } from "../../src/lib/kernels/host";
 
 describe("host buffers (wasm heap views, cpu arrays)", () => {
   beforeAll(async () => {
@@ -32,6 +32,21 @@ describe("host buffers (wasm heap views, cpu arrays)", () => {
       expect(inner).toBeUndefined();
       expect(tf.memory().numTensors).toBe(before + 1); // the tidy disposed the one made inside it
       tf.dispose([x, y]);
+    });
+
+    it(`${backend}: hostComputeInfos fills several outputs in one pass (all allocated before the views)`, async () => {
+      await tf.setBackend(backend);
+      const a = tf.tensor1d([1, 2, 3]);
+      const b = tf.tensor1d([10, 20, 30]);
+      const infos = hostComputeInfos([[3], [1, 3]], [a, b], ([sum, diff], [av, bv]) => {
+        for (let i = 0; i < 3; i++) [sum[i], diff[i]] = [av[i] + bv[i], bv[i] - av[i]];
+      })!;
+      const [sum, diff] = infos.map((info) => tf.engine().makeTensorFromTensorInfo(info));
+      expect(diff.shape).toEqual([1, 3]);
+      expect(Array.from(sum.dataSync())).toEqual([11, 22, 33]);
+      expect(Array.from(diff.dataSync())).toEqual([9, 18, 27]);
+      expect(hostComputeInfos([[1]], [tf.tensor1d([1], "int32")], () => undefined)).toBeUndefined();
+      tf.dispose([a, b, sum, diff]);
     });
   }
 });

@@ -63,16 +63,28 @@ export function hostViews(inputs: tf.TensorInfo[]): Float32Array[] | undefined {
  * const info = hostComputeInfo(input.shape, [input, dy], (out, [xv, dyv]) => fillGradient(out, xv, dyv));
  */
 export function hostComputeInfo(shape: number[], inputs: tf.TensorInfo[], fill: (out: Float32Array, views: Float32Array[]) => void): tf.TensorInfo | undefined {
+  return hostComputeInfos([shape], inputs, ([out], views) => fill(out, views))?.[0];
+}
+
+/**
+ * Several new float32 buffers of `shapes` that one `fill(outs, inputViews)` writes completely (one pass over
+ * the inputs for several results), as backend TensorInfos; undefined where `hostComputeInfo` is. All outputs are
+ * allocated before any view is taken.
+ * @example
+ * const [m2, v2] = hostComputeInfos([m.shape, v.shape], [m, v], ([mo, vo], [mv, vv]) => …)!;
+ */
+export function hostComputeInfos(shapes: number[][], inputs: tf.TensorInfo[], fill: (outs: Float32Array[], views: Float32Array[]) => void): tf.TensorInfo[] | undefined {
   if (!hostBuffersAvailable() || inputs.some((t) => t.dtype !== "float32")) return undefined;
   if (tf.getBackend() === "wasm") {
     const backend = tf.backend() as unknown as WasmBackendLike;
-    const info = backend.makeOutput(shape, "float32");
-    fill(backend.typedArrayFromHeap(info), hostViews(inputs)!);
-    return info;
+    const infos = shapes.map((shape) => backend.makeOutput(shape, "float32"));
+    fill(infos.map((info) => backend.typedArrayFromHeap(info)), hostViews(inputs)!);
+    return infos;
   }
-  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  fill(out, hostViews(inputs)!);
-  return (tf.backend() as unknown as { makeTensorInfo(s: number[], d: tf.DataType, v: Float32Array): tf.TensorInfo }).makeTensorInfo(shape, "float32", out);
+  const outs = shapes.map((shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)));
+  fill(outs, hostViews(inputs)!);
+  const cpu = tf.backend() as unknown as { makeTensorInfo(s: number[], d: tf.DataType, v: Float32Array): tf.TensorInfo };
+  return outs.map((out, i) => cpu.makeTensorInfo(shapes[i], "float32", out));
 }
 
 /**

@@ -6,7 +6,7 @@
  * (`<name>/m`, `<name>/v`), β-powers and iteration count as tfjs-core's AdamOptimizer, so checkpoints are unchanged.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hostBuffersAvailable, hostCompute } from "../../kernels/host";
+import { hostBuffersAvailable, hostComputeInfos } from "../../kernels/host";
 
 // Fields of tfjs-core's AdamOptimizer this update reads and writes.
 interface AdamFields {
@@ -53,15 +53,18 @@ export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], gr
     const g = grads[i];
     const m = slot(adam.accumulatedFirstMoment, i, variable, "m");
     const v = slot(adam.accumulatedSecondMoment, i, variable, "v");
-    const m2 = hostCompute(m.shape, [m], (out, [mv]) => {
-      for (let j = 0; j < out.length; j++) out[j] = mv[j] * beta1 + g[j] * (1 - beta1);
+    // one pass: m' = β₁m + (1−β₁)g, v' = β₂v + (1−β₂)g², w' = w − lr·(m'/c₁)/(√(v'/c₂) + ε)
+    const infos = hostComputeInfos([m.shape, v.shape, variable.shape], [m, v, variable], ([mo, vo, wo], [mv, vv, wv]) => {
+      for (let j = 0; j < wo.length; j++) {
+        const gj = g[j];
+        const mj = mv[j] * beta1 + gj * (1 - beta1);
+        const vj = vv[j] * beta2 + gj * gj * (1 - beta2);
+        mo[j] = mj;
+        vo[j] = vj;
+        wo[j] = wv[j] - (learningRate * (Math.fround(mj) / c1)) / (Math.sqrt(Math.fround(vj) / c2) + epsilon);
+      }
     })!;
-    const v2 = hostCompute(v.shape, [v], (out, [vv]) => {
-      for (let j = 0; j < out.length; j++) out[j] = vv[j] * beta2 + g[j] * g[j] * (1 - beta2);
-    })!;
-    const w2 = hostCompute(variable.shape, [variable, m2, v2], (out, [wv, mv, vv]) => {
-      for (let j = 0; j < out.length; j++) out[j] = wv[j] - (learningRate * (mv[j] / c1)) / (Math.sqrt(vv[j] / c2) + epsilon);
-    })!;
+    const [m2, v2, w2] = infos.map((info) => tf.engine().makeTensorFromTensorInfo(info));
     assignFresh(m, m2);
     assignFresh(v, v2);
     assignFresh(variable, w2);
