@@ -25,10 +25,11 @@ function floats(n: number, seed: number): Float32Array {
 
 // Runs the training graph once; masks: all ones unless `maskFor` gives one.
 async function runGraph(ort: OrtModule, model: tf.LayersModel, graph: TrainingGraph, xs: Float32Array, ys: Float32Array, maskFor: (input: string, size: number) => Float32Array = (_, size) => new Float32Array(size).fill(1)) {
+  const inputShape = [N, ...(model.inputs[0].shape.slice(1) as number[])];
   const session = await ort.InferenceSession.create(encodeOnnxModel(graph.model));
   const t = (data: Float32Array, dims: number[]) => new ort.Tensor("float32", data, dims);
   const feeds: Record<string, unknown> = {
-    [TRAIN_GRAPH_IO.input]: t(xs, [N, SIZE, SIZE, 1]),
+    [TRAIN_GRAPH_IO.input]: t(xs, inputShape),
     [TRAIN_GRAPH_IO.labels]: t(ys, [N]),
     [TRAIN_GRAPH_IO.sampleWeights]: t(Float32Array.from(ys, (y) => CLASS_WEIGHT[y as 0 | 1] / N), [N]),
   };
@@ -51,6 +52,24 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
     scale = Math.max(scale, Math.abs(a[i]));
   }
   return diff / scale;
+}
+
+// Loss, scores and every weight gradient of the graph run against tfjs-core's autodiff on the cpu backend; returns the TF.js gradients.
+function expectAutodiffParity(model: tf.LayersModel, graph: TrainingGraph, read: (name: string) => Float32Array, xs: Float32Array, ys: Float32Array, shape: number[]): tf.Tensor[] {
+  const varList = trainableVariables(model);
+  let scores: Float32Array | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const preds = model.apply(tf.tensor(xs, shape), { training: true }) as tf.Tensor;
+    scores = preds.dataSync() as Float32Array;
+    return weightedBce(tf.tensor2d(ys, [ys.length, 1]), preds, CLASS_WEIGHT);
+  }, varList);
+  expect(read(TRAIN_GRAPH_IO.loss)[0]).toBeCloseTo(value.dataSync()[0], 4);
+  expect(relativeError(scores!, read(TRAIN_GRAPH_IO.scores))).toBeLessThan(1e-4);
+  varList.forEach((v, i) => {
+    expect(relativeError(grads[v.name].dataSync(), read(graph.weights[i].grad)), v.name).toBeLessThan(1e-3);
+  });
+  value.dispose();
+  return Object.values(grads);
 }
 
 describe("trainingGraphUnsupported", () => {
@@ -86,26 +105,37 @@ describe.skipIf(!ORT)("buildTrainingGraph on onnxruntime", () => {
     const xs = floats(N * SIZE * SIZE, 11);
     const ys = new Float32Array([0, 1, 1, 0]);
     const read = await runGraph(ORT!, model, graph, xs, ys);
-    // reference: tfjs-core's autodiff of the same loss on the cpu backend
-    const varList = trainableVariables(model);
-    let scores: Float32Array | undefined;
-    const { value, grads } = tf.variableGrads(() => {
-      const preds = model.apply(tf.tensor4d(xs, [N, SIZE, SIZE, 1]), { training: true }) as tf.Tensor;
-      scores = preds.dataSync() as Float32Array;
-      return weightedBce(tf.tensor2d(ys, [N, 1]), preds, CLASS_WEIGHT);
-    }, varList);
-    expect(read(TRAIN_GRAPH_IO.loss)[0]).toBeCloseTo(value.dataSync()[0], 4);
-    expect(relativeError(scores!, read(TRAIN_GRAPH_IO.scores))).toBeLessThan(1e-4);
-    varList.forEach((v, i) => {
-      expect(relativeError(grads[v.name].dataSync(), read(graph.weights[i].grad)), v.name).toBeLessThan(1e-3);
-    });
+    const grads = expectAutodiffParity(model, graph, read, xs, ys, [N, SIZE, SIZE, 1]);
     // batch statistics of the first batch norm: mean and biased variance of block1_conv1's ReLU output
     const relu = tf.tidy(() => tf.relu(tf.conv2d(tf.tensor4d(xs, [N, SIZE, SIZE, 1]), model.getLayer("block1_conv1").getWeights()[0] as tf.Tensor4D, 1, "same").add(model.getLayer("block1_conv1").getWeights()[1])));
     const { mean, variance } = tf.moments(relu, [0, 1, 2]);
     const bn1 = graph.batchNorms[0];
     expect(relativeError(mean.dataSync(), read(bn1.mean))).toBeLessThan(1e-5);
     expect(relativeError(variance.dataSync(), read(bn1.variance))).toBeLessThan(1e-4);
-    tf.dispose([value, ...Object.values(grads), relu, mean, variance]);
+    tf.dispose([...grads, relu, mean, variance]);
+    model.dispose();
+  });
+
+  it("handles the other supported forms: 2×2 same conv without bias, valid conv, pool with a leftover row, linear Dense without bias", async () => {
+    const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
+    const model = tf.sequential({ layers: [
+      tf.layers.conv2d({ inputShape: [9, 9, 2], filters: 3, kernelSize: 2, padding: "same", useBias: false, kernelInitializer: seeded(1) }),
+      tf.layers.batchNormalization({}),
+      tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: "valid", activation: "relu", kernelInitializer: seeded(2) }),
+      tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: seeded(3) }),
+      tf.layers.maxPooling2d({ poolSize: 3, strides: 3 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 5, useBias: false, kernelInitializer: seeded(4) }),
+      tf.layers.batchNormalization({}),
+      tf.layers.dense({ units: 1, activation: "sigmoid", useBias: false, kernelInitializer: seeded(5) }),
+    ] });
+    const overlapping = tf.sequential({ layers: [tf.layers.maxPooling2d({ inputShape: [8, 8, 1], poolSize: 3, strides: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 1, activation: "sigmoid" })] });
+    expect(trainingGraphUnsupported(overlapping)).toMatch(/strides ≥ pool size/);
+    const graph = buildTrainingGraph(model);
+    const xs = Float32Array.from(floats(N * 9 * 9 * 2, 5), (v) => 4 * v - 2);
+    const ys = new Float32Array([1, 0, 0, 1]);
+    const read = await runGraph(ORT!, model, graph, xs, ys);
+    tf.dispose(expectAutodiffParity(model, graph, read, xs, ys, [N, 9, 9, 2]));
     model.dispose();
   });
 

@@ -58,7 +58,12 @@ function unsupportedReason(layer: tf.layers.Layer, config: Config, isLast: boole
     const lastAxis = axis === -1 || axis === (layer.outputShape as number[]).length - 1;
     return lastAxis && config.center && config.scale ? undefined : `BatchNormalization ${layer.name} must normalize the last axis with center and scale`;
   }
-  if (cls === "MaxPooling2D") return config.padding === "valid" ? undefined : `MaxPooling2D ${layer.name} must use valid padding`;
+  if (cls === "MaxPooling2D") {
+    // MaxUnpool places each gradient at its window's argmax without summing, right only for windows that do not overlap
+    const [pool, strides] = [config.poolSize as number[], config.strides as number[]];
+    const disjoint = strides.every((s, i) => s >= pool[i]);
+    return config.padding === "valid" && disjoint ? undefined : `MaxPooling2D ${layer.name} must use valid padding and strides ≥ pool size`;
+  }
   if (cls === "Dropout") return config.noiseShape ? `Dropout ${layer.name} has a noiseShape` : undefined;
   return cls === "Flatten" ? undefined : `layer ${layer.name} (${cls}) is not supported`;
 }
@@ -158,7 +163,7 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
   }
   const out = layers[layers.length - 1];
   const ow = portsOf(out, index, weights);
-  const z = b.node("Gemm", [x, ow.kernel.input, ow.bias.input], `${out.name}/gemm`);
+  const z = b.node("Gemm", ow.bias ? [x, ow.kernel.input, ow.bias.input] : [x, ow.kernel.input], `${out.name}/gemm`);
   const { loss, scores, dz } = sigmoidBceLoss(b, z, io.labels, io.sampleWeights, EPSILON);
   b.node("Identity", [loss], "loss/out", undefined, io.loss);
   b.node("Identity", [scores], "scores/out", undefined, io.scores);
