@@ -10,6 +10,7 @@ import { basename, extname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { startServer } from "../src/lib/app/server";
 import { latestRun } from "../src/lib/runs/runDir";
+import type { TrainOptions } from "../src/lib/train/types";
 import { evaluateRun, runModelSettings, type SetMetrics } from "../src/lib/workflows/evaluate";
 import { evaluateOnFolder } from "../src/lib/workflows/external";
 import { loadPredictor } from "../src/lib/workflows/predictor";
@@ -46,7 +47,7 @@ async function main(argv: string[]): Promise<number> {
   const { values: o, positionals } = options(rest);
   if (command === "train") {
     if (!["auto", "tfjs", "onnxruntime"].includes(o.engine)) throw new Error(`--engine must be auto, tfjs or onnxruntime. Received: ${o.engine}`);
-    const engine = o.engine as "auto" | "tfjs" | "onnxruntime";
+    const engine = o.engine as TrainOptions["engine"];
     const common = { preset: o.preset, name: o.out, dataDir: o.data, resume: o.resume, epochs: numberOption("epochs", o.epochs), inputSize: numberOption("size", o.size), fineTuneEpochs: numberOption("finetune", o.finetune), engine };
     const model = o.model === "cnn4" ? "cnn" : o.model;
     if (model !== "cnn" && model !== "resnet50") throw new Error(`--model must be cnn or resnet50. Received: ${o.model}`);

@@ -6,7 +6,7 @@ import { loadResNet50Backbone } from "../../src/lib/models/resnet50";
 import { resnet50WeightsStatus } from "../../src/lib/models/weights";
 import { train } from "../../src/lib/train";
 import type { Callback } from "../../src/lib/train";
-import type { TrainEngine } from "../../src/lib/train/onnx/trainer";
+import type { TrainEngine } from "../../src/lib/train/types";
 
 /** One measured task on one engine. */
 export interface TaskResult {

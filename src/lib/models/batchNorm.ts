@@ -93,12 +93,24 @@ interface BatchNormFields {
   movingVariance: tf.LayerVariable;
 }
 
-/** moving ← moving − (moving − value)·(1 − momentum), as tfjs-layers updates its moving statistics. */
-export function updateMoving(variable: tf.LayerVariable, value: tf.Tensor, momentum: number): void {
+// moving ← moving − (moving − value)·(1 − momentum), as tfjs-layers updates its moving statistics.
+function updateMoving(variable: tf.LayerVariable, value: tf.Tensor, momentum: number): void {
   tf.tidy(() => {
     const orig = variable.read();
     variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), 1 - momentum)));
   });
+}
+
+/**
+ * Move a BatchNormalization layer's moving mean and variance towards a batch's statistics with the layer's
+ * momentum, as tfjs-layers does in training mode.
+ * @example
+ * updateMovingStatistics(model.getLayer("block1_bn1"), batchMean, batchVariance);
+ */
+export function updateMovingStatistics(layer: tf.layers.Layer, mean: tf.Tensor, variance: tf.Tensor): void {
+  const fields = layer as unknown as BatchNormFields;
+  updateMoving(fields.movingMean, mean, fields.momentum);
+  updateMoving(fields.movingVariance, variance, fields.momentum);
 }
 
 /**
@@ -116,8 +128,7 @@ export class FastBatchNormalization extends BaseBatchNormalization {
     if (kwargs["training"] !== true || !lastAxis || !self.gamma || !self.beta) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       const { y, mean, variance } = batchNormTraining(input, self.gamma!.read() as tf.Tensor1D, self.beta!.read() as tf.Tensor1D, self.epsilon);
-      updateMoving(self.movingMean, mean, self.momentum);
-      updateMoving(self.movingVariance, variance, self.momentum);
+      updateMovingStatistics(this, mean, variance);
       tf.dispose([mean, variance]);
       return y;
     });

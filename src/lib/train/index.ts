@@ -1,6 +1,6 @@
 /** The training stage: `train` with callbacks, History and resumable checkpoints; fine-tuning; feature cache; progress. */
 export { train, TRAIN_DEFAULTS, type TrainData } from "./train";
-export type { Callback, ClassWeight, EpochLogs, History, RecordSource, TensorSource, TrainContext, TrainOptions, TrainSource } from "./types";
+export type { Callback, ClassWeight, EpochLogs, History, RecordSource, TensorSource, TrainContext, TrainEngine, TrainOptions, TrainSource } from "./types";
 export { cyclicalLr, earlyStopping, isImprovement, monitorMode, reduceLrOnPlateau, type EarlyStoppingOptions, type MonitorMode, type ReduceLrOptions } from "./callbacks";
 export { BEST_MODEL_DIR, modelCheckpoint, type ModelCheckpointOptions } from "./modelCheckpoint";
 export { CLR_DEFAULTS, triangularLr, type TriangularOptions } from "./schedules";
@@ -13,4 +13,4 @@ export { fineTune, type FineTuneOptions, type FineTuneResult, type SetTrainable 
 export { formatProgress, formatSeconds, linesProgress, SILENT_PROGRESS, terminalProgress, type ProgressOptions, type ProgressSink, type ProgressUpdate } from "./progress";
 export { withEarlyRelease } from "./releaseEarly";
 export { buildTrainingGraph, TRAIN_GRAPH_IO, trainingGraphUnsupported, type TrainingGraph } from "./onnx/graph";
-export { createOnnxTrainer, onnxTrainingUnavailable, type OnnxTrainer, type OnnxTrainerOptions, type TrainEngine } from "./onnx/trainer";
+export { createOnnxTrainer, onnxTrainingUnavailable, type OnnxTrainer, type OnnxTrainerOptions } from "./onnx/trainer";

@@ -25,6 +25,9 @@ export interface TensorSource {
 /** Where a train or validation pass gets its batches from. */
 export type TrainSource = RecordSource | TensorSource;
 
+/** Engines `train` can compute its steps on. */
+export type TrainEngine = "tfjs" | "onnxruntime";
+
 /** Class weights, 0 = NORMAL, 1 = PNEUMONIA, applied as per-sample weights in the loss. */
 export type ClassWeight = { 0: number; 1: number };
 
@@ -38,7 +41,7 @@ export interface History {
   /** Epoch after which a callback stopped training, if one did. */
   stoppedEpoch?: number;
   /** Where `train` ran the steps of its last call: "tfjs" or "onnxruntime". */
-  engine?: "tfjs" | "onnxruntime";
+  engine?: TrainEngine;
 }
 
 /** What callbacks see and may change while training runs. */
@@ -99,5 +102,5 @@ export interface TrainOptions {
    * chain (the 4-block CNN, heads ending in Dense(1, sigmoid)) and the TF.js backend is wasm or cpu; otherwise TF.js.
    * "onnxruntime" throws when it cannot; "tfjs" always uses TF.js. Weights, Adam and checkpoints stay in TF.js.
    */
-  engine?: "auto" | "tfjs" | "onnxruntime";
+  engine?: "auto" | TrainEngine;
 }

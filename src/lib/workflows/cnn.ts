@@ -9,7 +9,7 @@ import { earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { modelCheckpoint } from "../train/modelCheckpoint";
 import type { ProgressSink } from "../train/progress";
 import { train } from "../train/train";
-import type { History } from "../train/types";
+import type { History, TrainOptions } from "../train/types";
 import { prepareRunData, type RunDataset } from "./data";
 import { resolvePreset, type Preset } from "./presets";
 import { modelTransform, type Preprocessing } from "./transforms";
@@ -36,7 +36,7 @@ export interface TrainRunOptions {
   /** ResNet50 only: engine of the frozen-backbone features; default "auto" (onnxruntime-node when installed). */
   featureEngine?: "auto" | "onnxruntime" | "tfjs";
   /** CNN runs: where the training steps run (see `train`'s `engine`); default "auto". */
-  engine?: "auto" | "tfjs" | "onnxruntime";
+  engine?: TrainOptions["engine"];
   /** Progress output (see `train`); default automatic. */
   progress?: boolean | ProgressSink;
   log?: (line: string) => void;

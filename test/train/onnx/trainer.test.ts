@@ -91,6 +91,27 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
     expect(losses[2]).not.toBe(losses[0]);
   });
 
+  it("moves the batch norms' moving statistics like the layers do in a TF.js training pass", async () => {
+    const [viaLayers, viaTrainer] = [buildCnn4({ inputSize: SIZE, seed: 6 }), buildCnn4({ inputSize: SIZE, seed: 6 })];
+    for (const model of [viaLayers, viaTrainer]) for (const l of model.layers) if (l.getClassName() === "Dropout") (l as unknown as { rate: number }).rate = 0;
+    const { xs, ys } = images(8, 8);
+    const [x, y] = [tf.tensor4d(xs, [8, SIZE, SIZE, 1]), tf.tensor1d(ys)];
+    tf.tidy(() => void viaLayers.apply(x, { training: true }));
+    const optimizer = tf.train.adam(1e-3);
+    const trainer = await createOnnxTrainer(viaTrainer, optimizer, trainableVariables(viaTrainer), { threads: 1 });
+    await trainer.step(x, y, 0);
+    const bns = viaLayers.layers.filter((l) => l.getClassName() === "BatchNormalization");
+    expect(bns).toHaveLength(10);
+    for (const layer of bns) {
+      const [expected, actual] = [layer, viaTrainer.getLayer(layer.name)].map((l) => l.getWeights().slice(2).map((w) => w.dataSync()));
+      expected.forEach((values, k) => values.forEach((v, j) => expect(actual[k][j], `${layer.name} ${k ? "variance" : "mean"}`).toBeCloseTo(v, 4)));
+      expect(Math.max(...Array.from(actual[0], Math.abs))).toBeGreaterThan(0);
+    }
+    tf.dispose([x, y]);
+    await trainer.dispose();
+    optimizer.dispose();
+  });
+
   it("a run resumed from its checkpoint continues like an uninterrupted run (weights, Adam, masks, moving statistics)", async () => {
     const data = { train: images(16, 5), val: images(8, 6) };
     const opts = { batchSize: 8, learningRate: 1e-3, seed: 7, progress: false as const, engine: "onnxruntime" as const };

@@ -7,15 +7,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
 import { createRng } from "../../data/random";
-import { updateMoving } from "../../models/batchNorm";
+import { updateMovingStatistics } from "../../models/batchNorm";
 import { loadOnnxRuntime, ortSessionOptions, type OrtModule, type OrtSession } from "../../models/onnx/runtime";
 import { encodeOnnxModel } from "../../models/onnx/schema";
-import type { ClassWeight } from "../types";
+import type { ClassWeight, TrainEngine } from "../types";
 import { adamStepHost } from "./adamHost";
 import { buildTrainingGraph, TRAIN_GRAPH_IO, trainingGraphUnsupported, type DropoutPort, type TrainingGraph } from "./graph";
-
-/** Engines `train` can compute its steps on. */
-export type TrainEngine = "tfjs" | "onnxruntime";
 
 /** Options of `createOnnxTrainer`. */
 export interface OnnxTrainerOptions {
@@ -35,13 +32,6 @@ export interface OnnxTrainer {
   step(xs: tf.Tensor, ys: tf.Tensor, iteration: number, classWeight?: ClassWeight): Promise<Float32Array>;
   /** Release the session. */
   dispose(): Promise<void>;
-}
-
-// Fields of a BatchNormalization layer the trainer updates.
-interface MovingStats {
-  movingMean: tf.LayerVariable;
-  movingVariance: tf.LayerVariable;
-  momentum: number;
 }
 
 /**
@@ -92,7 +82,7 @@ export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Opt
   }
   const ort = (await loadOnnxRuntime())!;
   const graph: TrainingGraph = buildTrainingGraph(model);
-  const session: OrtSession = await ort.InferenceSession.create(encodeOnnxModel(graph.model), ortSessionOptions(threads, false, false));
+  const session: OrtSession = await ort.InferenceSession.create(encodeOnnxModel(graph.model), ortSessionOptions({ threads, memPattern: false }));
   const seed = opts.seed ?? 42;
   return {
     threads,
@@ -115,10 +105,8 @@ export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Opt
         tf.dispose(named.map((g) => g.tensor));
       }
       for (const s of graph.batchNorms) {
-        const layer = s.layer as unknown as MovingStats;
         const [mean, variance] = [s.mean, s.variance].map((name) => tf.tensor1d(out[name].data as Float32Array));
-        updateMoving(layer.movingMean, mean, layer.momentum);
-        updateMoving(layer.movingVariance, variance, layer.momentum);
+        updateMovingStatistics(s.layer, mean, variance);
         tf.dispose([mean, variance]);
       }
       const scores = out[io.scores].data as Float32Array;
