@@ -7,13 +7,14 @@ import { rawClient, sampleXray, testPredictor, upload } from "./helpers";
 // Slow and oversized clients against a real server on 127.0.0.1 with short limits (1 s), so each test is bounded
 // to a few seconds. Issue 17, items 17 (slow uploads held every slot) and 18 (chunked uploads over the limit).
 const LIMITS = { headersMs: 1000, requestMs: 8000, idleMs: 1000, minBytesPerSecond: 1000, rateGraceMs: 1000 };
+const lines: string[] = [];
 let server: RunningServer;
 let port: number;
 
 beforeAll(async () => {
   const { predictor } = testPredictor();
   const timeouts = { ...LIMITS, lingerMs: 1000 };
-  server = await startServer({ predictor, port: 0, maxBytes: 200_000, maxConcurrent: 2, timeouts, log: () => {} });
+  server = await startServer({ predictor, port: 0, maxBytes: 200_000, maxConcurrent: 2, timeouts, log: (l) => lines.push(l) });
   port = (server.server.address() as AddressInfo).port;
 });
 afterAll(() => server.close());
@@ -70,6 +71,7 @@ describe("prediction server under slow and oversized clients", () => {
       if (outcome.status !== undefined) expect(outcome.status).toBe(408);
       if (outcome.response) expect(outcome.response).toMatch(/too slow|no data/i);
     }
+    expect(lines.filter((l) => /^\[serve\] POST \/api\/predict\?name=slow\.png: 408 The upload was too slow/.test(l))).toHaveLength(2);
   }, 15_000);
 
   it("drops a client that sends its headers 1 byte/s", async () => {

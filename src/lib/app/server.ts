@@ -60,7 +60,7 @@ function resolveTimeouts(given: Partial<ServerTimeouts> = {}): ServerTimeouts {
   return timeouts;
 }
 
-// The status and page message for an error; 5xx are logged.
+// The status and page message for an error, and whether to close the connection after it.
 function errorAnswer(error: unknown): { status: number; message: string; close: boolean } {
   if (error instanceof HttpError) return { status: error.status, message: error.message, close: error.close };
   if (error instanceof ImageDecodeError) {
@@ -137,7 +137,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const server = createServer(limits, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       const { status, message, close } = errorAnswer(error);
-      if (status >= 500) log(`[serve] error: ${escapeLogValue((error as Error).stack ?? message)}`);
+      // one line per refusal, so dropped slow clients and refused uploads show in the log
+      const detail = status >= 500 ? ((error as Error).stack ?? message) : message;
+      log(`[serve] ${req.method} ${escapeLogValue(req.url ?? "")}: ${status} ${escapeLogValue(detail)}`);
       if (!res.headersSent) sendJson(res, status, { error: message }, { close });
       else res.end();
     });
