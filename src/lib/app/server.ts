@@ -70,9 +70,8 @@ function errorAnswer(error: unknown): { status: number; message: string; close: 
 }
 
 /**
- * Start the local prediction page: GET / (the page), GET /api/info, POST /api/predict (raw image bytes in the
- * body).
- * The model is loaded once (the `predictor`); uploads are decoded in memory, so nothing is written to disk.
+ * Start the local prediction page: GET / (the page), GET /api/info, POST /api/predict (the raw image bytes as the
+ * request body). The model is loaded once (the `predictor`); uploads are decoded in memory, so nothing is written to disk.
  * Bad uploads get a 4xx with a message, and the server keeps serving. Against hostile or broken clients: slow
  * ones are dropped (`timeouts`, 408), only the names of this server are answered (421, against DNS rebinding),
  * images are bounded in bytes and in pixels before decoding (413), and logged values are escaped.
