@@ -43,7 +43,8 @@ describe.skipIf(!executablePath)(`prediction page in a real browser${executableP
     expect(await page.textContent("#verdict")).toMatch(/^(NORMAL|PNEUMONIA)$/);
     expect(await page.getAttribute("#verdict", "class")).toMatch(/verdict (NORMAL|PNEUMONIA)/);
     expect(await page.textContent("#prob")).toMatch(/^\d+\.\d %$/);
-    expect(Number(await page.textContent("#thr"))).toBe(Number(predictor.info.threshold.toFixed(3)));
+    expect(await page.textContent("#thr")).toBe(`${(100 * predictor.info.threshold).toFixed(1)} %`);
+    expect(await page.textContent("#decision")).toMatch(/^\d+\.\d+ % (<|≥) threshold \d+\.\d+ % → (NORMAL|PNEUMONIA)$/);
     const overlay = await page.$eval("#overlay", (img) => ({ src: (img as HTMLImageElement).src, w: (img as HTMLImageElement).naturalWidth }));
     expect(overlay.src.startsWith("data:image/png;base64,")).toBe(true);
     expect(overlay.w).toBeGreaterThan(0);

@@ -14,7 +14,7 @@ body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:860px;margin:2em auto;
 .bar{height:22px;background:#ddd;border-radius:4px;position:relative;margin:.5em 0}
 .bar>div{height:100%;border-radius:4px;background:linear-gradient(90deg,#2e7d32,#c62828)}
 .bar>span{position:absolute;top:-4px;bottom:-4px;width:2px;background:#000}
-#error{color:#b00020;font-weight:bold}
+#error{color:#b00020;font-weight:bold}.note{color:#555;font-size:.9em}
 .images{display:flex;gap:1em;flex-wrap:wrap}.images figure{margin:0}.images img{max-width:380px;border:1px solid #ccc}
 </style></head><body>
 <h1>pneumo-lab: chest X-ray pneumonia prediction</h1>
@@ -26,13 +26,19 @@ body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:860px;margin:2em auto;
 <section id="result" hidden>
 <p><span id="verdict" class="verdict"></span></p>
 <p>Probability of pneumonia: <b id="prob"></b> (threshold <b id="thr"></b>)</p>
+<p>Decision: <b id="decision"></b></p>
+<p class="note">The label is PNEUMONIA when the probability of pneumonia is at or above the threshold, NORMAL below it.
+The threshold is the run's own (Youden's J on its validation set, or 0.5 before <code>npm run evaluate</code>).</p>
 <div class="bar" aria-label="confidence"><div id="barfill"></div><span id="barthr"></span></div>
 <div class="images"><figure><img id="input" alt="uploaded X-ray"><figcaption>Uploaded image</figcaption></figure>
 <figure><img id="overlay" alt="Grad-CAM overlay"><figcaption id="camcaption">Grad-CAM: where the model looked</figcaption></figure></div>
 </section>
 <script>
 const $ = (id) => document.getElementById(id);
-fetch("/api/info").then((r) => r.json()).then((i) => { $("model").textContent = "Model: " + i.model + " · run " + i.run + " · input " + i.inputSize + " px · backend " + i.backend + " · threshold " + i.threshold.toFixed(3); });
+fetch("/api/info").then((r) => r.json()).then((i) => {
+  $("model").textContent = "Model: " + i.model + " · run " + i.run + " · input " + i.inputSize + " px · backend " +
+    i.backend + " · threshold " + (100 * i.threshold).toFixed(1) + " %";
+});
 async function send(file) {
   $("error").textContent = ""; $("result").hidden = true;
   $("input").src = URL.createObjectURL(file);
@@ -40,7 +46,9 @@ async function send(file) {
   const body = await res.json().catch(() => ({ error: "The server sent an unreadable answer (HTTP " + res.status + ")." }));
   if (!res.ok) { $("error").textContent = body.error || ("HTTP " + res.status); return; }
   $("verdict").textContent = body.label; $("verdict").className = "verdict " + body.label;
-  $("prob").textContent = (100 * body.probability).toFixed(1) + " %"; $("thr").textContent = body.threshold.toFixed(3);
+  $("prob").textContent = (100 * body.probability).toFixed(1) + " %";
+  $("thr").textContent = (100 * body.threshold).toFixed(1) + " %";
+  $("decision").textContent = body.decision;
   $("barfill").style.width = (100 * body.probability) + "%"; $("barthr").style.left = (100 * body.threshold) + "%";
   $("overlay").src = body.overlay || "";
   $("camcaption").textContent = body.gradcamEmpty ? "Grad-CAM is empty: no region of this image raised the score" : "Grad-CAM: where the model looked";
