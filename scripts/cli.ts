@@ -16,6 +16,7 @@ import { evaluateOnFolder } from "../src/lib/workflows/external";
 import { loadPredictor } from "../src/lib/workflows/predictor";
 import { trainCnnRun } from "../src/lib/workflows/cnn";
 import { trainResNetRun } from "../src/lib/workflows/resnet";
+import { runCli } from "./cliMain";
 
 const USAGE = `usage: tsx scripts/cli.ts <train|evaluate|predict|serve> [options]   (see the README, "Command line")`;
 
@@ -116,10 +117,4 @@ function printSet(model: string, what: string, m: SetMetrics, threshold: number)
     `at threshold ${threshold.toFixed(4)}: accuracy ${a.accuracy.toFixed(4)} sensitivity ${a.sensitivity.toFixed(4)} specificity ${a.specificity.toFixed(4)}`);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  },
-);
+runCli(() => main(process.argv.slice(2)));
