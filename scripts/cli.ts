@@ -6,13 +6,14 @@
  *   npm run serve -- [--port N] [--host H] [--run DIR]
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startServer } from "../src/lib/app/server";
 import { latestRun } from "../src/lib/runs/runDir";
 import type { TrainOptions } from "../src/lib/train/types";
 import { evaluateRun, runModelSettings, type SetMetrics } from "../src/lib/workflows/evaluate";
 import { evaluateOnFolder } from "../src/lib/workflows/external";
+import { overlayNames } from "../src/lib/workflows/overlayNames";
 import { loadPredictor } from "../src/lib/workflows/predictor";
 import { trainCnnRun } from "../src/lib/workflows/cnn";
 import { trainResNetRun } from "../src/lib/workflows/resnet";
@@ -76,12 +77,13 @@ async function main(argv: string[]): Promise<number> {
     const predictor = await loadPredictor(o.run ?? latestRun());
     if (o.gradcam) await mkdir(o.gradcam, { recursive: true });
     let failed = 0;
-    for (const file of positionals) {
+    const overlays = overlayNames(positionals);
+    for (const [i, file] of positionals.entries()) {
       try {
         const p = await predictor.predictFile(file, { gradcam: Boolean(o.gradcam), threshold: numberOption("threshold", o.threshold) });
         let line = `${file}\t${p.label}\tp(pneumonia)=${p.probability.toFixed(4)}\tthreshold=${p.threshold.toFixed(4)}`;
         if (o.gradcam && p.overlayPng) {
-          const out = join(o.gradcam, `${basename(file, extname(file))}-gradcam.png`);
+          const out = join(o.gradcam, overlays[i]!);
           await writeFile(out, p.overlayPng);
           line += `\tgradcam=${out}`;
         }
