@@ -15,7 +15,9 @@ export {
   type SplitOptions,
   type SplitRecord,
 } from "./split";
-export { formatLeakage, leakageReport, type DuplicateLeak, type LeakageReport, type PatientLeak } from "./leakage";
+export {
+  formatLeakage, leakageLines, leakageReport, summarizeLeakage, type DuplicateLeak, type LeakageReport, type LeakageSummary, type PatientLeak,
+} from "./leakage";
 export { MANIFEST_COLUMNS, manifestMetaPath, readSplitManifest, writeSplitManifest, type SplitManifest, type SplitManifestMeta } from "./manifest";
 export { makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitStrategy } from "./prepare";
 export { classWeights, type ClassWeights } from "./classWeights";
