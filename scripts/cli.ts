@@ -115,7 +115,8 @@ function printEvaluation(ev: Awaited<ReturnType<typeof evaluateRun>>): void {
 // One line of metrics for one prediction set.
 function printSet(model: string, what: string, m: SetMetrics, threshold: number): void {
   const a = m.atThreshold, ci = m.ci.auc;
-  console.log(`${model} ${what} (n=${m.n}): AUC ${m.auc.toFixed(4)} [${ci.lower.toFixed(3)}, ${ci.upper.toFixed(3)}]  AP ${m.averagePrecision.toFixed(4)}  ` +
+  const skipped = m.skipped.length > 0 ? `, ${m.skipped.length} unreadable skipped` : "";
+  console.log(`${model} ${what} (n=${m.n}${skipped}): AUC ${m.auc.toFixed(4)} [${ci.lower.toFixed(3)}, ${ci.upper.toFixed(3)}]  AP ${m.averagePrecision.toFixed(4)}  ` +
     `at threshold ${threshold.toFixed(4)}: accuracy ${a.accuracy.toFixed(4)} sensitivity ${a.sensitivity.toFixed(4)} specificity ${a.specificity.toFixed(4)}`);
 }
 

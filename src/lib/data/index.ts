@@ -27,3 +27,4 @@ export { applyAugment, augmenter, drawAugmentParams, IDENTITY_PARAMS, type Augme
 export { flipColumns, kerasAffineMatrix, warpAffine, type AffineMatrix, type KerasAffineParts, type WarpOptions } from "./affine";
 export { DECODE_FAIL_ON, DECODE_FORMATS, DECODE_KERNEL, ImageDecodeError, decodeImage, decodeImageBytes, type DecodeOptions } from "./decode";
 export { imageBatches, imageDataset, type Batch, type BatchOptions, type PassSummary, type SkipReport } from "./batches";
+export { skippedImages, skippedLines, type SkippedImage } from "./skipped";

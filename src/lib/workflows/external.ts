@@ -41,7 +41,7 @@ export async function evaluateOnFolder(runDir: string, dataDir: string, opts: { 
   await initBackend({ log });
   const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
   log(`[pneumo-lab] predicting ${records.length} ${split} images of ${dataDir} with ${settings.model}`);
-  const predictions = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform: modelTransform(settings.preprocessing), batchSize: 16 });
+  const predictions = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform: modelTransform(settings.preprocessing), batchSize: 16, log });
   model.dispose();
   const tag = `${basename(dataDir.replace(/\/+$/, ""))}-${split}`;
   const csvPath = join(runDir, `predictions-${tag}.csv`);
