@@ -108,7 +108,8 @@ function scanSplit(root: string, split: Split, warnings: ScanResult["warnings"],
   if (missing.length === 1 && !allowSingleClass) {
     throw new DataLayoutError(
       `scanDataset: split '${split}' has only ${LABELS.find((l) => l !== missing[0])} images: ${join(splitDir, missing[0])} is empty. ` +
-        `A classifier needs both classes; add images there, or pass allowSingleClass to only score them. Received: ${splitDir}`,
+        `A classifier needs both classes; add images there, or, to only score them, pass allowSingleClass: true ` +
+        `(command line: npm run evaluate -- --data DIR --allow-single-class). Received: ${splitDir}`,
       join(splitDir, missing[0]),
     );
   }
