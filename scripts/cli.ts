@@ -65,7 +65,9 @@ async function main(argv: string[]): Promise<number> {
     const runDir = o.run ?? latestRun();
     const nBoot = numberOption("boot", o.boot);
     if (o.split !== undefined && o.split !== "test" && o.split !== "val") throw new Error(`--split must be test or val. Received: ${o.split}`);
-    if (o["allow-single-class"] && !o.data) throw new Error(`--allow-single-class applies to --data DIR (a folder to score). Received: no --data`);
+    if (o["allow-single-class"] && !o.data) {
+      throw new Error(`--allow-single-class applies to --data DIR (a folder to score). Received: no --data`);
+    }
     if (o.data) {
       const split = o.split as "test" | "val" | undefined;
       const ev = await evaluateOnFolder(runDir, o.data, { split, nBoot, allowSingleClass: o["allow-single-class"] });

@@ -137,4 +137,5 @@ function main(args: string[]): number {
   return 2;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runCli(() => main(process.argv.slice(2)));
+const runAsScript = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (runAsScript) runCli(() => main(process.argv.slice(2)));

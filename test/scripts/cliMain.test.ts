@@ -1,23 +1,8 @@
-import { execFile } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { errorText } from "../../scripts/cliMain";
 import { tempDir } from "../data/helpers";
-
-const run = promisify(execFile);
-
-// Runs a script with tsx; resolves with its exit code and stderr (npm's own config warnings left out).
-async function runScript(script: string, args: string[]): Promise<{ code: number; stderr: string[] }> {
-  try {
-    await run("npx", ["tsx", script, ...args], { timeout: 60_000 });
-    return { code: 0, stderr: [] };
-  } catch (error) {
-    const e = error as { code: number; stderr: string };
-    const lines = e.stderr.split("\n").filter((l) => l.trim() !== "" && !l.startsWith("npm warn"));
-    return { code: e.code, stderr: lines };
-  }
-}
+import { runScript } from "./runScript";
 
 describe("errorText", () => {
   it("is the message after 'error: ', without the stack unless asked", () => {
@@ -54,7 +39,8 @@ describe("every CLI prints one clean message and exits 1", () => {
 
   it("still writes outputs when it succeeds", async () => {
     const out = tempDir();
-    await run("npx", ["tsx", "scripts/split.ts", "--data", "data/sample/chest_xray", "--out", out], { timeout: 60_000 });
+    const { code } = await runScript("scripts/split.ts", ["--data", "data/sample/chest_xray", "--out", out]);
+    expect(code).toBe(0);
     expect(readdirSync(out).some((f) => f.endsWith(".csv"))).toBe(true);
   }, 60_000);
 });

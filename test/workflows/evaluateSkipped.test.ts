@@ -1,17 +1,15 @@
-import { execFile } from "node:child_process";
 import { cpSync, writeFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readSplitManifest } from "../../src/lib/data/manifest";
 import { sampleDataRoot } from "../../src/lib/data/roots";
 import { readRunManifest } from "../../src/lib/runs/manifest";
 import { evaluateOnFolder, evaluateRun } from "../../src/lib/workflows";
 import { tempDir } from "../data/helpers";
+import { runScript } from "../scripts/runScript";
 import { writeTinyRun } from "./tinyRun";
 
-const run = promisify(execFile);
 
 // Overwrites the first `n` records of `split` with bytes that are no image; returns their files.
 async function breakImages(runDir: string, split: "val" | "test", n: number): Promise<string[]> {
@@ -72,9 +70,10 @@ describe("evaluations name the images they skip", () => {
   }, 60_000);
 
   it("npm run evaluate prints the count beside n and the files with reasons", async () => {
-    const { stdout, stderr } = await run("npx", ["tsx", "scripts/cli.ts", "evaluate", "--run", runDir, "--boot", "20"], { timeout: 120_000 });
+    const { code, stdout, stderr } = await runScript("scripts/cli.ts", ["evaluate", "--run", runDir, "--boot", "20"]);
+    expect(code).toBe(0);
     expect(stdout).toMatch(new RegExp(`cnn4 val \\(n=${counts.val - 2}, 2 unreadable skipped\\)`));
     expect(stdout).toMatch(new RegExp(`cnn4 test \\(n=${counts.test - 3}, 3 unreadable skipped\\)`));
-    for (const file of [...badVal, ...badTest]) expect(stdout + stderr).toContain(`  ${file}: decodeImage:`);
+    for (const file of [...badVal, ...badTest]) expect(stdout + stderr.join("\n")).toContain(`  ${file}: decodeImage:`);
   }, 120_000);
 });

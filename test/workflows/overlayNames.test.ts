@@ -1,14 +1,12 @@
-import { execFile } from "node:child_process";
 import { mkdirSync, readdirSync } from "node:fs";
 import { copyFile } from "node:fs/promises";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { overlayNames } from "../../src/lib/workflows/overlayNames";
 import { tempDir } from "../data/helpers";
+import { runScript } from "../scripts/runScript";
 import { writeTinyRun } from "./tinyRun";
 
-const run = promisify(execFile);
 
 describe("overlayNames", () => {
   it("keeps the plain name when it is unique", () => {
@@ -48,7 +46,8 @@ describe("predict --gradcam DIR a/x.jpeg b/x.jpeg", () => {
 
   it("writes one overlay per input, none overwritten", async () => {
     const out = join(tempDir(), "cams");
-    const { stdout } = await run("npx", ["tsx", "scripts/cli.ts", "predict", ...images, "--run", runDir, "--gradcam", out], { timeout: 120_000 });
+    const { code, stdout } = await runScript("scripts/cli.ts", ["predict", ...images, "--run", runDir, "--gradcam", out]);
+    expect(code).toBe(0);
     const written = stdout.split("\n").filter((l) => l.includes("gradcam=")).map((l) => l.split("gradcam=")[1]);
     expect(written).toEqual([join(out, "a-x-gradcam.png"), join(out, "b-x-gradcam.png")]);
     expect(readdirSync(out).sort()).toEqual(["a-x-gradcam.png", "b-x-gradcam.png"]);

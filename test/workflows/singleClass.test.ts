@@ -1,15 +1,12 @@
-import { execFile } from "node:child_process";
 import { cpSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { sampleDataRoot } from "../../src/lib/data/roots";
 import { evaluateOnFolder } from "../../src/lib/workflows/external";
 import { formatSetMetrics } from "../../src/lib/workflows/summary";
 import { tempDir } from "../data/helpers";
+import { runScript } from "../scripts/runScript";
 import { writeTinyRun } from "./tinyRun";
-
-const run = promisify(execFile);
 
 // A folder whose test split holds only `label` images (the other class folder exists, empty).
 function oneClassFolder(label: "NORMAL" | "PNEUMONIA"): string {
@@ -20,16 +17,8 @@ function oneClassFolder(label: "NORMAL" | "PNEUMONIA"): string {
   return root;
 }
 
-// Runs the CLI; resolves with exit code, stdout and stderr.
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run("npx", ["tsx", "scripts/cli.ts", ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+// Runs the CLI (scripts/cli.ts) with `args`.
+const cli = (args: string[]) => runScript("scripts/cli.ts", args);
 
 describe("evaluate --data on a folder with one class", () => {
   let runDir = "";
@@ -44,7 +33,7 @@ describe("evaluate --data on a folder with one class", () => {
   it("without the flag, fails with one line that names the real flag", async () => {
     const { code, stderr } = await cli(["evaluate", "--run", runDir, "--data", pneumonia, "--boot", "20"]);
     expect(code).toBe(1);
-    const lines = stderr.split("\n").filter((l) => l.startsWith("error: "));
+    const lines = stderr.filter((l) => l.startsWith("error: "));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain("--allow-single-class");
     expect(lines[0]).toContain(join(pneumonia, "test", "NORMAL"));
@@ -77,6 +66,6 @@ describe("evaluate --data on a folder with one class", () => {
   it("--allow-single-class without --data is refused by name", async () => {
     const { code, stderr } = await cli(["evaluate", "--run", runDir, "--allow-single-class"]);
     expect(code).toBe(1);
-    expect(stderr).toContain("--allow-single-class applies to --data DIR");
+    expect(stderr).toEqual([expect.stringContaining("--allow-single-class applies to --data DIR")]);
   }, 120_000);
 });

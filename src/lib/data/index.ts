@@ -16,7 +16,14 @@ export {
   type SplitRecord,
 } from "./split";
 export {
-  formatLeakage, leakageLines, leakageReport, summarizeLeakage, type DuplicateLeak, type LeakageReport, type LeakageSummary, type PatientLeak,
+  formatLeakage,
+  leakageLines,
+  leakageReport,
+  summarizeLeakage,
+  type DuplicateLeak,
+  type LeakageReport,
+  type LeakageSummary,
+  type PatientLeak,
 } from "./leakage";
 export { MANIFEST_COLUMNS, manifestMetaPath, readSplitManifest, writeSplitManifest, type SplitManifest, type SplitManifestMeta } from "./manifest";
 export { makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitStrategy } from "./prepare";

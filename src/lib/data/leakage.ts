@@ -70,7 +70,8 @@ export interface LeakageSummary {
 /**
  * Counts plus the first `max` (default 20) leaking patients and duplicate groups, small enough for a manifest.
  * @example
- * runData.leakage = summarizeLeakage(leakageReport(records)); // {patientsInSeveralSplits: 0, duplicates: ["train/… = test/…"], …}
+ * runData.leakage = summarizeLeakage(leakageReport(records));
+ * // {patientsInSeveralSplits: 0, duplicateGroupsAcrossSplits: 1, duplicates: ["train/… = test/…"], …}
  */
 export function summarizeLeakage(report: LeakageReport, max = 20): LeakageSummary {
   const dups = report.duplicatesAcrossSplits;
@@ -96,7 +97,8 @@ export function leakageLines(report: LeakageReport, max = 5): string[] {
   const lines = [formatLeakage(report)];
   const more = (total: number): string => (total > max ? `; … and ${total - max} more` : "");
   if (summary.patients.length > 0) {
-    lines.push(`leakage: patients in several splits: ${summary.patients.join("; ")}${more(summary.patientsInSeveralSplits)}`);
+    const names = summary.patients.join("; ");
+    lines.push(`leakage: patients in several splits: ${names}${more(summary.patientsInSeveralSplits)}`);
   }
   if (summary.duplicates.length > 0) {
     const total = summary.duplicateGroupsAcrossSplits ?? 0;

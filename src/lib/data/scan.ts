@@ -123,8 +123,9 @@ function statEntry(path: string): Stats | { reason: string } {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const fix = "replace it with the image itself or remove it";
-    if (code === "ELOOP") return { reason: `a symbolic link that loops (ELOOP, -> ${linkTarget(path)}); ${fix}` };
-    if (code === "ENOENT") return { reason: `a dangling symbolic link (its target ${linkTarget(path)} does not exist); ${fix}` };
+    const target = linkTarget(path);
+    if (code === "ELOOP") return { reason: `a symbolic link that loops (ELOOP, -> ${target}); ${fix}` };
+    if (code === "ENOENT") return { reason: `a dangling symbolic link (its target ${target} does not exist); ${fix}` };
     return { reason: `cannot be read (${code ?? String(error)}); check its permissions, ${fix}` };
   }
 }

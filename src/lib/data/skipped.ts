@@ -21,7 +21,7 @@ export function skippedLines(skipped: readonly SkippedImage[], opts: { total: nu
   ];
 }
 
-/** The file and reason of each skip report (the absolute path dropped, so metrics files do not depend on the machine). */
+/** The file and reason of each skip report (the absolute path dropped: metrics files should not name the machine). */
 export function skippedImages(skipped: readonly SkipReport[]): SkippedImage[] {
   return skipped.map(({ file, reason }) => ({ file, reason }));
 }

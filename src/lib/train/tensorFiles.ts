@@ -86,7 +86,8 @@ export async function readTensorPack(binPath: string, index: PackIndex): Promise
   if (bytes.length !== index.byteLength || sha256 !== index.sha256) {
     throw new Error(
       `readTensorPack: ${binPath} does not match its index (torn or corrupt file); delete it and retrain. ` +
-        `Received: ${bytes.length} bytes, SHA-256 ${sha256}; expected ${index.byteLength} bytes, SHA-256 ${index.sha256}`,
+        `Received: ${bytes.length} bytes, SHA-256 ${sha256}; ` +
+        `expected ${index.byteLength} bytes, SHA-256 ${index.sha256}`,
     );
   }
   return index.entries.map((entry) => {

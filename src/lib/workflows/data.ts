@@ -20,7 +20,10 @@ export interface RunDataset {
  * @example
  * const { bySplit, runData } = await prepareRunData(resolvePreset("quick"));
  */
-export async function prepareRunData(preset: Preset, opts: { dataDir?: string; log?: (line: string) => void } = {}): Promise<RunDataset> {
+export async function prepareRunData(
+  preset: Preset,
+  opts: { dataDir?: string; log?: (line: string) => void } = {},
+): Promise<RunDataset> {
   const dataDir = opts.dataDir ?? (preset.data === "sample" ? sampleDataRoot() : undefined);
   const prepared = await makeSplit({ strategy: preset.split.strategy, seed: preset.split.seed, dataDir });
   for (const line of leakageLines(prepared.leakage)) (opts.log ?? console.log)(`[pneumo-lab] ${line}`);

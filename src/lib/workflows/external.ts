@@ -41,7 +41,11 @@ export interface FolderEvaluationOptions {
  * @example
  * const ev = await evaluateOnFolder("outputs/runs/cnn4-reference", "data/chest_xray", { split: "test" });
  */
-export async function evaluateOnFolder(runDir: string, dataDir: string, opts: FolderEvaluationOptions = {}): Promise<FolderEvaluation> {
+export async function evaluateOnFolder(
+  runDir: string,
+  dataDir: string,
+  opts: FolderEvaluationOptions = {},
+): Promise<FolderEvaluation> {
   const log = opts.log ?? console.log;
   const split = opts.split ?? "test";
   const settings = await runModelSettings(runDir);

@@ -68,7 +68,8 @@ export async function predictRecords(model: tf.LayersModel, records: ImageRecord
     opts.onBatch?.(out.files.length, records.length);
   }
   await onnx?.dispose();
-  for (const line of skippedLines(out.skipped, { total: records.length, what: "images" })) (opts.log ?? console.warn)(`predictRecords: ${line}`);
+  const log = opts.log ?? console.warn;
+  for (const line of skippedLines(out.skipped, { total: records.length, what: "images" })) log(`predictRecords: ${line}`);
   if (out.yScore.some((s) => !Number.isFinite(s))) {
     const bad = out.files.filter((_, i) => !Number.isFinite(out.yScore[i]!));
     throw new Error(`predictRecords: the model produced NaN/Infinity scores for ${bad.length} image(s), e.g. ${bad[0]}; the weights diverged: retrain with a lower learning rate. Received: ${bad.length} non-finite scores`);
@@ -110,6 +111,7 @@ export async function readPredictionsCsv(path: string): Promise<PredictionSet> {
     set.subtypes.push(subtype as Subtype);
     set.patientIds.push(patient!);
   }
-  if (existsSync(skippedPath(path))) set.skipped = JSON.parse(await readFile(skippedPath(path), "utf8")) as SkipReport[];
+  const skipped = skippedPath(path);
+  if (existsSync(skipped)) set.skipped = JSON.parse(await readFile(skipped, "utf8")) as SkipReport[];
   return set;
 }

@@ -8,14 +8,17 @@ function value(v: number | null | undefined, digits = 4): string {
 /**
  * Why metrics are undefined when the set holds one class only, or "" when both are there.
  * @example
- * singleClassNote(m); // "only PNEUMONIA images: AUC, AP of NORMAL and specificity are undefined, sensitivity is defined"
+ * singleClassNote(m);
+ * // "only PNEUMONIA images: AUC and specificity are undefined (no NORMAL images), sensitivity is defined"
  */
 export function singleClassNote(m: SetMetrics): string {
   const { tp, fn, tn, fp } = m.atThreshold;
   const positives = tp + fn;
   const negatives = tn + fp;
   if (positives > 0 && negatives > 0) return "";
-  if (negatives === 0) return "only PNEUMONIA images: AUC and specificity are undefined (no NORMAL images), sensitivity is defined";
+  if (negatives === 0) {
+    return "only PNEUMONIA images: AUC and specificity are undefined (no NORMAL images), sensitivity is defined";
+  }
   return "only NORMAL images: AUC, AP and sensitivity are undefined (no PNEUMONIA images), specificity is defined";
 }
 
@@ -29,10 +32,12 @@ export function formatSetMetrics(m: SetMetrics, opts: { model: string; what: str
   const a = m.atThreshold;
   const ci = m.ci.auc;
   const skipped = m.skipped.length > 0 ? `, ${m.skipped.length} unreadable skipped` : "";
-  const interval = Number.isFinite(ci.lower) && Number.isFinite(ci.upper) ? ` [${value(ci.lower, 3)}, ${value(ci.upper, 3)}]` : "";
+  const bounded = Number.isFinite(ci.lower) && Number.isFinite(ci.upper);
+  const interval = bounded ? ` [${value(ci.lower, 3)}, ${value(ci.upper, 3)}]` : "";
   const note = singleClassNote(m);
   return (
-    `${opts.model} ${opts.what} (n=${m.n}${skipped}): AUC ${value(m.auc)}${interval}  AP ${value(m.averagePrecision)}  ` +
+    `${opts.model} ${opts.what} (n=${m.n}${skipped}): ` +
+    `AUC ${value(m.auc)}${interval}  AP ${value(m.averagePrecision)}  ` +
     `at threshold ${opts.threshold.toFixed(4)}: accuracy ${value(a.accuracy)} sensitivity ${value(a.sensitivity)} ` +
     `specificity ${value(a.specificity)}${note ? `  (${note})` : ""}`
   );
