@@ -15,6 +15,7 @@ import { formatTable, writeBenchJson } from "./bench/report";
 import { runSecondCore } from "./bench/secondCore";
 import { runTaskInChild, type BenchEngine, type BenchTask } from "./bench/taskChild";
 import { resnetMissing, type TaskPlan, type TaskResult } from "./bench/tasks";
+import { runCli } from "./cliMain";
 
 /** Engines the bench knows: TF.js backends plus onnxruntime (inference, CNN training steps). */
 export const BENCH_ENGINES: readonly BenchEngine[] = ["node-gpu", "node", "wasm", "wasm-1t", "cpu", "onnx"];
@@ -103,7 +104,4 @@ async function main(): Promise<void> {
   console.log(`wrote ${args.out} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
-});
+runCli(main);

@@ -1,21 +1,24 @@
 /**
  * pneumo-lab command line: train, evaluate, predict, serve.
  *   npm run train -- --model cnn|resnet50 [--preset quick|reference] [--data DIR] [--size N] [--epochs N] [--out DIR] [--finetune N] [--resume] [--engine auto|tfjs|onnxruntime]
- *   npm run evaluate -- [--run DIR] [--split test|val] [--data DIR]
+ *   npm run evaluate -- [--run DIR] [--split test|val] [--data DIR [--allow-single-class]]
  *   npm run predict -- <image...> [--run DIR] [--threshold X] [--gradcam DIR]
  *   npm run serve -- [--port N] [--host H] [--run DIR]
  */
 import { mkdir, writeFile } from "node:fs/promises";
-import { basename, extname, join } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startServer } from "../src/lib/app/server";
 import { latestRun } from "../src/lib/runs/runDir";
 import type { TrainOptions } from "../src/lib/train/types";
 import { evaluateRun, runModelSettings, type SetMetrics } from "../src/lib/workflows/evaluate";
 import { evaluateOnFolder } from "../src/lib/workflows/external";
+import { overlayNames } from "../src/lib/workflows/overlayNames";
+import { formatSetMetrics } from "../src/lib/workflows/summary";
 import { loadPredictor } from "../src/lib/workflows/predictor";
 import { trainCnnRun } from "../src/lib/workflows/cnn";
 import { trainResNetRun } from "../src/lib/workflows/resnet";
+import { runCli } from "./cliMain";
 
 const USAGE = `usage: tsx scripts/cli.ts <train|evaluate|predict|serve> [options]   (see the README, "Command line")`;
 
@@ -30,6 +33,7 @@ function options(args: string[]) {
       resume: { type: "boolean", default: false }, data: { type: "string" }, run: { type: "string" }, threshold: { type: "string" },
       gradcam: { type: "string" }, port: { type: "string", default: "8080" }, host: { type: "string", default: "127.0.0.1" },
       boot: { type: "string", default: "1000" }, engine: { type: "string", default: "auto" },
+      "allow-single-class": { type: "boolean", default: false },
     },
   });
 }
@@ -61,8 +65,12 @@ async function main(argv: string[]): Promise<number> {
     const runDir = o.run ?? latestRun();
     const nBoot = numberOption("boot", o.boot);
     if (o.split !== undefined && o.split !== "test" && o.split !== "val") throw new Error(`--split must be test or val. Received: ${o.split}`);
+    if (o["allow-single-class"] && !o.data) {
+      throw new Error(`--allow-single-class applies to --data DIR (a folder to score). Received: no --data`);
+    }
     if (o.data) {
-      const ev = await evaluateOnFolder(runDir, o.data, { split: o.split as "test" | "val" | undefined, nBoot });
+      const split = o.split as "test" | "val" | undefined;
+      const ev = await evaluateOnFolder(runDir, o.data, { split, nBoot, allowSingleClass: o["allow-single-class"] });
       printSet((await runModelSettings(runDir)).model, `${ev.dataDir} ${ev.split}`, ev.metrics, ev.threshold);
       console.log(`scores → ${ev.csvPath}`);
     } else {
@@ -75,12 +83,13 @@ async function main(argv: string[]): Promise<number> {
     const predictor = await loadPredictor(o.run ?? latestRun());
     if (o.gradcam) await mkdir(o.gradcam, { recursive: true });
     let failed = 0;
-    for (const file of positionals) {
+    const overlays = overlayNames(positionals);
+    for (const [i, file] of positionals.entries()) {
       try {
         const p = await predictor.predictFile(file, { gradcam: Boolean(o.gradcam), threshold: numberOption("threshold", o.threshold) });
         let line = `${file}\t${p.label}\tp(pneumonia)=${p.probability.toFixed(4)}\tthreshold=${p.threshold.toFixed(4)}`;
         if (o.gradcam && p.overlayPng) {
-          const out = join(o.gradcam, `${basename(file, extname(file))}-gradcam.png`);
+          const out = join(o.gradcam, overlays[i]!);
           await writeFile(out, p.overlayPng);
           line += `\tgradcam=${out}`;
         }
@@ -111,15 +120,7 @@ function printEvaluation(ev: Awaited<ReturnType<typeof evaluateRun>>): void {
 
 // One line of metrics for one prediction set.
 function printSet(model: string, what: string, m: SetMetrics, threshold: number): void {
-  const a = m.atThreshold, ci = m.ci.auc;
-  console.log(`${model} ${what} (n=${m.n}): AUC ${m.auc.toFixed(4)} [${ci.lower.toFixed(3)}, ${ci.upper.toFixed(3)}]  AP ${m.averagePrecision.toFixed(4)}  ` +
-    `at threshold ${threshold.toFixed(4)}: accuracy ${a.accuracy.toFixed(4)} sensitivity ${a.sensitivity.toFixed(4)} specificity ${a.specificity.toFixed(4)}`);
+  console.log(formatSetMetrics(m, { model, what, threshold }));
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  },
-);
+runCli(() => main(process.argv.slice(2)));

@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { findProjectRoot } from "../src/lib/data/roots";
 import { resnet50WeightsStatus } from "../src/lib/models/weights";
+import { runCli } from "./cliMain";
 import { executeNotebook, findJupyter, formatFailure, formatRun, JUPYTER_INSTALL_HINT, listNotebooks, prepareKernel } from "./jupyter";
 
 /** Parse `--only NN` (also `--only=NN`). */
@@ -56,4 +57,4 @@ function main(args: string[]): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+runCli(() => main(process.argv.slice(2)));

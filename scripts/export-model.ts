@@ -11,6 +11,7 @@ import { loadModelFromDir } from "../src/lib/models/io";
 import { checkOnnxParity, exportOnnx, onnxRuntimeAvailable, ONNX_DEFAULT_OPSET } from "../src/lib/models/onnx";
 import { CAFFE_PREPROCESS_LAYER } from "../src/lib/models/resnet50";
 import { latestRun } from "../src/lib/runs/runDir";
+import { runCli } from "./cliMain";
 
 // Inputs of the parity check: 0–255 for models with in-model caffe preprocessing, else 0–1 images.
 const RANGE_0_255: [number, number] = [0, 255];
@@ -54,10 +55,4 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 2;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: Error) => {
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  },
-);
+runCli(() => main(process.argv.slice(2)));

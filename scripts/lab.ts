@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { findProjectRoot } from "../src/lib/data/roots";
+import { runCli } from "./cliMain";
 import { findJupyter, JUPYTER_INSTALL_HINT, prepareKernel } from "./jupyter";
 
 /** Start Jupyter in the foreground; resolves with its exit code. */
@@ -38,4 +39,4 @@ function main(args: string[]): Promise<number> {
   });
 }
 
-main(process.argv.slice(2)).then((code) => (process.exitCode = code));
+runCli(() => main(process.argv.slice(2)));

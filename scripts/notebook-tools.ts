@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { findProjectRoot } from "../src/lib/data/roots";
+import { runCli } from "./cliMain";
 
 /** One output of a code cell (the fields we read). */
 export interface CellOutput {
@@ -136,4 +137,5 @@ function main(args: string[]): number {
   return 2;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.exit(main(process.argv.slice(2)));
+const runAsScript = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
+if (runAsScript) runCli(() => main(process.argv.slice(2)));

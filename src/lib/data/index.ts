@@ -15,7 +15,16 @@ export {
   type SplitOptions,
   type SplitRecord,
 } from "./split";
-export { formatLeakage, leakageReport, type DuplicateLeak, type LeakageReport, type PatientLeak } from "./leakage";
+export {
+  formatLeakage,
+  leakageLines,
+  leakageReport,
+  summarizeLeakage,
+  type DuplicateLeak,
+  type LeakageReport,
+  type LeakageSummary,
+  type PatientLeak,
+} from "./leakage";
 export { MANIFEST_COLUMNS, manifestMetaPath, readSplitManifest, writeSplitManifest, type SplitManifest, type SplitManifestMeta } from "./manifest";
 export { makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitStrategy } from "./prepare";
 export { classWeights, type ClassWeights } from "./classWeights";
@@ -25,3 +34,4 @@ export { applyAugment, augmenter, drawAugmentParams, IDENTITY_PARAMS, type Augme
 export { flipColumns, kerasAffineMatrix, warpAffine, type AffineMatrix, type KerasAffineParts, type WarpOptions } from "./affine";
 export { DECODE_FAIL_ON, DECODE_FORMATS, DECODE_KERNEL, ImageDecodeError, decodeImage, decodeImageBytes, type DecodeOptions } from "./decode";
 export { imageBatches, imageDataset, type Batch, type BatchOptions, type PassSummary, type SkipReport } from "./batches";
+export { skippedImages, skippedLines, type SkippedImage } from "./skipped";

@@ -55,6 +55,58 @@ export function formatLeakage(report: LeakageReport): string {
   return `leakage: ${report.patientsInSeveralSplits.length} patient(s) in several splits, ${dup}, ${report.imagesAffected} image(s) affected`;
 }
 
+/** What a run manifest keeps of a leakage report: the counts, and the first few patients and identical files. */
+export interface LeakageSummary {
+  patientsInSeveralSplits: number;
+  /** Groups of identical files across splits; null when hashes were not computed. */
+  duplicateGroupsAcrossSplits: number | null;
+  imagesAffected: number;
+  /** The first `max` leaking patients, e.g. `person12 (train, test)`. */
+  patients: string[];
+  /** The first `max` duplicate groups, e.g. `train/NORMAL/a.jpeg = test/NORMAL/b.jpeg`. */
+  duplicates: string[];
+}
+
+/**
+ * Counts plus the first `max` (default 20) leaking patients and duplicate groups, small enough for a manifest.
+ * @example
+ * runData.leakage = summarizeLeakage(leakageReport(records));
+ * // {patientsInSeveralSplits: 0, duplicateGroupsAcrossSplits: 1, duplicates: ["train/… = test/…"], …}
+ */
+export function summarizeLeakage(report: LeakageReport, max = 20): LeakageSummary {
+  const dups = report.duplicatesAcrossSplits;
+  return {
+    patientsInSeveralSplits: report.patientsInSeveralSplits.length,
+    duplicateGroupsAcrossSplits: dups === null ? null : dups.length,
+    imagesAffected: report.imagesAffected,
+    patients: report.patientsInSeveralSplits.slice(0, max).map((p) => `${p.patientId} (${p.splits.join(", ")})`),
+    duplicates: (dups ?? []).slice(0, max).map((d) => d.files.map((f) => f.file).join(" = ")),
+  };
+}
+
+/**
+ * The lines a training run logs: `formatLeakage`'s line, then, only when something leaks, one line naming the
+ * first `max` (default 5) patients and one naming the first identical files, each with how many more there are.
+ * @example
+ * for (const line of leakageLines(report)) log(line);
+ * // leakage: 0 patient(s) in several splits, 1 duplicate file group(s) across splits, 2 image(s) affected
+ * // leakage: identical files in several splits: train/NORMAL/a.jpeg = test/NORMAL/b.jpeg
+ */
+export function leakageLines(report: LeakageReport, max = 5): string[] {
+  const summary = summarizeLeakage(report, max);
+  const lines = [formatLeakage(report)];
+  const more = (total: number): string => (total > max ? `; … and ${total - max} more` : "");
+  if (summary.patients.length > 0) {
+    const names = summary.patients.join("; ");
+    lines.push(`leakage: patients in several splits: ${names}${more(summary.patientsInSeveralSplits)}`);
+  }
+  if (summary.duplicates.length > 0) {
+    const total = summary.duplicateGroupsAcrossSplits ?? 0;
+    lines.push(`leakage: identical files in several splits: ${summary.duplicates.join("; ")}${more(total)}`);
+  }
+  return lines;
+}
+
 // Group records by a key, keeping first-seen order.
 function groupBy(records: readonly ImageRecord[], key: (r: ImageRecord) => string): Map<string, ImageRecord[]> {
   const map = new Map<string, ImageRecord[]>();

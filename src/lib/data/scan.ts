@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, statSync, type Stats } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parsePatientId } from "./patient";
@@ -86,8 +86,10 @@ function scanSplit(root: string, split: Split, warnings: ScanResult["warnings"],
       if (name.startsWith(".")) continue;
       const path = join(dir, name);
       const file = `${split}/${label}/${name}`;
-      const stat = statSync(path);
-      if (stat.isDirectory()) {
+      const stat = statEntry(path);
+      if ("reason" in stat) {
+        warnings.push({ file, reason: stat.reason });
+      } else if (stat.isDirectory()) {
         warnings.push({ file, reason: "a folder inside a class folder (images must sit directly in NORMAL/ or PNEUMONIA/)" });
       } else if (!IMAGE_EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext))) {
         warnings.push({ file, reason: `not an image file (expected ${IMAGE_EXTENSIONS.join(", ")})` });
@@ -106,11 +108,35 @@ function scanSplit(root: string, split: Split, warnings: ScanResult["warnings"],
   if (missing.length === 1 && !allowSingleClass) {
     throw new DataLayoutError(
       `scanDataset: split '${split}' has only ${LABELS.find((l) => l !== missing[0])} images: ${join(splitDir, missing[0])} is empty. ` +
-        `A classifier needs both classes; add images there, or pass allowSingleClass to only score them. Received: ${splitDir}`,
+        `A classifier needs both classes; add images there, or, to only score them, pass allowSingleClass: true ` +
+        `(command line: npm run evaluate -- --data DIR --allow-single-class). Received: ${splitDir}`,
       join(splitDir, missing[0]),
     );
   }
   return out;
+}
+
+// The entry's stat (following symlinks), or why it cannot be used: a link that loops or points nowhere, say.
+function statEntry(path: string): Stats | { reason: string } {
+  try {
+    return statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const fix = "replace it with the image itself or remove it";
+    const target = linkTarget(path);
+    if (code === "ELOOP") return { reason: `a symbolic link that loops (ELOOP, -> ${target}); ${fix}` };
+    if (code === "ENOENT") return { reason: `a dangling symbolic link (its target ${target} does not exist); ${fix}` };
+    return { reason: `cannot be read (${code ?? String(error)}); check its permissions, ${fix}` };
+  }
+}
+
+// Where a symlink points, for a message.
+function linkTarget(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return "?";
+  }
 }
 
 // Patient id and subtype from the name, without the rule tag.

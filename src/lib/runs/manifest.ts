@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { LeakageSummary } from "../data/leakage";
 import { packageVersions } from "./versions";
 
 /** The data a run used: which split manifest, its hash and seed. */
@@ -13,6 +14,8 @@ export interface RunData {
   seed: number;
   groupByPatient: boolean;
   counts: Record<string, Record<string, number>>;
+  /** What leaks between the splits (patients, identical files), as the run logged it. */
+  leakage?: LeakageSummary;
 }
 
 /** Everything needed to know what a run was: written as `manifest.json` in its folder. */

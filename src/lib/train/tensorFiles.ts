@@ -82,8 +82,13 @@ export async function writeTensorPack(binPath: string, tensors: { name: string; 
  */
 export async function readTensorPack(binPath: string, index: PackIndex): Promise<{ name: string; tensor: tf.Tensor }[]> {
   const bytes = new Uint8Array(await readFile(binPath));
-  if (bytes.length !== index.byteLength || sha256Hex(bytes) !== index.sha256) {
-    throw new Error(`readTensorPack: ${binPath} does not match its index (torn or corrupt file); delete it and retrain. Received: ${bytes.length} bytes, expected ${index.byteLength}`);
+  const sha256 = sha256Hex(bytes);
+  if (bytes.length !== index.byteLength || sha256 !== index.sha256) {
+    throw new Error(
+      `readTensorPack: ${binPath} does not match its index (torn or corrupt file); delete it and retrain. ` +
+        `Received: ${bytes.length} bytes, SHA-256 ${sha256}; ` +
+        `expected ${index.byteLength} bytes, SHA-256 ${index.sha256}`,
+    );
   }
   return index.entries.map((entry) => {
     const slice = bytes.slice(entry.byteOffset, entry.byteOffset + entry.byteLength);

@@ -87,7 +87,7 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
   const preset = presetOf(opts.preset);
   const cnn = { ...preset.cnn, inputSize: opts.inputSize ?? preset.cnn.inputSize };
   const backend = await initBackend({ log });
-  const dataset = await prepareRunData(preset, { dataDir: opts.dataDir });
+  const dataset = await prepareRunData(preset, { dataDir: opts.dataDir, log });
   const runDir = await createRunDir({ name: opts.name ?? runDirFor("cnn4", preset, cnn.inputSize) });
   const settings: ModelSettings & Record<string, unknown> = { ...cnn, model: "cnn4", preprocessing: "rescale", epochs: opts.epochs ?? cnn.epochs };
   await writeRunManifest(runDir, { kind: "train", model: "cnn4", preset: preset.name, data: dataset.runData, backend: { ...backend }, settings });

@@ -1,3 +1,4 @@
+import { leakageLines, summarizeLeakage } from "../data/leakage";
 import { makeSplit, type PreparedSplit } from "../data/prepare";
 import { requireBothClasses, type SplitRecord } from "../data/split";
 import { sampleDataRoot } from "../data/roots";
@@ -13,14 +14,19 @@ export interface RunDataset {
 }
 
 /**
- * Scan and re-split the preset's data (grouped by patient), write the split manifest, and check that every
- * split holds both classes.
+ * Scan and re-split the preset's data (grouped by patient), write the split manifest, check that every split
+ * holds both classes, and log the leakage report (patients and identical files in several splits), which the
+ * run manifest also records (`runData.leakage`).
  * @example
  * const { bySplit, runData } = await prepareRunData(resolvePreset("quick"));
  */
-export async function prepareRunData(preset: Preset, opts: { dataDir?: string } = {}): Promise<RunDataset> {
+export async function prepareRunData(
+  preset: Preset,
+  opts: { dataDir?: string; log?: (line: string) => void } = {},
+): Promise<RunDataset> {
   const dataDir = opts.dataDir ?? (preset.data === "sample" ? sampleDataRoot() : undefined);
   const prepared = await makeSplit({ strategy: preset.split.strategy, seed: preset.split.seed, dataDir });
+  for (const line of leakageLines(prepared.leakage)) (opts.log ?? console.log)(`[pneumo-lab] ${line}`);
   const bySplit: Record<Split, SplitRecord[]> = { train: [], val: [], test: [] };
   for (const record of prepared.records) bySplit[record.split].push(record);
   for (const split of ["train", "val"] as const) requireBothClasses(bySplit[split], "prepareRunData", `the ${split} split of ${prepared.dataRoot.root}`);
@@ -28,6 +34,6 @@ export async function prepareRunData(preset: Preset, opts: { dataDir?: string } 
   return {
     prepared,
     bySplit,
-    runData: { manifest: csvPath, csvSha256: meta.csvSha256, strategy: meta.strategy, seed: meta.seed, groupByPatient: meta.groupByPatient, counts: meta.counts },
+    runData: { manifest: csvPath, csvSha256: meta.csvSha256, strategy: meta.strategy, seed: meta.seed, groupByPatient: meta.groupByPatient, counts: meta.counts, leakage: summarizeLeakage(prepared.leakage) },
   };
 }

@@ -8,6 +8,7 @@ import { averagePrecisionScore, rocAucScore } from "../analysis/ranking";
 import { subgroupMetrics, type SubgroupReport } from "../analysis/subgroups";
 import { youdenThreshold, type YoudenResult } from "../analysis/thresholds";
 import { readSplitManifest } from "../data/manifest";
+import { skippedImages, type SkippedImage } from "../data/skipped";
 import type { SplitRecord } from "../data/split";
 import { loadModelFromDir } from "../models/io";
 import { readRunManifest, writeRunManifest } from "../runs/manifest";
@@ -25,6 +26,8 @@ export interface SetMetrics {
   brier: number;
   ece: number;
   subgroups: SubgroupReport;
+  /** Images of the set that could not be read, left out of `n` and every metric. */
+  skipped: SkippedImage[];
 }
 
 /** A run's evaluation: the threshold chosen on validation and metrics on validation and test. */
@@ -54,6 +57,7 @@ export function setMetrics(set: PredictionSet, threshold: number, nBoot: number)
     brier: brierScoreLoss(set.yTrue, set.yScore),
     ece: expectedCalibrationError(set.yTrue, set.yScore),
     subgroups: subgroupMetrics(records, set.yScore, threshold),
+    skipped: skippedImages(set.skipped),
   };
 }
 
@@ -96,7 +100,7 @@ export async function evaluateRun(runDir: string, opts: { nBoot?: number; reuse?
       const records = split.records.filter((r: SplitRecord) => r.split === name);
       if (records.length === 0) continue;
       log(`[pneumo-lab] predicting ${records.length} ${name} images with ${settings.model}`);
-      sets[name] = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform, batchSize: 16 });
+      sets[name] = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform, batchSize: 16, log });
       await writePredictionsCsv(join(runDir, `predictions-${name}.csv`), sets[name]!);
     }
     model.dispose();

@@ -21,6 +21,19 @@ export interface FolderEvaluation {
   csvPath: string;
 }
 
+/** Options of `evaluateOnFolder`. */
+export interface FolderEvaluationOptions {
+  /** The split folder to score (default "test"). */
+  split?: Split;
+  nBoot?: number;
+  /**
+   * Score a folder that holds one class only (CLI `--allow-single-class`): sensitivity (all PNEUMONIA) or
+   * specificity (all NORMAL) is defined, AUC and the other class's rate are NaN ("undefined"). Default false.
+   */
+  allowSingleClass?: boolean;
+  log?: (line: string) => void;
+}
+
 /**
  * Evaluate a trained run on any Kaggle-layout folder (`<dataDir>/<split>/{NORMAL,PNEUMONIA}/*`), e.g. the official
  * test set nobody trained on. The threshold is the run's own (Youden on its validation split; the run is evaluated
@@ -28,12 +41,16 @@ export interface FolderEvaluation {
  * @example
  * const ev = await evaluateOnFolder("outputs/runs/cnn4-reference", "data/chest_xray", { split: "test" });
  */
-export async function evaluateOnFolder(runDir: string, dataDir: string, opts: { split?: Split; nBoot?: number; log?: (line: string) => void } = {}): Promise<FolderEvaluation> {
+export async function evaluateOnFolder(
+  runDir: string,
+  dataDir: string,
+  opts: FolderEvaluationOptions = {},
+): Promise<FolderEvaluation> {
   const log = opts.log ?? console.log;
   const split = opts.split ?? "test";
   const settings = await runModelSettings(runDir);
   const threshold = settings.threshold ?? (await evaluateRun(runDir, { nBoot: opts.nBoot, log })).threshold;
-  const scan = await scanDataset(dataDir);
+  const scan = await scanDataset(dataDir, { allowSingleClass: opts.allowSingleClass });
   const records = scan.records.filter((r) => r.split === split);
   if (records.length === 0) {
     throw new Error(`evaluateOnFolder: ${dataDir} has no ${split}/ images; expected ${dataDir}/${split}/{NORMAL,PNEUMONIA}/*.jpeg, or pass --split val. Received: ${dataDir}`);
@@ -41,7 +58,7 @@ export async function evaluateOnFolder(runDir: string, dataDir: string, opts: { 
   await initBackend({ log });
   const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
   log(`[pneumo-lab] predicting ${records.length} ${split} images of ${dataDir} with ${settings.model}`);
-  const predictions = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform: modelTransform(settings.preprocessing), batchSize: 16 });
+  const predictions = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform: modelTransform(settings.preprocessing), batchSize: 16, log });
   model.dispose();
   const tag = `${basename(dataDir.replace(/\/+$/, ""))}-${split}`;
   const csvPath = join(runDir, `predictions-${tag}.csv`);

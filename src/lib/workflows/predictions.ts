@@ -1,10 +1,11 @@
 import * as tf from "@tensorflow/tfjs";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { imageBatches, type SkipReport } from "../data/batches";
 import { createOnnxPredictor } from "../models/onnx";
 import { parseCsv, toCsv } from "../data/csv";
+import { skippedLines } from "../data/skipped";
 import { labelToTarget, type ImageRecord, type ImageTransform, type Subtype } from "../data/types";
 
 /** Scores of one model on one set of images, in record order (unreadable images left out and listed). */
@@ -23,6 +24,8 @@ export interface PredictOptions {
   channels: 1 | 3;
   transform: ImageTransform;
   batchSize?: number;
+  /** Where the count and list of unreadable (skipped) images go; default `console.warn`. */
+  log?: (line: string) => void;
   /** Called after each batch with images done so far. */
   onBatch?: (done: number, total: number) => void;
   /** "auto" (default): onnxruntime-node when installed (the model is exported to ONNX in memory), else TF.js. */
@@ -65,6 +68,8 @@ export async function predictRecords(model: tf.LayersModel, records: ImageRecord
     opts.onBatch?.(out.files.length, records.length);
   }
   await onnx?.dispose();
+  const log = opts.log ?? console.warn;
+  for (const line of skippedLines(out.skipped, { total: records.length, what: "images" })) log(`predictRecords: ${line}`);
   if (out.yScore.some((s) => !Number.isFinite(s))) {
     const bad = out.files.filter((_, i) => !Number.isFinite(out.yScore[i]!));
     throw new Error(`predictRecords: the model produced NaN/Infinity scores for ${bad.length} image(s), e.g. ${bad[0]}; the weights diverged: retrain with a lower learning rate. Received: ${bad.length} non-finite scores`);
@@ -79,6 +84,14 @@ export async function writePredictionsCsv(path: string, set: PredictionSet): Pro
   const rows = set.files.map((f, i) => [f, String(set.yTrue[i]), String(set.yScore[i]), set.subtypes[i]!, set.patientIds[i]!]);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, toCsv([COLUMNS, ...rows]));
+  // The skipped images beside the CSV, so a set read back (evaluateRun with reuse) still lists them.
+  if (set.skipped.length > 0) await writeFile(skippedPath(path), JSON.stringify(set.skipped, null, 2) + "\n");
+  else await rm(skippedPath(path), { force: true });
+}
+
+/** The JSON beside a predictions CSV that lists the images it left out: `predictions-val.skipped.json`. */
+export function skippedPath(csvPath: string): string {
+  return csvPath.replace(/\.csv$/, "") + ".skipped.json";
 }
 
 /**
@@ -98,5 +111,7 @@ export async function readPredictionsCsv(path: string): Promise<PredictionSet> {
     set.subtypes.push(subtype as Subtype);
     set.patientIds.push(patient!);
   }
+  const skipped = skippedPath(path);
+  if (existsSync(skipped)) set.skipped = JSON.parse(await readFile(skipped, "utf8")) as SkipReport[];
   return set;
 }

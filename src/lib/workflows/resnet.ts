@@ -66,7 +66,7 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
   const preset = presetOf(opts.preset);
   const rn = { ...preset.resnet, inputSize: opts.inputSize ?? preset.resnet.inputSize, fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs };
   const backend = await initBackend({ log });
-  const dataset = await prepareRunData(preset, { dataDir: opts.dataDir });
+  const dataset = await prepareRunData(preset, { dataDir: opts.dataDir, log });
   const runDir = await createRunDir({ name: opts.name ?? runDirFor("resnet50", preset, rn.inputSize) });
   const settings: ModelSettings & Record<string, unknown> = { ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs };
   await writeRunManifest(runDir, { kind: "train", model: "resnet50", preset: preset.name, data: dataset.runData, backend: { ...backend }, settings });
