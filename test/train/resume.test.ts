@@ -137,4 +137,22 @@ describe("train resume", () => {
     const best = (dir: string) => JSON.parse(readFileSync(join(dir, "best-model", "best.json"), "utf8"));
     expect(best(runDir)).toEqual(best(straightDir));
   });
+
+  it("a run EarlyStopping ended stays finished when resumed with more epochs, as a longer run stops there", async () => {
+    await tf.setBackend("cpu");
+    const data = { train: separableData(24, 3), val: separableData(8, 3, 5) };
+    const opts = { batchSize: 4, learningRate: 0.02, engine: "tfjs" as const };
+    const stopper = () => [earlyStopping({ monitor: "val_auc", patience: 1 })]; // val_auc is 1 from epoch 3 on
+    const straight = await train(tinyDenseModel(3), data, { ...opts, epochs: 8, progress: false, callbacks: stopper() });
+    const runDir = tempDir("train-stopped-");
+    const first = await train(tinyDenseModel(3), data, { ...opts, epochs: 5, runDir, progress: false, callbacks: stopper() });
+    expect(first.stoppedEpoch).toBeLessThan(4);
+    const lines: string[] = [];
+    const sink = { update: () => undefined, line: (text: string) => void lines.push(text) };
+    const more = { ...opts, epochs: 8, runDir, resume: true, progress: sink };
+    const resumed = await train(tinyDenseModel(3), data, { ...more, callbacks: stopper() });
+    expect(resumed.epoch).toEqual(straight.epoch);
+    expect(resumed.history.val_loss).toEqual(straight.history.val_loss);
+    expect(lines).toContain(`resume: ${runDir} already finished after epoch ${first.stoppedEpoch! + 1} (stopped by a callback)`);
+  });
 });
