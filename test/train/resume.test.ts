@@ -138,14 +138,14 @@ describe("train resume", () => {
     expect(best(runDir)).toEqual(best(straightDir));
   });
 
-  it("a run EarlyStopping ended stays finished when resumed with more epochs, as a longer run stops there", async () => {
+  it("a run EarlyStopping ended stays finished when resumed to more epochs, as a longer run stops there", async () => {
     await tf.setBackend("cpu");
     const data = { train: separableData(24, 3), val: separableData(8, 3, 5) };
-    const opts = { batchSize: 4, learningRate: 0.02, engine: "tfjs" as const };
+    const opts = { batchSize: 4, learningRate: 0.02, engine: "tfjs" as const, progress: false as const };
     const stopper = () => [earlyStopping({ monitor: "val_auc", patience: 1 })]; // val_auc is 1 from epoch 3 on
-    const straight = await train(tinyDenseModel(3), data, { ...opts, epochs: 8, progress: false, callbacks: stopper() });
+    const straight = await train(tinyDenseModel(3), data, { ...opts, epochs: 8, callbacks: stopper() });
     const runDir = tempDir("train-stopped-");
-    const first = await train(tinyDenseModel(3), data, { ...opts, epochs: 5, runDir, progress: false, callbacks: stopper() });
+    const first = await train(tinyDenseModel(3), data, { ...opts, epochs: 5, runDir, callbacks: stopper() });
     expect(first.stoppedEpoch).toBeLessThan(4);
     const lines: string[] = [];
     const sink = { update: () => undefined, line: (text: string) => void lines.push(text) };
@@ -153,6 +153,7 @@ describe("train resume", () => {
     const resumed = await train(tinyDenseModel(3), data, { ...more, callbacks: stopper() });
     expect(resumed.epoch).toEqual(straight.epoch);
     expect(resumed.history.val_loss).toEqual(straight.history.val_loss);
-    expect(lines).toContain(`resume: ${runDir} already finished after epoch ${first.stoppedEpoch! + 1} (stopped by a callback)`);
+    const stoppedAfter = first.stoppedEpoch! + 1;
+    expect(lines).toContain(`resume: ${runDir} already finished after epoch ${stoppedAfter} (stopped by a callback)`);
   });
 });
