@@ -111,4 +111,13 @@ describe("resume housekeeping", () => {
     expect(maxWeightDiff(weightArrays(model), weightArrays(exact.model))).toBeLessThan(1e-4);
     expect((await readCheckpoint(oldDir))!.adamBetaPowers).toHaveLength(2); // the next checkpoint saves them
   });
+
+  it("extending a finished version-1 run notes that it goes on from the weights saved after onTrainEnd", async () => {
+    const { runDir, latest } = await checkpointedRun(2);
+    const { adamBetaPowers: _, ...old } = JSON.parse(readFileSync(latest, "utf8"));
+    writeFileSync(latest, JSON.stringify({ ...old, version: 1 }));
+    const { lines } = await resume(runDir, 3);
+    expect(lines.join("\n")).toContain(`the checkpoint in ${runDir} is of an older version, which saved a finished run's`);
+    expect(lines).toContain("resume: continuing after epoch 2 of 3");
+  });
 });

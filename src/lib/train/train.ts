@@ -206,8 +206,9 @@ async function resumeFrom(loop: Loop): Promise<{ history: History; nextEpoch: nu
 
 // Why extending a finished run of an older checkpoint cannot equal a straight run.
 function olderFinishedNote(runDir: string): string {
-  return `the checkpoint in ${runDir} is of an older version, which saved a finished run's restored best weights: ` +
-    `the extension continues from those, not from the last epoch (train the longer run from the start to compare)`;
+  return `the checkpoint in ${runDir} is of an older version, which saved a finished run's weights after onTrainEnd ` +
+    `(EarlyStopping's restored best ones): the extension goes on from those, not from the last epoch's, so it can ` +
+    `differ from a longer run trained from the start`;
 }
 
 // Marks the run's checkpoint finished (and writes the history), when no epoch was left to run.
