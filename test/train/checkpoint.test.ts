@@ -117,7 +117,8 @@ describe("resume housekeeping", () => {
     const { adamBetaPowers: _, ...old } = JSON.parse(readFileSync(latest, "utf8"));
     writeFileSync(latest, JSON.stringify({ ...old, version: 1 }));
     const { lines } = await resume(runDir, 3);
-    expect(lines.join("\n")).toContain(`the checkpoint in ${runDir} is of an older version, which saved a finished run's`);
+    const note = `the checkpoint in ${runDir} is of an older version, which saved a finished run's weights after onTrainEnd`;
+    expect(lines.join("\n")).toContain(note);
     expect(lines).toContain("resume: continuing after epoch 2 of 3");
   });
 });
