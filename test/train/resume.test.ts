@@ -3,10 +3,14 @@ import { describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { dirname, join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { earlyStopping, reduceLrOnPlateau } from "../../src/lib/train/callbacks";
 import { readCheckpoint } from "../../src/lib/train/checkpoint";
+import { modelCheckpoint } from "../../src/lib/train/modelCheckpoint";
 import { readHistory } from "../../src/lib/train/history";
 import { train } from "../../src/lib/train/train";
 import { tempDir } from "../data/helpers";
+import { killAndResume, maxWeightDiff, resumeSummary, weightArrays } from "./fixtures/interrupt";
 import { separableData, tinyDenseModel } from "./fixtures/tiny";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -80,5 +84,76 @@ describe("train resume", () => {
     expect(resumed.epoch).toEqual([0, 1, 2, 3]);
     expect(resumed.history.loss).toEqual(straight.history.loss);
     expect(resumed.history.val_loss).toEqual(straight.history.val_loss);
+  });
+
+  it("a run killed after 20 Adam steps and resumed equals the straight one bit for bit (TF.js engine)", async () => {
+    await tf.setBackend("cpu");
+    // 10 batches an epoch: the kill lands after 20 steps, where pow(β₂, 21) and 21 multiplications differ in float32
+    const data = { train: separableData(40, 3), val: separableData(8, 3, 5) };
+    const opts = { epochs: 3, batchSize: 4, learningRate: 0.02, progress: false as const, engine: "tfjs" as const };
+    const straight = tinyDenseModel(3);
+    const h1 = await train(straight, data, opts);
+    const runDir = tempDir("train-exact-");
+    const build = () => tinyDenseModel(3);
+    const { model, history: h2 } = await killAndResume({ build, data, opts: { ...opts, runDir }, killAt: 2 });
+    const [a, b] = [weightArrays(straight), weightArrays(model)];
+    expect(resumeSummary(h2, maxWeightDiff(a, b))).toEqual(resumeSummary(h1, 0));
+    expect(b).toEqual(a);
+  });
+
+  it("extending a finished run (4 → 6 epochs) goes on from the last epoch, not the best, as 6 straight", async () => {
+    await tf.setBackend("cpu");
+    const data = { train: separableData(24, 3), val: separableData(8, 3, 5) };
+    const opts = { batchSize: 4, learningRate: 0.02, progress: false as const, engine: "tfjs" as const };
+    // val_auc reaches 1 early and stays there, so the best epoch is an early one; val_loss plateaus halve the lr
+    const callbacks = () => {
+      const stopper = earlyStopping({ monitor: "val_auc", patience: 100, restoreBestWeights: true });
+      const plateau = reduceLrOnPlateau({ monitor: "val_loss", patience: 1, minDelta: 0.2 });
+      return { stopper, list: [stopper, plateau, modelCheckpoint({ monitor: "val_auc" })] };
+    };
+    const straightDir = tempDir("train-six-");
+    const straightCbs = callbacks();
+    const straight = tinyDenseModel(3);
+    const h6 = await train(straight, data, { ...opts, epochs: 6, runDir: straightDir, callbacks: straightCbs.list });
+
+    const runDir = tempDir("train-four-");
+    const firstCbs = callbacks();
+    const first = tinyDenseModel(3);
+    await train(first, data, { ...opts, epochs: 4, runDir, callbacks: firstCbs.list });
+    expect(firstCbs.stopper.bestEpoch()).toBeLessThan(3); // else the restored best would be the last epoch anyway
+    const four = weightArrays(first);
+    // resuming the finished run without more epochs gives the model it ended with (its best epoch's weights)
+    const again = tinyDenseModel(3);
+    await train(again, data, { ...opts, epochs: 4, runDir, resume: true, callbacks: callbacks().list });
+    expect(weightArrays(again)).toEqual(four);
+
+    const extended = tinyDenseModel(3);
+    const h = await train(extended, data, { ...opts, epochs: 6, runDir, resume: true, callbacks: callbacks().list });
+    expect(h.epoch).toEqual([0, 1, 2, 3, 4, 5]);
+    const { seconds: _a, ...logs } = h.history;
+    const { seconds: _b, ...logs6 } = h6.history;
+    expect(logs).toEqual(logs6);
+    expect(weightArrays(extended)).toEqual(weightArrays(straight));
+    const best = (dir: string) => JSON.parse(readFileSync(join(dir, "best-model", "best.json"), "utf8"));
+    expect(best(runDir)).toEqual(best(straightDir));
+  });
+
+  it("a run EarlyStopping ended stays finished when resumed to more epochs, as a longer run stops there", async () => {
+    await tf.setBackend("cpu");
+    const data = { train: separableData(24, 3), val: separableData(8, 3, 5) };
+    const opts = { batchSize: 4, learningRate: 0.02, engine: "tfjs" as const, progress: false as const };
+    const stopper = () => [earlyStopping({ monitor: "val_auc", patience: 1 })]; // val_auc is 1 from epoch 3 on
+    const straight = await train(tinyDenseModel(3), data, { ...opts, epochs: 8, callbacks: stopper() });
+    const runDir = tempDir("train-stopped-");
+    const first = await train(tinyDenseModel(3), data, { ...opts, epochs: 5, runDir, callbacks: stopper() });
+    expect(first.stoppedEpoch).toBeLessThan(4);
+    const lines: string[] = [];
+    const sink = { update: () => undefined, line: (text: string) => void lines.push(text) };
+    const more = { ...opts, epochs: 8, runDir, resume: true, progress: sink };
+    const resumed = await train(tinyDenseModel(3), data, { ...more, callbacks: stopper() });
+    expect(resumed.epoch).toEqual(straight.epoch);
+    expect(resumed.history.val_loss).toEqual(straight.history.val_loss);
+    const stoppedAfter = first.stoppedEpoch! + 1;
+    expect(lines).toContain(`resume: ${runDir} already finished after epoch ${stoppedAfter} (stopped by a callback)`);
   });
 });

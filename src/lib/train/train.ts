@@ -5,7 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { mkdir } from "node:fs/promises";
-import { readCheckpoint, restoreCheckpoint, writeCheckpoint } from "./checkpoint";
+import { readCheckpoint, removeInterruptedWrites, restoreCheckpoint, writeCheckpoint } from "./checkpoint";
 import { appendEpoch, emptyHistory, reviveHistory, writeHistory } from "./history";
 import { binaryCrossentropy, PassAccumulator } from "./metrics";
 import { resolveProgress, type ProgressSink } from "./progress";
@@ -40,7 +40,9 @@ interface Loop {
  * Train `model` (one sigmoid output) on `data.train`, validating on `data.val` after every epoch. Epoch e
  * shuffles and augments with seed `seed + e`. Train metrics come from the training-mode scores of the epoch's
  * batches (like Keras); `val_loss` is unweighted. With `runDir`, `history.json` and `checkpoint/` are written
- * after every epoch; `resume: true` continues after the last checkpointed epoch (same model architecture).
+ * after every epoch; `resume: true` continues after the last checkpointed epoch (same model architecture), bit
+ * for bit like an uninterrupted run, also when a finished run is extended to more epochs: it goes on from the
+ * last epoch's weights, optimizer and callback state, not from best weights an `onTrainEnd` put back.
  * @example
  * const history = await train(model, { train: { records: trainRecords, batch: { width: 224, height: 224, channels: 3, transform } },
  *   val: { records: valRecords, batch: { width: 224, height: 224, channels: 3, transform: preprocess } } },
@@ -56,22 +58,23 @@ export async function train(model: tf.LayersModel, data: TrainData, opts: TrainO
   const ctx: TrainContext = { model, learningRate, stopTraining: false, iteration: 0, runDir: opts.runDir, epochs: opts.epochs };
   const loop: Loop = { model, optimizer: tf.train.adam(learningRate), varList: trainableVariables(model), data, opts: full, ctx, callbacks, sink: resolveProgress(opts.progress) };
   try {
-    if (opts.runDir) await mkdir(opts.runDir, { recursive: true });
+    if (opts.runDir) await prepareRunDir(loop);
     loop.onnx = await onnxTrainerFor(loop, opts.engine ?? "auto");
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
     const resumed = opts.resume ? await resumeFrom(loop) : undefined;
-    if (resumed?.finished) return resumed.history;
     const history = resumed?.history ?? emptyHistory();
-    history.engine = loop.onnx ? "onnxruntime" : "tfjs";
-    for (let epoch = resumed ? resumed.nextEpoch : 0; epoch < opts.epochs && !ctx.stopTraining; epoch++) {
-      await runEpoch(loop, epoch, history);
+    if (!resumed?.finished) {
+      history.engine = loop.onnx ? "onnxruntime" : "tfjs";
+      const first = resumed ? resumed.nextEpoch : 0;
+      for (let epoch = first; epoch < opts.epochs && !ctx.stopTraining; epoch++) await runEpoch(loop, epoch, history);
+      // resumed at (or past) the last epoch: nothing ran, but the run is finished now
+      const lastEpoch = history.epoch[history.epoch.length - 1];
+      if (first >= opts.epochs && lastEpoch !== undefined && opts.runDir) {
+        await finishCheckpoint(loop, lastEpoch, history);
+      }
     }
+    // after the checkpoint: what onTrainEnd does (best weights put back) is for the caller, not for a later resume
     for (const cb of callbacks) await cb.onTrainEnd?.(ctx);
-    const lastEpoch = history.epoch[history.epoch.length - 1];
-    if (opts.runDir && lastEpoch !== undefined) {
-      await writeHistory(opts.runDir, history);
-      if (opts.checkpoint !== false) await saveCheckpoint(loop, lastEpoch, history, true);
-    }
     return history;
   } finally {
     loop.sink.end?.();
@@ -118,7 +121,8 @@ async function runEpoch(loop: Loop, epoch: number, history: History): Promise<vo
   sink.line(formatEpoch(epoch, opts.epochs, logs));
   if (opts.runDir) {
     await writeHistory(opts.runDir, history);
-    if (opts.checkpoint !== false) await saveCheckpoint(loop, epoch, history, false);
+    const finished = ctx.stopTraining || epoch + 1 >= opts.epochs;
+    if (opts.checkpoint !== false) await saveCheckpoint(loop, epoch, history, finished);
   }
 }
 
@@ -164,20 +168,53 @@ async function validationPass(loop: Loop): Promise<EpochLogs> {
   return acc.logs("val_");
 }
 
+// Makes runDir and removes the temp files a killed earlier run left in it.
+async function prepareRunDir(loop: Loop): Promise<void> {
+  const runDir = loop.opts.runDir!;
+  await mkdir(runDir, { recursive: true });
+  const removed = await removeInterruptedWrites(runDir);
+  if (removed.length === 0) return;
+  const list = removed.join(", ");
+  loop.sink.line(`train: removed ${removed.length} temp file(s) of an interrupted run in ${runDir}: ${list}`);
+}
+
 // Loads the checkpoint of runDir into the loop; undefined when there is none.
 async function resumeFrom(loop: Loop): Promise<{ history: History; nextEpoch: number; finished: boolean } | undefined> {
-  const { opts, ctx } = loop;
+  const { opts, ctx, sink } = loop;
   const state = await readCheckpoint(opts.runDir!);
-  if (!state) return undefined;
+  if (!state) {
+    sink.line(`resume: no checkpoint in ${opts.runDir}; starting from scratch (epoch 1 of ${opts.epochs})`);
+    return undefined;
+  }
   if (state.seed !== opts.seed) {
     throw new Error(`train: the checkpoint in ${opts.runDir} was trained with seed ${state.seed}; resume with the same seed or start a new run. Received: ${opts.seed}`);
   }
-  await restoreCheckpoint(opts.runDir!, state, loop.model, loop.optimizer, loop.callbacks);
+  const notes = await restoreCheckpoint(opts.runDir!, state, loop.model, loop.optimizer, loop.callbacks);
+  notes.forEach((note) => sink.line(`resume: ${note}`));
   ctx.iteration = state.iteration;
   ctx.learningRate = state.learningRate;
-  const finished = state.finished && state.epochs >= opts.epochs;
-  loop.sink.line(finished ? `resume: ${opts.runDir} already finished after epoch ${state.epoch + 1}` : `resume: continuing after epoch ${state.epoch + 1} of ${opts.epochs}`);
+  // a run a callback stopped would stop there again with more epochs, so it stays finished
+  const stopped = state.finished && state.history.stoppedEpoch !== undefined;
+  const finished = state.finished && (state.epochs >= opts.epochs || stopped);
+  if (state.finished && !finished && state.version < 2) sink.line(`resume: ${olderFinishedNote(opts.runDir!)}`);
+  const why = stopped ? " (stopped by a callback)" : "";
+  sink.line(finished
+    ? `resume: ${opts.runDir} already finished after epoch ${state.epoch + 1}${why}`
+    : `resume: continuing after epoch ${state.epoch + 1} of ${opts.epochs}`);
   return { history: reviveHistory(state.history), nextEpoch: state.epoch + 1, finished };
+}
+
+// Why extending a finished run of an older checkpoint cannot equal a straight run.
+function olderFinishedNote(runDir: string): string {
+  return `the checkpoint in ${runDir} is of an older version, which saved a finished run's weights after onTrainEnd ` +
+    `(EarlyStopping's restored best ones): the extension goes on from those, not from the last epoch's, so it can ` +
+    `differ from a longer run trained from the start`;
+}
+
+// Marks the run's checkpoint finished (and writes the history), when no epoch was left to run.
+async function finishCheckpoint(loop: Loop, lastEpoch: number, history: History): Promise<void> {
+  await writeHistory(loop.opts.runDir!, history);
+  if (loop.opts.checkpoint !== false) await saveCheckpoint(loop, lastEpoch, history, true);
 }
 
 // Writes the end-of-epoch checkpoint.

@@ -4,6 +4,7 @@
  * variable's update inside one tidy, so all their temporaries live at once on the wasm heap (which never
  * shrinks): at 224², batch 32 that was ~1.5 GB of the training process's peak RSS. Same formula, slots
  * (`<name>/m`, `<name>/v`), β-powers and iteration count as tfjs-core's AdamOptimizer, so checkpoints are unchanged.
+ * This module is also the one place that reads and puts back the β-powers for checkpoints (both engines).
  */
 import * as tf from "@tensorflow/tfjs";
 import { hostBuffersAvailable, hostComputeInfos } from "../../kernels/host";
@@ -41,11 +42,11 @@ function assignFresh(variable: tf.Variable, fresh: tf.Tensor): void {
  * if (!adamStepHost(optimizer, varList, grads)) optimizer.applyGradients(varList.map((v, i) => ({ name: v.name, tensor: tf.tensor(grads[i], v.shape) })));
  */
 export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], grads: Float32Array[]): boolean {
-  if (optimizer.getClassName() !== "Adam" || !hostBuffersAvailable()) return false;
+  const adam = adamFields(optimizer);
+  if (!adam || !hostBuffersAvailable()) return false;
   if (grads.length !== varList.length || grads.some((g, i) => g.length !== varList[i].size)) {
     throw new Error(`adamStepHost: one gradient of the variable's size per variable is needed. Received: ${grads.length} gradients for ${varList.length} variables`);
   }
-  const adam = optimizer as unknown as AdamFields;
   const { beta1, beta2, epsilon, learningRate } = adam;
   const c1 = 1 - adam.accBeta1.dataSync()[0];
   const c2 = 1 - adam.accBeta2.dataSync()[0];
@@ -75,4 +76,41 @@ export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], gr
   });
   adam.incrementIterations();
   return true;
+}
+
+// The optimizer's Adam fields, or undefined for another optimizer.
+function adamFields(optimizer: tf.Optimizer): AdamFields | undefined {
+  return optimizer.getClassName() === "Adam" ? (optimizer as unknown as AdamFields) : undefined;
+}
+
+/**
+ * Adam's accumulated β-powers `[β₁ᵗ⁺¹, β₂ᵗ⁺¹]` after t steps, as tfjs-core keeps them (float32, one
+ * multiplication per step); undefined for another optimizer. A checkpoint stores them because `setWeights`
+ * rebuilds them with `pow`, off in the last bits after a few steps (β₂ after 18: 0.98117024 by products,
+ * 0.98117030 by pow).
+ * @example
+ * const powers = readAdamBetaPowers(optimizer); // [0.9, 0.999] before the first step
+ */
+export function readAdamBetaPowers(optimizer: tf.Optimizer): [number, number] | undefined {
+  const adam = adamFields(optimizer);
+  return adam && [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]];
+}
+
+/**
+ * Put back β-powers saved by `readAdamBetaPowers`; call it after `optimizer.setWeights`, which overwrites them.
+ * @example
+ * await optimizer.setWeights(slots);
+ * restoreAdamBetaPowers(optimizer, state.adamBetaPowers);
+ */
+export function restoreAdamBetaPowers(optimizer: tf.Optimizer, powers: [number, number]): void {
+  const adam = adamFields(optimizer);
+  const valid = Array.isArray(powers) && powers.length === 2 && powers.every((p) => p > 0 && p <= 1);
+  if (!adam || !valid) {
+    throw new Error(`restoreAdamBetaPowers: needs a TF.js Adam optimizer and two powers in (0, 1]. ` +
+      `Received: ${optimizer.getClassName()}, ${JSON.stringify(powers)}`);
+  }
+  tf.tidy(() => {
+    adam.accBeta1.assign(tf.scalar(powers[0]));
+    adam.accBeta2.assign(tf.scalar(powers[1]));
+  });
 }
