@@ -114,7 +114,8 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
 
   it("a run resumed from its checkpoint continues like an uninterrupted run (weights, Adam, masks, moving statistics)", async () => {
     const data = { train: images(16, 5), val: images(8, 6) };
-    const opts = { batchSize: 8, learningRate: 1e-3, seed: 7, progress: false as const, engine: "onnxruntime" as const };
+    // Keras's moving statistics: the ones the trainer updates and the checkpoint carries (precise BN would replace them).
+    const opts = { batchSize: 8, learningRate: 1e-3, seed: 7, progress: false as const, engine: "onnxruntime" as const, batchNormStatistics: "keras" as const };
     const straight = buildCnn4({ inputSize: SIZE, seed: 3 });
     const h1 = await train(straight, data, { ...opts, epochs: 2 });
     const runDir = tempDir("pneumo-ort-resume-");
