@@ -14,3 +14,4 @@ export { formatProgress, formatSeconds, linesProgress, SILENT_PROGRESS, terminal
 export { withEarlyRelease } from "./releaseEarly";
 export { buildTrainingGraph, TRAIN_GRAPH_IO, trainingGraphUnsupported, type TrainingGraph } from "./onnx/graph";
 export { createOnnxTrainer, onnxTrainingUnavailable, type OnnxTrainer, type OnnxTrainerOptions } from "./onnx/trainer";
+export { PRECISE_BN_DEFAULTS, recomputeBatchNormStatistics, trainableBatchNorms, type PreciseBnOptions, type PreciseBnResult } from "./preciseBn";

@@ -9,6 +9,7 @@ import { readCheckpoint, removeInterruptedWrites, restoreCheckpoint, writeCheckp
 import { appendEpoch, emptyHistory, reviveHistory, writeHistory } from "./history";
 import { binaryCrossentropy, PassAccumulator } from "./metrics";
 import { resolveProgress, type ProgressSink } from "./progress";
+import { PRECISE_BN_DEFAULTS, recomputeBatchNormStatistics, type PreciseBnOptions } from "./preciseBn";
 import { createOnnxTrainer, onnxTrainingUnavailable, type OnnxTrainer } from "./onnx/trainer";
 import { countExamples, sourceBatches } from "./sources";
 import { predictBatch, trainableVariables, trainStep } from "./step";
@@ -20,6 +21,8 @@ export const TRAIN_DEFAULTS = { batchSize: 32, learningRate: 1e-3, seed: 42 } as
 export interface TrainData {
   train: TrainSource;
   val?: TrainSource;
+  /** Training examples without augmentation, for precise batch-norm statistics; default `train`. */
+  statistics?: TrainSource;
 }
 
 // Everything one epoch needs.
@@ -112,6 +115,7 @@ async function runEpoch(loop: Loop, epoch: number, history: History): Promise<vo
   const started = performance.now();
   for (const cb of callbacks) await cb.onEpochBegin?.(epoch, ctx);
   const { logs, lastLr } = await trainPass(loop, epoch);
+  await refreshBatchNorms(loop, epoch);
   if (loop.data.val) Object.assign(logs, await validationPass(loop));
   logs.lr = lastLr;
   logs.seconds = (performance.now() - started) / 1000;
@@ -153,6 +157,20 @@ async function trainPass(loop: Loop, epoch: number): Promise<{ logs: EpochLogs; 
   }
   await pending;
   return { logs: acc.logs(), lastLr };
+}
+
+// Precise batch-norm statistics after an epoch's steps (a no-op for "keras" and models without trainable BN).
+async function refreshBatchNorms(loop: Loop, epoch: number): Promise<void> {
+  const choice = loop.opts.batchNormStatistics ?? "precise";
+  if (choice === "keras") return;
+  const options: PreciseBnOptions = { batchSize: loop.opts.batchSize, seed: loop.opts.seed, ...(choice === "precise" ? {} : choice) };
+  const source = loop.data.statistics ?? loop.data.train;
+  const result = await recomputeBatchNormStatistics(loop.model, source, options);
+  if (epoch === 0 && result.layers.length > 0) {
+    const batches = options.batches ?? PRECISE_BN_DEFAULTS.batches;
+    loop.sink.line(`train: batch-norm statistics of ${result.layers.length} layers re-estimated from ${result.examples} training images ` +
+      `(${batches} batches, ${result.seconds.toFixed(1)}s) after every epoch (batchNormStatistics "keras" to turn off)`);
+  }
 }
 
 // Scores of the validation data in inference mode; `val_` metrics with the unweighted loss.

@@ -2,6 +2,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { BatchOptions } from "../data/batches";
 import type { ImageRecord } from "../data/types";
+import type { PreciseBnOptions } from "./preciseBn";
 import type { ProgressSink } from "./progress";
 
 /** Image records streamed through `imageBatches`; `batchSize`, `shuffle` and `seed` come from the train options. */
@@ -103,4 +104,11 @@ export interface TrainOptions {
    * "onnxruntime" throws when it cannot; "tfjs" always uses TF.js. Weights, Adam and checkpoints stay in TF.js.
    */
   engine?: "auto" | TrainEngine;
+  /**
+   * Batch-norm moving statistics before each validation pass (so also in checkpoints and saved models).
+   * "precise" (default): re-estimated from `data.statistics ?? data.train` (`recomputeBatchNormStatistics`), since
+   * Keras's moving averages lag the weights for hundreds of steps; "keras": the moving averages as Keras keeps them;
+   * or the options of the precise pass (`{ batches: 32 }`).
+   */
+  batchNormStatistics?: "precise" | "keras" | PreciseBnOptions;
 }

@@ -100,6 +100,8 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
     {
       train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("rescale", { augment: cnn.augment }) } },
       val: { records: dataset.bySplit.val, batch: { ...batch, transform: modelTransform("rescale") } },
+      // Precise batch-norm statistics come from training images as inference sees them: not augmented.
+      statistics: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("rescale") } },
     },
     {
       epochs: settings.epochs as number,
@@ -116,6 +118,7 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
       progress: opts.progress,
       seed: preset.split.seed,
       engine: opts.engine,
+      batchNormStatistics: cnn.batchNormStatistics,
     },
   );
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));

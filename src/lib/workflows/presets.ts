@@ -1,5 +1,6 @@
 import type { AugmentOptions } from "../data/augment";
 import type { SplitStrategy } from "../data/prepare";
+import type { TrainOptions } from "../train/types";
 
 /** `quick`: the bundled sample, small images, a couple of epochs (minutes on a laptop CPU). `reference`: the reference projects' settings. */
 export type PresetName = "quick" | "reference";
@@ -17,6 +18,8 @@ export interface CnnPreset {
   learningRate: number;
   augment: AugmentOptions;
   earlyStoppingPatience: number;
+  /** Moving statistics of the batch norms before validation and saving (see `train`): precise (default) or Keras's. */
+  batchNormStatistics?: TrainOptions["batchNormStatistics"];
 }
 
 /** Settings of the ResNet50 transfer run (head on cached features, then optional fine-tuning). */
@@ -61,7 +64,8 @@ const PRESETS: Record<PresetName, Preset> = {
     name: "quick",
     data: "sample",
     split: { strategy: "pooled", seed: 42 },
-    cnn: { inputSize: 64, epochs: 3, batchSize: 16, learningRate: 1e-3, augment: { rotationRange: 5, zoomRange: 0.05 }, earlyStoppingPatience: 3 },
+    cnn: { inputSize: 64, epochs: 3, batchSize: 16, learningRate: 1e-3, augment: { rotationRange: 5, zoomRange: 0.05 }, earlyStoppingPatience: 3,
+      batchNormStatistics: { batches: 16 } },
     // Head epochs on cached features take ~0.2 s here, so the quick preset affords 8 of them.
     resnet: { inputSize: 64, head: "b", headEpochs: 8, batchSize: 16, learningRate: 1e-3, unfreezeTop: 0, fineTuneEpochs: 0, reduceLrPatience: 2, earlyStoppingPatience: 5 },
     bootstrap: 200,
@@ -71,7 +75,8 @@ const PRESETS: Record<PresetName, Preset> = {
     data: "auto",
     split: { strategy: "pooled", seed: 42 },
     // Reference CNN project: 224², Adam 1e-3, batch 32, up to 42 epochs, EarlyStopping(val_auc, patience 10).
-    cnn: { inputSize: 224, epochs: 42, batchSize: 32, learningRate: 1e-3, augment: REFERENCE_AUGMENT, earlyStoppingPatience: 10 },
+    cnn: { inputSize: 224, epochs: 42, batchSize: 32, learningRate: 1e-3, augment: REFERENCE_AUGMENT, earlyStoppingPatience: 10,
+      batchNormStatistics: { batches: 16 } },
     // Reference ResNet50 projects: Adam 1e-4, 15 epochs, ReduceLROnPlateau(patience 2); phase 2 unfreezes the top 15 layers.
     resnet: { inputSize: 224, head: "a", headEpochs: 15, batchSize: 32, learningRate: 1e-4, unfreezeTop: 15, fineTuneEpochs: 5, reduceLrPatience: 2, earlyStoppingPatience: 5 },
     bootstrap: 2000,
