@@ -31,10 +31,11 @@ export const PRECISE_BN_DEFAULTS = { batches: 16, batchSize: 32, seed: 42 } as c
 
 /**
  * Replace the moving statistics of every trainable BatchNormalization layer (channels last) with the mean and
- * variance of its input over `batches` batches of `source`, in inference order: layer k is estimated from the
- * activations that the inference-mode network produces with layers 1…k−1 already re-estimated, so each layer's
- * statistics match what it will see at inference. Frozen layers (`trainable = false`) keep theirs. Dropout is off.
- * The batches are read once and kept for all layers.
+ * variance of its input over `batches` batches of `source`. Frozen layers (`trainable = false`) keep theirs and
+ * dropout is off. A chain model (the 4-block CNN) takes one streaming pass, as PreciseBN does: each batch norm
+ * normalises with its batch's statistics while they are gathered. Other models are estimated layer by layer in
+ * inference order (layer k from the activations the inference-mode network gives with layers 1…k−1 re-estimated),
+ * one pass per layer. The batches are read once and kept.
  * @example
  * await recomputeBatchNormStatistics(model, { records: trainRecords, batch: { width: 128, height: 128, channels: 1, transform } });
  */
@@ -48,12 +49,86 @@ export async function recomputeBatchNormStatistics(model: tf.LayersModel, source
   if (layers.length === 0) return { layers: [], examples: 0, seconds: 0 };
   const inputs = await takeBatches(source, { batches, batchSize, seed });
   try {
-    for (const layer of layers) setMovingStatistics(layer, inputStatistics(model, layer, inputs));
+    const chain = chainLayers(model);
+    if (chain) chainStatistics(chain, new Set(layers), inputs).forEach((stats, layer) => setMovingStatistics(layer, stats.result()));
+    else for (const layer of layers) setMovingStatistics(layer, inputStatistics(model, layer, inputs));
     const examples = inputs.reduce((n, x) => n + x.shape[0], 0);
     return { layers: layers.map((l) => l.name), examples, seconds: (performance.now() - started) / 1000 };
   } finally {
     tf.dispose(inputs);
   }
+}
+
+/** Per-channel mean and population variance pooled over batches in float64 (Chan et al.'s parallel update). */
+class ChannelMoments {
+  private count = 0;
+  private mean = new Float64Array(0);
+  private m2 = new Float64Array(0);
+
+  add(batchMean: ArrayLike<number>, batchVar: ArrayLike<number>, n: number): void {
+    if (this.count === 0) {
+      this.mean = Float64Array.from(batchMean);
+      this.m2 = Float64Array.from(batchVar, (v) => v * n);
+    } else {
+      const total = this.count + n;
+      for (let c = 0; c < this.mean.length; c++) {
+        const delta = batchMean[c]! - this.mean[c]!;
+        this.mean[c] += (delta * n) / total;
+        this.m2[c] += batchVar[c]! * n + (delta * delta * this.count * n) / total;
+      }
+    }
+    this.count += n;
+  }
+
+  result(): { mean: Float64Array; variance: Float64Array } {
+    return { mean: this.mean, variance: this.m2.map((v) => v / this.count) };
+  }
+}
+
+// The model's layers after its input when each one takes exactly the previous one's output (the 4-block CNN);
+// undefined for branching models (ResNet's shortcuts) or shared layers.
+function chainLayers(model: tf.LayersModel): tf.layers.Layer[] | undefined {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) return undefined;
+  const layers = model.layers;
+  if (model.inputs[0]!.sourceLayer !== layers[0] || model.outputs[0]!.sourceLayer !== layers[layers.length - 1]) return undefined;
+  try {
+    const linked = layers.slice(1).every((layer, i) => !Array.isArray(layer.input) && layer.input.sourceLayer === layers[i]);
+    return linked ? layers.slice(1) : undefined;
+  } catch {
+    return undefined; // a layer used twice has no single `input`
+  }
+}
+
+// One streaming pass per batch through a chain, as PreciseBN does: each batch norm being estimated normalises with
+// its batch's own statistics (as in training, so later layers see well-scaled inputs), everything else runs in
+// inference mode (dropout off). Costs one forward pass, holds one batch's activations.
+function chainStatistics(chain: tf.layers.Layer[], targets: Set<tf.layers.Layer>, inputs: tf.Tensor[]): Map<tf.layers.Layer, ChannelMoments> {
+  const moments = new Map([...targets].map((layer) => [layer, new ChannelMoments()] as const));
+  for (const xs of inputs) {
+    tf.tidy(() => {
+      let x = xs;
+      for (const layer of chain) {
+        const stats = moments.get(layer);
+        if (!stats) {
+          x = layer.apply(x, { training: false }) as tf.Tensor;
+          continue;
+        }
+        const axes = x.shape.slice(0, -1).map((_, i) => i);
+        const { mean, variance } = tf.moments(x, axes);
+        stats.add(mean.dataSync(), variance.dataSync(), x.size / x.shape[x.shape.length - 1]!);
+        const { gamma, beta } = affineOf(layer);
+        x = tf.batchNorm(x, mean, variance, beta, gamma, (layer.getConfig() as { epsilon?: number }).epsilon ?? 1e-3);
+      }
+    });
+  }
+  return moments;
+}
+
+// γ and β of a batch norm (undefined when it has no scale or no centre).
+function affineOf(layer: tf.layers.Layer): { gamma?: tf.Tensor; beta?: tf.Tensor } {
+  const current = layer.getWeights();
+  const named = (suffix: string) => current[layer.weights.findIndex((w) => (w.originalName ?? w.name).endsWith(suffix))];
+  return { gamma: named("gamma"), beta: named("beta") };
 }
 
 /** Trainable BatchNormalization layers normalising the last axis, in the model's (topological) order. */
@@ -77,34 +152,20 @@ async function takeBatches(source: TrainSource, opts: { batches: number; batchSi
   return out;
 }
 
-// Mean and (population) variance per channel of the layer's input, pooled over batches in float64 (Chan et al.).
+// Exact statistics of the layer's input in inference mode (upstream batch norms already re-estimated): one pass
+// from the model input per layer, for models that are not a chain.
 function inputStatistics(model: tf.LayersModel, layer: tf.layers.Layer, inputs: tf.Tensor[]): { mean: Float64Array; variance: Float64Array } {
   // A view of the same layers up to this one's input: it shares (and must not dispose) their weights.
   const upTo = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
-  let count = 0;
-  let mean = new Float64Array(0);
-  let m2 = new Float64Array(0);
+  const stats = new ChannelMoments();
   for (const xs of inputs) {
-    const [batchMean, batchVar, n] = tf.tidy(() => {
+    tf.tidy(() => {
       const x = upTo.predict(xs) as tf.Tensor;
-      const axes = x.shape.slice(0, -1).map((_, i) => i);
-      const moments = tf.moments(x, axes);
-      return [moments.mean.dataSync(), moments.variance.dataSync(), x.size / x.shape[x.shape.length - 1]!] as const;
+      const { mean, variance } = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
+      stats.add(mean.dataSync(), variance.dataSync(), x.size / x.shape[x.shape.length - 1]!);
     });
-    if (count === 0) {
-      mean = Float64Array.from(batchMean);
-      m2 = Float64Array.from(batchVar, (v) => v * n);
-    } else {
-      const total = count + n;
-      for (let c = 0; c < mean.length; c++) {
-        const delta = batchMean[c]! - mean[c]!;
-        mean[c] += (delta * n) / total;
-        m2[c] += batchVar[c]! * n + (delta * delta * count * n) / total;
-      }
-    }
-    count += n;
   }
-  return { mean, variance: m2.map((v) => v / count) };
+  return stats.result();
 }
 
 // Writes moving_mean / moving_variance through the public setWeights, keeping γ and β. Matched by the weight's

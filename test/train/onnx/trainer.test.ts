@@ -125,5 +125,5 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
     expect(resumeSummary(h2, maxWeightDiff(a, b))).toEqual(resumeSummary(h1, 0));
     expect(b).toEqual(a);
     tf.dispose([straight, model].flatMap((m) => m.weights.map((w) => w.read())));
-  });
+  }, 180_000);
 });
