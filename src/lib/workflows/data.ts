@@ -13,8 +13,8 @@ export interface RunDataset {
 }
 
 /**
- * Scan and re-split the preset's data (grouped by patient), write the split manifest, and check that every
- * split holds both classes.
+ * Scan and re-split the preset's data (grouped by patient), write the shared split manifest (outputs/splits), and
+ * check that every split holds both classes. A training run then keeps its own copy (see `keepRunSplit`).
  * @example
  * const { bySplit, runData } = await prepareRunData(resolvePreset("quick"));
  */
@@ -28,6 +28,9 @@ export async function prepareRunData(preset: Preset, opts: { dataDir?: string } 
   return {
     prepared,
     bySplit,
-    runData: { manifest: csvPath, csvSha256: meta.csvSha256, strategy: meta.strategy, seed: meta.seed, groupByPatient: meta.groupByPatient, counts: meta.counts },
+    runData: {
+      manifest: csvPath, dataRoot: prepared.dataRoot.root, csvSha256: meta.csvSha256,
+      strategy: meta.strategy, seed: meta.seed, groupByPatient: meta.groupByPatient, counts: meta.counts,
+    },
   };
 }
