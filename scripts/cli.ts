@@ -1,7 +1,7 @@
 /**
  * pneumo-lab command line: train, evaluate, predict, serve.
- *   npm run train -- --model cnn|resnet50 [--preset quick|reference] [--data DIR] [--size N] [--epochs N] [--out NAME] [--finetune N]
- *                    [--resume | --force] [--engine auto|tfjs|onnxruntime]
+ *   npm run train -- --model cnn|resnet50 [--preset quick|reference] [--data DIR] [--size N] [--epochs N]
+ *                    [--out NAME] [--finetune N] [--resume | --force] [--engine auto|tfjs|onnxruntime]
  *     --out NAME is a run name under outputs/runs (env PNEUMO_RUNS moves that folder); an existing run is refused
  *     unless --resume (continue it; settings and data must match) or --force (replace it, folder emptied first).
  *   npm run evaluate -- [--run DIR] [--split test|val] [--data DIR]
@@ -30,7 +30,8 @@ function options(args: string[]) {
     options: {
       model: { type: "string", default: "cnn" }, preset: { type: "string" }, out: { type: "string" }, epochs: { type: "string" }, size: { type: "string" },
       split: { type: "string" }, finetune: { type: "string" },
-      resume: { type: "boolean", default: false }, force: { type: "boolean", default: false }, data: { type: "string" }, run: { type: "string" }, threshold: { type: "string" },
+      resume: { type: "boolean", default: false }, force: { type: "boolean", default: false },
+      data: { type: "string" }, run: { type: "string" }, threshold: { type: "string" },
       gradcam: { type: "string" }, port: { type: "string", default: "8080" }, host: { type: "string", default: "127.0.0.1" },
       boot: { type: "string", default: "1000" }, engine: { type: "string", default: "auto" },
     },
@@ -53,7 +54,8 @@ async function main(argv: string[]): Promise<number> {
     const engine = o.engine as TrainOptions["engine"];
     const common = {
       preset: o.preset, name: o.out, dataDir: o.data, resume: o.resume, force: o.force, engine,
-      epochs: numberOption("epochs", o.epochs), inputSize: numberOption("size", o.size), fineTuneEpochs: numberOption("finetune", o.finetune),
+      epochs: numberOption("epochs", o.epochs), inputSize: numberOption("size", o.size),
+      fineTuneEpochs: numberOption("finetune", o.finetune),
     };
     const model = o.model === "cnn4" ? "cnn" : o.model;
     if (model !== "cnn" && model !== "resnet50") throw new Error(`--model must be cnn or resnet50. Received: ${o.model}`);

@@ -28,7 +28,8 @@ describe("run folders", () => {
     mkdirSync(dir);
     expect(() => checkRunFolderUse(dir, {})).not.toThrow(); // empty
     writeFileSync(join(dir, "manifest.json"), "{}");
-    expect(() => checkRunFolderUse(dir, {})).toThrow(/already holds a run \(manifest\.json\); pass --resume .* --force .* --out NAME/);
+    const refused = /already holds a run \(manifest\.json\); pass --resume .* --force .* --out NAME/;
+    expect(() => checkRunFolderUse(dir, {})).toThrow(refused);
     expect(() => checkRunFolderUse(dir, { resume: true })).not.toThrow();
     expect(() => checkRunFolderUse(dir, { force: true })).not.toThrow();
     expect(() => checkRunFolderUse(dir, { resume: true, force: true })).toThrow(/pass one of them/);
@@ -37,7 +38,8 @@ describe("run folders", () => {
   it("empties a folder for --force and keeps the folder", async () => {
     const dir = join(tempDir(), "run");
     mkdirSync(join(dir, "model"), { recursive: true });
-    for (const f of ["metrics-old-test.json", "predictions-old-test.csv", "model/model.json"]) writeFileSync(join(dir, f), "x");
+    const stale = ["metrics-old-test.json", "predictions-old-test.csv", "model/model.json"];
+    for (const f of stale) writeFileSync(join(dir, f), "x");
     await emptyRunFolder(dir);
     expect(existsSync(dir)).toBe(true);
     expect(readdirSync(dir)).toEqual([]);

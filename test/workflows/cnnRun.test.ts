@@ -25,7 +25,8 @@ let runDir = "";
 let evaluation: Evaluation;
 let losses: number[] = [];
 beforeAll(async () => {
-  const trained = await trainCnnRun({ preset: tinyPreset(), name: "cnn-tiny", runsRoot: tempDir(), progress: false, log: () => {} });
+  const options = { preset: tinyPreset(), name: "cnn-tiny", runsRoot: tempDir(), progress: false, log: () => {} };
+  const trained = await trainCnnRun(options);
   runDir = trained.runDir;
   losses = trained.history.history.loss!;
   evaluation = await evaluateRun(runDir, { nBoot: 50, save: true, log: () => {} });

@@ -5,7 +5,9 @@ import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sampleDataRoot } from "../../src/lib/data/roots";
 import { readRunManifest, RUN_SPLIT } from "../../src/lib/runs";
-import { evaluateRun, loadPredictor, resolvePreset, trainCnnRun, type Evaluation, type Preset } from "../../src/lib/workflows";
+import {
+  evaluateRun, loadPredictor, resolvePreset, trainCnnRun, type Evaluation, type Preset, type TrainRunOptions,
+} from "../../src/lib/workflows";
 import { tempDir } from "../data/helpers";
 
 const run = promisify(execFile);
@@ -104,20 +106,24 @@ describe("a run's results come from its own data", () => {
 });
 
 describe("resume is checked before anything of the run changes", () => {
-  it("refuses other size, engine, preset or data with the difference named, and leaves the run byte-identical", async () => {
+  it("refuses other size, engine, preset or data, naming it, and leaves the run byte-identical", async () => {
     const before = snapshot(runA);
-    const resume = (extra: Parameters<typeof trainCnnRun>[0]) =>
-      trainCnnRun({ preset: tinyPreset(), name: "A", runsRoot, resume: true, ...quiet, ...extra }).catch((e: Error) => e.message);
-    expect(await resume({ inputSize: 48 })).toMatch(/--resume: this run used size 32, you asked for 48\. Nothing in .*A was changed/);
+    const resume = (extra: TrainRunOptions) =>
+      trainCnnRun({ preset: tinyPreset(), name: "A", runsRoot, resume: true, ...quiet, ...extra })
+        .catch((e: Error) => e.message);
+    const size = /--resume: this run used size 32, you asked for 48\. Nothing in .*A was changed/;
+    expect(await resume({ inputSize: 48 })).toMatch(size);
     expect(await resume({ engine: "tfjs" })).toContain("this run used engine auto, you asked for tfjs");
-    expect(await resume({ preset: { ...tinyPreset(), name: "reference" } })).toContain("this run used preset quick, you asked for reference");
+    const renamed = { ...tinyPreset(), name: "reference" as const };
+    expect(await resume({ preset: renamed })).toContain("this run used preset quick, you asked for reference");
     const data = await resume({ dataDir: other });
     expect(data).toContain(`this run used data root ${sampleDataRoot()}, you asked for ${other}`);
     expect(data).toMatch(/this run's split has SHA-256 [0-9a-f]{64}, the data you gave splits to [0-9a-f]{64}/);
     expect(snapshot(runA)).toEqual(before);
     // and the run still predicts at its own size with its own threshold
     const predictor = await loadPredictor(runA, { log: () => {} });
-    const image = join(sampleDataRoot(), "test", "NORMAL", readdirSync(join(sampleDataRoot(), "test", "NORMAL")).sort()[0]!);
+    const normals = join(sampleDataRoot(), "test", "NORMAL");
+    const image = join(normals, readdirSync(normals).sort()[0]!);
     const p = await predictor.predictFile(image);
     predictor.dispose();
     expect(predictor.info.inputSize).toBe(32);
@@ -129,8 +135,9 @@ describe("resume is checked before anything of the run changes", () => {
 describe("an existing run is never overwritten silently", () => {
   it("refuses a second training into the same name unless resume or force", async () => {
     const before = snapshot(runA);
-    await expect(trainCnnRun({ preset: tinyPreset(), name: "A", runsRoot, ...quiet })).rejects.toThrow(/already holds a run .*--resume .*--force/);
-    await expect(trainCnnRun({ preset: tinyPreset(), name: "A", runsRoot, resume: true, force: true, ...quiet })).rejects.toThrow(/pass one of them/);
+    const again = { preset: tinyPreset(), name: "A", runsRoot, ...quiet };
+    await expect(trainCnnRun(again)).rejects.toThrow(/already holds a run .*--resume .*--force/);
+    await expect(trainCnnRun({ ...again, resume: true, force: true })).rejects.toThrow(/pass one of them/);
     expect(snapshot(runA)).toEqual(before);
   });
 
@@ -148,7 +155,8 @@ describe("an existing run is never overwritten silently", () => {
 
   it("the CLI refuses --out outside the runs folder and over an existing run, with exit 1", async () => {
     const env = { ...process.env, PNEUMO_RUNS: runsRoot };
-    const cli = (...args: string[]) => run("npx", ["tsx", "scripts/cli.ts", "train", "--size", "32", "--epochs", "1", ...args], { env, timeout: 120_000 }).catch((e) => e);
+    const train = ["tsx", "scripts/cli.ts", "train", "--size", "32", "--epochs", "1"];
+    const cli = (...args: string[]) => run("npx", [...train, ...args], { env, timeout: 120_000 }).catch((e) => e);
     const outside = await cli("--out", "../../x");
     expect(outside.code).toBe(1);
     expect(outside.stderr).toContain(`one folder name`);

@@ -17,7 +17,8 @@ export {
 } from "./split";
 export { formatLeakage, leakageReport, type DuplicateLeak, type LeakageReport, type PatientLeak } from "./leakage";
 export {
-  checkManifestSha256, MANIFEST_COLUMNS, manifestMetaPath, readSplitManifest, writeSplitManifest, type ExpectedSha256, type SplitManifest, type SplitManifestMeta,
+  checkManifestSha256, MANIFEST_COLUMNS, manifestMetaPath, readSplitManifest, writeSplitManifest,
+  type ExpectedSha256, type SplitManifest, type SplitManifestMeta,
 } from "./manifest";
 export { dataRootTag, makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitStrategy } from "./prepare";
 export { classWeights, type ClassWeights } from "./classWeights";

@@ -71,14 +71,17 @@ export interface ExpectedSha256 {
  * Check that a split manifest's CSV text has the SHA-256 a run recorded; a mismatch names the file and both hashes,
  * since a run scored on a changed split would report numbers of other images.
  * @example
- * checkManifestSha256("outputs/runs/A/split.csv", text, { sha256: "a4494…", recordedIn: "outputs/runs/A/manifest.json" });
+ * checkManifestSha256("outputs/runs/A/split.csv", text, {
+ *   sha256: "a4494…", recordedIn: "outputs/runs/A/manifest.json",
+ * });
  */
 export function checkManifestSha256(csvPath: string, text: string, expected: ExpectedSha256): void {
   const actual = sha256Text(text);
   if (actual === expected.sha256) return;
   throw new Error(
-    `checkManifestSha256: the split manifest ${csvPath} has SHA-256 ${actual}, but ${expected.recordedIn} records ${expected.sha256}; ` +
-      `the file changed after the run was made, so its results would come from other data. Restore the file or train the run again. ` +
+    `checkManifestSha256: the split manifest ${csvPath} has SHA-256 ${actual}, ` +
+      `but ${expected.recordedIn} records ${expected.sha256}; the file changed after the run was made, ` +
+      `so its results would come from other data. Restore the file or train the run again. ` +
       `Received: ${actual}, expected ${expected.sha256}`,
   );
 }
@@ -89,7 +92,10 @@ export function checkManifestSha256(csvPath: string, text: string, expected: Exp
  * @example
  * const { records, meta } = await readSplitManifest("outputs/splits/train-val-seed42.csv");
  */
-export async function readSplitManifest(csvPath: string, opts: { dataRoot?: string; expect?: ExpectedSha256 } = {}): Promise<SplitManifest> {
+export async function readSplitManifest(
+  csvPath: string,
+  opts: { dataRoot?: string; expect?: ExpectedSha256 } = {},
+): Promise<SplitManifest> {
   if (!existsSync(csvPath)) {
     throw new Error(`readSplitManifest: ${csvPath} does not exist. Write one with \`npm run split\` or makeSplit(). Received: ${csvPath}`);
   }

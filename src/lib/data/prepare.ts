@@ -41,7 +41,8 @@ export async function makeSplit(opts: MakeSplitOptions = {}): Promise<PreparedSp
   const records =
     strategy === "pooled" ? splitPooled(scan.records, { seed, groupByPatient }) : splitTrainVal(scan.records, { seed, groupByPatient });
   const fractions = strategy === "pooled" ? { train: 0.7, val: 0.1, test: 0.2 } : { train: 0.9, val: 0.1 };
-  const name = `${dataRoot.source}-${dataRootTag(dataRoot.root)}-${strategy}-seed${seed}${groupByPatient ? "" : "-ungrouped"}.csv`;
+  const grouping = groupByPatient ? "" : "-ungrouped";
+  const name = `${dataRoot.source}-${dataRootTag(dataRoot.root)}-${strategy}-seed${seed}${grouping}.csv`;
   const outDir = opts.outDir ?? join(findProjectRoot(), "outputs", "splits");
   const manifest = await writeSplitManifest(join(outDir, name), records, {
     strategy,

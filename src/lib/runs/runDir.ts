@@ -45,7 +45,8 @@ export function runDirPath(opts: RunDirOptions = {}): string {
   if (!/^[\w.-]+$/.test(name) || /^\.+$/.test(name)) {
     throw new Error(
       `runDirPath: a run name is one folder name of letters, digits, '.', '-' and '_' (no '/', no '..'); ` +
-        `runs live under ${opts.root ?? runsRoot()}; to keep them elsewhere set ${RUNS_ENV} or pass runsRoot. Received: ${JSON.stringify(name)}`,
+        `runs live under ${opts.root ?? runsRoot()}; to keep them elsewhere set ${RUNS_ENV} or pass runsRoot. ` +
+        `Received: ${JSON.stringify(name)}`,
     );
   }
   return join(opts.root ?? runsRoot(), name);
@@ -78,13 +79,18 @@ export interface RunFolderUse {
  */
 export function checkRunFolderUse(dir: string, use: RunFolderUse): void {
   if (use.resume && use.force) {
-    throw new Error(`checkRunFolderUse: resume keeps the run in ${dir} and force deletes it; pass one of them. Received: resume and force`);
+    throw new Error(
+      `checkRunFolderUse: resume keeps the run in ${dir} and force deletes it; pass one of them. ` +
+        "Received: resume and force",
+    );
   }
   const files = existsSync(dir) ? readdirSync(dir) : [];
   if (files.length > 0 && !use.resume && !use.force) {
+    const listed = files.slice(0, 4).join(", ") + (files.length > 4 ? ", …" : "");
     throw new Error(
-      `checkRunFolderUse: ${dir} already holds a run (${files.slice(0, 4).join(", ")}${files.length > 4 ? ", …" : ""}); ` +
-        `pass --resume (resume: true) to continue it, --force (force: true) to replace it, or another --out NAME. Received: ${dir}`,
+      `checkRunFolderUse: ${dir} already holds a run (${listed}); ` +
+        `pass --resume (resume: true) to continue it, --force (force: true) to replace it, or another --out NAME. ` +
+        `Received: ${dir}`,
     );
   }
 }

@@ -44,11 +44,18 @@ function recorded(runDir: string, data: RunData) {
  * @example
  * await checkRunSplit(runDir, manifest.data!, { requireFile: true });
  */
-export async function checkRunSplit(runDir: string, data: RunData, opts: { requireFile?: boolean } = {}): Promise<void> {
+export async function checkRunSplit(
+  runDir: string,
+  data: RunData,
+  opts: { requireFile?: boolean } = {},
+): Promise<void> {
   const path = runSplitPath(runDir, data);
   if (!existsSync(path)) {
     if (!opts.requireFile) return;
-    throw new Error(`checkRunSplit: the split manifest of ${runDir} is missing (${path}); restore it or train the run again. Received: ${path}`);
+    throw new Error(
+      `checkRunSplit: the split manifest of ${runDir} is missing (${path}); restore it or train the run again. ` +
+        `Received: ${path}`,
+    );
   }
   checkManifestSha256(path, await readFile(path, "utf8"), recorded(runDir, data));
 }

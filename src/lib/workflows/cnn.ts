@@ -129,7 +129,9 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
   model.dispose();
   const seconds = (Date.now() - started) / 1000;
-  await writeRunManifest(runDir, { kind: "train", model: "cnn4", settings, seconds, trainEngine: history.engine, metrics: lastEpochMetrics(history) });
+  const metrics = lastEpochMetrics(history);
+  const trainEngine = history.engine;
+  await writeRunManifest(runDir, { kind: "train", model: "cnn4", settings, seconds, trainEngine, metrics });
   return { runDir, history, preset, dataset, seconds };
 }
 

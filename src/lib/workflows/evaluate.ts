@@ -108,7 +108,9 @@ export async function evaluateRun(runDir: string, opts: EvaluateRunOptions = {})
   const nBoot = opts.nBoot ?? 1000;
   const metrics = { val: setMetrics(val, threshold, nBoot), test: sets.test ? setMetrics(sets.test, threshold, nBoot) : undefined };
   const temperature = fitTemperature(val.yTrue, val.yScore, { input: "probabilities" });
-  const evaluation: Evaluation = { runDir, model: settings.model, threshold, youden, temperature, predictions: { val, test: sets.test }, metrics, nBoot };
+  const predictions = { val, test: sets.test };
+  const { model } = settings;
+  const evaluation: Evaluation = { runDir, model, threshold, youden, temperature, predictions, metrics, nBoot };
   if (opts.save) await saveEvaluation(evaluation, { predictions: sets !== reused });
   return evaluation;
 }
@@ -118,14 +120,25 @@ type SplitSets = Partial<Record<"val" | "test", PredictionSet>>;
 // The predictions CSVs an earlier saved evaluation wrote, where they exist.
 async function savedPredictions(runDir: string): Promise<SplitSets> {
   const sets: SplitSets = {};
-  for (const split of ["val", "test"] as const) sets[split] = await readPredictionsCsv(join(runDir, `predictions-${split}.csv`)).catch(() => undefined);
+  for (const split of ["val", "test"] as const) {
+    sets[split] = await readPredictionsCsv(join(runDir, `predictions-${split}.csv`)).catch(() => undefined);
+  }
   return sets;
 }
 
 // Predict the run's own validation and test images (its split copy, hash-checked), in memory.
-async function predictRunSplit(runDir: string, settings: ModelSettings, log: (line: string) => void): Promise<SplitSets> {
+async function predictRunSplit(
+  runDir: string,
+  settings: ModelSettings,
+  log: (line: string) => void,
+): Promise<SplitSets> {
   const manifest = await readRunManifest(runDir);
-  if (!manifest.data) throw new Error(`evaluateRun: ${runDir}/manifest.json records no split manifest (data.manifest); train the run with trainCnnRun/trainResNetRun. Received: ${runDir}`);
+  if (!manifest.data) {
+    throw new Error(
+      `evaluateRun: ${runDir}/manifest.json records no split manifest (data.manifest); ` +
+        `train the run with trainCnnRun/trainResNetRun. Received: ${runDir}`,
+    );
+  }
   await initBackend({ log });
   const split = await readRunSplit(runDir, manifest.data);
   const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
@@ -135,7 +148,8 @@ async function predictRunSplit(runDir: string, settings: ModelSettings, log: (li
     const records = split.records.filter((r: SplitRecord) => r.split === name);
     if (records.length === 0) continue;
     log(`[pneumo-lab] predicting ${records.length} ${name} images with ${settings.model}`);
-    sets[name] = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform, batchSize: 16 });
+    const batch = { inputSize: settings.inputSize, channels: 1 as const, transform, batchSize: 16 };
+    sets[name] = await predictRecords(model, records, batch);
   }
   model.dispose();
   return sets;
@@ -156,13 +170,15 @@ export async function saveEvaluation(ev: Evaluation, opts: { predictions?: boole
       if (set) await writePredictionsCsv(join(runDir, `predictions-${name}.csv`), set);
     }
   }
-  await writeFile(join(runDir, METRICS_FILE), JSON.stringify({ threshold, youden, temperature, nBoot, metrics }, null, 2) + "\n");
+  const saved = { threshold, youden, temperature, nBoot, metrics };
+  await writeFile(join(runDir, METRICS_FILE), JSON.stringify(saved, null, 2) + "\n");
   const manifest = await readRunManifest(runDir);
   const headline = metrics.test ?? metrics.val;
   await writeRunManifest(runDir, {
     kind: manifest.kind, model: manifest.model,
     metrics: {
-      threshold, evaluatedOn: metrics.test ? "test" : "val", auc: headline.auc, averagePrecision: headline.averagePrecision,
+      threshold, evaluatedOn: metrics.test ? "test" : "val",
+      auc: headline.auc, averagePrecision: headline.averagePrecision,
       accuracy: headline.atThreshold.accuracy, sensitivity: headline.atThreshold.sensitivity,
       specificity: headline.atThreshold.specificity, val_auc: metrics.val.auc, nBoot,
     },

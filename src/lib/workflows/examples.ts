@@ -11,7 +11,7 @@ import { readRunSplit } from "../runs/split";
 import { RUN_MODEL_DIR } from "./cnn";
 import type { Evaluation } from "./evaluate";
 import { evaluationSet } from "./report";
-import { modelTransform } from "./transforms";
+import { modelTransform, type Preprocessing } from "./transforms";
 
 /** Kinds of outcome to explain. */
 export type OutcomeKind = "TP" | "FP" | "FN" | "TN";
@@ -27,7 +27,12 @@ function byOutcome(yTrue: number[], yScore: number[], threshold: number, kind: O
 // Image paths of a run's scored files, from its own split manifest (hash-checked).
 async function runImagePaths(runDir: string): Promise<Map<string, string>> {
   const manifest = await readRunManifest(runDir);
-  if (!manifest.data) throw new Error(`runImagePaths: ${runDir}/manifest.json records no split manifest; train the run with trainCnnRun/trainResNetRun. Received: ${runDir}`);
+  if (!manifest.data) {
+    throw new Error(
+      `runImagePaths: ${runDir}/manifest.json records no split manifest; ` +
+        `train the run with trainCnnRun/trainResNetRun. Received: ${runDir}`,
+    );
+  }
   const split = await readRunSplit(runDir, manifest.data);
   return new Map(split.records.map((r) => [r.file, r.path]));
 }
@@ -41,7 +46,7 @@ async function runImagePaths(runDir: string): Promise<Map<string, string>> {
 export async function gradcamExamples(ev: Evaluation, opts: { kinds?: OutcomeKind[]; perKind?: number; split?: "val" | "test"; write?: boolean } = {}): Promise<GradCamItem[]> {
   const { set } = evaluationSet(ev, opts.split);
   const pathOf = await runImagePaths(ev.runDir);
-  const settings = (await readRunManifest(ev.runDir)).settings as { inputSize: number; preprocessing: "rescale" | "reference" };
+  const settings = (await readRunManifest(ev.runDir)).settings as { inputSize: number; preprocessing: Preprocessing };
   await initBackend({ quiet: true });
   const model = await loadModelFromDir(join(ev.runDir, RUN_MODEL_DIR));
   const transform = modelTransform(settings.preprocessing);

@@ -53,7 +53,11 @@ export async function evaluateOnFolder(runDir: string, dataDir: string, opts: { 
 }
 
 // A run without a threshold yet: evaluate it on its own split first and save that, since the folder's metrics use it.
-async function evaluateOwnSplit(runDir: string, nBoot: number | undefined, log: (line: string) => void): Promise<number> {
-  log(`[pneumo-lab] ${runDir} has no threshold yet: evaluating it on its own validation split first (saved to its metrics.json)`);
+async function evaluateOwnSplit(
+  runDir: string,
+  nBoot: number | undefined,
+  log: (line: string) => void,
+): Promise<number> {
+  log(`[pneumo-lab] ${runDir} has no threshold yet: evaluating it on its own split first (saved to its metrics.json)`);
   return (await evaluateRun(runDir, { nBoot, save: true, log })).threshold;
 }

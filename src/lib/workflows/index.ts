@@ -7,7 +7,8 @@ export { lastEpochMetrics, presetOf, RUN_MODEL_DIR, runDirFor, trainCnnRun, type
 export { resumeDifferences, runNameFor, startTrainRun, type StartedRun, type TrainRunPlan } from "./runStart";
 export { featureCacheDir, trainResNetRun, type ResNetRunResult } from "./resnet";
 export {
-  evaluateRun, METRICS_FILE, runModelSettings, saveEvaluation, setMetrics, type EvaluateRunOptions, type Evaluation, type SetMetrics,
+  evaluateRun, METRICS_FILE, runModelSettings, saveEvaluation, setMetrics,
+  type EvaluateRunOptions, type Evaluation, type SetMetrics,
 } from "./evaluate";
 export { loadPredictor, type FilePredictor } from "./predictor";
 export { evaluateOnFolder, type FolderEvaluation } from "./external";

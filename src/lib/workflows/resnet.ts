@@ -13,7 +13,9 @@ import { cachedFeatures, type CachedFeatures, type HostBackbone } from "../train
 import { createOnnxPredictor } from "../models/onnx";
 import { train } from "../train/train";
 import type { History } from "../train/types";
-import { lastEpochMetrics, presetOf, RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
+import {
+  lastEpochMetrics, presetOf, RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult,
+} from "./cnn";
 import { startTrainRun } from "./runStart";
 import { modelTransform } from "./transforms";
 
@@ -66,10 +68,12 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
   const rn = { ...preset.resnet, inputSize: opts.inputSize ?? preset.resnet.inputSize, fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs };
   const backend = await initBackend({ log });
   const settings: ModelSettings & Record<string, unknown> = {
-    ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs, featureEngine: opts.featureEngine ?? "auto",
+    ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs,
+    featureEngine: opts.featureEngine ?? "auto",
   };
   const { runDir, dataset } = await startTrainRun({
-    caller: "trainResNetRun", model: "resnet50", preset, settings, extendable: ["headEpochs", "fineTuneEpochs"], backend: { ...backend }, opts,
+    caller: "trainResNetRun", model: "resnet50", preset, settings, extendable: ["headEpochs", "fineTuneEpochs"],
+    backend: { ...backend }, opts,
   });
   const weights = classWeights(dataset.bySplit.train);
   const classWeight = { 0: weights[0], 1: weights[1] };
@@ -120,6 +124,7 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
   model.dispose();
   const seconds = (Date.now() - started) / 1000;
   const history = fineTuneHistory ?? headHistory;
-  await writeRunManifest(runDir, { kind: "train", model: "resnet50", settings, seconds, metrics: lastEpochMetrics(history) });
+  const metrics = lastEpochMetrics(history);
+  await writeRunManifest(runDir, { kind: "train", model: "resnet50", settings, seconds, metrics });
   return { runDir, history, headHistory, fineTuneHistory, preset, dataset, seconds };
 }

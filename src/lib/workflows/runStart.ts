@@ -45,10 +45,15 @@ function shown(value: unknown): string {
  * @example
  * resumeDifferences(manifest, plan, data); // ["this run used size 64, you asked for 32"]
  */
-export function resumeDifferences(before: RunManifest, plan: Pick<TrainRunPlan, "model" | "preset" | "settings" | "extendable">, data: RunData): string[] {
+export function resumeDifferences(
+  before: RunManifest,
+  plan: Pick<TrainRunPlan, "model" | "preset" | "settings" | "extendable">,
+  data: RunData,
+): string[] {
   const out: string[] = [];
   const differ = (label: string, was: unknown, now: unknown) => {
-    if (JSON.stringify(was) !== JSON.stringify(now)) out.push(`this run used ${label} ${shown(was)}, you asked for ${shown(now)}`);
+    if (JSON.stringify(was) === JSON.stringify(now)) return;
+    out.push(`this run used ${label} ${shown(was)}, you asked for ${shown(now)}`);
   };
   differ("model", before.model, plan.model);
   if (before.preset !== undefined) differ("preset", before.preset, plan.preset.name);
@@ -69,7 +74,8 @@ async function checkResume(runDir: string, plan: TrainRunPlan, dataset: RunDatas
   const differences = resumeDifferences(before, plan, dataset.runData);
   if (differences.length > 0) {
     throw new Error(
-      `${plan.caller}: --resume: ${differences.join("; ")}. Nothing in ${runDir} was changed. Resume with the run's own settings ` +
+      `${plan.caller}: --resume: ${differences.join("; ")}. Nothing in ${runDir} was changed. ` +
+        `Resume with the run's own settings ` +
         `and data, or train a new run (another --out NAME, or --force to replace this one). Received: ${runDir}`,
     );
   }
@@ -86,14 +92,18 @@ async function checkResume(runDir: string, plan: TrainRunPlan, dataset: RunDatas
  */
 export async function startTrainRun(plan: TrainRunPlan): Promise<StartedRun> {
   const { opts, preset } = plan;
-  const runDir = runDirPath({ name: opts.name ?? runNameFor(plan.model, preset, plan.settings.inputSize), root: opts.runsRoot });
+  const name = opts.name ?? runNameFor(plan.model, preset, plan.settings.inputSize);
+  const runDir = runDirPath({ name, root: opts.runsRoot });
   checkRunFolderUse(runDir, { resume: opts.resume, force: opts.force });
   const dataset = await prepareRunData(preset, { dataDir: opts.dataDir });
-  if (opts.resume && existsSync(join(runDir, RUN_MANIFEST))) return { runDir, dataset: await checkResume(runDir, plan, dataset), resumed: true };
+  if (opts.resume && existsSync(join(runDir, RUN_MANIFEST))) {
+    return { runDir, dataset: await checkResume(runDir, plan, dataset), resumed: true };
+  }
   if (opts.force) await emptyRunFolder(runDir);
   await mkdir(runDir, { recursive: true });
   const runData = await keepRunSplit(runDir, dataset.runData);
-  await writeRunManifest(runDir, { kind: "train", model: plan.model, preset: preset.name, data: runData, backend: plan.backend, settings: plan.settings });
+  const { model, backend, settings } = plan;
+  await writeRunManifest(runDir, { kind: "train", model, preset: preset.name, data: runData, backend, settings });
   return { runDir, dataset: { ...dataset, runData }, resumed: false };
 }
 
