@@ -61,10 +61,17 @@ export async function checkRunSplit(
 }
 
 /**
- * Read a run's own split manifest, verified against the SHA-256 in its manifest.
+ * Read a run's own split manifest, verified against the SHA-256 in its manifest (`data` is the manifest's `data`;
+ * a run without one was not made by a training workflow).
  * @example
- * const { records } = await readRunSplit(runDir, manifest.data!);
+ * const { records } = await readRunSplit(runDir, (await readRunManifest(runDir)).data);
  */
-export async function readRunSplit(runDir: string, data: RunData): Promise<SplitManifest> {
+export async function readRunSplit(runDir: string, data: RunData | undefined): Promise<SplitManifest> {
+  if (!data) {
+    throw new Error(
+      `readRunSplit: ${join(runDir, RUN_MANIFEST)} records no split manifest (data.manifest); ` +
+        `train the run with trainCnnRun/trainResNetRun. Received: ${runDir}`,
+    );
+  }
   return readSplitManifest(runSplitPath(runDir, data), { expect: recorded(runDir, data) });
 }

@@ -132,15 +132,8 @@ async function predictRunSplit(
   settings: ModelSettings,
   log: (line: string) => void,
 ): Promise<SplitSets> {
-  const manifest = await readRunManifest(runDir);
-  if (!manifest.data) {
-    throw new Error(
-      `evaluateRun: ${runDir}/manifest.json records no split manifest (data.manifest); ` +
-        `train the run with trainCnnRun/trainResNetRun. Received: ${runDir}`,
-    );
-  }
+  const split = await readRunSplit(runDir, (await readRunManifest(runDir)).data);
   await initBackend({ log });
-  const split = await readRunSplit(runDir, manifest.data);
   const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
   const transform = modelTransform(settings.preprocessing);
   const sets: SplitSets = {};

@@ -26,14 +26,7 @@ function byOutcome(yTrue: number[], yScore: number[], threshold: number, kind: O
 
 // Image paths of a run's scored files, from its own split manifest (hash-checked).
 async function runImagePaths(runDir: string): Promise<Map<string, string>> {
-  const manifest = await readRunManifest(runDir);
-  if (!manifest.data) {
-    throw new Error(
-      `runImagePaths: ${runDir}/manifest.json records no split manifest; ` +
-        `train the run with trainCnnRun/trainResNetRun. Received: ${runDir}`,
-    );
-  }
-  const split = await readRunSplit(runDir, manifest.data);
+  const split = await readRunSplit(runDir, (await readRunManifest(runDir)).data);
   return new Map(split.records.map((r) => [r.file, r.path]));
 }
 

@@ -75,8 +75,8 @@ async function checkResume(runDir: string, plan: TrainRunPlan, dataset: RunDatas
   if (differences.length > 0) {
     throw new Error(
       `${plan.caller}: --resume: ${differences.join("; ")}. Nothing in ${runDir} was changed. ` +
-        `Resume with the run's own settings ` +
-        `and data, or train a new run (another --out NAME, or --force to replace this one). Received: ${runDir}`,
+        `Resume with the run's own settings and data, or train a new run (another --out NAME, ` +
+        `or --force to replace this one). Received: ${runDir}`,
     );
   }
   if (before.data) await checkRunSplit(runDir, before.data, { requireFile: true });
