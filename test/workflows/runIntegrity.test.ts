@@ -153,6 +153,12 @@ describe("an existing run is never overwritten silently", () => {
     expect((await readRunManifest(b)).data?.dataRoot).toBe(sampleDataRoot()); // the new run's data, not the old one's
   }, 120_000);
 
+  it("--resume with the run's own settings and data continues it, and may extend its epochs", async () => {
+    const b = await trainCnnRun({ preset: tinyPreset(), name: "B", runsRoot, resume: true, epochs: 2, ...quiet });
+    expect((await readRunManifest(b.runDir)).settings.epochs).toBe(2);
+    expect(b.history.epoch.length).toBeGreaterThanOrEqual(1);
+  }, 120_000);
+
   it("the CLI refuses --out outside the runs folder and over an existing run, with exit 1", async () => {
     const env = { ...process.env, PNEUMO_RUNS: runsRoot };
     const train = ["tsx", "scripts/cli.ts", "train", "--size", "32", "--epochs", "1"];
