@@ -1,6 +1,9 @@
 /**
  * pneumo-lab command line: train, evaluate, predict, serve.
- *   npm run train -- --model cnn|resnet50 [--preset quick|reference] [--data DIR] [--size N] [--epochs N] [--out DIR] [--finetune N] [--resume] [--engine auto|tfjs|onnxruntime]
+ *   npm run train -- --model cnn|resnet50 [--preset quick|reference] [--data DIR] [--size N] [--epochs N]
+ *                    [--out NAME] [--finetune N] [--resume | --force] [--engine auto|tfjs|onnxruntime]
+ *     --out NAME is a run name under outputs/runs (env PNEUMO_RUNS moves that folder); an existing run is refused
+ *     unless --resume (continue it; settings and data must match) or --force (replace it, folder emptied first).
  *   npm run evaluate -- [--run DIR] [--split test|val] [--data DIR [--allow-single-class]]
  *   npm run predict -- <image...> [--run DIR] [--threshold X] [--gradcam DIR]
  *   npm run serve -- [--port N] [--host H] [--run DIR]
@@ -30,7 +33,8 @@ function options(args: string[]) {
     options: {
       model: { type: "string", default: "cnn" }, preset: { type: "string" }, out: { type: "string" }, epochs: { type: "string" }, size: { type: "string" },
       split: { type: "string" }, finetune: { type: "string" },
-      resume: { type: "boolean", default: false }, data: { type: "string" }, run: { type: "string" }, threshold: { type: "string" },
+      resume: { type: "boolean", default: false }, force: { type: "boolean", default: false },
+      data: { type: "string" }, run: { type: "string" }, threshold: { type: "string" },
       gradcam: { type: "string" }, port: { type: "string", default: "8080" }, host: { type: "string", default: "127.0.0.1" },
       boot: { type: "string", default: "1000" }, engine: { type: "string", default: "auto" },
       "allow-single-class": { type: "boolean", default: false },
@@ -52,12 +56,16 @@ async function main(argv: string[]): Promise<number> {
   if (command === "train") {
     if (!["auto", "tfjs", "onnxruntime"].includes(o.engine)) throw new Error(`--engine must be auto, tfjs or onnxruntime. Received: ${o.engine}`);
     const engine = o.engine as TrainOptions["engine"];
-    const common = { preset: o.preset, name: o.out, dataDir: o.data, resume: o.resume, epochs: numberOption("epochs", o.epochs), inputSize: numberOption("size", o.size), fineTuneEpochs: numberOption("finetune", o.finetune), engine };
+    const common = {
+      preset: o.preset, name: o.out, dataDir: o.data, resume: o.resume, force: o.force, engine,
+      epochs: numberOption("epochs", o.epochs), inputSize: numberOption("size", o.size),
+      fineTuneEpochs: numberOption("finetune", o.finetune),
+    };
     const model = o.model === "cnn4" ? "cnn" : o.model;
     if (model !== "cnn" && model !== "resnet50") throw new Error(`--model must be cnn or resnet50. Received: ${o.model}`);
     const result = model === "cnn" ? await trainCnnRun(common) : await trainResNetRun(common);
     console.log(`trained ${o.model} in ${result.seconds.toFixed(1)} s → ${result.runDir}`);
-    const ev = await evaluateRun(result.runDir, { nBoot: numberOption("boot", o.boot) });
+    const ev = await evaluateRun(result.runDir, { nBoot: numberOption("boot", o.boot), save: true });
     printEvaluation(ev);
     return 0;
   }
@@ -74,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
       printSet((await runModelSettings(runDir)).model, `${ev.dataDir} ${ev.split}`, ev.metrics, ev.threshold);
       console.log(`scores → ${ev.csvPath}`);
     } else {
-      printEvaluation(await evaluateRun(runDir, { nBoot }));
+      printEvaluation(await evaluateRun(runDir, { nBoot, save: true }));
     }
     return 0;
   }

@@ -19,9 +19,9 @@ describe.skipIf(!executablePath)(`prediction page in a real browser${executableP
     // a tiny CNN trained on the sample (32 px, 1 epoch) and evaluated, so the page uses the run's threshold
     const preset = resolvePreset("quick", {});
     preset.cnn = { ...preset.cnn, inputSize: 32, epochs: 1 };
-    const runDir = join(tempDir(), "cnn-serve");
-    await trainCnnRun({ preset, name: runDir, progress: false, log: () => {} });
-    await evaluateRun(runDir, { nBoot: 20, log: () => {} });
+    const options = { preset, name: "cnn-serve", runsRoot: tempDir(), progress: false, log: () => {} };
+    const { runDir } = await trainCnnRun(options);
+    await evaluateRun(runDir, { nBoot: 20, save: true, log: () => {} });
     predictor = await loadPredictor(runDir, { log: () => {} });
     server = await startServer({ predictor, port: 0, log: () => {} });
     browser = await chromium.launch({ executablePath: executablePath!, args: [...CHROMIUM_ARGS] });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCsv, toCsv } from "../../src/lib/data/csv";
 import { formatLeakage, leakageReport } from "../../src/lib/data/leakage";
-import { makeSplit } from "../../src/lib/data/prepare";
+import { dataRootTag, makeSplit } from "../../src/lib/data/prepare";
 import { manifestMetaPath, readSplitManifest } from "../../src/lib/data/manifest";
 import { sampleDataRoot } from "../../src/lib/data/roots";
 import { tempDir } from "./helpers";
@@ -21,7 +21,10 @@ describe("split manifest", () => {
   it("makeSplit writes a CSV + JSON that read back to the same records and hash", async () => {
     const outDir = tempDir();
     const made = await makeSplit({ dataDir: sampleDataRoot(), strategy: "pooled", seed: 5, outDir });
-    expect(made.manifest.csvPath).toBe(join(outDir, "option-pooled-seed5.csv"));
+    // the file name carries the data root's identity, so another folder's split never overwrites this one
+    expect(made.manifest.csvPath).toBe(join(outDir, `option-${dataRootTag(sampleDataRoot())}-pooled-seed5.csv`));
+    expect(dataRootTag(sampleDataRoot())).toMatch(/^chest_xray-[0-9a-f]{8}$/);
+    expect(dataRootTag("/elsewhere/chest_xray")).not.toBe(dataRootTag(sampleDataRoot()));
     expect(made.leakage.patientsInSeveralSplits).toEqual([]);
     expect(made.leakage.duplicatesAcrossSplits).toEqual([]);
     const back = await readSplitManifest(made.manifest.csvPath);

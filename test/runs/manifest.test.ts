@@ -36,7 +36,7 @@ describe("run manifests", () => {
 
   it("creates run folders and rejects odd names", async () => {
     const base = await mkdtemp(join(tmpdir(), "pl-runs-"));
-    const dir = await createRunDir({ name: join(base, "cnn-quick") });
+    const dir = await createRunDir({ name: "cnn-quick", root: base });
     expect(dir).toBe(join(base, "cnn-quick"));
     await expect(createRunDir({ name: "bad name!" })).rejects.toThrow(/Received: "bad name!"/);
   });

@@ -25,9 +25,11 @@ let runDir = "";
 let evaluation: Evaluation;
 let losses: number[] = [];
 beforeAll(async () => {
-  runDir = join(await tempDir(), "cnn-tiny");
-  losses = (await trainCnnRun({ preset: tinyPreset(), name: runDir, progress: false, log: () => {} })).history.history.loss!;
-  evaluation = await evaluateRun(runDir, { nBoot: 50, log: () => {} });
+  const options = { preset: tinyPreset(), name: "cnn-tiny", runsRoot: tempDir(), progress: false, log: () => {} };
+  const trained = await trainCnnRun(options);
+  runDir = trained.runDir;
+  losses = trained.history.history.loss!;
+  evaluation = await evaluateRun(runDir, { nBoot: 50, save: true, log: () => {} });
 }, 240_000);
 
 describe("trainCnnRun + evaluateRun on the bundled sample", () => {

@@ -25,8 +25,11 @@ export {
   type LeakageSummary,
   type PatientLeak,
 } from "./leakage";
-export { MANIFEST_COLUMNS, manifestMetaPath, readSplitManifest, writeSplitManifest, type SplitManifest, type SplitManifestMeta } from "./manifest";
-export { makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitStrategy } from "./prepare";
+export {
+  checkManifestSha256, MANIFEST_COLUMNS, manifestMetaPath, readSplitManifest, writeSplitManifest,
+  type ExpectedSha256, type SplitManifest, type SplitManifestMeta,
+} from "./manifest";
+export { dataRootTag, makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitStrategy } from "./prepare";
 export { classWeights, type ClassWeights } from "./classWeights";
 export { countRows, countsFrame, type CountRow } from "./frame";
 export * from "./preprocess";

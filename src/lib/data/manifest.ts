@@ -60,17 +60,47 @@ export async function writeSplitManifest(
   return { records: records.slice(), meta: full, csvPath };
 }
 
+/** The hash a split manifest must have, and where that hash was recorded (named in the error). */
+export interface ExpectedSha256 {
+  sha256: string;
+  /** What recorded it, e.g. "outputs/runs/A/manifest.json". */
+  recordedIn: string;
+}
+
+/**
+ * Check that a split manifest's CSV text has the SHA-256 a run recorded; a mismatch names the file and both hashes,
+ * since a run scored on a changed split would report numbers of other images.
+ * @example
+ * checkManifestSha256("outputs/runs/A/split.csv", text, {
+ *   sha256: "a4494…", recordedIn: "outputs/runs/A/manifest.json",
+ * });
+ */
+export function checkManifestSha256(csvPath: string, text: string, expected: ExpectedSha256): void {
+  const actual = sha256Text(text);
+  if (actual === expected.sha256) return;
+  throw new Error(
+    `checkManifestSha256: the split manifest ${csvPath} has SHA-256 ${actual}, ` +
+      `but ${expected.recordedIn} records ${expected.sha256}; the file changed after the run was made, ` +
+      `so its results would come from other data. Restore the file or train the run again. ` +
+      `Received: ${actual}, expected ${expected.sha256}`,
+  );
+}
+
 /**
  * Read a split manifest back. Paths resolve against `dataRoot` (default: the root recorded in the sidecar);
- * every listed file must exist there.
+ * every listed file must exist there. With `expect`, the CSV must have that SHA-256 (see `checkManifestSha256`).
  * @example
  * const { records, meta } = await readSplitManifest("outputs/splits/train-val-seed42.csv");
  */
-export async function readSplitManifest(csvPath: string, opts: { dataRoot?: string } = {}): Promise<SplitManifest> {
+export async function readSplitManifest(
+  csvPath: string,
+  opts: { dataRoot?: string; expect?: ExpectedSha256 } = {},
+): Promise<SplitManifest> {
   if (!existsSync(csvPath)) {
     throw new Error(`readSplitManifest: ${csvPath} does not exist. Write one with \`npm run split\` or makeSplit(). Received: ${csvPath}`);
   }
   const text = await readFile(csvPath, "utf8");
+  if (opts.expect) checkManifestSha256(csvPath, text, opts.expect);
   const metaPath = manifestMetaPath(csvPath);
   const stored = existsSync(metaPath) ? (JSON.parse(await readFile(metaPath, "utf8")) as SplitManifestMeta) : undefined;
   const dataRoot = opts.dataRoot ?? stored?.dataRoot;

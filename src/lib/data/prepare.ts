@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { basename, join } from "node:path";
 import { leakageReport, type LeakageReport } from "./leakage";
 import { writeSplitManifest, type SplitManifest } from "./manifest";
 import { findProjectRoot, resolveDataRoot, type DataRoot } from "./roots";
@@ -26,7 +27,8 @@ export interface PreparedSplit {
 
 /**
  * Scan the data (with hashes), re-split it, write the CSV manifest and report leakage: the whole data step in one call.
- * The manifest is `outputs/splits/<source>-<strategy>-seed<seed>[-ungrouped].csv`.
+ * The manifest is `outputs/splits/<source>-<root tag>-<strategy>-seed<seed>[-ungrouped].csv` (see `dataRootTag`), so
+ * splits of different data folders never share a file.
  * @example
  * const { records, manifest, leakage } = await makeSplit({ strategy: "train-val", seed: 42 });
  */
@@ -39,7 +41,8 @@ export async function makeSplit(opts: MakeSplitOptions = {}): Promise<PreparedSp
   const records =
     strategy === "pooled" ? splitPooled(scan.records, { seed, groupByPatient }) : splitTrainVal(scan.records, { seed, groupByPatient });
   const fractions = strategy === "pooled" ? { train: 0.7, val: 0.1, test: 0.2 } : { train: 0.9, val: 0.1 };
-  const name = `${dataRoot.source}-${strategy}-seed${seed}${groupByPatient ? "" : "-ungrouped"}.csv`;
+  const grouping = groupByPatient ? "" : "-ungrouped";
+  const name = `${dataRoot.source}-${dataRootTag(dataRoot.root)}-${strategy}-seed${seed}${grouping}.csv`;
   const outDir = opts.outDir ?? join(findProjectRoot(), "outputs", "splits");
   const manifest = await writeSplitManifest(join(outDir, name), records, {
     strategy,
@@ -49,4 +52,15 @@ export async function makeSplit(opts: MakeSplitOptions = {}): Promise<PreparedSp
     dataRoot: dataRoot.root,
   });
   return { dataRoot, scan, records, manifest, leakage: leakageReport(records) };
+}
+
+/**
+ * A short, file-name-safe identity of a data root: its folder name and the first 8 hex digits of the SHA-256 of its
+ * absolute path, so two folders both called `chest_xray` still get different split files.
+ * @example
+ * dataRootTag("/data/chest_xray"); // "chest_xray-1f0c2a9e"
+ */
+export function dataRootTag(root: string): string {
+  const name = basename(root).replace(/[^\w.-]+/g, "_") || "root";
+  return `${name}-${createHash("sha256").update(root).digest("hex").slice(0, 8)}`;
 }

@@ -6,8 +6,15 @@ import { packageVersions } from "./versions";
 
 /** The data a run used: which split manifest, its hash and seed. */
 export interface RunData {
-  /** Path of the split manifest CSV. */
+  /**
+   * The run's own copy of its split manifest CSV, relative to the run folder (`split.csv`); runs made before the
+   * copy existed hold an absolute path to a shared file under outputs/splits.
+   */
   manifest: string;
+  /** The shared split manifest the copy was taken from (outputs/splits/…), for reference only. */
+  sharedManifest?: string;
+  /** The data root the split was made from (absolute). */
+  dataRoot?: string;
   /** SHA-256 of the manifest CSV (the data hash). */
   csvSha256: string;
   strategy: string;

@@ -3,15 +3,16 @@ import { initBackend } from "../backend";
 import { classWeights } from "../data/classWeights";
 import { buildCnn4 } from "../models/cnn4";
 import { saveModelToDir } from "../models/io";
-import { createRunDir, runsRoot } from "../runs/runDir";
+import { runsRoot } from "../runs/runDir";
 import { writeRunManifest } from "../runs/manifest";
 import { earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { modelCheckpoint } from "../train/modelCheckpoint";
 import type { ProgressSink } from "../train/progress";
 import { train } from "../train/train";
 import type { History, TrainOptions } from "../train/types";
-import { prepareRunData, type RunDataset } from "./data";
+import type { RunDataset } from "./data";
 import { resolvePreset, type Preset } from "./presets";
+import { runNameFor, startTrainRun } from "./runStart";
 import { modelTransform, type Preprocessing } from "./transforms";
 
 /** The model folder inside a run. */
@@ -21,11 +22,15 @@ export const RUN_MODEL_DIR = "model";
 export interface TrainRunOptions {
   /** A preset or its name (env PNEUMO_PRESET wins over a name). Default "quick". */
   preset?: Preset | string;
-  /** Run folder name under outputs/runs (or an absolute path). Default `<model>-<preset>`. */
+  /** Run folder name (one folder name, never a path). Default `<model>-<preset>-<size>`. */
   name?: string;
+  /** Folder that holds run folders; default env PNEUMO_RUNS, else outputs/runs (tests pass a temporary folder). */
+  runsRoot?: string;
+  /** Replace an existing run of the same name: its folder is emptied first. Without it, an existing run is refused. */
+  force?: boolean;
   /** Data root instead of the preset's. */
   dataDir?: string;
-  /** Continue a killed run from its last checkpoint. */
+  /** Continue a killed run from its last checkpoint; its settings, data root and split hash must match. */
   resume?: boolean;
   /** Override the preset's epochs (for ResNet50: the head's). */
   epochs?: number;
@@ -66,7 +71,7 @@ export interface ModelSettings {
  */
 export function runDirFor(model: "cnn4" | "resnet50", preset: Preset, inputSize?: number): string {
   const size = inputSize ?? (model === "cnn4" ? preset.cnn.inputSize : preset.resnet.inputSize);
-  return join(runsRoot(), `${model}-${preset.name}-${size}`);
+  return join(runsRoot(), runNameFor(model, preset, size));
 }
 
 // A preset from a name or object.
@@ -77,7 +82,8 @@ export function presetOf(preset: Preset | string | undefined): Preset {
 /**
  * Train the 4-block CNN on a preset's data: re-split (grouped by patient), class weights, augmentation, early
  * stopping on val AUC, LR halving on plateau, best-model checkpoint, resume. Writes the model, history and a
- * manifest (data hash, split seed, backend, versions) into `outputs/runs/<name>/`. Evaluate it with `evaluateRun`.
+ * manifest (data hash, split seed, backend, versions) and its own copy of the split into `outputs/runs/<name>/`.
+ * An existing run is refused unless `resume` (checked against the run first) or `force`. Evaluate with `evaluateRun`.
  * @example
  * const { runDir, history } = await trainCnnRun({ preset: "quick" });
  */
@@ -87,10 +93,12 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
   const preset = presetOf(opts.preset);
   const cnn = { ...preset.cnn, inputSize: opts.inputSize ?? preset.cnn.inputSize };
   const backend = await initBackend({ log });
-  const dataset = await prepareRunData(preset, { dataDir: opts.dataDir, log });
-  const runDir = await createRunDir({ name: opts.name ?? runDirFor("cnn4", preset, cnn.inputSize) });
-  const settings: ModelSettings & Record<string, unknown> = { ...cnn, model: "cnn4", preprocessing: "rescale", epochs: opts.epochs ?? cnn.epochs };
-  await writeRunManifest(runDir, { kind: "train", model: "cnn4", preset: preset.name, data: dataset.runData, backend: { ...backend }, settings });
+  const settings: ModelSettings & Record<string, unknown> = {
+    ...cnn, model: "cnn4", preprocessing: "rescale", epochs: opts.epochs ?? cnn.epochs, engine: opts.engine ?? "auto",
+  };
+  const { runDir, dataset } = await startTrainRun({
+    caller: "trainCnnRun", model: "cnn4", preset, settings, extendable: ["epochs"], backend: { ...backend }, opts,
+  });
   log(`[pneumo-lab] training cnn4 at ${cnn.inputSize}px on ${dataset.bySplit.train.length} train / ${dataset.bySplit.val.length} val images → ${runDir}`);
   const model = buildCnn4({ inputSize: cnn.inputSize, channels: 1, seed: preset.split.seed });
   const weights = classWeights(dataset.bySplit.train);
@@ -124,7 +132,9 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
   model.dispose();
   const seconds = (Date.now() - started) / 1000;
-  await writeRunManifest(runDir, { kind: "train", model: "cnn4", seconds, trainEngine: history.engine, metrics: lastEpochMetrics(history) });
+  const metrics = lastEpochMetrics(history);
+  const trainEngine = history.engine;
+  await writeRunManifest(runDir, { kind: "train", model: "cnn4", settings, seconds, trainEngine, metrics });
   return { runDir, history, preset, dataset, seconds };
 }
 

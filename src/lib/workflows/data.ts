@@ -14,9 +14,9 @@ export interface RunDataset {
 }
 
 /**
- * Scan and re-split the preset's data (grouped by patient), write the split manifest, check that every split
- * holds both classes, and log the leakage report (patients and identical files in several splits), which the
- * run manifest also records (`runData.leakage`).
+ * Scan and re-split the preset's data (grouped by patient), write the shared split manifest (outputs/splits), check
+ * that every split holds both classes, and log the leakage report (patients and identical files in several splits),
+ * which the run manifest also records (`runData.leakage`). A training run then keeps its own copy (see `keepRunSplit`).
  * @example
  * const { bySplit, runData } = await prepareRunData(resolvePreset("quick"));
  */
@@ -34,6 +34,10 @@ export async function prepareRunData(
   return {
     prepared,
     bySplit,
-    runData: { manifest: csvPath, csvSha256: meta.csvSha256, strategy: meta.strategy, seed: meta.seed, groupByPatient: meta.groupByPatient, counts: meta.counts, leakage: summarizeLeakage(prepared.leakage) },
+    runData: {
+      manifest: csvPath, dataRoot: prepared.dataRoot.root, csvSha256: meta.csvSha256,
+      strategy: meta.strategy, seed: meta.seed, groupByPatient: meta.groupByPatient, counts: meta.counts,
+      leakage: summarizeLeakage(prepared.leakage),
+    },
   };
 }

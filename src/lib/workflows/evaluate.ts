@@ -7,11 +7,11 @@ import { binaryMetrics, type BinaryMetrics } from "../analysis/confusion";
 import { averagePrecisionScore, rocAucScore } from "../analysis/ranking";
 import { subgroupMetrics, type SubgroupReport } from "../analysis/subgroups";
 import { youdenThreshold, type YoudenResult } from "../analysis/thresholds";
-import { readSplitManifest } from "../data/manifest";
 import { skippedImages, type SkippedImage } from "../data/skipped";
 import type { SplitRecord } from "../data/split";
 import { loadModelFromDir } from "../models/io";
 import { readRunManifest, writeRunManifest } from "../runs/manifest";
+import { checkRunSplit, readRunSplit } from "../runs/split";
 import { RUN_MODEL_DIR, type ModelSettings } from "./cnn";
 import { predictRecords, readPredictionsCsv, writePredictionsCsv, type PredictionSet } from "./predictions";
 import { modelTransform } from "./transforms";
@@ -40,6 +40,22 @@ export interface Evaluation {
   temperature: TemperatureFit;
   predictions: { val: PredictionSet; test?: PredictionSet };
   metrics: { val: SetMetrics; test?: SetMetrics };
+  /** Bootstrap resamples behind the confidence intervals. */
+  nBoot: number;
+}
+
+/** Options of `evaluateRun`. */
+export interface EvaluateRunOptions {
+  /** Bootstrap resamples for the 95 % intervals; default 1000. */
+  nBoot?: number;
+  /** Read the run's saved predictions (predictions-{val,test}.csv) instead of predicting again, when they exist. */
+  reuse?: boolean;
+  /**
+   * Write the evaluation into the run: predictions CSVs, `metrics.json` (with nBoot) and the threshold and headline
+   * metrics in manifest.json. Default false: looking at a run (notebooks 04–06) never changes it.
+   */
+  save?: boolean;
+  log?: (line: string) => void;
 }
 
 /** The file an evaluation writes its metrics to. */
@@ -61,9 +77,13 @@ export function setMetrics(set: PredictionSet, threshold: number, nBoot: number)
   };
 }
 
-/** Load a run's model settings (inputSize, preprocessing) from its manifest. */
+/**
+ * Load a run's model settings (inputSize, preprocessing) and threshold from its manifest, after checking that its
+ * split manifest (when present) still has the recorded SHA-256: the threshold was chosen on that split.
+ */
 export async function runModelSettings(runDir: string): Promise<ModelSettings & { threshold?: number }> {
   const manifest = await readRunManifest(runDir);
+  if (manifest.data) await checkRunSplit(runDir, manifest.data);
   const s = manifest.settings as Partial<ModelSettings>;
   if (!s.model || !s.inputSize || !s.preprocessing) {
     throw new Error(`runModelSettings: ${runDir}/manifest.json lacks settings.model/inputSize/preprocessing; it was not written by trainCnnRun/trainResNetRun. Received: ${JSON.stringify(s)}`);
@@ -73,50 +93,91 @@ export async function runModelSettings(runDir: string): Promise<ModelSettings & 
 }
 
 /**
- * Evaluate a trained run on its own split manifest: predict validation and test images (CSV files in the run),
- * pick the decision threshold by Youden's J on validation, then compute AUC, AP, metrics at the threshold,
- * stratified bootstrap 95 % CIs, calibration (Brier, ECE, a temperature fitted on validation) and subgroups.
- * Writes `metrics.json` and adds the threshold and headline metrics to the run's manifest.
+ * Evaluate a trained run on its own split manifest (verified against the SHA-256 in its manifest): predict
+ * validation and test images, pick the decision threshold by Youden's J on validation, then compute AUC, AP, metrics
+ * at the threshold, stratified bootstrap 95 % CIs, calibration (Brier, ECE, a temperature fitted on validation) and
+ * subgroups. Writes nothing unless `save` (see `saveEvaluation`).
  * @example
- * const ev = await evaluateRun("outputs/runs/cnn4-quick");
+ * const ev = await evaluateRun("outputs/runs/cnn4-quick", { save: true });
  * ev.metrics.test?.auc; ev.threshold;
  */
-export async function evaluateRun(runDir: string, opts: { nBoot?: number; reuse?: boolean; log?: (line: string) => void } = {}): Promise<Evaluation> {
+export async function evaluateRun(runDir: string, opts: EvaluateRunOptions = {}): Promise<Evaluation> {
   const log = opts.log ?? console.log;
-  const manifest = await readRunManifest(runDir);
   const settings = await runModelSettings(runDir);
-  const sets: Partial<Record<"val" | "test", PredictionSet>> = {};
-  const reuse = opts.reuse ?? false;
-  if (reuse) {
-    for (const split of ["val", "test"] as const) sets[split] = await readPredictionsCsv(join(runDir, `predictions-${split}.csv`)).catch(() => undefined);
-  }
-  if (!sets.val) {
-    if (!manifest.data) throw new Error(`evaluateRun: ${runDir}/manifest.json records no split manifest (data.manifest); train the run with trainCnnRun/trainResNetRun. Received: ${runDir}`);
-    await initBackend({ log });
-    const split = await readSplitManifest(manifest.data.manifest);
-    const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
-    const transform = modelTransform(settings.preprocessing);
-    for (const name of ["val", "test"] as const) {
-      const records = split.records.filter((r: SplitRecord) => r.split === name);
-      if (records.length === 0) continue;
-      log(`[pneumo-lab] predicting ${records.length} ${name} images with ${settings.model}`);
-      sets[name] = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform, batchSize: 16, log });
-      await writePredictionsCsv(join(runDir, `predictions-${name}.csv`), sets[name]!);
-    }
-    model.dispose();
-  }
+  const reused = opts.reuse ? await savedPredictions(runDir) : {};
+  const sets = reused.val ? reused : await predictRunSplit(runDir, settings, log);
   const val = sets.val!;
   const youden = youdenThreshold(val.yTrue, val.yScore);
   const threshold = youden.threshold;
   const nBoot = opts.nBoot ?? 1000;
   const metrics = { val: setMetrics(val, threshold, nBoot), test: sets.test ? setMetrics(sets.test, threshold, nBoot) : undefined };
   const temperature = fitTemperature(val.yTrue, val.yScore, { input: "probabilities" });
-  const evaluation: Evaluation = { runDir, model: settings.model, threshold, youden, temperature, predictions: { val, test: sets.test }, metrics };
-  await writeFile(join(runDir, METRICS_FILE), JSON.stringify({ threshold, youden, temperature, metrics }, null, 2) + "\n");
+  const predictions = { val, test: sets.test };
+  const { model } = settings;
+  const evaluation: Evaluation = { runDir, model, threshold, youden, temperature, predictions, metrics, nBoot };
+  if (opts.save) await saveEvaluation(evaluation, { predictions: sets !== reused });
+  return evaluation;
+}
+
+type SplitSets = Partial<Record<"val" | "test", PredictionSet>>;
+
+// The predictions CSVs an earlier saved evaluation wrote, where they exist.
+async function savedPredictions(runDir: string): Promise<SplitSets> {
+  const sets: SplitSets = {};
+  for (const split of ["val", "test"] as const) {
+    sets[split] = await readPredictionsCsv(join(runDir, `predictions-${split}.csv`)).catch(() => undefined);
+  }
+  return sets;
+}
+
+// Predict the run's own validation and test images (its split copy, hash-checked), in memory.
+async function predictRunSplit(
+  runDir: string,
+  settings: ModelSettings,
+  log: (line: string) => void,
+): Promise<SplitSets> {
+  const split = await readRunSplit(runDir, (await readRunManifest(runDir)).data);
+  await initBackend({ log });
+  const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
+  const transform = modelTransform(settings.preprocessing);
+  const sets: SplitSets = {};
+  for (const name of ["val", "test"] as const) {
+    const records = split.records.filter((r: SplitRecord) => r.split === name);
+    if (records.length === 0) continue;
+    log(`[pneumo-lab] predicting ${records.length} ${name} images with ${settings.model}`);
+    const batch = { inputSize: settings.inputSize, channels: 1 as const, transform, batchSize: 16 };
+    sets[name] = await predictRecords(model, records, { ...batch, log });
+  }
+  model.dispose();
+  return sets;
+}
+
+/**
+ * Write an evaluation into its run: `metrics.json` (threshold, Youden, temperature, metrics, nBoot), the threshold
+ * and headline metrics in manifest.json, and with `predictions` the per-image CSVs. Only an explicit evaluation
+ * (the CLI's `evaluate`/`train`, or `evaluateRun(…, { save: true })`) calls it.
+ * @example
+ * await saveEvaluation(await evaluateRun(runDir), { predictions: true });
+ */
+export async function saveEvaluation(ev: Evaluation, opts: { predictions?: boolean } = {}): Promise<void> {
+  const { runDir, threshold, youden, temperature, metrics, nBoot } = ev;
+  if (opts.predictions) {
+    for (const name of ["val", "test"] as const) {
+      const set = ev.predictions[name];
+      if (set) await writePredictionsCsv(join(runDir, `predictions-${name}.csv`), set);
+    }
+  }
+  const saved = { threshold, youden, temperature, nBoot, metrics };
+  await writeFile(join(runDir, METRICS_FILE), JSON.stringify(saved, null, 2) + "\n");
+  const manifest = await readRunManifest(runDir);
   const headline = metrics.test ?? metrics.val;
   await writeRunManifest(runDir, {
     kind: manifest.kind, model: manifest.model,
-    metrics: { threshold, evaluatedOn: metrics.test ? "test" : "val", auc: headline.auc, averagePrecision: headline.averagePrecision, accuracy: headline.atThreshold.accuracy, sensitivity: headline.atThreshold.sensitivity, specificity: headline.atThreshold.specificity, val_auc: metrics.val.auc },
+    metrics: {
+      threshold, evaluatedOn: metrics.test ? "test" : "val",
+      auc: headline.auc, averagePrecision: headline.averagePrecision,
+      accuracy: headline.atThreshold.accuracy, sensitivity: headline.atThreshold.sensitivity,
+      specificity: headline.atThreshold.specificity, val_auc: metrics.val.auc, nBoot,
+    },
   });
-  return evaluation;
 }

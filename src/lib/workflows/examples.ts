@@ -3,15 +3,15 @@ import { gradCam } from "../analysis/gradcam";
 import { overlayHeatmap } from "../analysis/overlay";
 import { initBackend } from "../backend";
 import { decodeImage } from "../data/decode";
-import { readSplitManifest } from "../data/manifest";
 import { loadModelFromDir } from "../models/io";
 import type { GradCamItem, PredictionItem } from "../plots/images";
 import { createRng, shuffled } from "../data/random";
 import { readRunManifest } from "../runs/manifest";
+import { readRunSplit } from "../runs/split";
 import { RUN_MODEL_DIR } from "./cnn";
 import type { Evaluation } from "./evaluate";
 import { evaluationSet } from "./report";
-import { modelTransform } from "./transforms";
+import { modelTransform, type Preprocessing } from "./transforms";
 
 /** Kinds of outcome to explain. */
 export type OutcomeKind = "TP" | "FP" | "FN" | "TN";
@@ -24,6 +24,12 @@ function byOutcome(yTrue: number[], yScore: number[], threshold: number, kind: O
   return idx.sort((a, b) => confidence(b) - confidence(a));
 }
 
+// Image paths of a run's scored files, from its own split manifest (hash-checked).
+async function runImagePaths(runDir: string): Promise<Map<string, string>> {
+  const split = await readRunSplit(runDir, (await readRunManifest(runDir)).data);
+  return new Map(split.records.map((r) => [r.file, r.path]));
+}
+
 /**
  * Grad-CAM overlays for a run's true positives, false positives and false negatives (the most confident of each),
  * ready for `gradCamGridFigure`. PNGs are also written to `<runDir>/gradcam/` when `write` is set.
@@ -32,10 +38,8 @@ function byOutcome(yTrue: number[], yScore: number[], threshold: number, kind: O
  */
 export async function gradcamExamples(ev: Evaluation, opts: { kinds?: OutcomeKind[]; perKind?: number; split?: "val" | "test"; write?: boolean } = {}): Promise<GradCamItem[]> {
   const { set } = evaluationSet(ev, opts.split);
-  const manifest = await readRunManifest(ev.runDir);
-  const split = await readSplitManifest(manifest.data!.manifest);
-  const pathOf = new Map(split.records.map((r) => [r.file, r.path]));
-  const settings = manifest.settings as { inputSize: number; preprocessing: "rescale" | "reference" };
+  const pathOf = await runImagePaths(ev.runDir);
+  const settings = (await readRunManifest(ev.runDir)).settings as { inputSize: number; preprocessing: Preprocessing };
   await initBackend({ quiet: true });
   const model = await loadModelFromDir(join(ev.runDir, RUN_MODEL_DIR));
   const transform = modelTransform(settings.preprocessing);
@@ -65,9 +69,7 @@ export async function gradcamExamples(ev: Evaluation, opts: { kinds?: OutcomeKin
  */
 export async function predictionExamples(ev: Evaluation, opts: { n?: number; seed?: number; split?: "val" | "test" } = {}): Promise<PredictionItem[]> {
   const { set } = evaluationSet(ev, opts.split);
-  const manifest = await readRunManifest(ev.runDir);
-  const split = await readSplitManifest(manifest.data!.manifest);
-  const pathOf = new Map(split.records.map((r) => [r.file, r.path]));
+  const pathOf = await runImagePaths(ev.runDir);
   const rng = createRng(opts.seed ?? 7);
   const n = opts.n ?? 8;
   const pick = (label: number, k: number) => shuffled(set.yTrue.map((_, i) => i).filter((i) => set.yTrue[i] === label), rng).slice(0, k);

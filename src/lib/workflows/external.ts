@@ -37,7 +37,8 @@ export interface FolderEvaluationOptions {
 /**
  * Evaluate a trained run on any Kaggle-layout folder (`<dataDir>/<split>/{NORMAL,PNEUMONIA}/*`), e.g. the official
  * test set nobody trained on. The threshold is the run's own (Youden on its validation split; the run is evaluated
- * first if it has none), never tuned on the folder. Writes `predictions-<folder>-<split>.csv` and a metrics JSON.
+ * first and that evaluation saved, if it has none), never tuned on the folder. Writes
+ * `predictions-<folder>-<split>.csv` and `metrics-<folder>-<split>.json`.
  * @example
  * const ev = await evaluateOnFolder("outputs/runs/cnn4-reference", "data/chest_xray", { split: "test" });
  */
@@ -49,7 +50,7 @@ export async function evaluateOnFolder(
   const log = opts.log ?? console.log;
   const split = opts.split ?? "test";
   const settings = await runModelSettings(runDir);
-  const threshold = settings.threshold ?? (await evaluateRun(runDir, { nBoot: opts.nBoot, log })).threshold;
+  const threshold = settings.threshold ?? (await evaluateOwnSplit(runDir, opts.nBoot, log));
   const scan = await scanDataset(dataDir, { allowSingleClass: opts.allowSingleClass });
   const records = scan.records.filter((r) => r.split === split);
   if (records.length === 0) {
@@ -66,4 +67,14 @@ export async function evaluateOnFolder(
   const metrics = setMetrics(predictions, threshold, opts.nBoot ?? 1000);
   await writeFile(join(runDir, `metrics-${tag}.json`), JSON.stringify({ dataDir, split, threshold, metrics, skipped: predictions.skipped }, null, 2) + "\n");
   return { runDir, dataDir, split, threshold, predictions, metrics, csvPath };
+}
+
+// A run without a threshold yet: evaluate it on its own split first and save that, since the folder's metrics use it.
+async function evaluateOwnSplit(
+  runDir: string,
+  nBoot: number | undefined,
+  log: (line: string) => void,
+): Promise<number> {
+  log(`[pneumo-lab] ${runDir} has no threshold yet: evaluating it on its own split first (saved to its metrics.json)`);
+  return (await evaluateRun(runDir, { nBoot, save: true, log })).threshold;
 }

@@ -4,8 +4,12 @@ export { prepareRunData, type RunDataset } from "./data";
 export { modelTransform, PREPROCESSINGS, type Preprocessing } from "./transforms";
 export { predictRecords, readPredictionsCsv, writePredictionsCsv, type PredictionSet, type PredictOptions } from "./predictions";
 export { lastEpochMetrics, presetOf, RUN_MODEL_DIR, runDirFor, trainCnnRun, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
+export { resumeDifferences, runNameFor, startTrainRun, type StartedRun, type TrainRunPlan } from "./runStart";
 export { featureCacheDir, trainResNetRun, type ResNetRunResult } from "./resnet";
-export { evaluateRun, METRICS_FILE, runModelSettings, setMetrics, type Evaluation, type SetMetrics } from "./evaluate";
+export {
+  evaluateRun, METRICS_FILE, runModelSettings, saveEvaluation, setMetrics,
+  type EvaluateRunOptions, type Evaluation, type SetMetrics,
+} from "./evaluate";
 export { loadPredictor, type FilePredictor } from "./predictor";
 export { evaluateOnFolder, type FolderEvaluation } from "./external";
 export { evaluationFigures, evaluationSet, metricsRows, subgroupRows, type EvaluationFigures, type MetricsRow } from "./report";

@@ -8,14 +8,15 @@ import { buildHead, copyWeightsByName } from "../models/heads";
 import { saveModelToDir } from "../models/io";
 import { buildResNet50Transfer, loadResNet50Backbone } from "../models/resnet50";
 import { writeRunManifest } from "../runs/manifest";
-import { createRunDir } from "../runs/runDir";
 import { cyclicalLr, earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { cachedFeatures, type CachedFeatures, type HostBackbone } from "../train/featureCache";
 import { createOnnxPredictor } from "../models/onnx";
 import { train } from "../train/train";
 import type { History } from "../train/types";
-import { lastEpochMetrics, presetOf, RUN_MODEL_DIR, runDirFor, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
-import { prepareRunData } from "./data";
+import {
+  lastEpochMetrics, presetOf, RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult,
+} from "./cnn";
+import { startTrainRun } from "./runStart";
 import { modelTransform } from "./transforms";
 
 /** Where frozen-backbone features are cached: `<project>/.cache/features`. */
@@ -66,10 +67,14 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
   const preset = presetOf(opts.preset);
   const rn = { ...preset.resnet, inputSize: opts.inputSize ?? preset.resnet.inputSize, fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs };
   const backend = await initBackend({ log });
-  const dataset = await prepareRunData(preset, { dataDir: opts.dataDir, log });
-  const runDir = await createRunDir({ name: opts.name ?? runDirFor("resnet50", preset, rn.inputSize) });
-  const settings: ModelSettings & Record<string, unknown> = { ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs };
-  await writeRunManifest(runDir, { kind: "train", model: "resnet50", preset: preset.name, data: dataset.runData, backend: { ...backend }, settings });
+  const settings: ModelSettings & Record<string, unknown> = {
+    ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs,
+    featureEngine: opts.featureEngine ?? "auto",
+  };
+  const { runDir, dataset } = await startTrainRun({
+    caller: "trainResNetRun", model: "resnet50", preset, settings, extendable: ["headEpochs", "fineTuneEpochs"],
+    backend: { ...backend }, opts,
+  });
   const weights = classWeights(dataset.bySplit.train);
   const classWeight = { 0: weights[0], 1: weights[1] };
   const transform = modelTransform("reference");
@@ -119,6 +124,7 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
   model.dispose();
   const seconds = (Date.now() - started) / 1000;
   const history = fineTuneHistory ?? headHistory;
-  await writeRunManifest(runDir, { kind: "train", model: "resnet50", seconds, metrics: lastEpochMetrics(history) });
+  const metrics = lastEpochMetrics(history);
+  await writeRunManifest(runDir, { kind: "train", model: "resnet50", settings, seconds, metrics });
   return { runDir, history, headHistory, fineTuneHistory, preset, dataset, seconds };
 }
