@@ -36,7 +36,7 @@ describe("evaluations name the images they skip", () => {
 
   it("evaluateRun logs how many and which, and metrics.json carries the list", async () => {
     const lines: string[] = [];
-    const ev = await evaluateRun(runDir, { nBoot: 20, log: (l) => lines.push(l) });
+    const ev = await evaluateRun(runDir, { nBoot: 20, save: true, log: (l) => lines.push(l) });
     expect(ev.metrics.val.n).toBe(counts.val - 2);
     expect(ev.metrics.test!.n).toBe(counts.test - 3);
     expect(lines).toContain(`predictRecords: skipped 2 of ${counts.val} images (unreadable; left out of every metric):`);

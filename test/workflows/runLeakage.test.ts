@@ -51,8 +51,9 @@ describe("training runs report leakage", () => {
 
   it("trainCnnRun prints it and writes it into the run manifest", async () => {
     const lines: string[] = [];
-    const runDir = join(tempDir(), "run");
-    await trainCnnRun({ preset: tinyPreset(), dataDir: root, name: runDir, progress: false, log: (l) => lines.push(l) });
+    const runsRoot = tempDir();
+    const runDir = join(runsRoot, "run");
+    await trainCnnRun({ preset: tinyPreset(), dataDir: root, name: "run", runsRoot, progress: false, log: (l) => lines.push(l) });
     const manifest = await readRunManifest(runDir);
     const leakage = manifest.data!.leakage!;
     expect(leakage.duplicateGroupsAcrossSplits).toBeGreaterThan(0);
