@@ -84,6 +84,14 @@ describe.skipIf(!browserAvailable() || !existsSync("/proc/self/cmdline"))("the e
     expect(await eventually(() => chromiumIn(child.tmp) === 0)).toBe(true);
   }, 90_000);
 
+  it("a script without its own SIGINT listener still ends on Ctrl-C (Node's default), and its Chromium goes with it", async () => {
+    const child = startChild("script");
+    await child.line(/^ready/);
+    child.proc.kill("SIGINT");
+    expect(await child.exited).toBe("SIGINT");
+    expect(await eventually(() => chromiumIn(child.tmp) === 0)).toBe(true); // the browser quits when its pipe closes
+  }, 90_000);
+
   it("the browser closes after the idle time, and then the script exits by itself", async () => {
     const child = startChild("script", { CHILD_IDLE_MS: "300" });
     await child.line(/^ready/);
