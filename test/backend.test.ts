@@ -11,7 +11,7 @@ import {
 } from "../src/lib/backend";
 import { replacedConvGradKernels } from "../src/lib/kernels/register";
 import { resolveWasmThreads } from "../src/lib/kernels/wasmThreads";
-import { findWebGpuAdapter, type WebGpuAdapterSummary } from "../src/lib/kernels/webgpu";
+import { DAWN_OPTIONS_ENV, findGpuDeviceNodes, findWebGpuAdapter, parseDawnOptions, webGpuProbeSkipReason, type WebGpuAdapterSummary } from "../src/lib/kernels/webgpu";
 
 // Whether an optional package can be resolved from here.
 function isInstalled(pkg: string): boolean {
@@ -32,6 +32,9 @@ const HARDWARE_WEBGPU = ADAPTER !== undefined && !ADAPTER.software;
 // Why auto passes over webgpu here, in initBackend's words.
 function webgpuSkipReason(): string {
   if (!WEBGPU_INSTALLED) return "not installed";
+  const facts = { auto: true, platform: process.platform, deviceNodes: findGpuDeviceNodes(), dawnOptions: parseDawnOptions(process.env[DAWN_OPTIONS_ENV]) };
+  const noProbe = webGpuProbeSkipReason(facts);
+  if (noProbe) return noProbe;
   return ADAPTER ? `software adapter "${ADAPTER.name}" (use prefer: "webgpu" to force it)` : "no adapter found";
 }
 const savedEnv = process.env[BACKEND_ENV];

@@ -8,7 +8,10 @@ import { registerMatMulKernel } from "./kernels/matMul";
 import { registerMaxPoolGradKernel } from "./kernels/maxPoolGrad";
 import { resolveWasmThreads, withWasmThreads } from "./kernels/wasmThreads";
 import { registerReluGradFromOutput } from "./kernels/reluGrad";
-import { activateWebGpuBackend, findWebGpuAdapter, WEBGPU_REPLACED_KERNELS, type WebGpuAdapterSummary } from "./kernels/webgpu";
+import {
+  activateWebGpuBackend, DAWN_OPTIONS_ENV, findGpuDeviceNodes, findWebGpuAdapter, parseDawnOptions, WEBGPU_REPLACED_KERNELS,
+  webGpuProbeSkipReason, type WebGpuAdapterSummary,
+} from "./kernels/webgpu";
 import { packageVersions } from "./runs/versions";
 
 /** Environment variable that picks the backend when `initBackend` gets no `prefer`. */
@@ -186,13 +189,17 @@ async function loadWasm(threads: number): Promise<Partial<BackendInfo>> {
   return { simd, threads: Math.max(1, getThreadsCount()), device: "CPU (wasm)" };
 }
 
-// WebGPU through Dawn's Node addon; auto passes over software (CPU) adapters, which are slower than wasm.
+// WebGPU through Dawn's Node addon; auto passes over software (CPU) adapters, which are slower than wasm,
+// and does not even load Dawn on a Linux machine without a GPU device node (see webGpuProbeSkipReason).
 async function loadWebGpu(auto: boolean): Promise<Partial<BackendInfo>> {
   try {
     requireHere.resolve("webgpu"); // Dawn; tfjs-backend-webgpu is imported later (it may be bundled)
   } catch {
     throw new BackendUnavailable("not installed");
   }
+  const dawnOptions = parseDawnOptions(process.env[DAWN_OPTIONS_ENV]);
+  const skip = webGpuProbeSkipReason({ auto, platform: process.platform, deviceNodes: findGpuDeviceNodes(), dawnOptions });
+  if (skip) throw new BackendUnavailable(skip);
   const adapter = await findWebGpuAdapter().catch((err: unknown) => {
     throw new BackendUnavailable(`failed to load: ${firstLine(err)}`);
   });
@@ -247,7 +254,7 @@ async function chooseBackend(prefer: BackendPreference, wasmThreads: number): Pr
 /**
  * One line saying which backend runs and why faster ones were skipped.
  * @example
- * describeBackend(info); // "backend: wasm (SIMD on, 2 threads) — skipped tfjs-node-gpu: not installed; tfjs-backend-webgpu: no adapter found; tfjs-node: not installed"
+ * describeBackend(info); // "backend: wasm (SIMD on, 2 threads) — skipped tfjs-node-gpu: not installed; tfjs-backend-webgpu: no GPU device (…); tfjs-node: not installed"
  */
 export function describeBackend(info: BackendInfo): string {
   const facts: string[] = [];
@@ -263,7 +270,7 @@ export function describeBackend(info: BackendInfo): string {
 
 /**
  * Pick and activate the fastest TF.js backend available: tfjs-node-gpu (only on a real GPU device) →
- * webgpu (Dawn, only on a hardware adapter) → tfjs-node → wasm → cpu, unless `opts.prefer` or env
+ * webgpu (Dawn, only on a hardware adapter; not loaded at all on Linux without a GPU device node) → tfjs-node → wasm → cpu, unless `opts.prefer` or env
  * `PNEUMO_BACKEND` names one (the option wins; then a tfjs-node-gpu CPU fallback or a software WebGPU
  * adapter is used, with the device recorded). On wasm it also registers the conv gradient kernels wasm
  * lacks, so conv nets train there; on webgpu ours replace its naive ones (`WEBGPU_REPLACED_KERNELS`).

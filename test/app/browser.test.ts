@@ -3,18 +3,19 @@ import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../../src/lib/app";
-import { CHROMIUM_ARGS, findChromium } from "../../src/lib/plots";
+import { browserAvailable, browserLaunchOptions, resolveBrowser } from "../../src/lib/plots";
 import { findProjectRoot } from "../../src/lib/data";
 import { evaluateRun, loadPredictor, resolvePreset, trainCnnRun, type FilePredictor } from "../../src/lib/workflows";
 import { tempDir } from "../data/helpers";
 
-const executablePath = findChromium();
+// A system Chromium, PNEUMO_CHROMIUM, or the npm one (@sparticuz/chromium): missing only without npm install.
+const HAVE_BROWSER = browserAvailable();
 const SAMPLE = join("data", "sample", "chest_xray", "test", "PNEUMONIA");
 let server: RunningServer;
 let browser: Browser;
 let predictor: FilePredictor;
 
-describe.skipIf(!executablePath)(`prediction page in a real browser${executablePath ? "" : " (chromium missing: apt-get install chromium)"}`, () => {
+describe.skipIf(!HAVE_BROWSER)(`prediction page in a real browser${HAVE_BROWSER ? "" : " (no browser: npm install)"}`, () => {
   beforeAll(async () => {
     // a tiny CNN trained on the sample (32 px, 1 epoch) and evaluated, so the page uses the run's threshold
     const preset = resolvePreset("quick", {});
@@ -24,7 +25,7 @@ describe.skipIf(!executablePath)(`prediction page in a real browser${executableP
     await evaluateRun(runDir, { nBoot: 20, save: true, log: () => {} });
     predictor = await loadPredictor(runDir, { log: () => {} });
     server = await startServer({ predictor, port: 0, log: () => {} });
-    browser = await chromium.launch({ executablePath: executablePath!, args: [...CHROMIUM_ARGS] });
+    browser = await chromium.launch(browserLaunchOptions(resolveBrowser()));
   }, 240_000);
   afterAll(async () => {
     await browser?.close();

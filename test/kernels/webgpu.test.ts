@@ -6,9 +6,11 @@ import { registerConvGradKernels, replacedConvGradKernels, restoreNativeConvGrad
 import {
   DAWN_OPTIONS_ENV,
   adapterName,
+  findGpuDeviceNodes,
   findWebGpuAdapter,
   isSoftwareAdapter,
   parseDawnOptions,
+  webGpuProbeSkipReason,
   type WebGpuAdapterSummary,
 } from "../../src/lib/kernels/webgpu";
 import { relativeError } from "./relativeError";
@@ -128,7 +130,10 @@ describe.skipIf(!ADAPTER)(`webgpu backend on ${ADAPTER ? `"${ADAPTER.name}"` : `
     const info = await initBackend({ prefer: "auto", quiet: true });
     if (ADAPTER?.software) {
       expect(info.choice).not.toBe("webgpu");
-      expect(info.skipped).toContainEqual({ choice: "webgpu", reason: `software adapter "${ADAPTER.name}" (use prefer: "webgpu" to force it)` });
+      // without a GPU device node (and no PNEUMO_DAWN_OPTIONS) auto does not even load Dawn
+      const facts = { auto: true, platform: process.platform, deviceNodes: findGpuDeviceNodes(), dawnOptions: parseDawnOptions(process.env[DAWN_OPTIONS_ENV]) };
+      const reason = webGpuProbeSkipReason(facts) ?? `software adapter "${ADAPTER.name}" (use prefer: "webgpu" to force it)`;
+      expect(info.skipped).toContainEqual({ choice: "webgpu", reason });
     } else {
       expect(info.choice).toBe("webgpu");
       expect(info.device).toBe(`GPU: ${ADAPTER?.name}`);

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { embedImage } from "../../src/lib/plots/encode";
-import { closeExporter, exportFigure, findChromium, renderFigure } from "../../src/lib/plots/export";
+import { browserAvailable } from "../../src/lib/plots/browser";
+import { closeExporter, exportFigure, exporterBrowser, renderFigure } from "../../src/lib/plots/export";
 import { imagePanelsFigure } from "../../src/lib/plots/images";
 import type { Figure } from "../../src/lib/plots/types";
 
@@ -15,8 +16,8 @@ const outDir = (): string => {
   made.push(mkdtempSync(join(tmpdir(), "pneumo-export-")));
   return made[made.length - 1];
 };
-const CHROMIUM = findChromium();
-if (!CHROMIUM) console.warn("test/plots/export.test.ts: Chromium not found, skipping PNG/SVG export tests (apt-get install chromium, or set PNEUMO_CHROMIUM).");
+// A system Chromium, PNEUMO_CHROMIUM, or the npm one (@sparticuz/chromium, a dependency): false only without npm install.
+const CHROMIUM = browserAvailable();
 
 afterAll(async () => {
   await closeExporter();
@@ -38,12 +39,11 @@ describe("exportFigure without a browser", () => {
     await expect(exportFigure(FIG, "x", { formats: ["pdf" as "png"], dir: outDir() })).rejects.toThrow(/Received: pdf/);
   });
 
-  it("names the package to install when Chromium is missing, before writing anything", async () => {
+  it("names a PNEUMO_CHROMIUM that does not exist, before writing anything", async () => {
     vi.stubEnv("PNEUMO_CHROMIUM", "/nonexistent/chromium");
     try {
-      expect(findChromium()).toBeNull();
       const dir = outDir();
-      await expect(exportFigure(FIG, "diag", { formats: ["html", "png"], dir })).rejects.toThrow(/apt-get install chromium.*PNEUMO_CHROMIUM=\/nonexistent\/chromium/s);
+      await expect(exportFigure(FIG, "diag", { formats: ["html", "png"], dir })).rejects.toThrow(/^exportFigure: .*no such file.*Received: PNEUMO_CHROMIUM=\/nonexistent\/chromium/s);
       expect(existsSync(join(dir, "diag.html"))).toBe(false);
     } finally {
       vi.unstubAllEnvs();
@@ -52,9 +52,11 @@ describe("exportFigure without a browser", () => {
 });
 
 describe.skipIf(!CHROMIUM)("exportFigure with headless Chromium", () => {
-  it("writes PNG and SVG files of the requested size", async () => {
+  it("writes PNG and SVG files of the requested size, and says which browser rendered them", async () => {
     const dir = outDir();
     const files = await exportFigure(FIG, "diag", { formats: ["png", "svg"], dir, width: 300, height: 200, scale: 1 });
+    expect(exporterBrowser()).toMatchObject({ version: expect.stringMatching(/^(Chromium|Google Chrome) \d+\./) });
+    expect(["PNEUMO_CHROMIUM", "system", "npm @sparticuz/chromium"]).toContain(exporterBrowser()!.source);
     const png = readFileSync(files.png!);
     expect([...png.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]); // PNG signature
     const meta = await sharp(png).metadata();

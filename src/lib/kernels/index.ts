@@ -10,13 +10,17 @@ export {
 } from "./register";
 export {
   DAWN_OPTIONS_ENV,
+  GPU_DEVICE_NODES,
   WEBGPU_REPLACED_KERNELS,
   activateWebGpuBackend,
   adapterName,
+  findGpuDeviceNodes,
   findWebGpuAdapter,
   isSoftwareAdapter,
   parseDawnOptions,
+  webGpuProbeSkipReason,
   type WebGpuAdapterFacts,
+  type WebGpuProbeFacts,
   type WebGpuAdapterSummary,
 } from "./webgpu";
 export { matMulPlan, matMulWithoutTransposes, registerMatMulKernel, restoreNativeMatMulKernel, type MatMulPlan } from "./matMul";

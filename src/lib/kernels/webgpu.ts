@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { readdirSync } from "node:fs";
 import type { ConvGradKernelName } from "./register";
 
 /** Environment variable with extra Dawn instance options, comma separated (e.g. "backend=opengles"). */
@@ -11,6 +12,53 @@ export const DAWN_OPTIONS_ENV = "PNEUMO_DAWN_OPTIONS";
  * Speed on a real GPU still has to be measured (see README, "GPU (WebGPU)").
  */
 export const WEBGPU_REPLACED_KERNELS: readonly ConvGradKernelName[] = ["Conv2DBackpropFilter", "Conv2DBackpropInput"];
+
+/** Device nodes a GPU driver creates on Linux: DRM render nodes (AMD, Intel, Mesa), NVIDIA, WSL2's GPU. */
+export const GPU_DEVICE_NODES: readonly string[] = ["/dev/dri/renderD*", "/dev/nvidia*", "/dev/dxg"];
+
+/**
+ * The GPU device nodes present here (Linux), e.g. ["/dev/dri/renderD128"]; [] on a machine without a GPU.
+ * @example
+ * findGpuDeviceNodes(); // ["/dev/nvidia0", "/dev/nvidiactl"] on an NVIDIA machine
+ */
+export function findGpuDeviceNodes(list: (dir: string) => string[] = (dir) => readdirSync(dir)): string[] {
+  const found: string[] = [];
+  for (const pattern of GPU_DEVICE_NODES) {
+    const dir = pattern.slice(0, pattern.lastIndexOf("/"));
+    const [prefix, wildcard] = [pattern.slice(dir.length + 1).replace("*", ""), pattern.endsWith("*")];
+    try {
+      for (const name of list(dir)) if (wildcard ? name.startsWith(prefix) : name === prefix) found.push(`${dir}/${name}`);
+    } catch {
+      // no such folder: no such device
+    }
+  }
+  return found;
+}
+
+/** What {@link webGpuProbeSkipReason} decides on. */
+export interface WebGpuProbeFacts {
+  /** Backend choice "auto" (true) or webgpu asked for by name (false). */
+  auto: boolean;
+  platform: NodeJS.Platform;
+  /** {@link findGpuDeviceNodes} */
+  deviceNodes: readonly string[];
+  /** `PNEUMO_DAWN_OPTIONS`, parsed. */
+  dawnOptions: readonly string[];
+}
+
+/**
+ * Why `auto` should not load Dawn to look for an adapter, or undefined to look. Loading Dawn costs ~0.3 s
+ * and, on a machine with Mesa but no GPU, prints lines a user cannot act on (Mesa's "XDG_RUNTIME_DIR is
+ * invalid", Dawn's Vulkan warnings) before the backend line. So it looks only when webgpu is asked for, when
+ * Dawn options are set, off Linux (Metal, D3D have no device node to check), or when a GPU device node exists.
+ * @example
+ * webGpuProbeSkipReason({ auto: true, platform: "linux", deviceNodes: [], dawnOptions: [] });
+ * // "no GPU device (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg)"
+ */
+export function webGpuProbeSkipReason(facts: WebGpuProbeFacts): string | undefined {
+  if (!facts.auto || facts.platform !== "linux" || facts.dawnOptions.length > 0 || facts.deviceNodes.length > 0) return undefined;
+  return `no GPU device (${GPU_DEVICE_NODES.join(", ")})`;
+}
 
 // Adapter names of CPU (software) WebGPU implementations: Mesa llvmpipe/lavapipe/softpipe, SwiftShader, WARP.
 const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|software|basic render/i;

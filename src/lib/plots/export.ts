@@ -1,31 +1,25 @@
 /**
  * Writing figures to files: standalone HTML (plotly.js inlined) and PNG/SVG rendered by
- * `Plotly.toImage` in headless Debian Chromium driven by playwright-core. One browser is reused
- * across calls (lazy singleton); it closes after a short idle time outside notebooks so scripts can
- * exit, on `closeExporter()`, and with the process.
+ * `Plotly.toImage` in headless Chromium (see `resolveBrowser`: `PNEUMO_CHROMIUM`, a system browser, or the
+ * one shipped on npm) driven by playwright-core. One browser is reused across calls (lazy singleton); it
+ * closes after an idle time (`configureExporter`), on `closeExporter()`, and with the process.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { findProjectRoot } from "../data/roots";
+import { browserLaunchOptions, CHROMIUM_ENV, describeBrowser, resolveBrowser, type ResolvedBrowser } from "./browser";
 import { PLOT_CONFIG, plotlyBundlePath, standaloneHtml } from "./bundle";
 import type { Figure } from "./types";
 
 /** Formats {@link exportFigure} writes. */
 export type ExportFormat = "html" | "png" | "svg";
 
-/** Environment variable naming a Chrome/Chromium binary. */
-export const CHROMIUM_ENV = "PNEUMO_CHROMIUM";
-/** Binaries tried when the env variable is unset. */
-export const CHROMIUM_CANDIDATES: readonly string[] = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
-/** Flags for a quiet, offline, sandbox-free headless browser. */
-export const CHROMIUM_ARGS: readonly string[] = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-];
-/** Outside tslab the browser closes after this idle time (ms), so a finished script can exit. */
-export const EXPORTER_IDLE_CLOSE_MS = 2000;
+/** Idle time (ms) after which the shared browser closes: in a notebook it would otherwise hold ~430 MB. */
+export const EXPORTER_IDLE_CLOSE_MS = 60_000;
+/** Outside tslab a short idle close lets a finished script exit (the open browser keeps Node running). */
+export const EXPORTER_SCRIPT_IDLE_CLOSE_MS = 2_000;
 
 /** Size options of rendered images. */
 export interface RenderOptions {
@@ -47,65 +41,89 @@ export interface ExportOptions extends RenderOptions {
 /** Paths written per format. */
 export type ExportedFiles = Partial<Record<ExportFormat, string>>;
 
-/**
- * The Chromium binary to use: env `PNEUMO_CHROMIUM` (must exist), else the first existing
- * standard path; null when there is none.
- * @example
- * findChromium(); // "/usr/bin/chromium"
- */
-export function findChromium(env: NodeJS.ProcessEnv = process.env): string | null {
-  const custom = env[CHROMIUM_ENV];
-  if (custom) return existsSync(custom) ? custom : null;
-  return CHROMIUM_CANDIDATES.find((p) => existsSync(p)) ?? null;
-}
-
-/** findChromium or a clear error naming what to install. */
-function requireChromium(fn: string): string {
-  const path = findChromium();
-  if (path) return path;
-  const custom = process.env[CHROMIUM_ENV];
-  throw new Error(
-    `${fn}: PNG/SVG export needs Chromium. Install it with \`apt-get install chromium\` (Debian/Ubuntu; fonts: fonts-liberation) ` +
-      `or set ${CHROMIUM_ENV} to a Chrome/Chromium binary; HTML export works without it. ` +
-      `Received: ${custom ? `${CHROMIUM_ENV}=${custom}, which does not exist` : `no browser at ${CHROMIUM_CANDIDATES.join(", ")}`}`,
-  );
+/** Settings of the shared export browser ({@link configureExporter}). */
+export interface ExporterSettings {
+  /** Close the browser after this idle time (ms). Default 60 s in tslab, 2 s in scripts. */
+  idleCloseMs?: number;
+  /** Where the "figure export: <browser>" line goes when a browser starts. Default console.log. */
+  log?: (line: string) => void;
 }
 
 interface Exporter {
   context: BrowserContext;
   page: Page;
   userDataDir: string;
+  browser: ResolvedBrowser;
 }
 
+const settings: ExporterSettings = {};
+let resolved: { key: string; browser: ResolvedBrowser } | null = null;
 let exporter: Promise<Exporter> | null = null;
+let lastBrowser: ResolvedBrowser | null = null;
 let queue: Promise<unknown> = Promise.resolve();
 let idleTimer: NodeJS.Timeout | undefined;
 let exitHookInstalled = false;
 /** Profile folder of the open browser, for the synchronous exit hook. */
 let liveProfile: string | null = null;
 
+/**
+ * Change the idle close time or the log of the shared browser (for every later export).
+ * @example
+ * configureExporter({ idleCloseMs: 10_000 });
+ */
+export function configureExporter(next: ExporterSettings): void {
+  const ms = next.idleCloseMs;
+  if (ms !== undefined && !(Number.isFinite(ms) && ms >= 0)) {
+    throw new Error(`configureExporter: idleCloseMs must be a number ≥ 0. Received: ${ms}`);
+  }
+  Object.assign(settings, next);
+}
+
+/**
+ * The browser that rendered the last PNG/SVG (path, version, source), or null before the first.
+ * @example
+ * exporterBrowser()?.source; // "system" or "npm @sparticuz/chromium"
+ */
+export function exporterBrowser(): ResolvedBrowser | null {
+  return lastBrowser;
+}
+
+/** The browser to use, resolved once per `PNEUMO_CHROMIUM` value (`resolveBrowser` throws a named error). */
+function exportBrowser(fn: string): ResolvedBrowser {
+  const key = process.env[CHROMIUM_ENV] ?? "";
+  if (resolved?.key === key) return resolved.browser;
+  try {
+    resolved = { key, browser: resolveBrowser() };
+  } catch (err) {
+    throw new Error(`${fn}: ${(err as Error).message} (HTML export works without a browser)`);
+  }
+  return resolved.browser;
+}
+
 /** Launch Chromium with a fresh profile and a page that has plotly.js loaded. */
-async function launchExporter(executablePath: string): Promise<Exporter> {
+async function launchExporter(browser: ResolvedBrowser): Promise<Exporter> {
   const userDataDir = mkdtempSync(join(tmpdir(), "pneumo-plots-"));
   try {
-    const context = await chromium.launchPersistentContext(userDataDir, { executablePath, headless: true, args: [...CHROMIUM_ARGS] });
+    const context = await chromium.launchPersistentContext(userDataDir, browserLaunchOptions(browser));
     liveProfile = userDataDir;
     const page = context.pages()[0] ?? (await context.newPage());
     await page.setContent('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>');
     await page.addScriptTag({ path: plotlyBundlePath() });
-    return { context, page, userDataDir };
+    (settings.log ?? console.log)(`[pneumo-lab] figure export: ${describeBrowser(browser)}`);
+    return { context, page, userDataDir, browser };
   } catch (err) {
     liveProfile = null;
     rmSync(userDataDir, { recursive: true, force: true });
-    throw new Error(`exportFigure: could not start Chromium at ${executablePath} (${(err as Error).message.split("\n")[0]}). Check the binary or set ${CHROMIUM_ENV}. Received: ${executablePath}`);
+    const why = (err as Error).message.split("\n")[0];
+    throw new Error(`exportFigure: could not start Chromium at ${browser.path} (${why}). ` +
+      `Check the binary or set ${CHROMIUM_ENV}. Received: ${describeBrowser(browser)}`);
   }
 }
 
 /** The shared exporter, launched on first use. */
 function getExporter(): Promise<Exporter> {
   if (!exporter) {
-    const path = requireChromium("exportFigure");
-    exporter = launchExporter(path);
+    exporter = launchExporter(exportBrowser("exportFigure"));
     exporter.catch(() => (exporter = null));
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -118,11 +136,12 @@ function getExporter(): Promise<Exporter> {
   return exporter;
 }
 
-/** Arm the idle close (not in a tslab kernel, which lives as long as the notebook). */
+/** Arm the idle close; unref'd, so a pending close never keeps the process alive by itself. */
 function scheduleIdleClose(): void {
   clearTimeout(idleTimer);
-  if ("__tslab__" in globalThis) return;
-  idleTimer = setTimeout(() => void closeExporter(), EXPORTER_IDLE_CLOSE_MS);
+  const inKernel = "__tslab__" in globalThis;
+  const ms = settings.idleCloseMs ?? (inKernel ? EXPORTER_IDLE_CLOSE_MS : EXPORTER_SCRIPT_IDLE_CLOSE_MS);
+  idleTimer = setTimeout(() => void closeExporter(), ms);
   idleTimer.unref();
 }
 
@@ -161,7 +180,8 @@ function renderSize(fig: Figure, opts: RenderOptions): Required<RenderOptions> {
 export async function renderFigure(fig: Figure, format: "png" | "svg", opts: RenderOptions = {}): Promise<Buffer> {
   const size = renderSize(fig, opts);
   const task = queue.then(async () => {
-    const { page } = await getExporter();
+    const { page, browser } = await getExporter();
+    lastBrowser = browser;
     const url = await page.evaluate(
       ({ fig, format, size, config }) => {
         const plotly = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly;
@@ -184,7 +204,8 @@ function decodeDataUrl(url: string): Buffer {
 
 /**
  * Write a figure as standalone HTML (plotly.js inlined, offline) and/or PNG/SVG (headless Chromium).
- * Files are `<dir>/<name>.<format>`; returns their paths.
+ * Files are `<dir>/<name>.<format>`; returns their paths. The first PNG/SVG logs which browser renders
+ * ("[pneumo-lab] figure export: Chromium 153.0.8010.0 (npm @sparticuz/chromium, …)"; see {@link exporterBrowser}).
  * @example
  * await exportFigure(rocFigure(roc), "04-roc", { formats: ["html", "png", "svg"] });
  * // { html: ".../outputs/figures/04-roc.html", png: ".../04-roc.png", svg: ".../04-roc.svg" }
@@ -194,7 +215,7 @@ export async function exportFigure(fig: Figure, name: string, opts: ExportOption
   const formats = opts.formats ?? ["html", "png"];
   const bad = formats.filter((f) => !["html", "png", "svg"].includes(f));
   if (bad.length) throw new Error(`exportFigure: formats must be "html", "png" or "svg". Received: ${bad.join(", ")}`);
-  if (formats.some((f) => f !== "html")) requireChromium("exportFigure");
+  if (formats.some((f) => f !== "html")) exportBrowser("exportFigure"); // fail before writing anything
   const dir = resolve(opts.dir ?? join(findProjectRoot(), "outputs", "figures"));
   mkdirSync(dir, { recursive: true });
   const out: ExportedFiles = {};

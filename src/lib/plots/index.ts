@@ -35,15 +35,30 @@ export { PLOTLY_PACKAGE, figureDivHtml, plotlyBundlePath, standaloneHtml } from 
 export { show, showPng, tslabDisplay, type DisplayLike, type ShowOptions } from "./show";
 export {
   CHROMIUM_ARGS,
+  CHROMIUM_CACHE_ENV,
   CHROMIUM_CANDIDATES,
   CHROMIUM_ENV,
-  EXPORTER_IDLE_CLOSE_MS,
-  closeExporter,
-  exportFigure,
+  browserAvailable,
+  browserLaunchOptions,
+  describeBrowser,
   findChromium,
+  resolveBrowser,
+  type BrowserSource,
+  type ResolveBrowserOptions,
+  type ResolvedBrowser,
+} from "./browser";
+export { NPM_CHROMIUM_PACKAGE } from "./npmChromium";
+export {
+  EXPORTER_IDLE_CLOSE_MS,
+  EXPORTER_SCRIPT_IDLE_CLOSE_MS,
+  closeExporter,
+  configureExporter,
+  exportFigure,
+  exporterBrowser,
   renderFigure,
   type ExportFormat,
   type ExportOptions,
   type ExportedFiles,
+  type ExporterSettings,
   type RenderOptions,
 } from "./export";
