@@ -27,6 +27,15 @@ function tarHeader(name: string, size: number, type = "0"): Buffer {
   return h;
 }
 
+describe("npmChromiumPackage", () => {
+  // It is a dependency: where it is installed, no browser test may skip for want of a browser.
+  it("finds the installed @sparticuz/chromium and its bin/ archives (any build layout)", () => {
+    expect(PKG).not.toBeNull();
+    expect(PKG!.version).toBe(JSON.parse(readFileSync(join(ROOT, "node_modules/@sparticuz/chromium/package.json"), "utf8")).version);
+    expect(existsSync(join(PKG!.binDir, "chromium.br"))).toBe(true);
+  });
+});
+
 describe("extractTar", () => {
   it.skipIf(!PKG)("unpacks the package's NSS archive (al2023.tar.br) with file modes", () => {
     const dir = tempDir("tar-al2023-");

@@ -39,15 +39,23 @@ const requireHere = createRequire(import.meta.url);
 export function npmChromiumPackage(): { binDir: string; version: string } | null {
   let entry: string;
   try {
-    entry = requireHere.resolve(NPM_CHROMIUM_PACKAGE); // <pkg>/build/index.js
+    entry = requireHere.resolve(NPM_CHROMIUM_PACKAGE); // <pkg>/build/index.js (153) or <pkg>/build/cjs/index.cjs (143)
   } catch {
     return null;
   }
-  const root = dirname(dirname(entry));
+  // Up to the package's own package.json (build/cjs/ holds one of its own, {"type": "commonjs"}).
+  let root = dirname(entry);
+  while (!isPackageRoot(root) && dirname(root) !== root) root = dirname(root);
   const binDir = join(root, "bin");
   if (!existsSync(join(binDir, "chromium.br"))) return null;
   const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
   return { binDir, version };
+}
+
+// Whether `dir` is the package's own root (its package.json names it).
+function isPackageRoot(dir: string): boolean {
+  const path = join(dir, "package.json");
+  return existsSync(path) && (JSON.parse(readFileSync(path, "utf8")) as { name?: string }).name === NPM_CHROMIUM_PACKAGE;
 }
 
 /** Write a file under a temporary name, then rename it into place (a reader never sees half a file). */
