@@ -1,0 +1,97 @@
+/**
+ * `npx tsx scripts/nbrun/cli.ts [--timeout S] [--out DIR] [--runner node|nbconvert] notebook.ipynb…`: execute
+ * notebooks headless like `jupyter nbconvert --to notebook --execute`, without Python by default. Executed copies go
+ * to `--out` (default outputs/notebooks/); the first failing cell's source and error are printed, exit status 1.
+ * `npm run demo` runs the project's notebooks through the same {@link runNotebooks}.
+ */
+import { pathToFileURL } from "node:url";
+import { findProjectRoot } from "../../src/lib/data/roots";
+import {
+  executeNotebook, findJupyter, formatFailure, formatRun, prepareKernel, resolveCellTimeout, resolveRunner, RUNNER_ENV,
+  RUNNER_LABELS, type NotebookRunner,
+} from "../jupyter";
+
+/**
+ * The value of `--name V` or `--name=V`, or undefined when the flag is absent; throws when it has no value.
+ * @example
+ * flagValue(["--only", "01"], "only"); // "01"
+ */
+export function flagValue(args: string[], name: string): string | undefined {
+  const i = args.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  const value = args[i].includes("=") ? args[i].slice(args[i].indexOf("=") + 1) : args[i + 1];
+  if (!value || value.startsWith("--")) throw new Error(`--${name} needs a value. Received: ${args.join(" ")}`);
+  return value;
+}
+
+/** Arguments that are neither flags nor flag values. */
+function positionals(args: string[], flags: string[]): string[] {
+  return args.filter((a, i) => !a.startsWith("--") && !flags.some((f) => args[i - 1] === `--${f}`));
+}
+
+/** Options of {@link runNotebooks}. */
+export interface RunNotebooksOptions {
+  runner: NotebookRunner;
+  python?: string;
+  env: NodeJS.ProcessEnv;
+  timeoutS: number;
+  root: string;
+  outDir?: string;
+  /** Prefix of the printed lines ("demo"). */
+  label: string;
+}
+
+/**
+ * Execute notebooks in order, one summary line each, stopping at the first failure (printed with the cell's source
+ * and error); the last line names the runner. Returns the exit code.
+ * @example
+ * process.exitCode = await runNotebooks(listNotebooks(root), { runner: "node", env, timeoutS: 900, root, label: "demo" });
+ */
+export async function runNotebooks(paths: string[], opts: RunNotebooksOptions): Promise<number> {
+  const started = Date.now();
+  const runner = `runner: ${RUNNER_LABELS[opts.runner]}`;
+  for (const path of paths) {
+    const run = await executeNotebook(path, { ...opts });
+    console.log(formatRun(run));
+    if (!run.ok) {
+      console.error(formatFailure(run, opts.root));
+      console.error(`${opts.label}: stopped at ${run.name} · ${runner}`);
+      return 1;
+    }
+  }
+  console.log(`${opts.label}: all ${paths.length} notebook(s) ok in ${((Date.now() - started) / 1000).toFixed(1)} s · ${runner}`);
+  return 0;
+}
+
+/** Kernels started by this process die with it: exit (running the exit hook) on Ctrl+C or a kill. */
+export function exitOnSignals(): void {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+}
+
+/** CLI entry; returns the exit code. */
+async function main(args: string[]): Promise<number> {
+  const flags = ["timeout", "out", "runner"];
+  const paths = positionals(args, flags);
+  if (paths.length === 0) {
+    console.error("usage: npx tsx scripts/nbrun/cli.ts [--timeout S] [--out DIR] [--runner node|nbconvert] notebook.ipynb…. Received: no notebook");
+    return 2;
+  }
+  const root = findProjectRoot();
+  const { runner, python } = resolveRunner({ requested: flagValue(args, "runner"), jupyter: runnerNeedsJupyter(args) ? findJupyter() : null });
+  const timeoutS = resolveCellTimeout(flagValue(args, "timeout"));
+  const setup = prepareKernel({ root, log: (l) => console.log(l) });
+  exitOnSignals();
+  return runNotebooks(paths, { runner, python, env: setup.env, timeoutS, root, outDir: flagValue(args, "out"), label: "nbrun" });
+}
+
+/** Only look for Jupyter (which starts Python) when the nbconvert runner is asked for. */
+export function runnerNeedsJupyter(args: string[], env: NodeJS.ProcessEnv = process.env): boolean {
+  return (flagValue(args, "runner") ?? env[RUNNER_ENV]) === "nbconvert";
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((code) => (process.exitCode = code), (err: Error) => {
+    console.error(err.message);
+    process.exitCode = 1;
+  });
+}
