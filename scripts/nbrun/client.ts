@@ -90,11 +90,20 @@ export class KernelClient {
     const keep = (chunk: Buffer) => (this.logTail = (this.logTail + chunk.toString()).slice(-LOG_TAIL));
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
-    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => {
-      this.exitCode = code ?? signal ?? "unknown";
-      for (const p of this.pending.values()) p.settle();
-      resolve();
-    }));
+    this.exited = new Promise((resolve) => {
+      const end = (status: number | string) => {
+        if (this.exitCode !== null) return;
+        this.exitCode = status;
+        for (const p of this.pending.values()) p.settle();
+        resolve();
+      };
+      child.once("exit", (code, signal) => end(code ?? signal ?? "unknown"));
+      // A command that cannot be started emits "error" and never "exit".
+      child.once("error", (err) => {
+        this.logTail += `\ncould not start ${spec.argv[0]}: ${err.message}`;
+        if (child.pid === undefined) end("not started");
+      });
+    });
   }
 
   /**
@@ -111,7 +120,6 @@ export class KernelClient {
     const kernel = new KernelClient(child, conn, connectionFile, opts.spec);
     live.add(kernel);
     installExitHook();
-    child.once("error", (err) => (kernel.logTail += `\ncould not start ${cmd}: ${err.message}`));
     try {
       await kernel.connect();
       await kernel.waitForReady(opts.startTimeoutMs ?? 60_000);
@@ -120,6 +128,11 @@ export class KernelClient {
       throw err;
     }
     return kernel;
+  }
+
+  /** Process id of the kernel (leader of its process group). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   /** The kernel's exit code or signal once it has ended, else null. */
