@@ -8,8 +8,8 @@
 import { spawnSync } from "node:child_process";
 import { findProjectRoot } from "../src/lib/data/roots";
 import { resnet50WeightsStatus } from "../src/lib/models/weights";
-import { findJupyter, listNotebooks, prepareKernel, resolveCellTimeout, resolveRunner, RUNNER_LABELS } from "./jupyter";
-import { exitOnSignals, flagValue, runNotebooks, runnerNeedsJupyter } from "./nbrun/cli";
+import { findJupyter, listNotebooks, prepareKernel, RUNNER_LABELS } from "./jupyter";
+import { exitOnSignals, flagValue, resolveCellTimeout, resolveRunner, runNotebooks, runnerNeedsJupyter } from "./nbrun/cli";
 
 /** Fetch the ResNet50 ImageNet weights notebooks 03–06 need, once; false when that failed. */
 function ensureWeights(root: string): boolean {

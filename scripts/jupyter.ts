@@ -20,25 +20,24 @@ export const PYTHON_ENV = "PNEUMO_PYTHON";
 export const KERNEL_NAME = "tslab";
 /** Default per-cell time limit of headless runs, in seconds. */
 export const CELL_TIMEOUT_S = 900;
-/** Env overriding the per-cell time limit (seconds). */
-export const CELL_TIMEOUT_ENV = "PNEUMO_CELL_TIMEOUT";
-/** Env choosing the headless runner: "node" (default) or "nbconvert". */
-export const RUNNER_ENV = "PNEUMO_NOTEBOOK_RUNNER";
 
 /** How to get Jupyter, printed when it is missing. */
 export const JUPYTER_INSTALL_HINT = [
   "Jupyter was not found. It is only needed to open the notebooks interactively (npm run lab);",
   "npm run demo and npm test run them without it. Install it with one of:",
-  "  sudo apt-get install jupyter-notebook python3-nbconvert python3-nbclient   # Debian/Ubuntu",
-  "  pip install notebook nbconvert nbclient                                    # any Python 3 (or: pip install jupyterlab)",
+  "  sudo apt-get install jupyter-notebook        # Debian/Ubuntu",
+  "  pip install notebook                         # any Python 3 (or: pip install jupyterlab)",
+  "  conda install -c conda-forge notebook        # conda",
+  "(plus python3-nbclient / pip install nbclient for `npm run demo -- --runner nbconvert`),",
   `then run this again (set ${PYTHON_ENV}=/path/to/python3 to pick the interpreter).`,
 ].join("\n");
 
-/** A usable Jupyter: its interpreter and which front ends it has. */
+/** A Jupyter install: its interpreter, which front ends it has, and whether nbclient can run notebooks headless. */
 export interface JupyterInfo {
   python: string;
   hasLab: boolean;
   hasNotebook: boolean;
+  hasNbclient: boolean;
 }
 
 /** Exit status of `python -c code` (quiet). */
@@ -47,15 +46,18 @@ function pythonOk(python: string, code: string): boolean {
 }
 
 /**
- * The first interpreter that can run notebooks headless (jupyter_client, nbclient, nbformat), or null.
+ * The first interpreter with jupyter_client (which every Jupyter front end brings), or null.
  * @example
  * const jupyter = findJupyter(); if (!jupyter) console.log(JUPYTER_INSTALL_HINT);
  */
 export function findJupyter(env: NodeJS.ProcessEnv = process.env): JupyterInfo | null {
   const candidates = env[PYTHON_ENV] ? [env[PYTHON_ENV] as string] : PYTHON_CANDIDATES;
   for (const python of candidates) {
-    if (!pythonOk(python, "import jupyter_client, nbclient, nbformat")) continue;
-    return { python, hasLab: pythonOk(python, "import jupyterlab"), hasNotebook: pythonOk(python, "import notebook") };
+    if (!pythonOk(python, "import jupyter_client")) continue;
+    return {
+      python, hasLab: pythonOk(python, "import jupyterlab"), hasNotebook: pythonOk(python, "import notebook"),
+      hasNbclient: pythonOk(python, "import nbclient, nbformat"),
+    };
   }
   return null;
 }
@@ -154,35 +156,6 @@ export type NotebookRunner = "node" | "nbconvert";
 
 /** The runner's name in summary lines. */
 export const RUNNER_LABELS: Record<NotebookRunner, string> = { node: "node (zeromq)", nbconvert: "nbconvert" };
-
-/**
- * The runner to use: `requested` (a `--runner` flag), else env PNEUMO_NOTEBOOK_RUNNER, else "node", the same runner
- * everywhere, so demo and tests behave alike with or without Jupyter. "nbconvert" needs a Jupyter install.
- * @example
- * resolveRunner({ requested: "nbconvert", jupyter: findJupyter() }); // { runner: "nbconvert", python: "/usr/bin/python3" }
- */
-export function resolveRunner(opts: { requested?: string; env?: NodeJS.ProcessEnv; jupyter: JupyterInfo | null }): { runner: NotebookRunner; python?: string } {
-  const name = opts.requested ?? (opts.env ?? process.env)[RUNNER_ENV] ?? "node";
-  if (name === "node") return { runner: "node" };
-  if (name !== "nbconvert") throw new Error(`resolveRunner: the runner must be "node" or "nbconvert" (--runner or ${RUNNER_ENV}). Received: ${JSON.stringify(name)}`);
-  if (!opts.jupyter) throw new Error(`resolveRunner: the nbconvert runner needs Jupyter; drop --runner to use the Node runner.\n${JUPYTER_INSTALL_HINT}`);
-  return { runner: "nbconvert", python: opts.jupyter.python };
-}
-
-/**
- * The per-cell time limit in seconds: `flag` (a `--timeout` value), else env PNEUMO_CELL_TIMEOUT, else 900.
- * @example
- * resolveCellTimeout(undefined, { PNEUMO_CELL_TIMEOUT: "60" }); // 60
- */
-export function resolveCellTimeout(flag?: string, env: NodeJS.ProcessEnv = process.env): number {
-  const raw = flag ?? env[CELL_TIMEOUT_ENV];
-  if (raw === undefined || raw === "") return CELL_TIMEOUT_S;
-  const seconds = Number(raw);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new Error(`resolveCellTimeout: the cell time limit must be a positive number of seconds (--timeout or ${CELL_TIMEOUT_ENV}). Received: ${JSON.stringify(raw)}`);
-  }
-  return seconds;
-}
 
 /** The failing cell of a run: where, what it says, and the error. */
 export interface CellFailure {

@@ -19,7 +19,7 @@ function main(args: string[]): Promise<number> {
   }
   const jupyter = findJupyter();
   if (!jupyter || !(jupyter.hasLab || jupyter.hasNotebook)) {
-    console.error(jupyter ? "Jupyter can run notebooks headless here but has no JupyterLab or Notebook front end.\n" + JUPYTER_INSTALL_HINT : JUPYTER_INSTALL_HINT);
+    console.error(jupyter ? `Jupyter at ${jupyter.python} has no JupyterLab or Notebook front end.\n` + JUPYTER_INSTALL_HINT : JUPYTER_INSTALL_HINT);
     return Promise.resolve(1);
   }
   const setup = prepareKernel({ root, log: (l) => console.log(l) });

@@ -7,9 +7,14 @@
 import { pathToFileURL } from "node:url";
 import { findProjectRoot } from "../../src/lib/data/roots";
 import {
-  executeNotebook, findJupyter, formatFailure, formatRun, prepareKernel, resolveCellTimeout, resolveRunner, RUNNER_ENV,
-  RUNNER_LABELS, type NotebookRunner,
+  CELL_TIMEOUT_S, executeNotebook, findJupyter, formatFailure, formatRun, JUPYTER_INSTALL_HINT, prepareKernel, RUNNER_LABELS,
+  type JupyterInfo, type NotebookRunner,
 } from "../jupyter";
+
+/** Env overriding the per-cell time limit (seconds). */
+export const CELL_TIMEOUT_ENV = "PNEUMO_CELL_TIMEOUT";
+/** Env choosing the headless runner: "node" (default) or "nbconvert". */
+export const RUNNER_ENV = "PNEUMO_NOTEBOOK_RUNNER";
 
 /**
  * The value of `--name V` or `--name=V`, or undefined when the flag is absent; throws when it has no value.
@@ -27,6 +32,38 @@ export function flagValue(args: string[], name: string): string | undefined {
 /** Arguments that are neither flags nor flag values. */
 function positionals(args: string[], flags: string[]): string[] {
   return args.filter((a, i) => !a.startsWith("--") && !flags.some((f) => args[i - 1] === `--${f}`));
+}
+
+/**
+ * The runner to use: `requested` (a `--runner` flag), else env PNEUMO_NOTEBOOK_RUNNER, else "node", the same runner
+ * everywhere, so demo and tests behave alike with or without Jupyter. "nbconvert" needs a Jupyter install.
+ * @example
+ * resolveRunner({ requested: "nbconvert", jupyter: findJupyter() }); // { runner: "nbconvert", python: "/usr/bin/python3" }
+ */
+export function resolveRunner(opts: { requested?: string; env?: NodeJS.ProcessEnv; jupyter: JupyterInfo | null }): { runner: NotebookRunner; python?: string } {
+  const name = opts.requested ?? (opts.env ?? process.env)[RUNNER_ENV] ?? "node";
+  if (name === "node") return { runner: "node" };
+  if (name !== "nbconvert") throw new Error(`resolveRunner: the runner must be "node" or "nbconvert" (--runner or ${RUNNER_ENV}). Received: ${JSON.stringify(name)}`);
+  if (!opts.jupyter?.hasNbclient) {
+    const found = opts.jupyter ? `Jupyter at ${opts.jupyter.python} has no nbclient` : "no Jupyter";
+    throw new Error(`resolveRunner: the nbconvert runner needs Jupyter with nbclient; drop --runner to use the Node runner. Received: ${found}\n${JUPYTER_INSTALL_HINT}`);
+  }
+  return { runner: "nbconvert", python: opts.jupyter.python };
+}
+
+/**
+ * The per-cell time limit in seconds: `flag` (a `--timeout` value), else env PNEUMO_CELL_TIMEOUT, else 900.
+ * @example
+ * resolveCellTimeout(undefined, { PNEUMO_CELL_TIMEOUT: "60" }); // 60
+ */
+export function resolveCellTimeout(flag?: string, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = flag ?? env[CELL_TIMEOUT_ENV];
+  if (raw === undefined || raw === "") return CELL_TIMEOUT_S;
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new Error(`resolveCellTimeout: the cell time limit must be a positive number of seconds (--timeout or ${CELL_TIMEOUT_ENV}). Received: ${JSON.stringify(raw)}`);
+  }
+  return seconds;
 }
 
 /** Options of {@link runNotebooks}. */

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { findProjectRoot } from "../../src/lib/data/roots";
-import { executeNotebook, formatFailure, resolveCellTimeout } from "../../scripts/jupyter";
+import { executeNotebook, formatFailure } from "../../scripts/jupyter";
 import { KernelClient } from "../../scripts/nbrun/client";
 import { readKernelSpec, writeTslabKernelSpecs } from "../../scripts/nbrun/kernelspec";
 import { runNotebookInNode } from "../../scripts/nbrun/run";
@@ -150,13 +150,4 @@ describe("runNotebookInNode on a spec-written kernel", () => {
     expect(result.failure?.message).toMatch(/kernel missing did not start: it exited .*no-such-kernel/s);
     expect(existsSync(dst)).toBe(true);
   }, 60_000);
-});
-
-describe("resolveCellTimeout", () => {
-  it("takes the flag, else env PNEUMO_CELL_TIMEOUT, else 900 s, and names a bad value", () => {
-    expect(resolveCellTimeout("30", { PNEUMO_CELL_TIMEOUT: "60" })).toBe(30);
-    expect(resolveCellTimeout(undefined, { PNEUMO_CELL_TIMEOUT: "60" })).toBe(60);
-    expect(resolveCellTimeout(undefined, {})).toBe(900);
-    expect(() => resolveCellTimeout("ten", {})).toThrow(/positive number of seconds.*Received: "ten"/);
-  });
 });
