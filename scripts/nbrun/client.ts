@@ -116,7 +116,8 @@ export class KernelClient {
     const conn = await writeConnectionFile(connectionFile, opts.name);
     const [cmd, ...args] = opts.spec.argv.map((a) => a.replace("{connection_file}", connectionFile));
     // Own process group, so shutdown can end whatever the kernel started (a browser for figure export).
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: { ...opts.env, ...opts.spec.env }, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const env = { ...opts.env, ...opts.spec.env };
+    const child = spawn(cmd, args, { cwd: opts.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const kernel = new KernelClient(child, conn, connectionFile, opts.spec);
     live.add(kernel);
     installExitHook();
@@ -228,8 +229,11 @@ export class KernelClient {
         return;
       }
     }
-    const why = this.exitCode !== null ? `it exited (${this.exitCode})` : `no answer on shell and iopub within ${limitMs / 1000} s`;
-    throw new Error(`KernelClient.start: kernel ${this.conn.kernel_name} did not start: ${why}. Kernel output:\n${this.logTail.trim() || "(none)"}`);
+    const silent = `no answer on shell and iopub within ${limitMs / 1000} s`;
+    const why = this.exitCode !== null ? `it exited (${this.exitCode})` : silent;
+    const log = this.logTail.trim() || "(none)";
+    const name = this.conn.kernel_name;
+    throw new Error(`KernelClient.start: kernel ${name} did not start: ${why}. Kernel output:\n${log}`);
   }
 
   /**
@@ -254,7 +258,8 @@ export class KernelClient {
    */
   async shutdown(graceMs = 5000): Promise<void> {
     if (this.exitCode === null && !this.closed) {
-      await this.request({ msgType: "shutdown_request", content: { restart: false }, channel: "control", timeoutMs: graceMs });
+      const content = { restart: false };
+      await this.request({ msgType: "shutdown_request", content, channel: "control", timeoutMs: graceMs });
     }
     for (const signal of ["SIGTERM", "SIGKILL"] as const) {
       // tslab closes its sockets on shutdown but may keep running (open handles, a browser): end the group.

@@ -64,11 +64,15 @@ export function readKernelSpec(name: string, jupyterPath: string): KernelSpec {
   const dirs = jupyterPath.split(":").filter(Boolean);
   const file = dirs.map((d) => join(d, "kernels", name, "kernel.json")).find((f) => existsSync(f));
   if (!file) {
-    throw new Error(`readKernelSpec: no kernel spec "${name}"; run \`npm run kernel\` to register tslab. Received: JUPYTER_PATH=${jupyterPath}`);
+    throw new Error(
+      `readKernelSpec: no kernel spec "${name}"; run \`npm run kernel\` to register tslab. ` +
+        `Received: JUPYTER_PATH=${jupyterPath}`,
+    );
   }
   const spec = JSON.parse(readFileSync(file, "utf8")) as KernelSpec;
   if (!Array.isArray(spec.argv) || spec.argv.length === 0) {
-    throw new Error(`readKernelSpec: ${file} has no argv to start the kernel with. Received: ${JSON.stringify(spec.argv)}`);
+    const argv = JSON.stringify(spec.argv);
+    throw new Error(`readKernelSpec: ${file} has no argv to start the kernel with. Received: ${argv}`);
   }
   return spec;
 }

@@ -14,13 +14,15 @@ src, dst, timeout, kernel = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv
 nb = nbformat.read(src, as_version=4)
 state = {"cell": None}
 def on_start(cell, cell_index, **_): state["cell"] = cell_index
-client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}}, on_cell_start=on_start)
+resources = {"metadata": {"path": os.path.dirname(os.path.abspath(src))}}
+client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, resources=resources, on_cell_start=on_start)
 failure, t0 = None, time.time()
 try:
     client.execute()
 except Exception as e:
     name = type(e).__name__
-    cause = "timeout" if name == "CellTimeoutError" else "kernel-died" if name == "DeadKernelError" else "cell-error" if state["cell"] is not None else "runner"
+    cause = {"CellTimeoutError": "timeout", "DeadKernelError": "kernel-died"}.get(name)
+    cause = cause or ("cell-error" if state["cell"] is not None else "runner")
     failure = {"cell": state["cell"], "cause": cause, "message": name + ": " + str(e)[-4000:]}
 os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
 nbformat.write(nb, dst)
@@ -39,7 +41,8 @@ export interface NbclientRunOptions {
 /**
  * Execute `src` with nbclient and write the executed copy to `dst`.
  * @example
- * const { failure } = runNotebookWithNbclient(src, dst, { python: "/usr/bin/python3", env, timeoutS: 900, kernelName: "tslab" });
+ * const opts = { python: "/usr/bin/python3", env, timeoutS: 900, kernelName: "tslab" };
+ * const { failure } = runNotebookWithNbclient(src, dst, opts);
  */
 export function runNotebookWithNbclient(src: string, dst: string, opts: NbclientRunOptions): RunnerResult {
   const started = Date.now();

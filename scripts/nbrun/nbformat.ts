@@ -18,7 +18,9 @@ export class OutputRecorder {
   /**
    * Apply one iopub message to `outputs` (the running cell's list). Status and execute_input carry no output.
    * @example
-   * kernel.request({ msgType: "execute_request", content, timeoutMs, onIopub: (m) => recorder.record(cell.outputs, m) });
+   * const recorder = new OutputRecorder();
+   * const onIopub = (m: KernelMessage) => recorder.record(outputs, m);
+   * await kernel.request({ msgType: "execute_request", content, timeoutMs, onIopub });
    */
   record(outputs: CellOutput[], msg: KernelMessage): void {
     const c = msg.content as Content;
@@ -29,7 +31,8 @@ export class OutputRecorder {
       return;
     }
     if (type === "update_display_data") {
-      for (const out of this.displays.get(displayId(c) ?? "") ?? []) Object.assign(out, { data: c.data ?? {}, metadata: c.metadata ?? {} });
+      const shown = this.displays.get(displayId(c) ?? "") ?? [];
+      for (const out of shown) Object.assign(out, { data: c.data ?? {}, metadata: c.metadata ?? {} });
       return;
     }
     const output = toOutput(type, c);
@@ -59,15 +62,17 @@ function displayId(c: Content): string | undefined {
 /** One nbformat output for an iopub message type, or null for types that are not outputs. */
 function toOutput(type: string, c: Content): CellOutput | null {
   const bundle = () => ({ data: (c.data ?? {}) as Bundle, metadata: (c.metadata ?? {}) as Bundle });
+  const count = (c.execution_count as number | null | undefined) ?? null;
+  const traceback = (c.traceback as string[] | undefined) ?? [];
   switch (type) {
     case "stream":
       return { output_type: "stream", name: String(c.name), text: String(c.text ?? "") };
     case "display_data":
       return { output_type: "display_data", ...bundle() };
     case "execute_result":
-      return { output_type: "execute_result", execution_count: (c.execution_count as number | null) ?? null, ...bundle() };
+      return { output_type: "execute_result", execution_count: count, ...bundle() };
     case "error":
-      return { output_type: "error", ename: String(c.ename), evalue: String(c.evalue), traceback: (c.traceback as string[]) ?? [] };
+      return { output_type: "error", ename: String(c.ename), evalue: String(c.evalue), traceback };
     default:
       return null;
   }
@@ -85,7 +90,10 @@ function splitsAsLines(mime: string): boolean {
 
 /** A mime bundle with its text values split into lines. */
 function splitBundle(data: Bundle): Bundle {
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === "string" && splitsAsLines(k) ? splitLines(v) : v]));
+  const split = ([mime, v]: [string, unknown]) => [
+    mime, typeof v === "string" && splitsAsLines(mime) ? splitLines(v) : v,
+  ];
+  return Object.fromEntries(Object.entries(data).map(split));
 }
 
 /** A copy of a cell as nbformat writes it: source and text outputs as lists of lines. */
@@ -104,7 +112,8 @@ function splitCell(cell: NotebookCell): NotebookCell {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    const object = value as Record<string, unknown>;
+    return Object.fromEntries(Object.keys(object).sort().map((k) => [k, sortKeys(object[k])]));
   }
   return value;
 }

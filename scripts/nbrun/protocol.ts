@@ -10,6 +10,8 @@ export const PROTOCOL_VERSION = "5.3";
 /** Separates the ZeroMQ routing prefix from the signed message. */
 export const DELIMITER = "<IDS|MSG>";
 
+type Json = Record<string, unknown>;
+
 /** A message header. */
 export interface MessageHeader {
   msg_id: string;
@@ -122,13 +124,16 @@ export function encodeMessage(signing: SigningKey, msg: KernelMessage<unknown>):
 export function decodeMessage(signing: SigningKey, frames: readonly Buffer[]): KernelMessage {
   const at = frames.findIndex((f) => f.toString() === DELIMITER);
   if (at < 0 || frames.length < at + 6) {
-    throw new Error(`decodeMessage: not a Jupyter message (no ${DELIMITER} followed by 5 parts). Received: ${frames.length} frame(s)`);
+    throw new Error(
+      `decodeMessage: not a Jupyter message (no ${DELIMITER} followed by 5 parts). Received: ${frames.length} frame(s)`,
+    );
   }
   const signature = frames[at + 1].toString();
   const parts = frames.slice(at + 2, at + 6);
   if (!verify(signing, signature, parts)) {
-    throw new Error(`decodeMessage: signature mismatch, message dropped. Received: signature ${JSON.stringify(signature.slice(0, 16))}…`);
+    const shown = JSON.stringify(signature.slice(0, 16));
+    throw new Error(`decodeMessage: signature mismatch, message dropped. Received: signature ${shown}…`);
   }
-  const [header, parent_header, metadata, content] = parts.map((p) => JSON.parse(p.toString()) as Record<string, unknown>);
+  const [header, parent_header, metadata, content] = parts.map((p) => JSON.parse(p.toString()) as Json);
   return { header: header as unknown as MessageHeader, parent_header, metadata, content };
 }

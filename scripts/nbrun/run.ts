@@ -19,6 +19,9 @@ export interface RunnerResult {
   failure: { cell: number | null; message: string; cause: FailureCause } | null;
 }
 
+type Failure = RunnerResult["failure"];
+type ExecuteReply = { status?: string; ename?: string; evalue?: string; traceback?: string[] };
+
 /** Options of {@link runNotebookInNode}. */
 export interface NodeRunOptions {
   /** `JUPYTER_PATH`-style list of folders holding `kernels/<name>/kernel.json`. */
@@ -33,7 +36,9 @@ export interface NodeRunOptions {
 }
 
 /** execute_request content nbclient sends (store_history so execution counts advance). */
-const executeContent = (code: string) => ({ code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true });
+const executeContent = (code: string) => ({
+  code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true,
+});
 
 /** A cell's `metadata.execution` (message times, as nbclient records them), created when missing. */
 const executionTimes = (cell: NotebookCell) => (cell.metadata.execution ??= {}) as Record<string, string>;
@@ -43,30 +48,35 @@ function recordTiming(cell: NotebookCell, msg: KernelMessage): void {
   const execution = executionTimes(cell);
   const type = msg.header.msg_type;
   const state = type === "status" ? String(msg.content.execution_state) : "";
-  const key = type === "execute_input" ? "iopub.execute_input" : state === "busy" || state === "idle" ? `iopub.status.${state}` : null;
+  const status = state === "busy" || state === "idle" ? `iopub.status.${state}` : null;
+  const key = type === "execute_input" ? "iopub.execute_input" : status;
   if (key) execution[key] = msg.header.date;
 }
 
 /** The failure of a finished request, or null when the cell ran ok. */
-function cellFailure(out: RequestOutcome, index: number, opts: NodeRunOptions, kernel: KernelClient): RunnerResult["failure"] {
-  const content = (out.reply?.content ?? {}) as { status?: string; ename?: string; evalue?: string; traceback?: string[] };
+function cellFailure(out: RequestOutcome, index: number, opts: NodeRunOptions, kernel: KernelClient): Failure {
+  const content = (out.reply?.content ?? {}) as ExecuteReply;
   if (out.end === "timeout") {
-    const replied = out.reply ? `interrupted, the kernel replied "${content.status}"` : "interrupted, no reply from the kernel";
-    const message = `CellTimeoutError: the cell did not finish within ${opts.timeoutS} s (${replied}); ` +
+    const replied = out.reply ? `the kernel replied "${content.status}"` : "no reply from the kernel";
+    const message = `CellTimeoutError: the cell did not finish within ${opts.timeoutS} s (interrupted, ${replied}); ` +
       "raise the limit with --timeout SECONDS or env PNEUMO_CELL_TIMEOUT";
     return { cell: index, cause: "timeout", message };
   }
   if (out.end === "exited") {
-    const message = `DeadKernelError: the kernel exited (${kernel.exitStatus}) while running this cell. Kernel output:\n${kernel.log.trim() || "(none)"}`;
+    const log = kernel.log.trim() || "(none)";
+    const message = `DeadKernelError: the kernel exited (${kernel.exitStatus}) while running this cell. ` +
+      `Kernel output:\n${log}`;
     return { cell: index, cause: "kernel-died", message };
   }
   if (content.status === "ok") return null;
-  const detail = content.ename ? [`${content.ename}: ${content.evalue ?? ""}`, ...(content.traceback ?? [])].join("\n") : "";
-  return { cell: index, cause: "cell-error", message: detail || `the kernel answered execute_reply status "${content.status}"` };
+  const lines = [`${content.ename}: ${content.evalue ?? ""}`, ...(content.traceback ?? [])];
+  const detail = content.ename ? lines.join("\n") : "";
+  const message = detail || `the kernel answered execute_reply status "${content.status}"`;
+  return { cell: index, cause: "cell-error", message };
 }
 
 /** Run the code cells of `nb` in place on `kernel`; returns the first failure. */
-async function runCells(nb: Notebook, kernel: KernelClient, opts: NodeRunOptions): Promise<RunnerResult["failure"]> {
+async function runCells(nb: Notebook, kernel: KernelClient, opts: NodeRunOptions): Promise<Failure> {
   const recorder = new OutputRecorder();
   for (const [index, cell] of nb.cells.entries()) {
     if (cell.cell_type !== "code" || cellSource(cell).trim() === "") continue; // nbclient skips empty cells too
@@ -102,11 +112,15 @@ export async function runNotebookInNode(src: string, dst: string, opts: NodeRunO
   const started = Date.now();
   const nb = withCellIds(readNotebook(src));
   const name = opts.kernelName ?? (nb.metadata.kernelspec as { name?: string } | undefined)?.name;
-  let failure: RunnerResult["failure"] = null;
+  let failure: Failure = null;
   let kernel: KernelClient | null = null;
   try {
-    if (!name) throw new Error(`runNotebookInNode: ${src} names no kernel (metadata.kernelspec.name); pass kernelName. Received: none`);
-    kernel = await KernelClient.start({ spec: readKernelSpec(name, opts.jupyterPath), name, cwd: dirname(resolve(src)), env: opts.env });
+    if (!name) {
+      const why = "names no kernel (metadata.kernelspec.name); pass kernelName";
+      throw new Error(`runNotebookInNode: ${src} ${why}. Received: none`);
+    }
+    const spec = readKernelSpec(name, opts.jupyterPath);
+    kernel = await KernelClient.start({ spec, name, cwd: dirname(resolve(src)), env: opts.env });
     const info = kernel.info.language_info;
     if (info) nb.metadata.language_info = info;
     failure = await runCells(nb, kernel, opts);

@@ -8,25 +8,27 @@
 type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
-const isMultiline = (v: unknown) => typeof v === "string" || (Array.isArray(v) && v.every((x) => typeof x === "string"));
+const isStrings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === "string");
+const isMultiline = (v: unknown) => typeof v === "string" || isStrings(v);
 const isCount = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) >= 0);
 const CELL_ID = /^[a-zA-Z0-9-_]{1,64}$/;
 
-/** Allowed keys (the schema's `additionalProperties: false`) and the required subset, per cell or output kind. */
-const SHAPES: Record<string, { allowed: string[]; required: string[] }> = {
-  notebook: { allowed: ["metadata", "nbformat_minor", "nbformat", "cells"], required: ["metadata", "nbformat_minor", "nbformat", "cells"] },
-  code: { allowed: ["id", "cell_type", "metadata", "source", "outputs", "execution_count"], required: ["cell_type", "metadata", "source", "outputs", "execution_count"] },
-  markdown: { allowed: ["id", "cell_type", "metadata", "attachments", "source"], required: ["cell_type", "metadata", "source"] },
-  raw: { allowed: ["id", "cell_type", "metadata", "attachments", "source"], required: ["cell_type", "metadata", "source"] },
-  execute_result: { allowed: ["output_type", "data", "metadata", "execution_count"], required: ["output_type", "data", "metadata", "execution_count"] },
-  display_data: { allowed: ["output_type", "data", "metadata"], required: ["output_type", "data", "metadata"] },
-  stream: { allowed: ["output_type", "name", "text"], required: ["output_type", "name", "text"] },
-  error: { allowed: ["output_type", "ename", "evalue", "traceback"], required: ["output_type", "ename", "evalue", "traceback"] },
+/** Required keys and the optional others (the schema's `additionalProperties: false`), per cell or output kind. */
+const SHAPES: Record<string, { required: string[]; optional: string[] }> = {
+  notebook: { required: ["metadata", "nbformat_minor", "nbformat", "cells"], optional: [] },
+  code: { required: ["cell_type", "metadata", "source", "outputs", "execution_count"], optional: ["id"] },
+  markdown: { required: ["cell_type", "metadata", "source"], optional: ["id", "attachments"] },
+  raw: { required: ["cell_type", "metadata", "source"], optional: ["id", "attachments"] },
+  execute_result: { required: ["output_type", "data", "metadata", "execution_count"], optional: [] },
+  display_data: { required: ["output_type", "data", "metadata"], optional: [] },
+  stream: { required: ["output_type", "name", "text"], optional: [] },
+  error: { required: ["output_type", "ename", "evalue", "traceback"], optional: [] },
 };
 
 /** Missing and unexpected keys of `value` for a shape. */
 function keyErrors(where: string, value: Json, shape: keyof typeof SHAPES, extraRequired: string[] = []): string[] {
-  const { allowed, required } = SHAPES[shape];
+  const { required, optional } = SHAPES[shape];
+  const allowed = [...required, ...optional];
   const missing = [...required, ...extraRequired].filter((k) => !(k in value)).map((k) => `${where}: missing "${k}"`);
   const extra = Object.keys(value).filter((k) => !allowed.includes(k)).map((k) => `${where}: unexpected "${k}"`);
   return [...missing, ...extra];
@@ -44,11 +46,17 @@ function bundleErrors(where: string, data: unknown): string[] {
 function outputErrors(where: string, out: unknown): string[] {
   if (!isObject(out)) return [`${where}: not an object`];
   const type = String(out.output_type);
-  if (!["execute_result", "display_data", "stream", "error"].includes(type)) return [`${where}: unknown output_type ${JSON.stringify(out.output_type)}`];
+  if (!["execute_result", "display_data", "stream", "error"].includes(type)) {
+    return [`${where}: unknown output_type ${JSON.stringify(out.output_type)}`];
+  }
   const errors = keyErrors(where, out, type);
-  if (type === "stream" && (typeof out.name !== "string" || !isMultiline(out.text))) errors.push(`${where}: stream needs a name and text`);
-  if (type === "error" && !(typeof out.ename === "string" && typeof out.evalue === "string" && Array.isArray(out.traceback)
-    && out.traceback.every((l) => typeof l === "string"))) errors.push(`${where}: error needs ename, evalue and a traceback of strings`);
+  if (type === "stream" && (typeof out.name !== "string" || !isMultiline(out.text))) {
+    errors.push(`${where}: stream needs a name and text`);
+  }
+  const errorOk = typeof out.ename === "string" && typeof out.evalue === "string" && isStrings(out.traceback);
+  if (type === "error" && !errorOk) {
+    errors.push(`${where}: error needs ename, evalue and a traceback of strings`);
+  }
   if (type === "execute_result" || type === "display_data") {
     errors.push(...bundleErrors(where, out.data));
     if (!isObject(out.metadata)) errors.push(`${where}: metadata is not an object`);
@@ -61,15 +69,17 @@ function outputErrors(where: string, out: unknown): string[] {
 function cellErrors(where: string, cell: unknown, needsId: boolean): string[] {
   if (!isObject(cell)) return [`${where}: not an object`];
   const type = String(cell.cell_type);
-  if (!["code", "markdown", "raw"].includes(type)) return [`${where}: unknown cell_type ${JSON.stringify(cell.cell_type)}`];
+  if (!["code", "markdown", "raw"].includes(type)) return [`${where}: unknown cell_type ${JSON.stringify(type)}`];
   const errors = keyErrors(where, cell, type, needsId ? ["id"] : []);
-  if ("id" in cell && !(typeof cell.id === "string" && CELL_ID.test(cell.id))) errors.push(`${where}: id must match ${CELL_ID}`);
+  const idOk = typeof cell.id === "string" && CELL_ID.test(cell.id);
+  if ("id" in cell && !idOk) errors.push(`${where}: id must match ${CELL_ID}`);
   if (!isObject(cell.metadata)) errors.push(`${where}: metadata is not an object`);
   if ("source" in cell && !isMultiline(cell.source)) errors.push(`${where}: source is not a string or list of strings`);
   if (type !== "code") return errors;
-  if (!isCount(cell.execution_count)) errors.push(`${where}: bad execution_count ${JSON.stringify(cell.execution_count)}`);
+  const count = JSON.stringify(cell.execution_count);
+  if (!isCount(cell.execution_count)) errors.push(`${where}: bad execution_count ${count}`);
   const execution = (cell.metadata as Json | undefined)?.execution;
-  if (execution !== undefined && !(isObject(execution) && Object.values(execution).every((v) => typeof v === "string"))) {
+  if (execution !== undefined && !(isObject(execution) && isStrings(Object.values(execution)))) {
     errors.push(`${where}: metadata.execution values must be strings`);
   }
   if (!Array.isArray(cell.outputs)) return [...errors, `${where}: outputs is not an array`];
@@ -90,10 +100,12 @@ export function notebookShapeErrors(nb: unknown): string[] {
   if (!isObject(meta)) errors.push("notebook: metadata is not an object");
   else {
     const spec = meta.kernelspec;
-    if (spec !== undefined && !(isObject(spec) && typeof spec.name === "string" && typeof spec.display_name === "string")) {
+    const specOk = isObject(spec) && typeof spec.name === "string" && typeof spec.display_name === "string";
+    if (spec !== undefined && !specOk) {
       errors.push("notebook: metadata.kernelspec needs name and display_name");
     }
-    if (meta.language_info !== undefined && !(isObject(meta.language_info) && typeof meta.language_info.name === "string")) {
+    const info = meta.language_info;
+    if (info !== undefined && !(isObject(info) && typeof info.name === "string")) {
       errors.push("notebook: metadata.language_info needs a name");
     }
   }
