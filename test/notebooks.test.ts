@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findProjectRoot, sampleDataRoot } from "../src/lib/data/roots";
 import { describeSettings, notebookSettings } from "../src/lib/notebook";
 import { resolvePreset } from "../src/lib/workflows/presets";
-import { executeNotebook, formatFailure, formatRun, listNotebooks, prepareKernel, type KernelSetup } from "../scripts/jupyter";
+import {
+  executeNotebook, formatFailure, formatRun, listNotebooks, prepareKernel, type KernelSetup,
+} from "../scripts/jupyter";
 import { notebookShapeErrors } from "../scripts/nbrun/schema";
 import { cellErrorText, cellSource, cellsWithOutputs, committedNotebooks, errorCells, readNotebook, stripOutputs, type Notebook } from "../scripts/notebook-tools";
 
@@ -96,15 +98,17 @@ function showCells(nb: Notebook): number[] {
   return nb.cells.flatMap((c, i) => (c.cell_type === "code" && /\blab\.show\(/.test(cellSource(c)) ? [i] : []));
 }
 
-// The runner a machine without Jupyter uses (the Node one, ZeroMQ to the kernel): these never skip for a missing Jupyter.
+// The runner a machine without Jupyter uses (the Node one, ZeroMQ to the kernel): never skipped for a missing Jupyter.
 describe("headless execution (Node runner)", () => {
   let setup: KernelSetup;
   beforeAll(() => {
     setup = prepareKernel({ root: ROOT });
   }, 120_000);
 
-  it.each(listNotebooks(ROOT).map((p) => [p.split("/").pop(), p]))("%s runs without a failing cell and writes its figures", async (_name, path) => {
-    const run = await executeNotebook(path as string, { env: { ...setup.env, PNEUMO_PRESET: "quick" }, outDir: tmp, root: ROOT });
+  const notebooks = listNotebooks(ROOT).map((p) => [p.split("/").pop(), p]);
+  it.each(notebooks)("%s runs without a failing cell and writes its figures", async (_name, path) => {
+    const env = { ...setup.env, PNEUMO_PRESET: "quick" };
+    const run = await executeNotebook(path as string, { env, outDir: tmp, root: ROOT });
     expect(run.ok, formatFailure(run, ROOT)).toBe(true);
     expect(run.runner).toBe("node");
     expect(errorCells(run.notebook!)).toEqual([]);
@@ -112,7 +116,8 @@ describe("headless execution (Node runner)", () => {
     const code = run.notebook!.cells.filter((c) => c.cell_type === "code" && cellSource(c).trim() !== "");
     expect(code.map((c) => c.execution_count)).toEqual(code.map((_, i) => i + 1));
     for (const i of showCells(run.notebook!)) {
-      const html = (run.notebook!.cells[i].outputs ?? []).filter((o) => o.output_type === "display_data" && "text/html" in (o.data ?? {}));
+      const outputs = run.notebook!.cells[i].outputs ?? [];
+      const html = outputs.filter((o) => o.output_type === "display_data" && "text/html" in (o.data ?? {}));
       expect(html.length, `cell ${i + 1} calls lab.show but has no HTML output`).toBeGreaterThan(0);
     }
     for (const name of exportedFigureNames(readNotebook(path as string))) {

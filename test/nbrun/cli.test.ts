@@ -2,19 +2,26 @@ import { describe, expect, it } from "vitest";
 import type { JupyterInfo } from "../../scripts/jupyter";
 import { flagValue, resolveCellTimeout, resolveRunner, runnerNeedsJupyter } from "../../scripts/nbrun/cli";
 
-const jupyter = (hasNbclient: boolean): JupyterInfo => ({ python: "/usr/bin/python3", hasLab: false, hasNotebook: true, hasNbclient });
+const PYTHON = "/usr/bin/python3";
+const jupyter = (hasNbclient: boolean): JupyterInfo => ({
+  python: PYTHON, hasLab: false, hasNotebook: true, hasNbclient,
+});
+const NBCONVERT_ENV = { PNEUMO_NOTEBOOK_RUNNER: "nbconvert" };
 
 describe("resolveRunner", () => {
   it("uses the Node runner unless nbconvert is asked for by flag or env PNEUMO_NOTEBOOK_RUNNER", () => {
     expect(resolveRunner({ env: {}, jupyter: jupyter(true) })).toEqual({ runner: "node" });
-    expect(resolveRunner({ env: { PNEUMO_NOTEBOOK_RUNNER: "nbconvert" }, jupyter: jupyter(true) })).toEqual({ runner: "nbconvert", python: "/usr/bin/python3" });
-    expect(resolveRunner({ requested: "node", env: { PNEUMO_NOTEBOOK_RUNNER: "nbconvert" }, jupyter: null })).toEqual({ runner: "node" });
+    const nbconvert = { runner: "nbconvert", python: PYTHON };
+    expect(resolveRunner({ env: NBCONVERT_ENV, jupyter: jupyter(true) })).toEqual(nbconvert);
+    expect(resolveRunner({ requested: "node", env: NBCONVERT_ENV, jupyter: null })).toEqual({ runner: "node" });
   });
 
   it("names a bad runner, and a missing Jupyter or nbclient for nbconvert", () => {
-    expect(() => resolveRunner({ requested: "papermill", env: {}, jupyter: null })).toThrow(/"node" or "nbconvert".*Received: "papermill"/);
-    expect(() => resolveRunner({ requested: "nbconvert", env: {}, jupyter: null })).toThrow(/needs Jupyter with nbclient.*Received: no Jupyter\nJupyter was not found/);
-    expect(() => resolveRunner({ requested: "nbconvert", env: {}, jupyter: jupyter(false) })).toThrow(/Received: Jupyter at \/usr\/bin\/python3 has no nbclient/);
+    const resolve = (requested: string, found: JupyterInfo | null) => () =>
+      resolveRunner({ requested, env: {}, jupyter: found });
+    expect(resolve("papermill", null)).toThrow(/"node" or "nbconvert".*Received: "papermill"/);
+    expect(resolve("nbconvert", null)).toThrow(/needs Jupyter with nbclient.*Received: no Jupyter\nJupyter was not/);
+    expect(resolve("nbconvert", jupyter(false))).toThrow(/Received: Jupyter at \/usr\/bin\/python3 has no nbclient/);
   });
 
   it("looks for Jupyter (a Python start) only when nbconvert is asked for", () => {
@@ -30,7 +37,7 @@ describe("resolveCellTimeout", () => {
     expect(resolveCellTimeout(undefined, { PNEUMO_CELL_TIMEOUT: "60" })).toBe(60);
     expect(resolveCellTimeout(undefined, {})).toBe(900);
     expect(() => resolveCellTimeout("ten", {})).toThrow(/positive number of seconds.*Received: "ten"/);
-    expect(() => resolveCellTimeout(undefined, { PNEUMO_CELL_TIMEOUT: "0" })).toThrow(/PNEUMO_CELL_TIMEOUT\)\. Received: "0"/);
+    expect(() => resolveCellTimeout(undefined, { PNEUMO_CELL_TIMEOUT: "0" })).toThrow(/TIMEOUT\)\. Received: "0"/);
   });
 });
 

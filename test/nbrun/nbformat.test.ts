@@ -15,20 +15,23 @@ function record(...msgs: ReturnType<typeof iopub>[]): CellOutput[] {
 }
 
 const PNG = "iVBORw0KGgo=";
+const FIGURE = { data: { "text/html": "<b>x</b>", "image/png": PNG }, metadata: { "image/png": { width: 2 } } };
+const display = (text: string) => ({ data: { "text/plain": text }, metadata: {}, transient: { display_id: "bar" } });
+const stdout = (text: string) => iopub("stream", { name: "stdout", text });
 
 describe("OutputRecorder", () => {
   it("maps stream, display_data, execute_result and error messages to their nbformat output types", () => {
     const outputs = record(
       iopub("status", { execution_state: "busy" }),
       iopub("stream", { name: "stdout", text: "a\n" }),
-      iopub("display_data", { data: { "text/html": "<b>x</b>", "image/png": PNG }, metadata: { "image/png": { width: 2 } }, transient: { display_id: "d1" } }),
+      iopub("display_data", { ...FIGURE, transient: { display_id: "d1" } }),
       iopub("execute_result", { execution_count: 3, data: { "text/plain": "2" }, metadata: {} }),
       iopub("error", { ename: "Error", evalue: "boom", traceback: ["Error: boom", "    at cell:1"] }),
       iopub("status", { execution_state: "idle" }),
     );
     expect(outputs).toEqual([
       { output_type: "stream", name: "stdout", text: "a\n" },
-      { output_type: "display_data", data: { "text/html": "<b>x</b>", "image/png": PNG }, metadata: { "image/png": { width: 2 } } },
+      { output_type: "display_data", ...FIGURE },
       { output_type: "execute_result", execution_count: 3, data: { "text/plain": "2" }, metadata: {} },
       { output_type: "error", ename: "Error", evalue: "boom", traceback: ["Error: boom", "    at cell:1"] },
     ]);
@@ -46,33 +49,38 @@ describe("OutputRecorder", () => {
     const recorder = new OutputRecorder();
     const first: CellOutput[] = [];
     const second: CellOutput[] = [];
-    recorder.record(first, iopub("display_data", { data: { "text/plain": "0%" }, metadata: {}, transient: { display_id: "bar" } }));
-    recorder.record(second, iopub("update_display_data", { data: { "text/plain": "100%" }, metadata: {}, transient: { display_id: "bar" } }));
+    recorder.record(first, iopub("display_data", display("0%")));
+    recorder.record(second, iopub("update_display_data", display("100%")));
     expect(first).toEqual([{ output_type: "display_data", data: { "text/plain": "100%" }, metadata: {} }]);
     expect(second).toEqual([]);
   });
 
   it("clears outputs now, or on the next output with wait", () => {
-    expect(record(iopub("stream", { name: "stdout", text: "a" }), iopub("clear_output", { wait: false }))).toEqual([]);
-    const waited = record(iopub("stream", { name: "stdout", text: "a" }), iopub("clear_output", { wait: true }));
-    expect(waited).toHaveLength(1);
-    expect(record(iopub("stream", { name: "stdout", text: "a" }), iopub("clear_output", { wait: true }), iopub("stream", { name: "stdout", text: "b" })))
-      .toEqual([{ output_type: "stream", name: "stdout", text: "b" }]);
+    expect(record(stdout("a"), iopub("clear_output", { wait: false }))).toEqual([]);
+    expect(record(stdout("a"), iopub("clear_output", { wait: true }))).toHaveLength(1);
+    const cleared = record(stdout("a"), iopub("clear_output", { wait: true }), stdout("b"));
+    expect(cleared).toEqual([{ output_type: "stream", name: "stdout", text: "b" }]);
   });
 });
+
+const HTML_PNG_JSON = { "text/html": "<p>\n</p>", "image/png": PNG, "application/json": { b: 1, a: [1] } };
 
 /** A small executed notebook as the runner builds it in memory (strings, not lists). */
 function executed(): Notebook {
   return {
     nbformat: 4, nbformat_minor: 5,
-    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" }, language_info: { name: "typescript" } },
+    metadata: {
+      kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },
+      language_info: { name: "typescript" },
+    },
     cells: [
       { cell_type: "markdown", id: "m0", metadata: {}, source: "# Title\ntext" },
       {
-        cell_type: "code", id: "c1", metadata: { execution: { "iopub.status.busy": "2026-01-01T00:00:00Z" } }, source: "a\nb", execution_count: 1,
+        cell_type: "code", id: "c1", source: "a\nb", execution_count: 1,
+        metadata: { execution: { "iopub.status.busy": "2026-01-01T00:00:00Z" } },
         outputs: [
           { output_type: "stream", name: "stdout", text: "1\n2\n" },
-          { output_type: "display_data", data: { "text/html": "<p>\n</p>", "image/png": PNG, "application/json": { b: 1, a: [1] } }, metadata: {} },
+          { output_type: "display_data", data: HTML_PNG_JSON, metadata: {} },
         ],
       },
     ],
@@ -84,9 +92,10 @@ describe("serializeNotebook", () => {
     const text = serializeNotebook(executed());
     const nb = JSON.parse(text) as Notebook;
     expect(nb.cells[0].source).toEqual(["# Title\n", "text"]);
-    const [stream, display] = nb.cells[1].outputs!;
+    const [stream, shown] = nb.cells[1].outputs!;
     expect(stream.text).toEqual(["1\n", "2\n"]);
-    expect(display.data).toEqual({ "application/json": { a: [1], b: 1 }, "image/png": PNG, "text/html": ["<p>\n", "</p>"] });
+    const split = { "application/json": { a: [1], b: 1 }, "image/png": PNG, "text/html": ["<p>\n", "</p>"] };
+    expect(shown.data).toEqual(split);
     expect(Object.keys(nb)).toEqual(["cells", "metadata", "nbformat", "nbformat_minor"]);
     expect(Object.keys(nb.cells[1])).toEqual(["cell_type", "execution_count", "id", "metadata", "outputs", "source"]);
     expect(text.startsWith('{\n "cells": [\n  {\n   "cell_type": "markdown"')).toBe(true);
@@ -110,10 +119,11 @@ describe("withCellIds", () => {
 describe("notebookShapeErrors", () => {
   it("names what the nbformat 4.5 schema forbids or requires", () => {
     const nb = executed();
-    const [stream, display] = nb.cells[1].outputs!;
-    Object.assign(display, { transient: { display_id: "d" } });
+    const [stream, shown] = nb.cells[1].outputs!;
+    Object.assign(shown, { transient: { display_id: "d" } });
     delete stream.name;
-    nb.cells[1].outputs!.push({ output_type: "result" }, { output_type: "stream", name: "stdout", text: [1] as unknown as string[] });
+    const numbers = [1] as unknown as string[];
+    nb.cells[1].outputs!.push({ output_type: "result" }, { output_type: "stream", name: "stdout", text: numbers });
     nb.cells[1].execution_count = -1;
     nb.cells[0].id = "bad id";
     expect(notebookShapeErrors({ ...nb, nbformat: 3, extra: 1 })).toEqual([
@@ -131,9 +141,12 @@ describe("notebookShapeErrors", () => {
 
   it("accepts text and mime values as strings or lists of strings, and any JSON for JSON mime types", () => {
     const nb = executed();
-    nb.cells[1].outputs!.push({ output_type: "execute_result", execution_count: 1, metadata: {}, data: { "text/plain": ["a"], "application/vnd.x+json": 3 } });
+    const data = { "text/plain": ["a"], "application/vnd.x+json": 3 };
+    nb.cells[1].outputs!.push({ output_type: "execute_result", execution_count: 1, metadata: {}, data });
     expect(notebookShapeErrors(nb)).toEqual([]);
     nb.cells[1].outputs!.push({ output_type: "display_data", metadata: {}, data: { "image/png": 3 } });
-    expect(notebookShapeErrors(nb)).toEqual(['cells[1].outputs[3]: data["image/png"] is not a string or list of strings']);
+    expect(notebookShapeErrors(nb)).toEqual([
+      'cells[1].outputs[3]: data["image/png"] is not a string or list of strings',
+    ]);
   });
 });

@@ -11,24 +11,38 @@ import { KernelClient } from "../../scripts/nbrun/client";
 import { readKernelSpec, writeTslabKernelSpecs } from "../../scripts/nbrun/kernelspec";
 import { runNotebookInNode } from "../../scripts/nbrun/run";
 import { notebookShapeErrors } from "../../scripts/nbrun/schema";
+import type { KernelMessage } from "../../scripts/nbrun/protocol";
 import type { Notebook } from "../../scripts/notebook-tools";
 
 const ROOT = findProjectRoot();
 const tmp = mkdtempSync(join(tmpdir(), "pneumo-nbrun-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const jupyterPath = writeTslabKernelSpecs({ prefix: join(tmp, "prefix"), binary: join(ROOT, "node_modules", ".bin", "tslab") });
+const tslabBinary = join(ROOT, "node_modules", ".bin", "tslab");
+const jupyterPath = writeTslabKernelSpecs({ prefix: join(tmp, "prefix"), binary: tslabBinary });
 /** A second kernel spec folder: the fake kernel (interrupt by message) and one whose command does not exist. */
 const fakePath = join(tmp, "fake");
-for (const [name, argv] of [["fake", [process.execPath, join(ROOT, "test", "fixtures", "fake-kernel.mjs"), "{connection_file}"]], ["missing", [join(tmp, "no-such-kernel")]]] as const) {
+const FAKE_SPECS = {
+  fake: [process.execPath, join(ROOT, "test", "fixtures", "fake-kernel.mjs"), "{connection_file}"],
+  missing: [join(tmp, "no-such-kernel")],
+};
+for (const [name, argv] of Object.entries(FAKE_SPECS)) {
   mkdirSync(join(fakePath, "kernels", name), { recursive: true });
-  writeFileSync(join(fakePath, "kernels", name, "kernel.json"), JSON.stringify({ argv, display_name: name, language: "fake", interrupt_mode: "message" }));
+  const spec = { argv, display_name: name, language: "fake", interrupt_mode: "message" };
+  writeFileSync(join(fakePath, "kernels", name, "kernel.json"), JSON.stringify(spec));
 }
 const env = { ...process.env, JUPYTER_PATH: jupyterPath };
+
+const codeCell = (source: string) => ({
+  cell_type: "code" as const, metadata: {}, source, outputs: [], execution_count: null,
+});
 
 /** Write a notebook of code cells (a markdown cell first) for `kernel`; returns its path. */
 function notebook(name: string, sources: string[], kernel = "tslab"): string {
   const nb: Notebook = {
-    cells: [{ cell_type: "markdown", metadata: {}, source: "# test" }, ...sources.map((source) => ({ cell_type: "code" as const, metadata: {}, source, outputs: [], execution_count: null }))],
+    cells: [
+      { cell_type: "markdown", metadata: {}, source: "# test" },
+      ...sources.map((source) => codeCell(source)),
+    ],
     metadata: { kernelspec: { name: kernel, display_name: kernel, language: "typescript" } },
     nbformat: 4, nbformat_minor: 5,
   };
@@ -38,13 +52,15 @@ function notebook(name: string, sources: string[], kernel = "tslab"): string {
 }
 
 const read = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Notebook;
+const PNG_BASE64 = Buffer.from([137, 80, 78, 71]).toString("base64");
 const text = (v: unknown) => (Array.isArray(v) ? v.join("") : String(v));
 
 describe("runNotebookInNode on tslab", () => {
-  it("captures stdout, stderr, display_data (updated in place) in nbformat output types, with counts and times", async () => {
+  it("captures stdout, stderr, display_data (updated in place) as nbformat outputs, counts, times", async () => {
     const src = notebook("outputs", [
       'console.log("out"); console.error("err");',
-      'import * as tslab from "tslab";\ntslab.display.html("<b>bold</b>");\ntslab.display.png(new Uint8Array([137, 80, 78, 71]));',
+      'import * as tslab from "tslab";\ntslab.display.html("<b>bold</b>");\n' +
+        "tslab.display.png(new Uint8Array([137, 80, 78, 71]));",
       'const bar = tslab.newDisplay();\nbar.text("0%");\nbar.text("100%");',
       "6 * 7",
       "   ",
@@ -56,22 +72,30 @@ describe("runNotebookInNode on tslab", () => {
     expect(notebookShapeErrors(nb)).toEqual([]);
     expect(nb.metadata.language_info).toMatchObject({ name: "typescript", file_extension: ".ts" });
     const [, c1, c2, c3, c4, c5] = nb.cells;
-    expect(c1.outputs).toEqual([{ output_type: "stream", name: "stdout", text: ["out\n"] }, { output_type: "stream", name: "stderr", text: ["err\n"] }]);
+    expect(c1.outputs).toEqual([
+      { output_type: "stream", name: "stdout", text: ["out\n"] },
+      { output_type: "stream", name: "stderr", text: ["err\n"] },
+    ]);
     expect(c2.outputs).toEqual([
       { output_type: "display_data", data: { "text/html": ["<b>bold</b>"] }, metadata: {} },
-      { output_type: "display_data", data: { "image/png": Buffer.from([137, 80, 78, 71]).toString("base64") }, metadata: {} },
+      { output_type: "display_data", data: { "image/png": PNG_BASE64 }, metadata: {} },
     ]);
     expect(c3.outputs).toEqual([{ output_type: "display_data", data: { "text/plain": ["100%"] }, metadata: {} }]);
-    expect(c4.outputs).toEqual([{ output_type: "stream", name: "stdout", text: ["42\n"] }]); // tslab prints the last value
+    // tslab prints the last value (it sends no execute_result)
+    expect(c4.outputs).toEqual([{ output_type: "stream", name: "stdout", text: ["42\n"] }]);
     expect([c1, c2, c3, c4, c5].map((c) => c.execution_count)).toEqual([1, 2, 3, 4, null]); // blank cells are skipped
-    expect(Object.keys(c1.metadata.execution as object).sort()).toEqual(["iopub.status.busy", "iopub.status.idle", "shell.execute_reply"]);
+    const times = Object.keys(c1.metadata.execution as object).sort();
+    expect(times).toEqual(["iopub.status.busy", "iopub.status.idle", "shell.execute_reply"]);
     expect(nb.cells.map((c) => typeof c.id)).toEqual(Array(6).fill("string"));
   }, 120_000);
 
-  it("exits 1 on a failing cell like nbconvert: the cell's source and traceback printed, the executed copy written", () => {
-    const src = notebook("boom", ['console.log("before");', 'function fail() {\n  throw new Error("boom");\n}\nfail();', 'console.log("after");']);
+  it("exits 1 on a failing cell like nbconvert: source and traceback printed, executed copy written", () => {
+    const failing = 'function fail() {\n  throw new Error("boom");\n}\nfail();';
+    const src = notebook("boom", ['console.log("before");', failing, 'console.log("after");']);
     const out = join(tmp, "cli-out");
-    const proc = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "scripts", "nbrun", "cli.ts"), "--out", out, src], { cwd: ROOT, encoding: "utf8", env });
+    const cli = join(ROOT, "scripts", "nbrun", "cli.ts");
+    const args = ["--import", "tsx", cli, "--out", out, src];
+    const proc = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", env });
     expect(proc.status, proc.stderr).toBe(1);
     expect(proc.stdout).toMatch(/boom\.ipynb +3 cells .* FAILED/);
     expect(proc.stderr).toContain("boom.ipynb: cell 3 failed");
@@ -94,7 +118,9 @@ describe("runNotebookInNode on tslab", () => {
     expect((Date.now() - started) / 1000).toBeLessThan(30);
     expect(run.ok).toBe(false);
     expect(run.failure).toMatchObject({ index: 2, cause: "timeout", sourceHead: "await new Promise(() => {});" });
-    expect(run.failure?.error).toMatch(/^CellTimeoutError: the cell did not finish within 2 s \(interrupted, the kernel replied "error"\); .*PNEUMO_CELL_TIMEOUT/);
+    expect(run.failure?.error).toMatch(/^CellTimeoutError: the cell did not finish within 2 s \(interrupted, /);
+    expect(run.failure?.error).toContain('the kernel replied "error"');
+    expect(run.failure?.error).toMatch(/--timeout SECONDS or env PNEUMO_CELL_TIMEOUT/);
     // tslab's own message for the SIGINT it got: the interrupt reached the kernel, which stopped the cell
     expect(run.failure?.error).toContain("Interrupted asynchronously");
     expect(formatFailure(run, ROOT)).toContain("slow.ipynb: cell 3 timed out");
@@ -104,13 +130,16 @@ describe("runNotebookInNode on tslab", () => {
 
 describe("KernelClient", () => {
   it("interrupts a busy synchronous loop, keeps the kernel usable, and leaves no process after shutdown", async () => {
-    const kernel = await KernelClient.start({ spec: readKernelSpec("tslab", jupyterPath), name: "tslab", cwd: tmp, env });
-    const code = (c: string) => ({ code: c, silent: false, store_history: true, user_expressions: {}, allow_stdin: false });
-    const loop = await kernel.request({ msgType: "execute_request", content: code("while (true) {}"), timeoutMs: 1500, onTimeout: () => kernel.interrupt(), graceMs: 10_000 });
+    const spec = readKernelSpec("tslab", jupyterPath);
+    const kernel = await KernelClient.start({ spec, name: "tslab", cwd: tmp, env });
+    const execute = (code: string) => ({ msgType: "execute_request", content: { code, store_history: true } });
+    const interrupt = { onTimeout: () => kernel.interrupt(), graceMs: 10_000 };
+    const loop = await kernel.request({ ...execute("while (true) {}"), timeoutMs: 1500, ...interrupt });
     expect([loop.end, loop.reply?.content.status]).toEqual(["timeout", "error"]);
     await new Promise((r) => setTimeout(r, 300)); // tslab drops requests for 200 ms after an error
     const seen: string[] = [];
-    const next = await kernel.request({ msgType: "execute_request", content: code('console.log("alive")'), timeoutMs: 30_000, onIopub: (m) => seen.push(String(m.content.text ?? "")) });
+    const onIopub = (m: KernelMessage) => seen.push(String(m.content.text ?? ""));
+    const next = await kernel.request({ ...execute('console.log("alive")'), timeoutMs: 30_000, onIopub });
     expect([next.end, next.reply?.content.status, seen.join("")]).toEqual(["done", "ok", "alive\n"]);
     const pid = kernel.pid!;
     await kernel.shutdown();
@@ -122,30 +151,40 @@ describe("KernelClient", () => {
 
 describe("runNotebookInNode on a spec-written kernel", () => {
   const fakeEnv = { ...process.env, JUPYTER_PATH: fakePath };
+  /** Run code cells on a kernel from the fake spec folder; the copy goes to fake-out/<name>.ipynb. */
+  const runFake = (name: string, sources: string[], timeoutS: number, kernel = "fake") =>
+    runNotebookInNode(notebook(name, sources, kernel), join(tmp, "fake-out", `${name}.ipynb`), {
+      jupyterPath: fakePath, env: fakeEnv, timeoutS,
+    });
 
   it("keeps execute_result and error outputs; the reply's traceback is the failure", async () => {
     const dst = join(tmp, "fake-out", "errors.ipynb");
-    const result = await runNotebookInNode(notebook("errors", ["result:7", "error", "never"], "fake"), dst, { jupyterPath: fakePath, env: fakeEnv, timeoutS: 30 });
+    const result = await runFake("errors", ["result:7", "error", "never"], 30);
     expect(result.failure).toEqual({ cell: 2, cause: "cell-error", message: "ValueError: bad\nValueError: bad" });
     const nb = read(dst);
     expect(notebookShapeErrors(nb)).toEqual([]);
-    expect(nb.cells[1].outputs).toEqual([{ output_type: "execute_result", execution_count: 1, data: { "text/plain": ["7"] }, metadata: {} }]);
-    expect(nb.cells[2].outputs).toEqual([{ output_type: "error", ename: "ValueError", evalue: "bad", traceback: ["Traceback:", "  line 1", "ValueError: bad"] }]);
+    const result7 = { output_type: "execute_result", execution_count: 1, data: { "text/plain": ["7"] }, metadata: {} };
+    expect(nb.cells[1].outputs).toEqual([result7]);
+    const traceback = ["Traceback:", "  line 1", "ValueError: bad"];
+    expect(nb.cells[2].outputs).toEqual([{ output_type: "error", ename: "ValueError", evalue: "bad", traceback }]);
     expect(nb.metadata.language_info).toEqual({ name: "fake" });
   }, 60_000);
 
   it("interrupts by interrupt_request when the spec says so, and reports a kernel that died", async () => {
-    const hang = await runNotebookInNode(notebook("hang", ["hang"], "fake"), join(tmp, "fake-out", "hang.ipynb"), { jupyterPath: fakePath, env: fakeEnv, timeoutS: 1 });
+    const hang = await runFake("hang", ["hang"], 1);
     expect(hang.failure?.cause).toBe("timeout");
-    expect(read(join(tmp, "fake-out", "hang.ipynb")).cells[1].outputs).toEqual([{ output_type: "error", ename: "KeyboardInterrupt", evalue: "", traceback: ["KeyboardInterrupt"] }]);
-    const died = await runNotebookInNode(notebook("died", ["ok", "exit", "never"], "fake"), join(tmp, "fake-out", "died.ipynb"), { jupyterPath: fakePath, env: fakeEnv, timeoutS: 30 });
+    const interrupted = {
+      output_type: "error", ename: "KeyboardInterrupt", evalue: "", traceback: ["KeyboardInterrupt"],
+    };
+    expect(read(join(tmp, "fake-out", "hang.ipynb")).cells[1].outputs).toEqual([interrupted]);
+    const died = await runFake("died", ["ok", "exit", "never"], 30);
     expect(died.failure).toMatchObject({ cell: 2, cause: "kernel-died" });
     expect(died.failure?.message).toMatch(/^DeadKernelError: the kernel exited \(3\) while running this cell/);
   }, 60_000);
 
   it("writes the notebook and names the kernel when it cannot start", async () => {
     const dst = join(tmp, "fake-out", "missing.ipynb");
-    const result = await runNotebookInNode(notebook("missing", ["x"], "missing"), dst, { jupyterPath: fakePath, env: fakeEnv, timeoutS: 5 });
+    const result = await runFake("missing", ["x"], 5, "missing");
     expect(result.failure).toMatchObject({ cell: null, cause: "runner" });
     expect(result.failure?.message).toMatch(/kernel missing did not start: it exited .*no-such-kernel/s);
     expect(existsSync(dst)).toBe(true);
