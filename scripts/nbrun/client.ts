@@ -61,6 +61,8 @@ let exitHookInstalled = false;
 
 /** How many characters of the kernel's own stdout/stderr are kept, for the message when it dies. */
 const LOG_TAIL = 8000;
+/** How long a kernel that answered shutdown_request may take to exit by itself before SIGTERM. */
+export const EXIT_AFTER_REPLY_MS = 1000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** A running kernel. Create with {@link KernelClient.start}; always {@link KernelClient.shutdown}. */
@@ -251,28 +253,37 @@ export class KernelClient {
   }
 
   /**
-   * Shut the kernel down: shutdown_request on control, then SIGTERM and SIGKILL of its process group if it is still
-   * running after `graceMs` each; closes the sockets and removes the connection file. Safe to call twice.
+   * Shut the kernel down: shutdown_request on control; a kernel that acknowledged gets {@link EXIT_AFTER_REPLY_MS} to
+   * exit, one that did not gets `graceMs`; then SIGTERM and, `graceMs` later, SIGKILL of its process group. Closes
+   * the sockets and removes the connection file. Safe to call twice.
    * @example
    * await kernel.shutdown();
    */
   async shutdown(graceMs = 5000): Promise<void> {
+    let acknowledged = false;
     if (this.exitCode === null && !this.closed) {
       const content = { restart: false };
-      await this.request({ msgType: "shutdown_request", content, channel: "control", timeoutMs: graceMs });
+      const out = await this.request({ msgType: "shutdown_request", content, channel: "control", timeoutMs: graceMs });
+      acknowledged = out.reply !== null;
     }
-    for (const signal of ["SIGTERM", "SIGKILL"] as const) {
-      // tslab closes its sockets on shutdown but may keep running (open handles, a browser): end the group.
-      if (this.exitCode === null) await Promise.race([this.exited, sleep(graceMs)]);
-      if (this.exitCode === null) killGroup(this.child, signal);
-    }
-    if (this.exitCode === null) await Promise.race([this.exited, sleep(graceMs)]);
+    // tslab closes its sockets on shutdown but keeps running while something holds it (a browser for figure export);
+    // SIGTERM lets Playwright close that browser and node run its exit hooks.
+    await this.waitForExit(acknowledged ? EXIT_AFTER_REPLY_MS : graceMs);
+    if (this.exitCode === null) killGroup(this.child, "SIGTERM");
+    await this.waitForExit(graceMs);
+    if (this.exitCode === null) killGroup(this.child, "SIGKILL");
+    await this.waitForExit(graceMs);
     // The group may outlive its leader (a browser the kernel started); the leader's exit does not end it.
     killGroup(this.child, "SIGKILL");
     this.closed = true;
     for (const sock of [this.shell, this.control, this.iopub]) sock.close();
     rmSync(this.connectionFile, { force: true });
     live.delete(this);
+  }
+
+  /** Wait until the kernel has exited, at most `ms`. */
+  private async waitForExit(ms: number): Promise<void> {
+    if (this.exitCode === null) await Promise.race([this.exited, sleep(ms)]);
   }
 
   /** Kill the process group now (synchronous; for the process exit hook). */
