@@ -1,12 +1,16 @@
 /**
- * Jupyter plumbing shared by `npm run demo`, `npm run lab` and the notebook test: find a Jupyter install, register
- * the tslab kernel in a project-local prefix (`.jupyter/`), build the `pneumo-lab` package notebooks import, and
- * execute a notebook headless (nbclient) with the failing cell's own error.
+ * Notebook plumbing shared by `npm run demo`, `npm run lab` and the notebook test: register the tslab kernel in a
+ * project-local prefix (`.jupyter/`), build the `pneumo-lab` package notebooks import, find a Jupyter install (for
+ * `npm run lab`), and execute a notebook headless, by default with the Node runner (scripts/nbrun, no Python), or
+ * with nbclient where Jupyter is installed and asked for, reporting the failing cell's own error either way.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { findProjectRoot } from "../src/lib/data/roots";
+import { writeTslabKernelSpecs } from "./nbrun/kernelspec";
+import { runNotebookWithNbclient } from "./nbrun/nbclient";
+import { runNotebookInNode, type FailureCause, type RunnerResult } from "./nbrun/run";
 import { cellErrorText, cellSource, readNotebook, type Notebook } from "./notebook-tools";
 
 /** Python interpreters tried in order (env `PNEUMO_PYTHON` first). Debian's, not a pyenv shim, carries the apt Jupyter. */
@@ -19,17 +23,21 @@ export const CELL_TIMEOUT_S = 900;
 
 /** How to get Jupyter, printed when it is missing. */
 export const JUPYTER_INSTALL_HINT = [
-  "Jupyter was not found. Install it with one of:",
-  "  sudo apt-get install jupyter-notebook python3-nbconvert python3-nbclient   # Debian/Ubuntu",
-  "  pip install notebook nbconvert nbclient                                    # any Python 3 (or: pip install jupyterlab)",
+  "Jupyter was not found. It is only needed to open the notebooks interactively (npm run lab);",
+  "npm run demo and npm test run them without it. Install it with one of:",
+  "  sudo apt-get install jupyter-notebook        # Debian/Ubuntu",
+  "  pip install notebook                         # any Python 3 (or: pip install jupyterlab)",
+  "  conda install -c conda-forge notebook        # conda",
+  "(plus python3-nbclient / pip install nbclient for `npm run demo -- --runner nbconvert`),",
   `then run this again (set ${PYTHON_ENV}=/path/to/python3 to pick the interpreter).`,
 ].join("\n");
 
-/** A usable Jupyter: its interpreter and which front ends it has. */
+/** A Jupyter install: its interpreter, which front ends it has, and whether nbclient can run notebooks headless. */
 export interface JupyterInfo {
   python: string;
   hasLab: boolean;
   hasNotebook: boolean;
+  hasNbclient: boolean;
 }
 
 /** Exit status of `python -c code` (quiet). */
@@ -38,15 +46,18 @@ function pythonOk(python: string, code: string): boolean {
 }
 
 /**
- * The first interpreter that can run notebooks headless (jupyter_client, nbclient, nbformat), or null.
+ * The first interpreter with jupyter_client (which every Jupyter front end brings), or null.
  * @example
  * const jupyter = findJupyter(); if (!jupyter) console.log(JUPYTER_INSTALL_HINT);
  */
 export function findJupyter(env: NodeJS.ProcessEnv = process.env): JupyterInfo | null {
   const candidates = env[PYTHON_ENV] ? [env[PYTHON_ENV] as string] : PYTHON_CANDIDATES;
   for (const python of candidates) {
-    if (!pythonOk(python, "import jupyter_client, nbclient, nbformat")) continue;
-    return { python, hasLab: pythonOk(python, "import jupyterlab"), hasNotebook: pythonOk(python, "import notebook") };
+    if (!pythonOk(python, "import jupyter_client")) continue;
+    return {
+      python, hasLab: pythonOk(python, "import jupyterlab"), hasNotebook: pythonOk(python, "import notebook"),
+      hasNbclient: pythonOk(python, "import nbclient, nbformat"),
+    };
   }
   return null;
 }
@@ -63,18 +74,16 @@ export interface KernelSetup {
 
 /**
  * Register the tslab kernel under `<root>/.jupyter` (never the user's own Jupyter folders) and (re)build
- * `notebooks/node_modules/pneumo-lab`, the package notebooks import.
+ * `notebooks/node_modules/pneumo-lab`, the package notebooks import. Needs no Python: the kernel.json files are the
+ * ones `tslab install --prefix` writes, whose own installer imports jupyter_client.
  * @example
- * const { env } = prepareKernel({ python: "/usr/bin/python3" });
+ * const { env, jupyterPath } = prepareKernel();
  */
-export function prepareKernel(opts: { python: string; root?: string; log?: (line: string) => void }): KernelSetup {
+export function prepareKernel(opts: { root?: string; log?: (line: string) => void } = {}): KernelSetup {
   const root = opts.root ?? findProjectRoot();
-  const prefix = join(root, ".jupyter");
   const tslab = join(root, "node_modules", ".bin", "tslab");
   if (!existsSync(tslab)) throw new Error(`prepareKernel: tslab is not installed; run npm install. Received: no ${tslab}`);
-  const install = spawnSync(tslab, ["install", `--python=${opts.python}`, `--binary=${tslab}`, `--prefix=${prefix}`], { encoding: "utf8" });
-  if (install.status !== 0) throw new Error(`prepareKernel: tslab install failed: ${install.stderr || install.stdout}. Received: exit ${install.status}`);
-  const jupyterPath = join(prefix, "share", "jupyter");
+  const jupyterPath = writeTslabKernelSpecs({ prefix: join(root, ".jupyter"), binary: tslab });
   const packageDir = buildNotebookPackage(root, opts.log);
   const env = { ...process.env, JUPYTER_PATH: [jupyterPath, process.env.JUPYTER_PATH].filter(Boolean).join(":") };
   return { jupyterPath, packageDir, env };
@@ -142,12 +151,19 @@ export function listNotebooks(root: string = findProjectRoot(), only?: string): 
     .map((f) => join(dir, f));
 }
 
+/** The headless runners: the Node one (ZeroMQ to the kernel, no Python) or nbclient (Python's Jupyter). */
+export type NotebookRunner = "node" | "nbconvert";
+
+/** The runner's name in summary lines. */
+export const RUNNER_LABELS: Record<NotebookRunner, string> = { node: "node (zeromq)", nbconvert: "nbconvert" };
+
 /** The failing cell of a run: where, what it says, and the error. */
 export interface CellFailure {
   /** Index among all cells (markdown included), or null when the kernel never ran a cell. */
   index: number | null;
+  cause: FailureCause;
   sourceHead: string;
-  /** The cell's own error (error outputs and stderr), else the runner's message. */
+  /** The cell's own error (error outputs and stderr), else the runner's message; a timeout or dead kernel says so first. */
   error: string;
 }
 
@@ -156,6 +172,7 @@ export interface NotebookRun {
   name: string;
   source: string;
   executedPath: string;
+  runner: NotebookRunner;
   codeCells: number;
   seconds: number;
   ok: boolean;
@@ -167,7 +184,11 @@ export interface NotebookRun {
 
 /** Options of {@link executeNotebook}. */
 export interface ExecuteOptions {
-  python: string;
+  /** Default "node". */
+  runner?: NotebookRunner;
+  /** Interpreter with Jupyter, for the nbconvert runner. */
+  python?: string;
+  /** Environment of the kernel; its JUPYTER_PATH must find the tslab kernel (see {@link prepareKernel}). */
   env: NodeJS.ProcessEnv;
   outDir?: string;
   /** Per-cell limit in seconds; default {@link CELL_TIMEOUT_S}. */
@@ -175,65 +196,53 @@ export interface ExecuteOptions {
   root?: string;
 }
 
-// nbclient driver: runs every cell, writes the executed notebook even when a cell fails, reports which cell failed.
-const DRIVER = `
-import json, os, sys, time
-import nbformat
-from nbclient import NotebookClient
-src, dst, timeout, kernel = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-nb = nbformat.read(src, as_version=4)
-state = {"cell": None}
-def on_start(cell, cell_index, **_): state["cell"] = cell_index
-client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, resources={"metadata": {"path": os.path.dirname(os.path.abspath(src))}}, on_cell_start=on_start)
-failure, t0 = None, time.time()
-try:
-    client.execute()
-except Exception as e:
-    failure = {"cell": state["cell"], "message": type(e).__name__ + ": " + str(e)[-4000:]}
-os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
-nbformat.write(nb, dst)
-print("PNEUMO_RESULT " + json.dumps({"seconds": time.time() - t0, "failure": failure}))
-`;
-
 /** Names of the files in a folder with their modification times. */
 function snapshot(dir: string): Map<string, number> {
   if (!existsSync(dir)) return new Map();
   return new Map(readdirSync(dir).map((f) => [f, statSync(join(dir, f)).mtimeMs]));
 }
 
+/** Run one notebook with the chosen runner. */
+function runWith(path: string, executedPath: string, opts: ExecuteOptions): Promise<RunnerResult> {
+  const timeoutS = opts.timeoutS ?? CELL_TIMEOUT_S;
+  if ((opts.runner ?? "node") === "node") {
+    return runNotebookInNode(path, executedPath, { jupyterPath: opts.env.JUPYTER_PATH ?? "", env: opts.env, timeoutS, kernelName: KERNEL_NAME });
+  }
+  if (!opts.python) throw new Error(`executeNotebook: the nbconvert runner needs opts.python (see resolveRunner). Received: runner nbconvert, no python`);
+  return Promise.resolve(runNotebookWithNbclient(path, executedPath, { python: opts.python, env: opts.env, timeoutS, kernelName: KERNEL_NAME }));
+}
+
+/** The failure as printed: the cell's own error for a failing cell; the runner's message first for the rest. */
+function describeFailure(result: RunnerResult, notebook: Notebook | null): CellFailure | null {
+  if (!result.failure) return null;
+  const { cell: index, cause, message } = result.failure;
+  const cell = notebook && index !== null ? notebook.cells[index] : undefined;
+  const own = cell ? cellErrorText(cell) : "";
+  const error = cause === "cell-error" ? own || message : [message, own].filter(Boolean).join("\n");
+  return { index, cause, sourceHead: cell ? cellSource(cell).split("\n").slice(0, 6).join("\n") : "", error };
+}
+
 /**
  * Execute one notebook headless in its own folder and write the executed copy to `outDir` (default
  * `outputs/notebooks`). Never throws for a failing cell: the result says which cell failed and why.
  * @example
- * const run = executeNotebook("notebooks/01-data.ipynb", { python, env: { ...setup.env, PNEUMO_PRESET: "quick" } });
+ * const run = await executeNotebook("notebooks/01-data.ipynb", { env: { ...setup.env, PNEUMO_PRESET: "quick" } });
  * if (!run.ok) console.error(formatFailure(run));
  */
-export function executeNotebook(path: string, opts: ExecuteOptions): NotebookRun {
+export async function executeNotebook(path: string, opts: ExecuteOptions): Promise<NotebookRun> {
   const root = opts.root ?? findProjectRoot();
-  const outDir = opts.outDir ?? join(root, "outputs", "notebooks");
-  const executedPath = join(outDir, basename(path));
+  const executedPath = join(opts.outDir ?? join(root, "outputs", "notebooks"), basename(path));
   const figuresDir = join(root, "outputs", "figures");
   const before = snapshot(figuresDir);
-  const started = Date.now();
-  const proc = spawnSync(opts.python, ["-c", DRIVER, path, executedPath, String(opts.timeoutS ?? CELL_TIMEOUT_S), KERNEL_NAME], {
-    env: opts.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
-  });
-  const line = (proc.stdout ?? "").split("\n").find((l) => l.startsWith("PNEUMO_RESULT "));
-  const result = line ? (JSON.parse(line.slice("PNEUMO_RESULT ".length)) as { seconds: number; failure: { cell: number | null; message: string } | null }) : null;
-  const notebook = existsSync(executedPath) && result ? readNotebook(executedPath) : null;
+  const result = await runWith(path, executedPath, opts);
+  const notebook = existsSync(executedPath) ? readNotebook(executedPath) : null;
   const figures = [...snapshot(figuresDir)].filter(([f, t]) => (before.get(f) ?? -1) < t).map(([f]) => f).sort();
-  const base = { name: basename(path), source: path, executedPath, figures, notebook, seconds: result?.seconds ?? (Date.now() - started) / 1000 };
   const codeCells = (notebook ?? readNotebook(path)).cells.filter((c) => c.cell_type === "code").length;
-  if (result && !result.failure) return { ...base, codeCells, ok: true, failure: null };
-  const index = result?.failure?.cell ?? null;
-  const cell = notebook && index !== null ? notebook.cells[index] : undefined;
-  const runnerMessage = result?.failure?.message ?? `the nbclient driver exited ${proc.status}: ${(proc.stderr ?? "").slice(-3000)}`;
-  const failure: CellFailure = {
-    index,
-    sourceHead: cell ? cellSource(cell).split("\n").slice(0, 6).join("\n") : "",
-    error: (cell && cellErrorText(cell)) || runnerMessage,
+  const failure = describeFailure(result, notebook);
+  return {
+    name: basename(path), source: path, executedPath, runner: opts.runner ?? "node", figures, notebook, codeCells,
+    seconds: result.seconds, ok: failure === null, failure,
   };
-  return { ...base, codeCells, ok: false, failure };
 }
 
 /**
@@ -255,7 +264,8 @@ export function formatFailure(run: NotebookRun, root: string = findProjectRoot()
   if (!run.failure) return "";
   const f = run.failure;
   const where = f.index === null ? "before any cell ran" : `cell ${f.index + 1}`;
+  const what = f.cause === "timeout" ? "timed out" : f.cause === "kernel-died" ? "lost its kernel" : "failed";
   const head = f.sourceHead ? `\n  source:\n${f.sourceHead.replace(/^/gm, "    | ")}` : "";
-  return `${run.name}: ${where} failed (executed copy: ${relative(root, run.executedPath)})${head}\n  error:\n${f.error.trimEnd().replace(/^/gm, "    ")}`;
+  return `${run.name}: ${where} ${what} (executed copy: ${relative(root, run.executedPath)})${head}\n  error:\n${f.error.trimEnd().replace(/^/gm, "    ")}`;
 }
 

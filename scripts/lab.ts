@@ -2,7 +2,8 @@
  * `npm run lab`: register the tslab kernel and open the notebooks folder in JupyterLab when installed, else in the
  * classic Jupyter Notebook. Without Jupyter it prints the install commands. Other arguments go to Jupyter
  * (`npm run lab -- --no-browser --port 8899`). `--kernel-only` (`npm run kernel`) only registers the kernel and
- * rebuilds the `pneumo-lab` package notebooks import (after library changes, then restart the kernel).
+ * rebuilds the `pneumo-lab` package notebooks import (after library changes, then restart the kernel); that part
+ * needs no Jupyter.
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -13,17 +14,17 @@ import { findJupyter, JUPYTER_INSTALL_HINT, prepareKernel } from "./jupyter";
 /** Start Jupyter in the foreground; resolves with its exit code. */
 function main(args: string[]): Promise<number> {
   const root = findProjectRoot();
-  const jupyter = findJupyter();
   if (args.includes("--kernel-only")) {
-    if (!jupyter) console.error(JUPYTER_INSTALL_HINT);
-    else console.log(`kernel: tslab registered in ${prepareKernel({ python: jupyter.python, root, log: (l) => console.log(l) }).jupyterPath}`);
-    return Promise.resolve(jupyter ? 0 : 1);
+    console.log(`kernel: tslab registered in ${prepareKernel({ root, log: (l) => console.log(l) }).jupyterPath}`);
+    return Promise.resolve(0);
   }
+  const jupyter = findJupyter();
   if (!jupyter || !(jupyter.hasLab || jupyter.hasNotebook)) {
-    console.error(jupyter ? "Jupyter can run notebooks headless here but has no JupyterLab or Notebook front end.\n" + JUPYTER_INSTALL_HINT : JUPYTER_INSTALL_HINT);
+    const noFrontEnd = jupyter ? `Jupyter at ${jupyter.python} has no JupyterLab or Notebook front end.\n` : "";
+    console.error(noFrontEnd + JUPYTER_INSTALL_HINT);
     return Promise.resolve(1);
   }
-  const setup = prepareKernel({ python: jupyter.python, root, log: (l) => console.log(l) });
+  const setup = prepareKernel({ root, log: (l) => console.log(l) });
   const app = jupyter.hasLab ? "lab" : "notebook";
   const notebooks = join(root, "notebooks");
   console.log(`lab: opening ${notebooks} in Jupyter ${app === "lab" ? "Lab" : "Notebook"} with the tslab kernel (registered in .jupyter/); Ctrl+C stops it.`);

@@ -18,6 +18,8 @@ export interface CellOutput {
   evalue?: string;
   traceback?: string[];
   data?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  execution_count?: number | null;
 }
 
 /** One cell (the fields we read; the rest is kept as is). */

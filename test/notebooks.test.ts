@@ -5,12 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findProjectRoot, sampleDataRoot } from "../src/lib/data/roots";
 import { describeSettings, notebookSettings } from "../src/lib/notebook";
 import { resolvePreset } from "../src/lib/workflows/presets";
-import { executeNotebook, findJupyter, formatFailure, formatRun, JUPYTER_INSTALL_HINT, listNotebooks, prepareKernel, type KernelSetup } from "../scripts/jupyter";
+import {
+  executeNotebook, formatFailure, formatRun, listNotebooks, prepareKernel, type KernelSetup,
+} from "../scripts/jupyter";
+import { notebookShapeErrors } from "../scripts/nbrun/schema";
 import { cellErrorText, cellSource, cellsWithOutputs, committedNotebooks, errorCells, readNotebook, stripOutputs, type Notebook } from "../scripts/notebook-tools";
 
 const ROOT = findProjectRoot();
-const jupyter = findJupyter();
-if (!jupyter) console.warn(`notebooks.test: headless notebook runs skipped.\n${JUPYTER_INSTALL_HINT}`);
 const tmp = mkdtempSync(join(tmpdir(), "pneumo-notebooks-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -92,30 +93,49 @@ describe("notebookSettings", () => {
   });
 });
 
-describe.skipIf(!jupyter)("headless execution", () => {
+/** Indices of code cells that call `lab.show(` (each must leave an inline HTML figure in the executed copy). */
+function showCells(nb: Notebook): number[] {
+  return nb.cells.flatMap((c, i) => (c.cell_type === "code" && /\blab\.show\(/.test(cellSource(c)) ? [i] : []));
+}
+
+// The runner a machine without Jupyter uses (the Node one, ZeroMQ to the kernel): never skipped for a missing Jupyter.
+describe("headless execution (Node runner)", () => {
   let setup: KernelSetup;
   beforeAll(() => {
-    setup = prepareKernel({ python: jupyter!.python, root: ROOT });
+    setup = prepareKernel({ root: ROOT });
   }, 120_000);
 
-  it.each(listNotebooks(ROOT).map((p) => [p.split("/").pop(), p]))("%s runs without a failing cell and writes its figures", (_name, path) => {
-    const run = executeNotebook(path as string, { python: jupyter!.python, env: { ...setup.env, PNEUMO_PRESET: "quick" }, outDir: tmp, root: ROOT });
+  const notebooks = listNotebooks(ROOT).map((p) => [p.split("/").pop(), p]);
+  it.each(notebooks)("%s runs without a failing cell and writes its figures", async (_name, path) => {
+    const env = { ...setup.env, PNEUMO_PRESET: "quick" };
+    const run = await executeNotebook(path as string, { env, outDir: tmp, root: ROOT });
     expect(run.ok, formatFailure(run, ROOT)).toBe(true);
+    expect(run.runner).toBe("node");
     expect(errorCells(run.notebook!)).toEqual([]);
+    expect(notebookShapeErrors(run.notebook)).toEqual([]);
+    const code = run.notebook!.cells.filter((c) => c.cell_type === "code" && cellSource(c).trim() !== "");
+    expect(code.map((c) => c.execution_count)).toEqual(code.map((_, i) => i + 1));
+    for (const i of showCells(run.notebook!)) {
+      const outputs = run.notebook!.cells[i].outputs ?? [];
+      const html = outputs.filter((o) => o.output_type === "display_data" && "text/html" in (o.data ?? {}));
+      expect(html.length, `cell ${i + 1} calls lab.show but has no HTML output`).toBeGreaterThan(0);
+    }
     for (const name of exportedFigureNames(readNotebook(path as string))) {
       expect(run.figures.filter((f) => f.startsWith(`${name}.`)), `${name} not written: ${formatRun(run)}`).not.toEqual([]);
     }
   }, 600_000);
 
-  it("reports the failing cell's source and tslab's own error, and keeps the executed copy", () => {
+  it("reports the failing cell's source and tslab's own error, and keeps the executed copy", async () => {
     const dir = mkdtempSync(join(tmp, "bad-"));
     const path = join(dir, "99-bad.ipynb");
     writeFileSync(path, JSON.stringify(codeNotebook(['console.log("fine")', "const n: number = \"text\";", 'console.log("never")'])));
-    const run = executeNotebook(path, { python: jupyter!.python, env: setup.env, outDir: join(dir, "out"), root: ROOT });
+    const run = await executeNotebook(path, { env: setup.env, outDir: join(dir, "out"), root: ROOT });
     expect(run.ok).toBe(false);
     expect(run.failure?.index).toBe(1);
+    expect(run.failure?.cause).toBe("cell-error");
     expect(run.failure?.sourceHead).toBe('const n: number = "text";');
     expect(run.failure?.error).toContain("Type 'string' is not assignable to type 'number'");
+    expect(run.notebook?.cells[0].outputs).toEqual([{ output_type: "stream", name: "stdout", text: ["fine\n"] }]);
     expect(run.notebook?.cells[2].outputs).toEqual([]); // execution stopped at the failing cell
     expect(formatFailure(run, ROOT)).toContain("cell 2 failed");
   }, 120_000);
