@@ -36,6 +36,7 @@ async function probeAdapter(): Promise<WebGpuAdapterSummary | undefined> {
   return undefined;
 }
 
+const SGD_SEED = 0; // measured: largest relative error 2.2e-6 (the dense bias) at this seed
 const savedOptions = process.env[DAWN_OPTIONS_ENV];
 const ADAPTER = await probeAdapter();
 const SKIP_REASON =
@@ -188,17 +189,19 @@ describe.skipIf(!ADAPTER)(`webgpu backend on ${ADAPTER ? `"${ADAPTER.name}"` : `
     const rng = createRng(11);
     const xs = randomValues(4 * 16 * 16 * 1, rng);
     const ys = Float32Array.from([0, 1, 1, 0]);
-    // Same architecture and initial weights on both backends, one batch of 4, plain SGD.
+    // Same architecture and initial weights on both backends (seeded: unseeded draws made the error vary run to
+    // run, 1.24e-4 once in a full suite), one batch of 4, plain SGD.
+    const seeded = (seed: number) => tf.initializers.glorotUniform({ seed: SGD_SEED + seed });
     const initial: Float32Array[] = [];
     const stepped: Record<string, Float32Array[]> = {};
     for (const name of ["cpu", "webgpu"]) {
       await tf.setBackend(name);
       const model = tf.sequential({
         layers: [
-          tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 4, kernelSize: 3, strides: 2, padding: "same", activation: "relu" }),
-          tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "valid", activation: "relu" }),
+          tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 4, kernelSize: 3, strides: 2, padding: "same", activation: "relu", kernelInitializer: seeded(1) }),
+          tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "valid", activation: "relu", kernelInitializer: seeded(2) }),
           tf.layers.flatten(),
-          tf.layers.dense({ units: 1, activation: "sigmoid" }),
+          tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: seeded(3) }),
         ],
       });
       if (initial.length === 0) for (const w of model.getWeights()) initial.push((await w.data()) as Float32Array);
