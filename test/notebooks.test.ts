@@ -8,6 +8,9 @@ import { resolvePreset } from "../src/lib/workflows/presets";
 import {
   executeNotebook, formatFailure, formatRun, listNotebooks, prepareKernel, type KernelSetup,
 } from "../scripts/jupyter";
+import { KernelClient } from "../scripts/nbrun/client";
+import { readKernelSpec } from "../scripts/nbrun/kernelspec";
+import type { KernelMessage } from "../scripts/nbrun/protocol";
 import { notebookShapeErrors } from "../scripts/nbrun/schema";
 import { cellErrorText, cellSource, cellsWithOutputs, committedNotebooks, errorCells, readNotebook, stripOutputs, type Notebook } from "../scripts/notebook-tools";
 
@@ -124,6 +127,33 @@ describe("headless execution (Node runner)", () => {
       expect(run.figures.filter((f) => f.startsWith(`${name}.`)), `${name} not written: ${formatRun(run)}`).not.toEqual([]);
     }
   }, 600_000);
+
+  // Kernel > Interrupt after an export: playwright's own SIGINT handler used to close the browser and end the kernel.
+  // Jupyter signals the kernel's process group, so the export browser gets the SIGINT too.
+  it("a tslab kernel that exported a figure survives an interrupt and exports again", async () => {
+    const kernel = await KernelClient.start({ spec: readKernelSpec("tslab", setup.jupyterPath), name: "tslab", cwd: join(ROOT, "notebooks"), env: setup.env });
+    const out: string[] = [];
+    const onIopub = (m: KernelMessage) => out.push(String(m.content.text ?? ""));
+    // As jupyter_client interrupts a kernel it started in its own session: SIGINT to the whole process group.
+    const interrupt = () => process.kill(-kernel.pid!, "SIGINT");
+    const run = (code: string, timeoutMs = 120_000) =>
+      kernel.request({ msgType: "execute_request", content: { code, store_history: true }, timeoutMs, onIopub, onTimeout: interrupt, graceMs: 10_000 });
+    try {
+      const fig = `const fig = { data: [{ x: [0, 1], y: [0, 1], type: "scatter" }], layout: {} };`;
+      const exportCode = (name: string) => `console.log(Object.keys(await lab.exportFigure(fig, "${name}", { dir: ${JSON.stringify(tmp)}, formats: ["png"] })).join())`;
+      const first = await run(`import * as lab from "pneumo-lab";\n${fig}\n${exportCode("before-interrupt")}`);
+      expect([first.end, first.reply?.content.status, out.join("")]).toEqual(["done", "ok", expect.stringContaining("png")]);
+      const loop = await run("while (true) {}", 1500);
+      expect([loop.end, loop.reply?.content.status]).toEqual(["timeout", "error"]);
+      await new Promise((r) => setTimeout(r, 300)); // tslab drops requests for 200 ms after an error
+      out.length = 0;
+      const again = await run(exportCode("after-interrupt"));
+      expect([again.end, again.reply?.content.status, out.join("").trim()]).toEqual(["done", "ok", "png"]);
+      expect(kernel.exitStatus).toBeNull();
+    } finally {
+      await kernel.shutdown();
+    }
+  }, 180_000);
 
   it("reports the failing cell's source and tslab's own error, and keeps the executed copy", async () => {
     const dir = mkdtempSync(join(tmp, "bad-"));
