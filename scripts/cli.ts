@@ -2,6 +2,9 @@
  * pneumo-lab command line: train, evaluate, predict, serve.
  *   npm run train -- --model cnn|resnet50 [--preset quick|reference] [--data DIR] [--size N] [--epochs N]
  *                    [--out NAME] [--finetune N] [--resume | --force] [--engine auto|tfjs|onnxruntime]
+ *                    [--strategy auto|pooled|train-val]
+ *     --strategy auto (the presets' default): a Kaggle test/ folder stays the test split (train+val re-split 9:1 by
+ *     patient); data without one is pooled 70/10/20. The choice is printed and recorded in the run manifest.
  *     --out NAME is a run name under outputs/runs (env PNEUMO_RUNS moves that folder); an existing run is refused
  *     unless --resume (continue it; settings and data must match) or --force (replace it, folder emptied first).
  *   npm run evaluate -- [--run DIR] [--split test|val] [--data DIR [--allow-single-class]]
@@ -14,6 +17,9 @@ import { parseArgs } from "node:util";
 import { startServer } from "../src/lib/app/server";
 import { latestRun } from "../src/lib/runs/runDir";
 import type { TrainOptions } from "../src/lib/train/types";
+import type { SplitChoice } from "../src/lib/data/prepare";
+
+const SPLIT_CHOICES: readonly SplitChoice[] = ["auto", "pooled", "train-val"];
 import { evaluateRun, runModelSettings, type SetMetrics } from "../src/lib/workflows/evaluate";
 import { evaluateOnFolder } from "../src/lib/workflows/external";
 import { overlayNames } from "../src/lib/workflows/overlayNames";
@@ -32,7 +38,7 @@ function options(args: string[]) {
     allowPositionals: true,
     options: {
       model: { type: "string", default: "cnn" }, preset: { type: "string" }, out: { type: "string" }, epochs: { type: "string" }, size: { type: "string" },
-      split: { type: "string" }, finetune: { type: "string" },
+      split: { type: "string" }, strategy: { type: "string" }, finetune: { type: "string" },
       resume: { type: "boolean", default: false }, force: { type: "boolean", default: false },
       data: { type: "string" }, run: { type: "string" }, threshold: { type: "string" },
       gradcam: { type: "string" }, port: { type: "string", default: "8080" }, host: { type: "string", default: "127.0.0.1" },
@@ -56,8 +62,12 @@ async function main(argv: string[]): Promise<number> {
   if (command === "train") {
     if (!["auto", "tfjs", "onnxruntime"].includes(o.engine)) throw new Error(`--engine must be auto, tfjs or onnxruntime. Received: ${o.engine}`);
     const engine = o.engine as TrainOptions["engine"];
+    if (o.strategy !== undefined && !SPLIT_CHOICES.includes(o.strategy as SplitChoice)) {
+      throw new Error(`--strategy must be ${SPLIT_CHOICES.join(", ")}. Received: ${o.strategy}`);
+    }
     const common = {
       preset: o.preset, name: o.out, dataDir: o.data, resume: o.resume, force: o.force, engine,
+      split: o.strategy as SplitChoice | undefined,
       epochs: numberOption("epochs", o.epochs), inputSize: numberOption("size", o.size),
       fineTuneEpochs: numberOption("finetune", o.finetune),
     };

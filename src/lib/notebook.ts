@@ -1,5 +1,6 @@
 /** Notebook settings: one call at the top of a notebook picks the preset, the data root and the output folders. */
 import { join } from "node:path";
+import type { SplitChoice } from "./data/prepare";
 import { findProjectRoot, resolveDataRoot, sampleDataRoot, type DataRoot } from "./data/roots";
 import { PRESET_ENV, resolvePreset, type Preset, type PresetName } from "./workflows/presets";
 
@@ -12,6 +13,8 @@ export interface NotebookSettingsOptions {
   preset?: PresetName;
   /** Data folder; overrides the preset's choice (the sample for `quick`, `resolveDataRoot` for `reference`). */
   dataDir?: string;
+  /** Re-split instead of the preset's "auto" (a Kaggle test/ folder stays the test split; else pooled 70/10/20). */
+  split?: SplitChoice;
   /** Project folder; default found from the working directory (notebooks run in `notebooks/`). */
   projectRoot?: string;
   env?: NodeJS.ProcessEnv;
@@ -44,6 +47,7 @@ export interface NotebookSettings {
 export function notebookSettings(opts: NotebookSettingsOptions = {}): NotebookSettings {
   const env = opts.env ?? process.env;
   const preset = resolvePreset(opts.preset, env);
+  if (opts.split) preset.split.strategy = opts.split; // resolvePreset returned a copy
   const presetSource: PresetSource = env[PRESET_ENV] ? "env" : opts.preset ? "setting" : "default";
   const projectRoot = opts.projectRoot ?? findProjectRoot();
   const dataRoot: DataRoot =

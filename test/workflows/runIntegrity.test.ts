@@ -72,7 +72,7 @@ describe("a run's results come from its own data", () => {
     expect(bm.data?.sharedManifest).not.toBe(a.data?.sharedManifest);
     const again = await evaluateRun(runA, { nBoot: 50, log: () => {} });
     expect(sizes(again)).toEqual(sizes(evalA));
-    expect(sizes(evalA)).toEqual({ val: 19, test: 40 }); // pooled 70/10/20 of the 200-image sample, by patient
+    expect(sizes(evalA)).toEqual({ val: 16, test: 40 }); // auto → train-val: the sample's test/ folder kept, 9:1 by patient
     expect(again.threshold).toBe(evalA.threshold);
     expect(again.metrics).toEqual(evalA.metrics);
   }, 240_000);

@@ -42,7 +42,8 @@ describe("training runs report leakage", () => {
     const { prepared, runData } = await prepareRunData(tinyPreset(), { dataDir: root, log: (l) => lines.push(l) });
     const groups = prepared.leakage.duplicatesAcrossSplits!;
     expect(groups.length).toBeGreaterThan(0); // seed 42 puts some copies in another split than their original
-    expect(lines[0]).toMatch(new RegExp(`^\\[pneumo-lab\\] leakage: 0 patient\\(s\\) in several splits, ${groups.length} duplicate file group`));
+    expect(lines[0]).toMatch(/^\[pneumo-lab\] split: /);
+    expect(lines[1]).toMatch(new RegExp(`^\\[pneumo-lab\\] leakage: 0 patient\\(s\\) in several splits, ${groups.length} duplicate file group`));
     const named = lines.find((l) => l.includes("identical files in several splits"))!;
     for (const g of groups.slice(0, 5)) for (const f of g.files) expect(named).toContain(f.file);
     expect(runData.leakage).toMatchObject({ patientsInSeveralSplits: 0, duplicateGroupsAcrossSplits: groups.length, imagesAffected: 2 * groups.length });
@@ -64,7 +65,7 @@ describe("training runs report leakage", () => {
   it("logs one clean line when nothing leaks", async () => {
     const lines: string[] = [];
     const { runData } = await prepareRunData(tinyPreset(), { dataDir: sampleDataRoot(join(cwd)), log: (l) => lines.push(l) });
-    expect(lines).toEqual(["[pneumo-lab] leakage: 0 patient(s) in several splits, 0 duplicate file group(s) across splits, 0 image(s) affected"]);
+    expect(lines.slice(1)).toEqual(["[pneumo-lab] leakage: 0 patient(s) in several splits, 0 duplicate file group(s) across splits, 0 image(s) affected"]);
     expect(runData.leakage).toEqual({ patientsInSeveralSplits: 0, duplicateGroupsAcrossSplits: 0, imagesAffected: 0, patients: [], duplicates: [] });
   });
 });

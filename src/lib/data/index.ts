@@ -29,7 +29,7 @@ export {
   checkManifestSha256, MANIFEST_COLUMNS, manifestMetaPath, readSplitManifest, writeSplitManifest,
   type ExpectedSha256, type SplitManifest, type SplitManifestMeta,
 } from "./manifest";
-export { dataRootTag, makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitStrategy } from "./prepare";
+export { chooseSplitStrategy, dataRootTag, makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitChoice, type SplitStrategy } from "./prepare";
 export { classWeights, type ClassWeights } from "./classWeights";
 export { countRows, countsFrame, type CountRow } from "./frame";
 export * from "./preprocess";

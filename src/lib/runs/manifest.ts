@@ -18,6 +18,8 @@ export interface RunData {
   /** SHA-256 of the manifest CSV (the data hash). */
   csvSha256: string;
   strategy: string;
+  /** What was asked for ("auto", or a strategy); `strategy` is what ran. */
+  strategyChoice?: string;
   seed: number;
   groupByPatient: boolean;
   counts: Record<string, Record<string, number>>;

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { initBackend } from "../backend";
+import type { SplitChoice } from "../data/prepare";
 import { classWeights } from "../data/classWeights";
 import { buildCnn4 } from "../models/cnn4";
 import { saveModelToDir } from "../models/io";
@@ -30,6 +31,8 @@ export interface TrainRunOptions {
   force?: boolean;
   /** Data root instead of the preset's. */
   dataDir?: string;
+  /** Re-split instead of the preset's ("auto": a Kaggle test/ folder stays the test split; else pooled 70/10/20). */
+  split?: SplitChoice;
   /** Continue a killed run from its last checkpoint; its settings, data root and split hash must match. */
   resume?: boolean;
   /** Override the preset's epochs (for ResNet50: the head's). */
@@ -74,9 +77,10 @@ export function runDirFor(model: "cnn4" | "resnet50", preset: Preset, inputSize?
   return join(runsRoot(), runNameFor(model, preset, size));
 }
 
-// A preset from a name or object.
-export function presetOf(preset: Preset | string | undefined): Preset {
-  return typeof preset === "object" ? preset : resolvePreset(preset);
+// A preset from a name or object, with the run's own split choice when it gives one (the caller's preset is not changed).
+export function presetOf(preset: Preset | string | undefined, split?: SplitChoice): Preset {
+  const chosen = typeof preset === "object" ? preset : resolvePreset(preset);
+  return split ? { ...chosen, split: { ...chosen.split, strategy: split } } : chosen;
 }
 
 /**
@@ -90,7 +94,7 @@ export function presetOf(preset: Preset | string | undefined): Preset {
 export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunResult> {
   const started = Date.now();
   const log = opts.log ?? console.log;
-  const preset = presetOf(opts.preset);
+  const preset = presetOf(opts.preset, opts.split);
   const cnn = { ...preset.cnn, inputSize: opts.inputSize ?? preset.cnn.inputSize };
   const backend = await initBackend({ log });
   const settings: ModelSettings & Record<string, unknown> = {

@@ -26,7 +26,9 @@ export async function prepareRunData(
 ): Promise<RunDataset> {
   const dataDir = opts.dataDir ?? (preset.data === "sample" ? sampleDataRoot() : undefined);
   const prepared = await makeSplit({ strategy: preset.split.strategy, seed: preset.split.seed, dataDir });
-  for (const line of leakageLines(prepared.leakage)) (opts.log ?? console.log)(`[pneumo-lab] ${line}`);
+  const log = opts.log ?? console.log;
+  log(`[pneumo-lab] split: ${prepared.strategy} (${prepared.strategyReason}; seed ${preset.split.seed}, grouped by patient)`);
+  for (const line of leakageLines(prepared.leakage)) log(`[pneumo-lab] ${line}`);
   const bySplit: Record<Split, SplitRecord[]> = { train: [], val: [], test: [] };
   for (const record of prepared.records) bySplit[record.split].push(record);
   for (const split of ["train", "val"] as const) requireBothClasses(bySplit[split], "prepareRunData", `the ${split} split of ${prepared.dataRoot.root}`);
@@ -36,7 +38,7 @@ export async function prepareRunData(
     bySplit,
     runData: {
       manifest: csvPath, dataRoot: prepared.dataRoot.root, csvSha256: meta.csvSha256,
-      strategy: meta.strategy, seed: meta.seed, groupByPatient: meta.groupByPatient, counts: meta.counts,
+      strategy: meta.strategy, strategyChoice: preset.split.strategy, seed: meta.seed, groupByPatient: meta.groupByPatient, counts: meta.counts,
       leakage: summarizeLeakage(prepared.leakage),
     },
   };

@@ -1,5 +1,5 @@
 import type { AugmentOptions } from "../data/augment";
-import type { SplitStrategy } from "../data/prepare";
+import type { SplitChoice } from "../data/prepare";
 import type { TrainOptions } from "../train/types";
 
 /** `quick`: the bundled sample, small images, a couple of epochs (minutes on a laptop CPU). `reference`: the reference projects' settings. */
@@ -42,7 +42,8 @@ export interface Preset {
   name: PresetName;
   /** `sample` = the bundled sample; `auto` = `resolveDataRoot` (PNEUMO_DATA, data/chest_xray, ../shared/…). */
   data: "sample" | "auto";
-  split: { strategy: SplitStrategy; seed: number };
+  /** "auto" keeps a Kaggle test/ folder as the test split and pools only data without one (`chooseSplitStrategy`). */
+  split: { strategy: SplitChoice; seed: number };
   cnn: CnnPreset;
   resnet: ResNetPreset;
   /** Bootstrap resamples for confidence intervals. */
@@ -63,7 +64,7 @@ const PRESETS: Record<PresetName, Preset> = {
   quick: {
     name: "quick",
     data: "sample",
-    split: { strategy: "pooled", seed: 42 },
+    split: { strategy: "auto", seed: 42 },
     cnn: { inputSize: 64, epochs: 3, batchSize: 16, learningRate: 1e-3, augment: { rotationRange: 5, zoomRange: 0.05 }, earlyStoppingPatience: 3,
       batchNormStatistics: { batches: 16 } },
     // Head epochs on cached features take ~0.2 s here, so the quick preset affords 8 of them.
@@ -73,7 +74,7 @@ const PRESETS: Record<PresetName, Preset> = {
   reference: {
     name: "reference",
     data: "auto",
-    split: { strategy: "pooled", seed: 42 },
+    split: { strategy: "auto", seed: 42 },
     // Reference CNN project: 224², Adam 1e-3, batch 32, up to 42 epochs, EarlyStopping(val_auc, patience 10).
     cnn: { inputSize: 224, epochs: 42, batchSize: 32, learningRate: 1e-3, augment: REFERENCE_AUGMENT, earlyStoppingPatience: 10,
       batchNormStatistics: { batches: 16 } },

@@ -64,7 +64,7 @@ function headSource(f: CachedFeatures) {
 export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNetRunResult> {
   const started = Date.now();
   const log = opts.log ?? console.log;
-  const preset = presetOf(opts.preset);
+  const preset = presetOf(opts.preset, opts.split);
   const rn = { ...preset.resnet, inputSize: opts.inputSize ?? preset.resnet.inputSize, fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs };
   const backend = await initBackend({ log });
   const settings: ModelSettings & Record<string, unknown> = {
