@@ -267,7 +267,8 @@ export class KernelClient {
       acknowledged = out.reply !== null;
     }
     // tslab closes its sockets on shutdown but keeps running while something holds it (a browser for figure export);
-    // SIGTERM lets Playwright close that browser and node run its exit hooks.
+    // on SIGTERM the export module removes the browser's profile folder and the kernel ends by the signal (the browser
+    // quits when its pipe closes).
     await this.waitForExit(acknowledged ? EXIT_AFTER_REPLY_MS : graceMs);
     if (this.exitCode === null) killGroup(this.child, "SIGTERM");
     await this.waitForExit(graceMs);

@@ -92,6 +92,16 @@ describe.skipIf(!browserAvailable() || !existsSync("/proc/self/cmdline"))("the e
     expect(await eventually(() => chromiumIn(child.tmp) === 0)).toBe(true); // the browser quits when its pipe closes
   }, 90_000);
 
+  it("a SIGTERM (a kernel shut down) still ends the process by the signal, and removes the browser's profile folder", async () => {
+    const child = startChild("kernel");
+    await child.line(/^ready/);
+    expect(readdirSync(child.tmp).filter((f) => f.startsWith("pneumo-plots-"))).toHaveLength(1);
+    child.proc.kill("SIGTERM");
+    expect(await child.exited).toBe("SIGTERM");
+    expect(readdirSync(child.tmp).filter((f) => f.startsWith("pneumo-plots-"))).toEqual([]);
+    expect(await eventually(() => chromiumIn(child.tmp) === 0)).toBe(true);
+  }, 90_000);
+
   it("the browser closes after the idle time, and then the script exits by itself", async () => {
     const child = startChild("script", { CHILD_IDLE_MS: "300" });
     await child.line(/^ready/);

@@ -127,9 +127,16 @@ function getExporter(): Promise<Exporter> {
     exporter.catch(() => (exporter = null));
     if (!exitHookInstalled) {
       exitHookInstalled = true;
-      // Playwright kills its browsers on exit; remove the profile folder as well.
-      process.once("exit", () => {
+      // Playwright kills its browsers on exit; remove the profile folder as well. Its own signal handlers are off
+      // (they ended tslab kernels on Ctrl-C), so a SIGTERM (a kernel shut down) would skip the exit hook: clean up,
+      // then die by the signal as before.
+      const removeProfile = () => {
         if (liveProfile) rmSync(liveProfile, { recursive: true, force: true });
+      };
+      process.once("exit", removeProfile);
+      process.once("SIGTERM", () => {
+        removeProfile();
+        if (process.listenerCount("SIGTERM") === 0) process.kill(process.pid, "SIGTERM");
       });
     }
   }

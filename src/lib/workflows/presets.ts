@@ -35,6 +35,12 @@ export interface ResNetPreset {
   /** ReduceLROnPlateau patience (on val_loss) for the head. */
   reduceLrPatience: number;
   earlyStoppingPatience: number;
+  /**
+   * Batch-norm statistics in phase 2 (see `train`). "keras": the unfrozen batch norms start from ImageNet's moving
+   * statistics, which do not lag as a from-scratch CNN's do, and a precise pass over this branching model costs one
+   * full ResNet50 forward pass per trainable batch norm every epoch.
+   */
+  fineTuneBatchNormStatistics?: TrainOptions["batchNormStatistics"];
 }
 
 /** Everything a preset decides. */
@@ -68,7 +74,8 @@ const PRESETS: Record<PresetName, Preset> = {
     cnn: { inputSize: 64, epochs: 3, batchSize: 16, learningRate: 1e-3, augment: { rotationRange: 5, zoomRange: 0.05 }, earlyStoppingPatience: 3,
       batchNormStatistics: { batches: 16 } },
     // Head epochs on cached features take ~0.2 s here, so the quick preset affords 8 of them.
-    resnet: { inputSize: 64, head: "b", headEpochs: 8, batchSize: 16, learningRate: 1e-3, unfreezeTop: 0, fineTuneEpochs: 0, reduceLrPatience: 2, earlyStoppingPatience: 5 },
+    resnet: { inputSize: 64, head: "b", headEpochs: 8, batchSize: 16, learningRate: 1e-3, unfreezeTop: 0, fineTuneEpochs: 0, reduceLrPatience: 2,
+      earlyStoppingPatience: 5, fineTuneBatchNormStatistics: "keras" },
     bootstrap: 200,
   },
   reference: {
@@ -79,7 +86,8 @@ const PRESETS: Record<PresetName, Preset> = {
     cnn: { inputSize: 224, epochs: 42, batchSize: 32, learningRate: 1e-3, augment: REFERENCE_AUGMENT, earlyStoppingPatience: 10,
       batchNormStatistics: { batches: 16 } },
     // Reference ResNet50 projects: Adam 1e-4, 15 epochs, ReduceLROnPlateau(patience 2); phase 2 unfreezes the top 15 layers.
-    resnet: { inputSize: 224, head: "a", headEpochs: 15, batchSize: 32, learningRate: 1e-4, unfreezeTop: 15, fineTuneEpochs: 5, reduceLrPatience: 2, earlyStoppingPatience: 5 },
+    resnet: { inputSize: 224, head: "a", headEpochs: 15, batchSize: 32, learningRate: 1e-4, unfreezeTop: 15, fineTuneEpochs: 5, reduceLrPatience: 2,
+      earlyStoppingPatience: 5, fineTuneBatchNormStatistics: "keras" },
     bootstrap: 2000,
   },
 };

@@ -114,10 +114,13 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
     fineTuneHistory = await train(model, {
       train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("reference", { augment: preset.cnn.augment }) } },
       val: { records: dataset.bySplit.val, batch: { ...batch, transform } },
+      // Used only when the preset asks for precise statistics: training images as inference sees them.
+      statistics: { records: dataset.bySplit.train, batch: { ...batch, transform } },
     }, {
       epochs: rn.fineTuneEpochs, batchSize: rn.batchSize, learningRate: 1e-5, classWeight,
       callbacks: [cyclicalLr({ baseLr: 1e-5, maxLr: 1e-4, stepSize: 500 }), earlyStopping({ monitor: "val_auc", patience: 3, restoreBestWeights: true })],
       runDir: join(runDir, "finetune"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
+      batchNormStatistics: rn.fineTuneBatchNormStatistics,
     });
   }
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
