@@ -5,7 +5,7 @@
  * with nbclient where Jupyter is installed and asked for, reporting the failing cell's own error either way.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative } from "node:path";
 import { findProjectRoot } from "../src/lib/data/roots";
 import { writeTslabKernelSpecs } from "./nbrun/kernelspec";
@@ -234,6 +234,7 @@ export async function executeNotebook(path: string, opts: ExecuteOptions): Promi
   const executedPath = join(opts.outDir ?? join(root, "outputs", "notebooks"), basename(path));
   const figuresDir = join(root, "outputs", "figures");
   const before = snapshot(figuresDir);
+  rmSync(executedPath, { force: true }); // a runner that dies before writing must not leave an older copy to report
   const result = await runWith(path, executedPath, opts);
   const notebook = existsSync(executedPath) ? readNotebook(executedPath) : null;
   const figures = [...snapshot(figuresDir)].filter(([f, t]) => (before.get(f) ?? -1) < t).map(([f]) => f).sort();
