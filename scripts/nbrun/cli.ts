@@ -10,6 +10,7 @@ import {
   CELL_TIMEOUT_S, executeNotebook, findJupyter, formatFailure, formatRun, JUPYTER_INSTALL_HINT, prepareKernel,
   RUNNER_LABELS, type JupyterInfo, type NotebookRunner,
 } from "../jupyter";
+import { runCli } from "../cliMain";
 
 /** Arguments of the CLI. */
 const USAGE = "[--timeout S] [--out DIR] [--runner node|nbconvert] notebook.ipynb…";
@@ -160,9 +161,4 @@ export function runnerFromArgs(args: string[]): { runner: NotebookRunner; python
   return resolveRunner({ requested: flagValue(args, "runner"), jupyter });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then((code) => (process.exitCode = code), (err: Error) => {
-    console.error(err.message);
-    process.exitCode = 1;
-  });
-}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runCli(() => main(process.argv.slice(2)));

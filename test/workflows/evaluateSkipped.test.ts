@@ -67,6 +67,7 @@ describe("evaluations name the images they skip", () => {
     expect(lines).toContain("predictRecords: skipped 1 of 40 images (unreadable; left out of every metric):");
     const saved = JSON.parse(await readFile(join(runDir, "metrics-external-test.json"), "utf8"));
     expect(saved.metrics.skipped[0].file).toBe("test/NORMAL/IM-0151-0001.jpeg");
+    expect(saved.skipped).toBeUndefined(); // listed once, under metrics, as data-relative files with reasons
   }, 60_000);
 
   it("npm run evaluate prints the count beside n and the files with reasons", async () => {

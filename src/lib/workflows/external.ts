@@ -65,7 +65,7 @@ export async function evaluateOnFolder(
   const csvPath = join(runDir, `predictions-${tag}.csv`);
   await writePredictionsCsv(csvPath, predictions);
   const metrics = setMetrics(predictions, threshold, opts.nBoot ?? 1000);
-  await writeFile(join(runDir, `metrics-${tag}.json`), JSON.stringify({ dataDir, split, threshold, metrics, skipped: predictions.skipped }, null, 2) + "\n");
+  await writeFile(join(runDir, `metrics-${tag}.json`), JSON.stringify({ dataDir, split, threshold, metrics }, null, 2) + "\n");
   return { runDir, dataDir, split, threshold, predictions, metrics, csvPath };
 }
 
