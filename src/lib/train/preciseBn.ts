@@ -65,7 +65,14 @@ class ChannelMoments {
   private mean = new Float64Array(0);
   private m2 = new Float64Array(0);
 
-  add(batchMean: ArrayLike<number>, batchVar: ArrayLike<number>, n: number): void {
+  /** Pool one batch of activations (channels last); returns its own [mean, variance] tensors (inside a tidy). */
+  addBatch(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
+    const { mean, variance } = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
+    this.add(mean.dataSync(), variance.dataSync(), x.size / x.shape[x.shape.length - 1]!);
+    return [mean, variance];
+  }
+
+  private add(batchMean: ArrayLike<number>, batchVar: ArrayLike<number>, n: number): void {
     if (this.count === 0) {
       this.mean = Float64Array.from(batchMean);
       this.m2 = Float64Array.from(batchVar, (v) => v * n);
@@ -113,9 +120,7 @@ function chainStatistics(chain: tf.layers.Layer[], targets: Set<tf.layers.Layer>
           x = layer.apply(x, { training: false }) as tf.Tensor;
           continue;
         }
-        const axes = x.shape.slice(0, -1).map((_, i) => i);
-        const { mean, variance } = tf.moments(x, axes);
-        stats.add(mean.dataSync(), variance.dataSync(), x.size / x.shape[x.shape.length - 1]!);
+        const [mean, variance] = stats.addBatch(x);
         const { gamma, beta } = affineOf(layer);
         x = tf.batchNorm(x, mean, variance, beta, gamma, (layer.getConfig() as { epsilon?: number }).epsilon ?? 1e-3);
       }
@@ -160,9 +165,7 @@ function inputStatistics(model: tf.LayersModel, layer: tf.layers.Layer, inputs: 
   const stats = new ChannelMoments();
   for (const xs of inputs) {
     tf.tidy(() => {
-      const x = upTo.predict(xs) as tf.Tensor;
-      const { mean, variance } = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
-      stats.add(mean.dataSync(), variance.dataSync(), x.size / x.shape[x.shape.length - 1]!);
+      stats.addBatch(upTo.predict(xs) as tf.Tensor);
     });
   }
   return stats.result();
