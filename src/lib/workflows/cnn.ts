@@ -8,63 +8,12 @@ import { runsRoot } from "../runs/runDir";
 import { writeRunManifest } from "../runs/manifest";
 import { earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { modelCheckpoint } from "../train/modelCheckpoint";
-import type { ProgressSink } from "../train/progress";
 import { train } from "../train/train";
-import type { History, TrainOptions } from "../train/types";
-import type { RunDataset } from "./data";
+import type { History } from "../train/types";
 import { resolvePreset, type Preset } from "./presets";
 import { runNameFor, startTrainRun } from "./runStart";
-import { modelTransform, type Preprocessing } from "./transforms";
-
-/** The model folder inside a run. */
-export const RUN_MODEL_DIR = "model";
-
-/** Options of `trainCnnRun`. */
-export interface TrainRunOptions {
-  /** A preset or its name (env PNEUMO_PRESET wins over a name). Default "quick". */
-  preset?: Preset | string;
-  /** Run folder name (one folder name, never a path). Default `<model>-<preset>-<size>`. */
-  name?: string;
-  /** Folder that holds run folders; default env PNEUMO_RUNS, else outputs/runs (tests pass a temporary folder). */
-  runsRoot?: string;
-  /** Replace an existing run of the same name: its folder is emptied first. Without it, an existing run is refused. */
-  force?: boolean;
-  /** Data root instead of the preset's. */
-  dataDir?: string;
-  /** Re-split instead of the preset's ("auto": a Kaggle test/ folder stays the test split; else pooled 70/10/20). */
-  split?: SplitChoice;
-  /** Continue a killed run from its last checkpoint; its settings, data root and split hash must match. */
-  resume?: boolean;
-  /** Override the preset's epochs (for ResNet50: the head's). */
-  epochs?: number;
-  /** Override the preset's input size (pixels, square). */
-  inputSize?: number;
-  /** ResNet50 only: override the preset's phase-2 fine-tuning epochs (0 = head only). */
-  fineTuneEpochs?: number;
-  /** ResNet50 only: engine of the frozen-backbone features; default "auto" (onnxruntime-node when installed). */
-  featureEngine?: "auto" | "onnxruntime" | "tfjs";
-  /** CNN runs: where the training steps run (see `train`'s `engine`); default "auto". */
-  engine?: TrainOptions["engine"];
-  /** Progress output (see `train`); default automatic. */
-  progress?: boolean | ProgressSink;
-  log?: (line: string) => void;
-}
-
-/** A finished training run. */
-export interface TrainRunResult {
-  runDir: string;
-  history: History;
-  preset: Preset;
-  dataset: RunDataset;
-  seconds: number;
-}
-
-/** Model settings a run stores in its manifest, so evaluation and prediction rebuild the same input. */
-export interface ModelSettings {
-  model: "cnn4" | "resnet50";
-  inputSize: number;
-  preprocessing: Preprocessing;
-}
+import { modelTransform } from "./transforms";
+import { RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./types";
 
 /**
  * The default run folder of a model trained on a preset: `outputs/runs/<model>-<preset>-<size>`; later notebooks

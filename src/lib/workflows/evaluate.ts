@@ -12,7 +12,7 @@ import type { SplitRecord } from "../data/split";
 import { loadModelFromDir } from "../models/io";
 import { readRunManifest, writeRunManifest } from "../runs/manifest";
 import { checkRunSplit, readRunSplit } from "../runs/split";
-import { RUN_MODEL_DIR, type ModelSettings } from "./cnn";
+import { RUN_MODEL_DIR, type ModelSettings } from "./types";
 import { predictRecords, readPredictionsCsv, writePredictionsCsv, type PredictionSet } from "./predictions";
 import { modelTransform } from "./transforms";
 

@@ -4,7 +4,7 @@ import { initBackend } from "../backend";
 import { scanDataset } from "../data/scan";
 import type { Split } from "../data/types";
 import { loadModelFromDir } from "../models/io";
-import { RUN_MODEL_DIR } from "./cnn";
+import { RUN_MODEL_DIR } from "./types";
 import { evaluateRun, runModelSettings, setMetrics, type SetMetrics } from "./evaluate";
 import { predictRecords, writePredictionsCsv, type PredictionSet } from "./predictions";
 import { modelTransform } from "./transforms";

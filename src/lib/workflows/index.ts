@@ -3,7 +3,8 @@ export { PRESET_ENV, PRESET_NAMES, resolvePreset, type CnnPreset, type Preset, t
 export { prepareRunData, type RunDataset } from "./data";
 export { modelTransform, PREPROCESSINGS, type Preprocessing } from "./transforms";
 export { predictRecords, readPredictionsCsv, writePredictionsCsv, type PredictionSet, type PredictOptions } from "./predictions";
-export { lastEpochMetrics, presetOf, RUN_MODEL_DIR, runDirFor, trainCnnRun, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
+export { lastEpochMetrics, presetOf, runDirFor, trainCnnRun } from "./cnn";
+export { RUN_MODEL_DIR, type FeatureEngine, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./types";
 export { resumeDifferences, runNameFor, startTrainRun, type StartedRun, type TrainRunPlan } from "./runStart";
 export { featureCacheDir, trainResNetRun, type ResNetRunResult } from "./resnet";
 export {

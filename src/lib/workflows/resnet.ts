@@ -13,11 +13,10 @@ import { cachedFeatures, type CachedFeatures, type HostBackbone } from "../train
 import { createOnnxPredictor } from "../models/onnx";
 import { train } from "../train/train";
 import type { History } from "../train/types";
-import {
-  lastEpochMetrics, presetOf, RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult,
-} from "./cnn";
+import { lastEpochMetrics, presetOf } from "./cnn";
 import { startTrainRun } from "./runStart";
 import { modelTransform } from "./transforms";
+import { RUN_MODEL_DIR, type FeatureEngine, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./types";
 
 /** Where frozen-backbone features are cached: `<project>/.cache/features`. */
 export function featureCacheDir(): string {
@@ -29,9 +28,6 @@ export interface ResNetRunResult extends TrainRunResult {
   headHistory: History;
   fineTuneHistory?: History;
 }
-
-/** Where frozen-backbone features are computed: onnxruntime-node when installed ("auto"), or TF.js. */
-export type FeatureEngine = "auto" | "onnxruntime" | "tfjs";
 
 // The backbone followed by global average pooling, on onnxruntime (3–4× faster than tfjs wasm here) when available.
 async function pooledBackbone(backbone: tf.LayersModel, engine: FeatureEngine, log: (line: string) => void): Promise<((xs: tf.Tensor4D) => tf.Tensor) | (HostBackbone & { dispose(): Promise<void> })> {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { RUN_MANIFEST, readRunManifest, writeRunManifest, type RunData, type RunManifest } from "../runs/manifest";
 import { checkRunFolderUse, emptyRunFolder, runDirPath } from "../runs/runDir";
 import { checkRunSplit, keepRunSplit } from "../runs/split";
-import type { ModelSettings, TrainRunOptions } from "./cnn";
+import type { ModelSettings, TrainRunOptions } from "./types";
 import { prepareRunData, type RunDataset } from "./data";
 import type { Preset } from "./presets";
 
