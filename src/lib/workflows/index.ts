@@ -3,9 +3,10 @@ export { PRESET_ENV, PRESET_NAMES, resolvePreset, type CnnPreset, type Preset, t
 export { prepareRunData, type RunDataset } from "./data";
 export { modelTransform, PREPROCESSINGS, type Preprocessing } from "./transforms";
 export { predictRecords, readPredictionsCsv, writePredictionsCsv, type PredictionSet, type PredictOptions } from "./predictions";
-export { lastEpochMetrics, presetOf, runDirFor, trainCnnRun } from "./cnn";
+export { trainCnnRun } from "./cnn";
+export { lastEpochMetrics, presetOf, withRun, type RunContext, type RunSpec, type TrainedRun } from "./withRun";
 export { RUN_MODEL_DIR, type FeatureEngine, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./types";
-export { resumeDifferences, runNameFor, startTrainRun, type StartedRun, type TrainRunPlan } from "./runStart";
+export { resumeDifferences, runDirFor, runNameFor, startTrainRun, type StartedRun, type TrainRunPlan } from "./runStart";
 export { featureCacheDir, trainResNetRun, type ResNetRunResult } from "./resnet";
 export {
   evaluateRun, METRICS_FILE, runModelSettings, saveEvaluation, setMetrics,
