@@ -3,6 +3,7 @@ import { buildCnn4 } from "../models/cnn4";
 import { earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { modelCheckpoint } from "../train/modelCheckpoint";
 import { train } from "../train/train";
+import type { Callback } from "../train/types";
 import type { CnnPreset, Preset } from "./presets";
 import { modelTransform } from "./transforms";
 import type { ModelSettings, TrainRunOptions, TrainRunResult } from "./types";
@@ -40,11 +41,7 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
         batchSize: cnn.batchSize,
         learningRate: cnn.learningRate,
         classWeight: { 0: weights[0], 1: weights[1] },
-        callbacks: [
-          earlyStopping({ monitor: "val_auc", patience: cnn.earlyStoppingPatience, restoreBestWeights: true }),
-          reduceLrOnPlateau({ monitor: "val_loss", factor: 0.5, patience: 2 }),
-          modelCheckpoint({ monitor: "val_auc" }),
-        ],
+        callbacks: cnnCallbacks(cnn),
         runDir,
         resume: opts.resume,
         progress: opts.progress,
@@ -55,6 +52,20 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
     );
     return { model, history, trainEngine: history.engine };
   });
+}
+
+/**
+ * The CNN's callbacks, every number from its preset: early stopping on val AUC, learning-rate reduction on a val-loss
+ * plateau, and a checkpoint of the best val-AUC model.
+ * @example
+ * cnnCallbacks(resolvePreset("quick").cnn).map((c) => c.name); // ["EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint"]
+ */
+export function cnnCallbacks(cnn: CnnPreset): Callback[] {
+  return [
+    earlyStopping({ monitor: "val_auc", patience: cnn.earlyStoppingPatience, restoreBestWeights: true }),
+    reduceLrOnPlateau({ monitor: "val_loss", factor: cnn.reduceLrFactor, patience: cnn.reduceLrPatience }),
+    modelCheckpoint({ monitor: "val_auc" }),
+  ];
 }
 
 // What a CNN run records: its preset's settings with the call's overrides.

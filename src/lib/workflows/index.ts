@@ -10,7 +10,7 @@ export { resumeDifferences, runDirFor, runNameFor, startTrainRun, type StartedRu
 export { featureCacheDir, trainResNetRun, type ResNetRunResult } from "./resnet";
 export {
   evaluateRun, METRICS_FILE, runModelSettings, saveEvaluation, setMetrics,
-  type EvaluateRunOptions, type Evaluation, type SetMetrics,
+  type EvaluateRunOptions, type Evaluation, type RunModelSettings, type SetMetrics,
 } from "./evaluate";
 export { loadPredictor, type FilePredictor } from "./predictor";
 export { evaluateOnFolder, type FolderEvaluation } from "./external";

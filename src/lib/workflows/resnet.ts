@@ -9,7 +9,7 @@ import { cyclicalLr, earlyStopping, reduceLrOnPlateau } from "../train/callbacks
 import { cachedFeatures, type CachedFeatures, type HostBackbone } from "../train/featureCache";
 import { createOnnxPredictor } from "../models/onnx";
 import { train } from "../train/train";
-import type { History } from "../train/types";
+import type { Callback, History, TrainOptions } from "../train/types";
 import type { Preset, ResNetPreset } from "./presets";
 import { modelTransform } from "./transforms";
 import type { FeatureEngine, ModelSettings, TrainRunOptions, TrainRunResult } from "./types";
@@ -86,10 +86,7 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
     const head = buildHead(rn.head, [1, 1, trainFeatures.shape[1]!], { seed: preset.split.seed });
     const headHistory = await train(head, { train: headSource(trainFeatures), val: headSource(valFeatures) }, {
       epochs: rn.headEpochs, batchSize: rn.batchSize, learningRate: rn.learningRate, classWeight,
-      callbacks: [
-        reduceLrOnPlateau({ monitor: "val_loss", factor: 0.5, patience: rn.reduceLrPatience }),
-        earlyStopping({ monitor: "val_auc", patience: rn.earlyStoppingPatience, restoreBestWeights: true }),
-      ],
+      callbacks: headCallbacks(rn),
       runDir: join(runDir, "head"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
     });
 
@@ -102,19 +99,47 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
     if (rn.unfreezeTop > 0 && rn.fineTuneEpochs > 0) {
       const batch = { width: rn.inputSize, height: rn.inputSize, channels: 1 as const };
       fineTuneHistory = await train(model, {
-        train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("reference", { augment: preset.cnn.augment }) } },
+        train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("reference", { augment: rn.fineTuneAugment }) } },
         val: { records: dataset.bySplit.val, batch: { ...batch, transform } },
         // Used only when the preset asks for precise statistics: training images as inference sees them.
         statistics: { records: dataset.bySplit.train, batch: { ...batch, transform } },
       }, {
-        epochs: rn.fineTuneEpochs, batchSize: rn.batchSize, learningRate: 1e-5, classWeight,
-        callbacks: [cyclicalLr({ baseLr: 1e-5, maxLr: 1e-4, stepSize: 500 }), earlyStopping({ monitor: "val_auc", patience: 3, restoreBestWeights: true })],
+        epochs: rn.fineTuneEpochs, batchSize: rn.batchSize, classWeight, ...fineTuneTraining(rn),
         runDir: join(runDir, "finetune"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
         batchNormStatistics: rn.fineTuneBatchNormStatistics,
       });
     }
     return { model, history: fineTuneHistory ?? headHistory, headHistory, fineTuneHistory };
   });
+}
+
+/**
+ * The head's callbacks (phase 1), every number from the preset: learning-rate reduction on a val-loss plateau and
+ * early stopping on val AUC.
+ * @example
+ * headCallbacks(resolvePreset("reference").resnet).map((c) => c.name); // ["ReduceLROnPlateau", "EarlyStopping"]
+ */
+export function headCallbacks(rn: ResNetPreset): Callback[] {
+  return [
+    reduceLrOnPlateau({ monitor: "val_loss", factor: rn.reduceLrFactor, patience: rn.reduceLrPatience }),
+    earlyStopping({ monitor: "val_auc", patience: rn.earlyStoppingPatience, restoreBestWeights: true }),
+  ];
+}
+
+/**
+ * Phase 2's learning rate and callbacks from the preset: a triangular cyclical rate (the optimizer starts at its
+ * base, the rate the schedule sets for the first batch) and early stopping on val AUC.
+ * @example
+ * fineTuneTraining(resolvePreset("reference").resnet).learningRate; // 1e-5
+ */
+export function fineTuneTraining(rn: ResNetPreset): Required<Pick<TrainOptions, "learningRate" | "callbacks">> {
+  return {
+    learningRate: rn.fineTuneLr.baseLr,
+    callbacks: [
+      cyclicalLr(rn.fineTuneLr),
+      earlyStopping({ monitor: "val_auc", patience: rn.fineTuneEarlyStoppingPatience, restoreBestWeights: true }),
+    ],
+  };
 }
 
 // What a ResNet50 run records: its preset's settings with the call's overrides.
