@@ -97,7 +97,7 @@ const PRESETS: Record<PresetName, Preset> = {
     split: { strategy: "auto", seed: 42 },
     cnn: { inputSize: 64, epochs: 3, batchSize: 16, learningRate: 1e-3, augment: QUICK_AUGMENT, earlyStoppingPatience: 3,
       reduceLrFactor: 0.5, reduceLrPatience: 2, batchNormStatistics: { batches: 16 } },
-    // Head epochs on cached features take ~0.2 s here, so the quick preset affords 8 of them.
+    // Head epochs on cached features are cheap next to the CNN's (docs/performance.md), so the quick preset affords 8.
     resnet: { inputSize: 64, head: "b", headEpochs: 8, batchSize: 16, learningRate: 1e-3, unfreezeTop: 0, fineTuneEpochs: 0,
       reduceLrFactor: 0.5, reduceLrPatience: 2, earlyStoppingPatience: 5, ...FINE_TUNE, fineTuneAugment: QUICK_AUGMENT },
     bootstrap: 200,

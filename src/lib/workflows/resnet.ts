@@ -26,7 +26,8 @@ export interface ResNetRunResult extends TrainRunResult {
   fineTuneHistory?: History;
 }
 
-// The backbone followed by global average pooling, on onnxruntime (3–4× faster than tfjs wasm here) when available.
+// The backbone followed by global average pooling, on onnxruntime when available: its native CPU kernels beat
+// tfjs wasm on ResNet50 inference (docs/performance.md).
 async function pooledBackbone(backbone: tf.LayersModel, engine: FeatureEngine, log: (line: string) => void): Promise<((xs: tf.Tensor4D) => tf.Tensor) | (HostBackbone & { dispose(): Promise<void> })> {
   const tfjsPooled = (xs: tf.Tensor4D) => tf.tidy(() => (backbone.predict(xs) as tf.Tensor4D).mean([1, 2]));
   if (engine === "tfjs") return tfjsPooled;
