@@ -1,4 +1,4 @@
-/** The bootstrap seed of an evaluation comes from the run's preset (it was a literal 42 in evaluate.ts) and is saved. */
+/** An evaluation's bootstrap seed comes from the run's preset (it was a literal 42 in evaluate.ts) and is saved. */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";

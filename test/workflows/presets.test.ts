@@ -1,4 +1,4 @@
-/** Every hyperparameter of a training run comes from its preset, reaches the callbacks and optimizer, and is recorded. */
+/** Each hyperparameter of a training run comes from its preset, reaches the callbacks and optimizer, is recorded. */
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { readRunManifest } from "../../src/lib/runs/manifest";

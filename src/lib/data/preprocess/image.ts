@@ -1,4 +1,4 @@
-/** Shared checks and constructors for the preprocessing steps (internal to `preprocess/`; the image check is `checkFloatImage`). */
+/** Shared checks and constructors of the preprocessing steps (internal to `preprocess/`; images: `checkFloatImage`). */
 import type { FloatImage } from "../types";
 
 /** Values may leave [0, 1] by this much (float rounding of earlier steps) before a unit-range step throws. */
