@@ -8,7 +8,7 @@
 #   lib/                         Debian bookworm libvulkan1, glvnd (libGLdispatch, libGLX, libEGL, libGL, libOpenGL,
 #                                libGLESv2) and X11 client libs, from `apt-get download`
 #   lib-fallback/                libstdc++ and libgcc_s, used only where the system lacks them
-# Usage: scripts/gpu-bundle.sh [--entry FILE] [OUT_DIR]   (default outputs/gpu-bundle, ~34 MB; README, "GPU (WebGPU)")
+# Usage: scripts/gpu-bundle.sh [--entry FILE] [OUT_DIR]   (default outputs/gpu-bundle, ~34 MB; docs/gpu.md)
 #   --entry: the script bundled as bench.mjs (default scripts/gpu/bench.ts; e.g. scripts/bench.ts). Native
 #   packages (tfjs-node, onnxruntime-node, sharp) stay external and are absent there, so they must be optional.
 # Then, on the GPU machine: OUT_DIR/run.sh bench --backend webgpu --kernels
@@ -69,7 +69,7 @@ fetch_libs() {
   local dest=$1; shift
   local debs=$CACHE/debs tmp
   mkdir -p "$debs"
-  (cd "$debs" && apt-get download "$@" >/dev/null 2>&1) || { echo "gpu-bundle: apt-get download $* failed; $dest left empty (see README)" >&2; return 0; }
+  (cd "$debs" && apt-get download "$@" >/dev/null 2>&1) || { echo "gpu-bundle: apt-get download $* failed; $dest left empty (see docs/gpu.md)" >&2; return 0; }
   tmp=$(mktemp -d)
   for pkg in "$@"; do dpkg-deb -x "$(ls -t "$debs/${pkg}"_*.deb | head -1)" "$tmp"; done
   # Links do not travel to the device machine: copy each soname link as a plain file, plus unlinked libraries.

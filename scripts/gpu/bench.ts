@@ -4,7 +4,7 @@
  *                                [--steps 10] [--warmup 2] [--kernels] [--out result.json]
  * --kernels also times our Conv2DBackprop* kernels against the backend's own (when it has them), per call
  * and per training step. On a GPU machine without node, run the bundle made by scripts/gpu-bundle.sh
- * (README, "GPU (WebGPU)"). Exit code 1 when the correctness check fails.
+ * (docs/gpu.md). Exit code 1 when the correctness check fails.
  */
 import * as tf from "@tensorflow/tfjs";
 import { writeFileSync } from "node:fs";

@@ -64,9 +64,8 @@ export interface InitBackendOptions {
 }
 
 /**
- * wasm kernels replaced by ours even though wasm has them: its Conv2DBackpropInput is a plain C++ loop;
- * ours (an XNNPACK Conv2D) measured 1.3–10× faster per call and ~2× per training step of a 4-block CNN at
- * 128², batch 16 (3.6 → 7.3 img/s on this 2-core machine).
+ * wasm kernels replaced by ours even though wasm has them: its Conv2DBackpropInput is a plain C++ loop, and
+ * ours, an XNNPACK Conv2D, is faster per call and per training step (measured: docs/performance.md).
  */
 export const WASM_REPLACED_KERNELS: readonly ConvGradKernelName[] = ["Conv2DBackpropInput"];
 
@@ -87,7 +86,7 @@ const INSTALL_HINT: Record<BackendChoice, string> = {
   "node-gpu":
     "npm install @tensorflow/tfjs-node-gpu (Linux + NVIDIA only; 4.22 needs CUDA 11.2 + cuDNN 8.1, and its install script needs internet to download libtensorflow)",
   webgpu:
-    "npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0 (Dawn's prebuilt addon; needs a Vulkan loader libvulkan1 and the GPU driver's Vulkan ICD, see README \"GPU (WebGPU)\")",
+    "npm install webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0 (Dawn's prebuilt addon; needs a Vulkan loader libvulkan1 and the GPU driver's Vulkan ICD, see docs/gpu.md)",
   node: "npm install @tensorflow/tfjs-node (its install script needs internet to download libtensorflow)",
   wasm: "npm install @tensorflow/tfjs-backend-wasm",
   cpu: "npm install @tensorflow/tfjs (the cpu backend ships with it)",

@@ -76,7 +76,7 @@ describe("floatImageToPng / embedImage", () => {
   });
 
   it("rejects malformed images and unreadable bytes", async () => {
-    await expect(floatImageToPng(floatImage(2, 2, 1, [0, 1]))).rejects.toThrow(/data.length 2/);
+    await expect(floatImageToPng(floatImage(2, 2, 1, [0, 1]))).rejects.toThrow(/floatImageToPng: image must .*Received: 2×2×1 with 2 values/);
     await expect(embedImage(new Uint8Array([1, 2, 3]))).rejects.toThrow(/Received: 3 bytes/);
   });
 });

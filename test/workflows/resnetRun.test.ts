@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resnet50WeightsStatus } from "../../src/lib/models";
 import { readRunManifest } from "../../src/lib/runs";
-import { evaluateRun, featureCacheDir, trainResNetRun } from "../../src/lib/workflows";
+import { evaluateRun, featureCacheDir, resolvePreset, trainResNetRun } from "../../src/lib/workflows";
 import { tempDir } from "../data/helpers";
 
 const weights = resnet50WeightsStatus();
@@ -22,6 +22,9 @@ describe.skipIf(!weights.complete)(`trainResNetRun on the bundled sample ${why}`
     expect(existsSync(join(first.runDir, "model", "model.json"))).toBe(true);
     const manifest = await readRunManifest(first.runDir);
     expect(manifest.settings).toMatchObject({ model: "resnet50", preprocessing: "reference", inputSize: 64 });
+    // the preset's head and phase-2 hyperparameters are recorded with the run
+    const { reduceLrFactor, reduceLrPatience, fineTuneLr, fineTuneEarlyStoppingPatience } = resolvePreset("quick", {}).resnet;
+    expect(manifest.settings).toMatchObject({ reduceLrFactor, reduceLrPatience, fineTuneLr, fineTuneEarlyStoppingPatience });
     const ev = await evaluateRun(first.runDir, { nBoot: 50, save: true, log: () => {} });
     // ImageNet features separate the sample's classes well above chance even at 64 px (measured 0.91 test AUC)
     expect(ev.metrics.test!.auc).toBeGreaterThan(0.7);

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import type { FloatImage } from "../data/types";
+import { resize } from "../data/preprocess/resize";
 
 /** Options of `gradCam`. */
 export interface GradCamOptions {
@@ -145,16 +146,23 @@ function resolveClass(output: Float32Array | Int32Array | Uint8Array, classIndex
   return classIndex;
 }
 
-// Channel weights = mean gradient over space; CAM = ReLU(Σ weights·A) / max, then bilinear resize to [h, w].
-function camFromGradients(features: tf.Tensor4D, grads: tf.Tensor4D, height: number, width: number): tf.Tensor2D {
+// Channel weights = mean gradient over space; CAM = ReLU(Σ weights·A) / max, at the feature map's size.
+function camFromGradients(features: tf.Tensor4D, grads: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
     const weights = tf.mean(grads, [1, 2], true);
     const cam = tf.relu(tf.sum(tf.mul(features, weights), -1, true)) as tf.Tensor4D;
     const max = tf.max(cam);
-    const normalised = tf.where(tf.greater(max, 0), tf.div(cam, tf.maximum(max, 1e-30)), tf.zerosLike(cam));
-    const resized = tf.image.resizeBilinear(normalised as tf.Tensor4D, [height, width], false, true);
-    return tf.clipByValue(tf.reshape(resized, [height, width]), 0, 1) as tf.Tensor2D;
+    return tf.where(tf.greater(max, 0), tf.div(cam, tf.maximum(max, 1e-30)), tf.zerosLike(cam)) as tf.Tensor4D;
   });
+}
+
+// The CAM [1, h, w, 1] resized to the image (the project's one bilinear resize, with the half-pixel centres of
+// tf.image.resizeBilinear(…, false, true)); the CAM tensor is disposed.
+function camAtImageSize(cam: tf.Tensor4D, height: number, width: number): Float32Array {
+  const [, h, w] = cam.shape;
+  const small = { width: w, height: h, channels: 1, data: cam.dataSync() as Float32Array };
+  cam.dispose();
+  return resize(small, { width, height }).data.map((v) => Math.min(1, Math.max(0, v)));
 }
 
 /**
@@ -196,10 +204,8 @@ export function gradCam(model: tf.LayersModel, image: FloatImage | tf.Tensor3D, 
       path.sideInputs.forEach((t, i) => values.set(t.id, outs[i + 1]));
       return targetScalar(runLayers(path.layers, values, head), dense, classIndex);
     };
-    const heatmap = tf.tidy(() => {
-      const { grad } = tf.valueAndGrad(scoreOf)(features);
-      return camFromGradients(features, grad as tf.Tensor4D, height, width).dataSync() as Float32Array;
-    });
+    const cam = tf.tidy(() => camFromGradients(features, tf.valueAndGrad(scoreOf)(features).grad as tf.Tensor4D));
+    const heatmap = camAtImageSize(cam, height, width);
     return { heatmap, width, height, score: scores[classIndex], classIndex, layerName, gradientOf: dense ? "logit" : "output" };
   } finally {
     tf.dispose([batch, ...outs]);

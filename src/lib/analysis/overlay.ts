@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import sharp from "sharp";
+import { checkFloatImage, floatToBytes, valueRange } from "../data/floatImage";
+import { resize } from "../data/preprocess/resize";
 import type { FloatImage } from "../data/types";
 import { COLORMAP_NAMES, heatmapToRgb, type ColormapName } from "./colormap";
 
@@ -34,16 +36,6 @@ function resolveOptions(opts: OverlayOptions): { alpha: number; colormap: Colorm
   return { alpha, colormap };
 }
 
-// Check that a FloatImage's data length matches its size.
-function checkImage(image: FloatImage): void {
-  const { width, height, channels, data } = image;
-  if (![1, 3, 4].includes(channels) || data.length !== width * height * channels || width < 1 || height < 1) {
-    throw new Error(
-      `overlayHeatmap: image must be a FloatImage with 1, 3 or 4 channels and width·height·channels values. Received: ${width}×${height}×${channels} with ${data.length} values`,
-    );
-  }
-}
-
 /**
  * The image as 8-bit RGB for display: values mapped linearly from `range` (default the image's
  * min and max) to 0–255; gray is repeated into R, G and B, a 4th channel is dropped.
@@ -51,36 +43,32 @@ function checkImage(image: FloatImage): void {
  * imageToRgb({ width: 2, height: 1, channels: 1, data: new Float32Array([0, 1]) }); // [0,0,0, 255,255,255]
  */
 export function imageToRgb(image: FloatImage, range?: [number, number]): Uint8Array {
-  checkImage(image);
+  checkFloatImage("overlayHeatmap", image, { channels: [1, 3, 4] });
   const { width, height, channels, data } = image;
-  let [lo, hi] = range ?? [Infinity, -Infinity];
-  if (!range) for (const v of data) [lo, hi] = [Math.min(lo, v), Math.max(hi, v)];
-  const scale = hi > lo ? 255 / (hi - lo) : 0;
+  const { min, max } = range ? { min: range[0], max: range[1] } : valueRange(data);
+  const bytes = floatToBytes(data, min, max);
   const rgb = new Uint8Array(width * height * 3);
   for (let p = 0; p < width * height; p++) {
-    for (let c = 0; c < 3; c++) {
-      const v = data[p * channels + (channels === 1 ? 0 : c)];
-      rgb[3 * p + c] = Math.round(Math.min(255, Math.max(0, (v - lo) * scale)));
-    }
+    for (let c = 0; c < 3; c++) rgb[3 * p + c] = bytes[p * channels + (channels === 1 ? 0 : c)]!;
   }
   return rgb;
 }
 
-// Colour the heat map and resize it (bilinear, sharp) to width × height; RGB bytes.
-async function coloredHeatmap(heatmap: HeatmapLike, colormap: ColormapName, width: number, height: number): Promise<Uint8Array> {
+// Colour the heat map and resize it (the project's one bilinear resize) to width × height; RGB bytes.
+function coloredHeatmap(heatmap: HeatmapLike, colormap: ColormapName, width: number, height: number): Uint8Array {
   const { width: w, height: h } = heatmap;
   if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0 && heatmap.heatmap.length === w * h)) {
     throw new Error(`overlayHeatmap: heatmap must hold width·height values. Received: ${w}×${h} with ${heatmap.heatmap.length} values`);
   }
   const rgb = heatmapToRgb(heatmap.heatmap, colormap);
   if (w === width && h === height) return rgb;
-  const resized = await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).resize(width, height, { fit: "fill", kernel: "linear" }).raw().toBuffer();
-  return new Uint8Array(resized.buffer, resized.byteOffset, resized.byteLength);
+  const colours = { width: w, height: h, channels: 3, data: Float32Array.from(rgb) };
+  return floatToBytes(resize(colours, { width, height }).data, 0, 255);
 }
 
 /**
  * Draw a Grad-CAM heat map over the X-ray (drawing half of keras-io `grad_cam.py`): the map is
- * coloured (jet by default), resized to the image (sharp, bilinear), and blended per pixel as
+ * coloured (jet by default), resized to the image (bilinear, `resize`), and blended per pixel as
  * round(alpha·colour + (1 − alpha)·gray) over the image shown in gray (min–max stretched unless
  * `range` is given). Returns the RGB PNG bytes (sharp) and writes them to `outPath` when given.
  * @example
@@ -91,7 +79,7 @@ export async function overlayHeatmap(image: FloatImage, heatmap: HeatmapLike, op
   const { alpha, colormap } = resolveOptions(opts);
   const base = imageToRgb(image, opts.range);
   const { width, height } = image;
-  const colors = await coloredHeatmap(heatmap, colormap, width, height);
+  const colors = coloredHeatmap(heatmap, colormap, width, height);
   const blended = base.map((b, i) => Math.round(alpha * colors[i] + (1 - alpha) * b));
   const png = await sharp(blended, { raw: { width, height, channels: 3 } }).png().toBuffer();
   if (opts.outPath) {

@@ -8,6 +8,7 @@
  * clockwise on screen, as Keras does. Zoom keeps Keras' inverse-map meaning: > 1 zooms out, < 1 in.
  */
 import { flipColumns, kerasAffineMatrix, warpAffine, type FillMode } from "./affine";
+import { checkFloatImage } from "./floatImage";
 import type { FloatImage, ImageTransform, Rng } from "./types";
 
 export type { FillMode } from "./affine";
@@ -144,17 +145,6 @@ function resolveOptions(opts: AugmentOptions, fn: string): ResolvedOptions {
   };
 }
 
-// Width, height, channels and data length agree.
-function checkImage(fn: string, image: FloatImage): void {
-  const { width, height, channels, data } = image;
-  if (![width, height, channels].every((n) => Number.isInteger(n) && n > 0) || data.length !== width * height * channels) {
-    throw new Error(
-      `${fn}: image must have positive integer width, height, channels and data.length = width·height·channels. ` +
-        `Received: ${width}×${height}×${channels} with ${data.length} values`,
-    );
-  }
-}
-
 /**
  * Draw one transform's parameters, in Keras' order (rotation, height shift, width shift, shear, zoom rows then
  * columns, flip, brightness, then contrast); disabled parts draw nothing and keep their identity value.
@@ -201,7 +191,7 @@ function adjustIntensity(image: FloatImage, brightness: number, contrast: number
  * const moved = applyAugment(image, { ...IDENTITY_PARAMS, tx: 1 }, { fillMode: "constant" }); // content 1 px right
  */
 export function applyAugment(image: FloatImage, params: AugmentParams, opts: AugmentOptions = {}): FloatImage {
-  checkImage("applyAugment", image);
+  checkFloatImage("applyAugment", image);
   const o = resolveOptions(opts, "applyAugment");
   const { theta, tx, ty, shear, zoomX, zoomY, flipHorizontal, brightness, contrast } = params;
   const geometric = theta !== 0 || tx !== 0 || ty !== 0 || shear !== 0 || zoomX !== 1 || zoomY !== 1;

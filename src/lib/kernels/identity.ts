@@ -3,9 +3,9 @@
  *
  * tfjs-backend-wasm 4.22 implements `Identity` — what `tensor.clone()` runs — as a full copy, and `Cast`
  * copies even when the dtype does not change. tfjs-core clones every tensor it saves for backprop, so on
- * wasm each saved activation existed twice: the 4-block CNN at 224², batch 16 made 98 MB copies at every
- * conv/BN node. The cpu and webgl backends share the buffer and count references; these kernels do the same
- * with the wasm backend's own reference count (`incRef`, which its `Reshape` already uses).
+ * wasm each saved activation existed twice, a full-size copy at every conv/BN node. The cpu and webgl backends share
+ * the buffer and count references; these kernels do the same with the wasm backend's own reference count (`incRef`,
+ * which its `Reshape` already uses).
  */
 import * as tf from "@tensorflow/tfjs";
 import { unwrapKernel, wrapKernel } from "./replace";

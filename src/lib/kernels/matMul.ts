@@ -1,11 +1,11 @@
 /**
  * A `BatchMatMul` for wasm that never hands the native kernel a transposed operand.
  *
- * tfjs-backend-wasm multiplies fast only when neither operand is transposed: on this machine
- * [16,16384]·[16384,512] took 26 ms, but the same-size products that a Dense layer's gradient asks
- * for took 480–660 ms (xᵀ·dy, `transposeA`) and 260–320 ms (dy·Wᵀ, `transposeB`). Materialising the
- * transpose of the *small* side instead (or computing Cᵀ = op(B)ᵀ·op(A)ᵀ and transposing the small
- * result) brings both back to 30–85 ms. `matMulPlan` picks the cheapest of the two rewrites by the
+ * tfjs-backend-wasm multiplies fast only when neither operand is transposed, and a Dense layer's gradient
+ * asks for exactly those products (xᵀ·dy, `transposeA`; dy·Wᵀ, `transposeB`), an order of magnitude slower.
+ * Materialising the transpose of the *small* side instead (or computing Cᵀ = op(B)ᵀ·op(A)ᵀ and transposing
+ * the small result) brings them back near the untransposed speed (measured: docs/performance.md,
+ * "Measurements behind code comments"). `matMulPlan` picks the cheapest of the two rewrites by the
  * number of elements it must transpose.
  */
 import * as tf from "@tensorflow/tfjs";

@@ -2,8 +2,8 @@
  * `MaxPoolGrad` for wasm as one JavaScript pass over the heap.
  *
  * tfjs-backend-wasm's own MaxPoolGrad is a scalar C++ loop that walks every input position and searches
- * the windows covering it: 186 ms for the 4-block CNN's first pool at 128², batch 16 ([16,128,128,32]),
- * 358 ms of a 4.4 s training step over its four pools. This one scans each window once, channels
+ * the windows covering it, a visible share of a CNN training step (measured: docs/performance.md,
+ * "Measurements behind code comments"). This one scans each window once, channels
  * innermost, and adds dy at the first maximum (strict >, the rule of tfjs-core's `maxPoolPositions`,
  * which matters because batch norm maps every all-zero ReLU window to one value: ties are common; wasm's
  * own kernel sends a tie to the last maximum, unlike the cpu backend and TensorFlow).

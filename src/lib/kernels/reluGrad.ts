@@ -4,8 +4,8 @@
  * tfjs-core saves a Relu's *input* for backprop. In a Keras conv layer with `activation: "relu"` during
  * training that input (conv + bias) is a tensor nothing else keeps, while the output is kept anyway by the
  * next layer (batch norm, pooling). step(relu(x)) = step(x), so saving the output gives the same gradient
- * and drops one activation-sized tensor per conv layer from the backward pass (the 4-block CNN at 224²,
- * batch 16 held 1.96 GB of saved tensors before, see README "Performance").
+ * and drops one activation-sized tensor per conv layer from the backward pass, which is what bounds the
+ * batch size on the 4 GB wasm heap (measured: docs/performance.md, "Measurements behind code comments").
  */
 import * as tf from "@tensorflow/tfjs";
 

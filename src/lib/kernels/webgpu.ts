@@ -9,7 +9,7 @@ export const DAWN_OPTIONS_ENV = "PNEUMO_DAWN_OPTIONS";
  * webgpu kernels replaced by ours: tfjs-backend-webgpu 4.22's Conv2DBackpropFilter is a naive shader (one
  * thread per filter weight, looping over batch × output pixels) and its Conv2DBackpropInput is naive too by
  * default (flag WEBGPU_USE_NAIVE_CONV2D_TRANSPOSE = true); ours run its matmul-based Conv2D instead.
- * Speed on a real GPU still has to be measured (see README, "GPU (WebGPU)").
+ * Speed on a real GPU still has to be measured (see docs/gpu.md).
  */
 export const WEBGPU_REPLACED_KERNELS: readonly ConvGradKernelName[] = ["Conv2DBackpropFilter", "Conv2DBackpropInput"];
 

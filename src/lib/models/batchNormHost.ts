@@ -3,8 +3,8 @@
  * for backends whose memory JavaScript reads in place (wasm, cpu; see `kernels/host`).
  *
  * On wasm every reduction over N·H·W runs as a transpose of the whole activation (channels to the front)
- * followed by a row reduction: `moments`, Σdy and Σdy·x cost 750 ms of a 4.4 s 4-block CNN step at 128²,
- * batch 16, and dx = k·dy − (a·x + c) four more full-size ops. Here the statistics are one pass each (sums
+ * followed by a row reduction (`moments`, Σdy and Σdy·x: a sixth of a CNN step, see docs/performance.md),
+ * and dx = k·dy − (a·x + c) four more full-size ops. Here the statistics are one pass each (sums
  * in float64), and the gradient two passes (sums, then dx).
  * Each function answers undefined on other backends; the caller then uses ops.
  */

@@ -6,8 +6,8 @@
  * — two activation-sized tensors per layer that only the backward pass keeps alive. Here the forward
  * pass saves x, W and the output y; the gradient is
  *   dz = dy·step(y),  db = Σ dz,  dW = Conv2DBackpropFilter(x, dz),  dx = Conv2DBackpropInput(dz, W),
- * run through the backend's registered kernels (ours on wasm). At 224², batch 16 the 4-block CNN's
- * backward pass started with 1.96 GB of live tensors before (see README "Performance").
+ * run through the backend's registered kernels (ours on wasm). Fewer saved tensors is what lets 224² train on
+ * the 4 GB wasm heap (measured: docs/performance.md, "Measurements behind code comments").
  */
 import * as tf from "@tensorflow/tfjs";
 import { reluGradBiasHost } from "./convReluHost";
@@ -29,7 +29,7 @@ export function conv2dBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Ten
     const [xi, w, b] = args as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
     const save = args[3] as tf.GradSaveFunc;
     // conv, add and relu in a tidy: the two intermediates go at once. (wasm's FusedConv2D was no faster and
-    // raised peak RSS at 224², batch 32 from 3.8 to 4.0 GB.)
+    // raised peak memory: docs/performance.md.)
     const value = tf.tidy(() => tf.relu(tf.add(tf.conv2d(xi, w, strides, pad), b))) as tf.Tensor4D;
     save([xi, w, value]);
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] =>

@@ -1,6 +1,7 @@
 /** Turn images (FloatImage pixels, encoded bytes, files, data URIs) into PNG data URIs for figures. */
 import { readFile } from "node:fs/promises";
 import sharp, { type Metadata, type Sharp } from "sharp";
+import { checkFloatImage, floatToBytes, valueRange } from "../data/floatImage";
 import type { FloatImage } from "../data/types";
 
 /** How float pixels map to 0–255: `unit` [0, 1], `byte` [0, 255], `minmax` stretch, `auto` picks one. */
@@ -28,13 +29,9 @@ const RASTER_MIME: Record<string, string> = { png: "image/png", jpeg: "image/jpe
 
 /** Pick the concrete range of `auto` from the pixel values. */
 function resolveRange(data: Float32Array, range: PixelRange): { lo: number; hi: number } {
-  let min = Infinity, max = -Infinity;
-  for (const v of data) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
   if (range === "unit") return { lo: 0, hi: 1 };
   if (range === "byte") return { lo: 0, hi: 255 };
+  const { min, max } = valueRange(data);
   if (range === "minmax" || min < 0 || max > 255) return { lo: min, hi: max > min ? max : min + 1 };
   return max > 1 ? { lo: 0, hi: 255 } : { lo: 0, hi: 1 };
 }
@@ -45,14 +42,10 @@ function resolveRange(data: Float32Array, range: PixelRange): { lo: number; hi: 
  * const png = await floatImageToPng({ width: 2, height: 1, channels: 1, data: new Float32Array([0, 1]) }); // black, white
  */
 export async function floatImageToPng(image: FloatImage, opts: EmbedOptions = {}): Promise<Buffer> {
+  checkFloatImage("floatImageToPng", image, { channels: [1, 2, 3, 4] });
   const { width, height, channels, data } = image;
-  if (!(channels >= 1 && channels <= 4) || data.length !== width * height * channels || width < 1 || height < 1) {
-    throw new Error(`floatImageToPng: expected a FloatImage with 1–4 channels and data.length = width·height·channels. Received: ${width}×${height}×${channels}, data.length ${data.length}`);
-  }
   const { lo, hi } = resolveRange(data, opts.range ?? "auto");
-  const bytes = new Uint8Array(data.length);
-  const span = hi - lo;
-  for (let i = 0; i < data.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(((data[i] - lo) * 255) / span)));
+  const bytes = floatToBytes(data, lo, hi);
   let img = sharp(bytes, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 } });
   // sharp writes raw grey input as RGB unless told the colour space
   if (channels <= 2) img = img.toColourspace("b-w");

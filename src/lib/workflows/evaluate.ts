@@ -12,7 +12,8 @@ import type { SplitRecord } from "../data/split";
 import { loadModelFromDir } from "../models/io";
 import { readRunManifest, writeRunManifest } from "../runs/manifest";
 import { checkRunSplit, readRunSplit } from "../runs/split";
-import { RUN_MODEL_DIR, type ModelSettings } from "./cnn";
+import { PRESET_NAMES, resolvePreset } from "./presets";
+import { RUN_MODEL_DIR, type ModelSettings } from "./types";
 import { predictRecords, readPredictionsCsv, writePredictionsCsv, type PredictionSet } from "./predictions";
 import { modelTransform } from "./transforms";
 
@@ -40,14 +41,17 @@ export interface Evaluation {
   temperature: TemperatureFit;
   predictions: { val: PredictionSet; test?: PredictionSet };
   metrics: { val: SetMetrics; test?: SetMetrics };
-  /** Bootstrap resamples behind the confidence intervals. */
+  /** Bootstrap resamples behind the confidence intervals, and their seed. */
   nBoot: number;
+  seed: number;
 }
 
 /** Options of `evaluateRun`. */
 export interface EvaluateRunOptions {
   /** Bootstrap resamples for the 95 % intervals; default 1000. */
   nBoot?: number;
+  /** Seed of the resamples; default the `bootstrapSeed` of the run's preset (see `runModelSettings`). */
+  seed?: number;
   /** Read the run's saved predictions (predictions-{val,test}.csv) instead of predicting again, when they exist. */
   reuse?: boolean;
   /**
@@ -61,15 +65,20 @@ export interface EvaluateRunOptions {
 /** The file an evaluation writes its metrics to. */
 export const METRICS_FILE = "metrics.json";
 
-/** Metrics of a prediction set at `threshold` (AUC, AP, threshold metrics, bootstrap CIs, calibration, subgroups). */
-export function setMetrics(set: PredictionSet, threshold: number, nBoot: number): SetMetrics {
+/**
+ * Metrics of a prediction set at `threshold` (AUC, AP, threshold metrics, bootstrap CIs from `nBoot` resamples drawn
+ * with `seed`, calibration, subgroups).
+ * @example
+ * setMetrics(ev.predictions.val, ev.threshold, 1000, 42).ci.auc; // { estimate, lower, upper }
+ */
+export function setMetrics(set: PredictionSet, threshold: number, nBoot: number, seed: number): SetMetrics {
   const records = set.subtypes.map((subtype, i) => ({ label: set.yTrue[i] === 1 ? ("PNEUMONIA" as const) : ("NORMAL" as const), subtype }));
   return {
     n: set.yTrue.length,
     auc: rocAucScore(set.yTrue, set.yScore),
     averagePrecision: averagePrecisionScore(set.yTrue, set.yScore),
     atThreshold: binaryMetrics(set.yTrue, set.yScore, threshold),
-    ci: bootstrapCi(set.yTrue, set.yScore, { nBoot, seed: 42, threshold }),
+    ci: bootstrapCi(set.yTrue, set.yScore, { nBoot, seed, threshold }),
     brier: brierScoreLoss(set.yTrue, set.yScore),
     ece: expectedCalibrationError(set.yTrue, set.yScore),
     subgroups: subgroupMetrics(records, set.yScore, threshold),
@@ -77,11 +86,21 @@ export function setMetrics(set: PredictionSet, threshold: number, nBoot: number)
   };
 }
 
+/** What `runModelSettings` reads from a run's manifest. */
+export interface RunModelSettings extends ModelSettings {
+  threshold?: number;
+  /** The bootstrap seed of the run's preset, as its manifest names it (the quick preset's when it names none). */
+  bootstrapSeed: number;
+}
+
 /**
- * Load a run's model settings (inputSize, preprocessing) and threshold from its manifest, after checking that its
- * split manifest (when present) still has the recorded SHA-256: the threshold was chosen on that split.
+ * Load a run's model settings (inputSize, preprocessing), threshold and its preset's bootstrap seed from its manifest,
+ * after checking that its split manifest (when present) still has the recorded SHA-256: the threshold was chosen on
+ * that split.
+ * @example
+ * const { inputSize, threshold } = await runModelSettings("outputs/runs/cnn4-quick-64");
  */
-export async function runModelSettings(runDir: string): Promise<ModelSettings & { threshold?: number }> {
+export async function runModelSettings(runDir: string): Promise<RunModelSettings> {
   const manifest = await readRunManifest(runDir);
   if (manifest.data) await checkRunSplit(runDir, manifest.data);
   const s = manifest.settings as Partial<ModelSettings>;
@@ -89,7 +108,9 @@ export async function runModelSettings(runDir: string): Promise<ModelSettings & 
     throw new Error(`runModelSettings: ${runDir}/manifest.json lacks settings.model/inputSize/preprocessing; it was not written by trainCnnRun/trainResNetRun. Received: ${JSON.stringify(s)}`);
   }
   const threshold = typeof manifest.metrics?.threshold === "number" ? manifest.metrics.threshold : undefined;
-  return { model: s.model, inputSize: s.inputSize, preprocessing: s.preprocessing, threshold };
+  const preset = (PRESET_NAMES as readonly unknown[]).includes(manifest.preset) ? (manifest.preset as string) : "quick";
+  const { bootstrapSeed } = resolvePreset(preset, {});
+  return { model: s.model, inputSize: s.inputSize, preprocessing: s.preprocessing, threshold, bootstrapSeed };
 }
 
 /**
@@ -109,12 +130,15 @@ export async function evaluateRun(runDir: string, opts: EvaluateRunOptions = {})
   const val = sets.val!;
   const youden = youdenThreshold(val.yTrue, val.yScore);
   const threshold = youden.threshold;
-  const nBoot = opts.nBoot ?? 1000;
-  const metrics = { val: setMetrics(val, threshold, nBoot), test: sets.test ? setMetrics(sets.test, threshold, nBoot) : undefined };
+  const { nBoot = 1000, seed = settings.bootstrapSeed } = opts;
+  const metrics = {
+    val: setMetrics(val, threshold, nBoot, seed),
+    test: sets.test ? setMetrics(sets.test, threshold, nBoot, seed) : undefined,
+  };
   const temperature = fitTemperature(val.yTrue, val.yScore, { input: "probabilities" });
   const predictions = { val, test: sets.test };
   const { model } = settings;
-  const evaluation: Evaluation = { runDir, model, threshold, youden, temperature, predictions, metrics, nBoot };
+  const evaluation: Evaluation = { runDir, model, threshold, youden, temperature, predictions, metrics, nBoot, seed };
   if (opts.save) await saveEvaluation(evaluation, { predictions: sets !== reused });
   return evaluation;
 }
@@ -160,14 +184,14 @@ async function predictRunSplit(
  * await saveEvaluation(await evaluateRun(runDir), { predictions: true });
  */
 export async function saveEvaluation(ev: Evaluation, opts: { predictions?: boolean } = {}): Promise<void> {
-  const { runDir, threshold, youden, temperature, metrics, nBoot } = ev;
+  const { runDir, threshold, youden, temperature, metrics, nBoot, seed } = ev;
   if (opts.predictions) {
     for (const name of ["val", "test"] as const) {
       const set = ev.predictions[name];
       if (set) await writePredictionsCsv(join(runDir, `predictions-${name}.csv`), set);
     }
   }
-  const saved = { threshold, youden, temperature, nBoot, metrics };
+  const saved = { threshold, youden, temperature, nBoot, seed, metrics };
   await writeFile(join(runDir, METRICS_FILE), JSON.stringify(saved, null, 2) + "\n");
   const manifest = await readRunManifest(runDir);
   const headline = metrics.test ?? metrics.val;
@@ -177,7 +201,7 @@ export async function saveEvaluation(ev: Evaluation, opts: { predictions?: boole
       threshold, evaluatedOn: metrics.test ? "test" : "val",
       auc: headline.auc, averagePrecision: headline.averagePrecision,
       accuracy: headline.atThreshold.accuracy, sensitivity: headline.atThreshold.sensitivity,
-      specificity: headline.atThreshold.specificity, val_auc: metrics.val.auc, nBoot,
+      specificity: headline.atThreshold.specificity, val_auc: metrics.val.auc, nBoot, bootstrapSeed: seed,
     },
   });
 }

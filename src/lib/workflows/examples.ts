@@ -8,7 +8,7 @@ import type { GradCamItem, PredictionItem } from "../plots/images";
 import { createRng, shuffled } from "../data/random";
 import { readRunManifest } from "../runs/manifest";
 import { readRunSplit } from "../runs/split";
-import { RUN_MODEL_DIR } from "./cnn";
+import { RUN_MODEL_DIR } from "./types";
 import type { Evaluation } from "./evaluate";
 import { evaluationSet } from "./report";
 import { modelTransform, type Preprocessing } from "./transforms";

@@ -4,7 +4,7 @@ import { initBackend } from "../backend";
 import { scanDataset } from "../data/scan";
 import type { Split } from "../data/types";
 import { loadModelFromDir } from "../models/io";
-import { RUN_MODEL_DIR } from "./cnn";
+import { RUN_MODEL_DIR } from "./types";
 import { evaluateRun, runModelSettings, setMetrics, type SetMetrics } from "./evaluate";
 import { predictRecords, writePredictionsCsv, type PredictionSet } from "./predictions";
 import { modelTransform } from "./transforms";
@@ -26,6 +26,8 @@ export interface FolderEvaluationOptions {
   /** The split folder to score (default "test"). */
   split?: Split;
   nBoot?: number;
+  /** Seed of the resamples; default the `bootstrapSeed` of the run's preset. */
+  seed?: number;
   /**
    * Score a folder that holds one class only (CLI `--allow-single-class`): sensitivity (all PNEUMONIA) or
    * specificity (all NORMAL) is defined, AUC and the other class's rate are NaN ("undefined"). Default false.
@@ -50,7 +52,7 @@ export async function evaluateOnFolder(
   const log = opts.log ?? console.log;
   const split = opts.split ?? "test";
   const settings = await runModelSettings(runDir);
-  const threshold = settings.threshold ?? (await evaluateOwnSplit(runDir, opts.nBoot, log));
+  const threshold = settings.threshold ?? (await evaluateOwnSplit(runDir, opts, log));
   const scan = await scanDataset(dataDir, { allowSingleClass: opts.allowSingleClass });
   const records = scan.records.filter((r) => r.split === split);
   if (records.length === 0) {
@@ -64,17 +66,19 @@ export async function evaluateOnFolder(
   const tag = `${basename(dataDir.replace(/\/+$/, ""))}-${split}`;
   const csvPath = join(runDir, `predictions-${tag}.csv`);
   await writePredictionsCsv(csvPath, predictions);
-  const metrics = setMetrics(predictions, threshold, opts.nBoot ?? 1000);
-  await writeFile(join(runDir, `metrics-${tag}.json`), JSON.stringify({ dataDir, split, threshold, metrics }, null, 2) + "\n");
+  const { nBoot = 1000, seed = settings.bootstrapSeed } = opts;
+  const metrics = setMetrics(predictions, threshold, nBoot, seed);
+  const saved = { dataDir, split, threshold, nBoot, seed, metrics };
+  await writeFile(join(runDir, `metrics-${tag}.json`), JSON.stringify(saved, null, 2) + "\n");
   return { runDir, dataDir, split, threshold, predictions, metrics, csvPath };
 }
 
 // A run without a threshold yet: evaluate it on its own split first and save that, since the folder's metrics use it.
 async function evaluateOwnSplit(
   runDir: string,
-  nBoot: number | undefined,
+  opts: Pick<FolderEvaluationOptions, "nBoot" | "seed">,
   log: (line: string) => void,
 ): Promise<number> {
   log(`[pneumo-lab] ${runDir} has no threshold yet: evaluating it on its own split first (saved to its metrics.json)`);
-  return (await evaluateRun(runDir, { nBoot, save: true, log })).threshold;
+  return (await evaluateRun(runDir, { nBoot: opts.nBoot, seed: opts.seed, save: true, log })).threshold;
 }

@@ -3,12 +3,14 @@ export { PRESET_ENV, PRESET_NAMES, resolvePreset, type CnnPreset, type Preset, t
 export { prepareRunData, type RunDataset } from "./data";
 export { modelTransform, PREPROCESSINGS, type Preprocessing } from "./transforms";
 export { predictRecords, readPredictionsCsv, writePredictionsCsv, type PredictionSet, type PredictOptions } from "./predictions";
-export { lastEpochMetrics, presetOf, RUN_MODEL_DIR, runDirFor, trainCnnRun, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
-export { resumeDifferences, runNameFor, startTrainRun, type StartedRun, type TrainRunPlan } from "./runStart";
+export { trainCnnRun } from "./cnn";
+export { lastEpochMetrics, presetOf, withRun, type RunContext, type RunSpec, type TrainedRun } from "./withRun";
+export { RUN_MODEL_DIR, type FeatureEngine, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./types";
+export { resumeDifferences, runDirFor, runNameFor, startTrainRun, type StartedRun, type TrainRunPlan } from "./runStart";
 export { featureCacheDir, trainResNetRun, type ResNetRunResult } from "./resnet";
 export {
   evaluateRun, METRICS_FILE, runModelSettings, saveEvaluation, setMetrics,
-  type EvaluateRunOptions, type Evaluation, type SetMetrics,
+  type EvaluateRunOptions, type Evaluation, type RunModelSettings, type SetMetrics,
 } from "./evaluate";
 export { loadPredictor, type FilePredictor } from "./predictor";
 export { evaluateOnFolder, type FolderEvaluation } from "./external";

@@ -7,7 +7,7 @@ import type { Prediction, Predictor } from "../app/types";
 import { initBackend } from "../backend";
 import { decodeImageBytes } from "../data/decode";
 import { loadModelFromDir } from "../models/io";
-import { RUN_MODEL_DIR } from "./cnn";
+import { RUN_MODEL_DIR } from "./types";
 import { runModelSettings } from "./evaluate";
 import { modelTransform } from "./transforms";
 

@@ -1,23 +1,19 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
-import { initBackend } from "../backend";
 import { classWeights } from "../data/classWeights";
 import { findProjectRoot } from "../data/roots";
 import type { SplitRecord } from "../data/split";
 import { buildHead, copyWeightsByName } from "../models/heads";
-import { saveModelToDir } from "../models/io";
 import { buildResNet50Transfer, loadResNet50Backbone } from "../models/resnet50";
-import { writeRunManifest } from "../runs/manifest";
 import { cyclicalLr, earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { cachedFeatures, type CachedFeatures, type HostBackbone } from "../train/featureCache";
 import { createOnnxPredictor } from "../models/onnx";
 import { train } from "../train/train";
-import type { History } from "../train/types";
-import {
-  lastEpochMetrics, presetOf, RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult,
-} from "./cnn";
-import { startTrainRun } from "./runStart";
+import type { Callback, History, TrainOptions } from "../train/types";
+import type { Preset, ResNetPreset } from "./presets";
 import { modelTransform } from "./transforms";
+import type { FeatureEngine, ModelSettings, TrainRunOptions, TrainRunResult } from "./types";
+import { withRun } from "./withRun";
 
 /** Where frozen-backbone features are cached: `<project>/.cache/features`. */
 export function featureCacheDir(): string {
@@ -30,10 +26,8 @@ export interface ResNetRunResult extends TrainRunResult {
   fineTuneHistory?: History;
 }
 
-/** Where frozen-backbone features are computed: onnxruntime-node when installed ("auto"), or TF.js. */
-export type FeatureEngine = "auto" | "onnxruntime" | "tfjs";
-
-// The backbone followed by global average pooling, on onnxruntime (3–4× faster than tfjs wasm here) when available.
+// The backbone followed by global average pooling, on onnxruntime when available: its native CPU kernels beat
+// tfjs wasm on ResNet50 inference (docs/performance.md).
 async function pooledBackbone(backbone: tf.LayersModel, engine: FeatureEngine, log: (line: string) => void): Promise<((xs: tf.Tensor4D) => tf.Tensor) | (HostBackbone & { dispose(): Promise<void> })> {
   const tfjsPooled = (xs: tf.Tensor4D) => tf.tidy(() => (backbone.predict(xs) as tf.Tensor4D).mean([1, 2]));
   if (engine === "tfjs") return tfjsPooled;
@@ -62,72 +56,92 @@ function headSource(f: CachedFeatures) {
  * const { runDir } = await trainResNetRun({ preset: "quick" });
  */
 export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNetRunResult> {
-  const started = Date.now();
-  const log = opts.log ?? console.log;
-  const preset = presetOf(opts.preset, opts.split);
-  const rn = { ...preset.resnet, inputSize: opts.inputSize ?? preset.resnet.inputSize, fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs };
-  const backend = await initBackend({ log });
-  const settings: ModelSettings & Record<string, unknown> = {
-    ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs,
-    featureEngine: opts.featureEngine ?? "auto",
+  const settings = (preset: Preset): ResNetSettings => {
+    const { inputSize = preset.resnet.inputSize, fineTuneEpochs = preset.resnet.fineTuneEpochs } = opts;
+    const rn = { ...preset.resnet, inputSize, fineTuneEpochs };
+    return {
+      ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs,
+      featureEngine: opts.featureEngine ?? "auto",
+    };
   };
-  const { runDir, dataset } = await startTrainRun({
-    caller: "trainResNetRun", model: "resnet50", preset, settings, extendable: ["headEpochs", "fineTuneEpochs"],
-    backend: { ...backend }, opts,
-  });
-  const weights = classWeights(dataset.bySplit.train);
-  const classWeight = { 0: weights[0], 1: weights[1] };
-  const transform = modelTransform("reference");
+  const spec = { caller: "trainResNetRun", model: "resnet50" as const, opts, settings, extendable: ["headEpochs", "fineTuneEpochs"] };
+  return withRun(spec, async ({ runDir, dataset, preset, settings: rn, log }) => {
+    const weights = classWeights(dataset.bySplit.train);
+    const classWeight = { 0: weights[0], 1: weights[1] };
+    const transform = modelTransform("reference");
 
-  // Phase 1: cached features of the frozen backbone, then the head alone.
-  const backbone = await loadResNet50Backbone({ inputSize: rn.inputSize, channels: 1 });
-  const pooled = await pooledBackbone(backbone, opts.featureEngine ?? "auto", log);
-  const features = async (split: "train" | "val", records: SplitRecord[]) => {
-    log(`[pneumo-lab] ResNet50 features for ${records.length} ${split} images at ${rn.inputSize}px (cached after the first run)`);
-    return cachedFeatures({
-      backbone: pooled, records, channels: 1, transform, batchSize: 8, dir: featureCacheDir(), progress: opts.progress,
-      key: { manifestHash: `${dataset.runData.csvSha256}:${split}`, preprocessing: "reference-gray-0-255", backbone: "resnet50-imagenet-avgpool", inputSize: rn.inputSize },
+    // Phase 1: cached features of the frozen backbone, then the head alone.
+    const backbone = await loadResNet50Backbone({ inputSize: rn.inputSize, channels: 1 });
+    const pooled = await pooledBackbone(backbone, rn.featureEngine, log);
+    const features = async (split: "train" | "val", records: SplitRecord[]) => {
+      log(`[pneumo-lab] ResNet50 features for ${records.length} ${split} images at ${rn.inputSize}px (cached after the first run)`);
+      return cachedFeatures({
+        backbone: pooled, records, channels: 1, transform, batchSize: 8, dir: featureCacheDir(), progress: opts.progress,
+        key: { manifestHash: `${dataset.runData.csvSha256}:${split}`, preprocessing: "reference-gray-0-255", backbone: "resnet50-imagenet-avgpool", inputSize: rn.inputSize },
+      });
+    };
+    const trainFeatures = await features("train", dataset.bySplit.train);
+    const valFeatures = await features("val", dataset.bySplit.val);
+    backbone.dispose();
+    await ("dispose" in pooled ? pooled.dispose() : undefined);
+    const head = buildHead(rn.head, [1, 1, trainFeatures.shape[1]!], { seed: preset.split.seed });
+    const headHistory = await train(head, { train: headSource(trainFeatures), val: headSource(valFeatures) }, {
+      epochs: rn.headEpochs, batchSize: rn.batchSize, learningRate: rn.learningRate, classWeight,
+      callbacks: headCallbacks(rn),
+      runDir: join(runDir, "head"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
     });
-  };
-  const trainFeatures = await features("train", dataset.bySplit.train);
-  const valFeatures = await features("val", dataset.bySplit.val);
-  backbone.dispose();
-  await ("dispose" in pooled ? pooled.dispose() : undefined);
-  const head = buildHead(rn.head, [1, 1, trainFeatures.shape[1]!], { seed: preset.split.seed });
-  const headHistory = await train(head, { train: headSource(trainFeatures), val: headSource(valFeatures) }, {
-    epochs: settings.headEpochs as number, batchSize: rn.batchSize, learningRate: rn.learningRate, classWeight,
-    callbacks: [
-      reduceLrOnPlateau({ monitor: "val_loss", factor: 0.5, patience: rn.reduceLrPatience }),
-      earlyStopping({ monitor: "val_auc", patience: rn.earlyStoppingPatience, restoreBestWeights: true }),
-    ],
-    runDir: join(runDir, "head"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
-  });
 
-  // The full model with the trained head; phase 2 fine-tunes the top layers when the preset asks for it.
-  const model = await buildResNet50Transfer({ inputSize: rn.inputSize, channels: 1, head: rn.head, unfreezeTop: rn.unfreezeTop, seed: preset.split.seed });
-  const copied = copyWeightsByName(head, model);
-  head.dispose();
-  log(`[pneumo-lab] head weights copied into ResNet50: ${copied.join(", ")}`);
-  let fineTuneHistory: History | undefined;
-  if (rn.unfreezeTop > 0 && rn.fineTuneEpochs > 0) {
-    const batch = { width: rn.inputSize, height: rn.inputSize, channels: 1 as const };
-    fineTuneHistory = await train(model, {
-      train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("reference", { augment: preset.cnn.augment }) } },
-      val: { records: dataset.bySplit.val, batch: { ...batch, transform } },
-      // Used only when the preset asks for precise statistics: training images as inference sees them.
-      statistics: { records: dataset.bySplit.train, batch: { ...batch, transform } },
-    }, {
-      epochs: rn.fineTuneEpochs, batchSize: rn.batchSize, learningRate: 1e-5, classWeight,
-      callbacks: [cyclicalLr({ baseLr: 1e-5, maxLr: 1e-4, stepSize: 500 }), earlyStopping({ monitor: "val_auc", patience: 3, restoreBestWeights: true })],
-      runDir: join(runDir, "finetune"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
-      batchNormStatistics: rn.fineTuneBatchNormStatistics,
-    });
-  }
-  await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
-  model.dispose();
-  const seconds = (Date.now() - started) / 1000;
-  const history = fineTuneHistory ?? headHistory;
-  const metrics = lastEpochMetrics(history);
-  await writeRunManifest(runDir, { kind: "train", model: "resnet50", settings, seconds, metrics });
-  return { runDir, history, headHistory, fineTuneHistory, preset, dataset, seconds };
+    // The full model with the trained head; phase 2 fine-tunes the top layers when the preset asks for it.
+    const model = await buildResNet50Transfer({ inputSize: rn.inputSize, channels: 1, head: rn.head, unfreezeTop: rn.unfreezeTop, seed: preset.split.seed });
+    const copied = copyWeightsByName(head, model);
+    head.dispose();
+    log(`[pneumo-lab] head weights copied into ResNet50: ${copied.join(", ")}`);
+    let fineTuneHistory: History | undefined;
+    if (rn.unfreezeTop > 0 && rn.fineTuneEpochs > 0) {
+      const batch = { width: rn.inputSize, height: rn.inputSize, channels: 1 as const };
+      fineTuneHistory = await train(model, {
+        train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("reference", { augment: rn.fineTuneAugment }) } },
+        val: { records: dataset.bySplit.val, batch: { ...batch, transform } },
+        // Used only when the preset asks for precise statistics: training images as inference sees them.
+        statistics: { records: dataset.bySplit.train, batch: { ...batch, transform } },
+      }, {
+        epochs: rn.fineTuneEpochs, batchSize: rn.batchSize, classWeight, ...fineTuneTraining(rn),
+        runDir: join(runDir, "finetune"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
+        batchNormStatistics: rn.fineTuneBatchNormStatistics,
+      });
+    }
+    return { model, history: fineTuneHistory ?? headHistory, headHistory, fineTuneHistory };
+  });
 }
+
+/**
+ * The head's callbacks (phase 1), every number from the preset: learning-rate reduction on a val-loss plateau and
+ * early stopping on val AUC.
+ * @example
+ * headCallbacks(resolvePreset("reference").resnet).map((c) => c.name); // ["ReduceLROnPlateau", "EarlyStopping"]
+ */
+export function headCallbacks(rn: ResNetPreset): Callback[] {
+  return [
+    reduceLrOnPlateau({ monitor: "val_loss", factor: rn.reduceLrFactor, patience: rn.reduceLrPatience }),
+    earlyStopping({ monitor: "val_auc", patience: rn.earlyStoppingPatience, restoreBestWeights: true }),
+  ];
+}
+
+/**
+ * Phase 2's learning rate and callbacks from the preset: a triangular cyclical rate (the optimizer starts at its
+ * base, the rate the schedule sets for the first batch) and early stopping on val AUC.
+ * @example
+ * fineTuneTraining(resolvePreset("reference").resnet).learningRate; // 1e-5
+ */
+export function fineTuneTraining(rn: ResNetPreset): Required<Pick<TrainOptions, "learningRate" | "callbacks">> {
+  return {
+    learningRate: rn.fineTuneLr.baseLr,
+    callbacks: [
+      cyclicalLr(rn.fineTuneLr),
+      earlyStopping({ monitor: "val_auc", patience: rn.fineTuneEarlyStoppingPatience, restoreBestWeights: true }),
+    ],
+  };
+}
+
+// What a ResNet50 run records: its preset's settings with the call's overrides.
+type ResNetSettings = ModelSettings & ResNetPreset & { headEpochs: number; featureEngine: FeatureEngine };

@@ -2,9 +2,9 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { RUN_MANIFEST, readRunManifest, writeRunManifest, type RunData, type RunManifest } from "../runs/manifest";
-import { checkRunFolderUse, emptyRunFolder, runDirPath } from "../runs/runDir";
+import { checkRunFolderUse, emptyRunFolder, runDirPath, runsRoot } from "../runs/runDir";
 import { checkRunSplit, keepRunSplit } from "../runs/split";
-import type { ModelSettings, TrainRunOptions } from "./cnn";
+import type { ModelSettings, TrainRunOptions } from "./types";
 import { prepareRunData, type RunDataset } from "./data";
 import type { Preset } from "./presets";
 
@@ -114,4 +114,15 @@ export async function startTrainRun(plan: TrainRunPlan): Promise<StartedRun> {
  */
 export function runNameFor(model: ModelSettings["model"], preset: Preset, inputSize: number): string {
   return `${model}-${preset.name}-${inputSize}`;
+}
+
+/**
+ * The default run folder of a model trained on a preset: `outputs/runs/<model>-<preset>-<size>`; later notebooks
+ * find the runs of earlier ones with it.
+ * @example
+ * runDirFor("cnn4", resolvePreset("quick")); // …/outputs/runs/cnn4-quick-64
+ */
+export function runDirFor(model: "cnn4" | "resnet50", preset: Preset, inputSize?: number): string {
+  const size = inputSize ?? (model === "cnn4" ? preset.cnn.inputSize : preset.resnet.inputSize);
+  return join(runsRoot(), runNameFor(model, preset, size));
 }

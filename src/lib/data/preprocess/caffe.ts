@@ -1,6 +1,7 @@
 /** Keras "caffe" input preprocessing (ResNet50, VGG16): RGB → BGR and ImageNet mean subtraction. */
+import { checkFloatImage } from "../floatImage";
 import type { FloatImage } from "../types";
-import { blankImage, checkChannels, checkImage } from "./image";
+import { blankImage, checkChannels } from "./image";
 
 /** ImageNet channel means on the 0–255 scale in BGR order, as Keras `imagenet_utils` subtracts them in caffe mode. */
 export const IMAGENET_CAFFE_MEAN_BGR: readonly [number, number, number] = [103.939, 116.779, 123.68];
@@ -12,7 +13,7 @@ export const IMAGENET_CAFFE_MEAN_BGR: readonly [number, number, number] = [103.9
  * const input = caffePreprocess(rescale(rgbUnit, { scale: 255 })); // ready for a Keras ResNet50 backbone
  */
 export function caffePreprocess(image: FloatImage): FloatImage {
-  checkImage("caffePreprocess", image);
+  checkFloatImage("caffePreprocess", image);
   checkChannels("caffePreprocess", image, [3], "convert a grey image with grayToRgb first");
   const [mb, mg, mr] = IMAGENET_CAFFE_MEAN_BGR;
   const out = blankImage(image.width, image.height, 3);

@@ -1,6 +1,7 @@
 /** Channel conversions: grey to RGB and RGB to grey. */
+import { checkFloatImage } from "../floatImage";
 import type { FloatImage } from "../types";
-import { blankImage, checkChannels, checkImage, copyImage } from "./image";
+import { blankImage, checkChannels, copyImage } from "./image";
 
 /**
  * ITU-R BT.601 luma weights [R, G, B], as used by OpenCV `COLOR_RGB2GRAY` and PIL `convert("L")` (Keras
@@ -16,7 +17,7 @@ export const BT601_LUMA: readonly [number, number, number] = [0.299, 0.587, 0.11
  * const rgb = grayToRgb(gray); // 224×224×1 → 224×224×3
  */
 export function grayToRgb(image: FloatImage): FloatImage {
-  checkImage("grayToRgb", image);
+  checkFloatImage("grayToRgb", image);
   checkChannels("grayToRgb", image, [1, 3], "pass a grey (1) or RGB (3) image, e.g. decode with sharp's greyscale()");
   if (image.channels === 3) return copyImage(image);
   const out = blankImage(image.width, image.height, 3);
@@ -39,7 +40,7 @@ export function grayToRgb(image: FloatImage): FloatImage {
  * const gray = toGray(rgb); // 224×224×3 → 224×224×1
  */
 export function toGray(image: FloatImage): FloatImage {
-  checkImage("toGray", image);
+  checkFloatImage("toGray", image);
   checkChannels("toGray", image, [1, 3], "drop the alpha channel when decoding (sharp: removeAlpha())");
   if (image.channels === 1) return copyImage(image);
   const [wr, wg, wb] = BT601_LUMA;

@@ -2,9 +2,10 @@
  * Contrast Limited Adaptive Histogram Equalization, a port of scikit-image 0.19
  * `exposure.equalize_adapthist` (itself after Zuiderveld, Graphics Gems IV, 1994) on float32 data.
  */
+import { checkFloatImage } from "../floatImage";
 import type { FloatImage } from "../types";
 import { CLAHE_GRAY_LEVELS, clipHistogram, mapHistogram } from "./claheHistogram";
-import { blankImage, checkImage, checkUnitRange } from "./image";
+import { blankImage, checkUnitRange } from "./image";
 
 export interface ClaheOptions {
   /**
@@ -123,7 +124,7 @@ function planAxis(n: number, k: number): AxisPlan {
  * const enhanced = clahe(minMaxNormalize(gray), { clipLimit: 0.03 });
  */
 export function clahe(image: FloatImage, opts: ClaheOptions = {}): FloatImage {
-  checkImage("clahe", image);
+  checkFloatImage("clahe", image);
   const { clipLimit, tiles, nbins } = resolveClahe(opts);
   checkUnitRange("clahe", image);
   const { width, height, channels, data: src } = image;

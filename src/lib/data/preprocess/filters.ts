@@ -1,6 +1,7 @@
 /** 3×3 smoothing filters with OpenCV's border rules: Gaussian (reflect-101) and median (replicate). */
+import { checkFloatImage } from "../floatImage";
 import type { FloatImage } from "../types";
-import { blankImage, checkImage } from "./image";
+import { blankImage } from "./image";
 
 /** The 1-D Gaussian taps OpenCV uses for ksize 3 with sigma 0 (its fixed table): [1, 2, 1] / 4. */
 export const GAUSSIAN_3_TAPS: readonly [number, number, number] = [0.25, 0.5, 0.25];
@@ -27,7 +28,7 @@ function neighbours(n: number, border: "reflect101" | "replicate"): { prev: Int3
  * const smooth = gaussianBlur3x3(unitGray);
  */
 export function gaussianBlur3x3(image: FloatImage): FloatImage {
-  checkImage("gaussianBlur3x3", image);
+  checkFloatImage("gaussianBlur3x3", image);
   const { width, height, channels, data: src } = image;
   const [a, b, c] = GAUSSIAN_3_TAPS;
   const xs = neighbours(width, "reflect101");
@@ -65,7 +66,7 @@ export function gaussianBlur3x3(image: FloatImage): FloatImage {
  * const despeckled = medianBlur3x3(smooth);
  */
 export function medianBlur3x3(image: FloatImage): FloatImage {
-  checkImage("medianBlur3x3", image);
+  checkFloatImage("medianBlur3x3", image);
   const { width, height, channels, data: src } = image;
   const xs = neighbours(width, "replicate");
   const ys = neighbours(height, "replicate");

@@ -1,20 +1,8 @@
-/** Shared checks and constructors for the preprocessing steps (internal to `preprocess/`). */
+/** Shared checks and constructors of the preprocessing steps (internal to `preprocess/`; images: `checkFloatImage`). */
 import type { FloatImage } from "../types";
 
 /** Values may leave [0, 1] by this much (float rounding of earlier steps) before a unit-range step throws. */
 export const UNIT_RANGE_TOLERANCE = 1e-6;
-
-// Width, height, channels and data length agree; throws naming `fn` otherwise.
-export function checkImage(fn: string, image: FloatImage): void {
-  const { width, height, channels, data } = image;
-  const sizesOk = [width, height, channels].every((n) => Number.isInteger(n) && n > 0);
-  if (!sizesOk || !(data instanceof Float32Array) || data.length !== width * height * channels) {
-    throw new Error(
-      `${fn}: image must have positive integer width, height, channels and a Float32Array data of length ` +
-        `width·height·channels. Received: ${width}×${height}×${channels} with ${data?.length} values`,
-    );
-  }
-}
 
 // Throws unless the image has exactly one of the allowed channel counts.
 export function checkChannels(fn: string, image: FloatImage, allowed: readonly number[], fix: string): void {

@@ -1,6 +1,7 @@
 /** Point-wise intensity steps: rescale, min-max normalisation and gamma correction. */
+import { checkFloatImage } from "../floatImage";
 import type { FloatImage } from "../types";
-import { blankImage, checkImage, checkNumber, checkUnitRange } from "./image";
+import { blankImage, checkNumber, checkUnitRange } from "./image";
 
 export interface RescaleOptions {
   /** Factor every value is multiplied by; default 1/255 (0–255 → 0–1), like Keras' `Rescaling(1/255)`. */
@@ -26,7 +27,7 @@ export interface GammaOptions {
  * const bytes = rescale(unit, { scale: 255 });   // 0–1 → 0–255
  */
 export function rescale(image: FloatImage, opts: RescaleOptions = {}): FloatImage {
-  checkImage("rescale", image);
+  checkFloatImage("rescale", image);
   const scale = opts.scale ?? 1 / 255;
   checkNumber("rescale", "scale", scale, false, "1 / 255");
   const out = blankImage(image.width, image.height, image.channels);
@@ -45,7 +46,7 @@ export function rescale(image: FloatImage, opts: RescaleOptions = {}): FloatImag
  * const centred = minMaxNormalize(gray, { min: -1, max: 1 });
  */
 export function minMaxNormalize(image: FloatImage, opts: MinMaxOptions = {}): FloatImage {
-  checkImage("minMaxNormalize", image);
+  checkFloatImage("minMaxNormalize", image);
   const min = opts.min ?? 0;
   const max = opts.max ?? 1;
   checkNumber("minMaxNormalize", "min", min, false, "0");
@@ -81,7 +82,7 @@ export function minMaxNormalize(image: FloatImage, opts: MinMaxOptions = {}): Fl
  * const darker = gammaCorrect(unit, { gamma: 2 });   // 0.5 → 0.25
  */
 export function gammaCorrect(image: FloatImage, opts: GammaOptions = {}): FloatImage {
-  checkImage("gammaCorrect", image);
+  checkFloatImage("gammaCorrect", image);
   const gamma = opts.gamma ?? 0.7;
   checkNumber("gammaCorrect", "gamma", gamma, true, "0.7");
   checkUnitRange("gammaCorrect", image);

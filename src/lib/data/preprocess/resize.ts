@@ -1,6 +1,7 @@
 /** Bilinear resizing with half-pixel centres. */
+import { checkFloatImage } from "../floatImage";
 import type { FloatImage } from "../types";
-import { blankImage, checkImage } from "./image";
+import { blankImage } from "./image";
 
 export interface ResizeOptions {
   /** Output width in pixels (positive integer). */
@@ -42,7 +43,7 @@ function axisTaps(inSize: number, outSize: number): AxisTaps {
  * const small = resize(xray, { width: 224, height: 224 });
  */
 export function resize(image: FloatImage, opts: ResizeOptions): FloatImage {
-  checkImage("resize", image);
+  checkFloatImage("resize", image);
   const { width, height } = opts ?? ({} as ResizeOptions);
   for (const [name, value] of [["width", width], ["height", height]] as const) {
     if (!Number.isInteger(value) || value <= 0) {

@@ -84,7 +84,8 @@ export interface OrtSessionSettings {
   spinning?: boolean;
   /**
    * onnxruntime's memory-pattern planning (one block sized for every intermediate of the first run). Default true;
-   * off for the training graph, where it lowered peak RSS at 224², batch 16 from 4.5 to 2.8 GB.
+   * off for the training graph, whose intermediates differ in size between nodes, so one block sized for all of
+   * them wastes memory (measured: docs/performance.md).
    */
   memPattern?: boolean;
 }

@@ -2,7 +2,7 @@
  * The update of a TF.js Adam optimizer for gradients that arrive as Float32Arrays (from onnxruntime), computed
  * as JavaScript loops into fresh tensors on the wasm/cpu backends. `optimizer.applyGradients` runs every
  * variable's update inside one tidy, so all their temporaries live at once on the wasm heap (which never
- * shrinks): at 224², batch 32 that was ~1.5 GB of the training process's peak RSS. Same formula, slots
+ * shrinks), a large share of the training process's peak memory (docs/performance.md). Same formula, slots
  * (`<name>/m`, `<name>/v`), β-powers and iteration count as tfjs-core's AdamOptimizer, so checkpoints are unchanged.
  * This module is also the one place that reads and puts back the β-powers for checkpoints (both engines).
  */

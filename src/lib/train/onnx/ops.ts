@@ -60,7 +60,8 @@ export class TrainGraphBuilder extends GraphBuilder {
    * order puts a node right after its inputs: a backward node reading only forward values (the ReLU mask, x̂, the
    * input of a filter gradient) would run during the forward pass and hold a full-size tensor until the backward
    * pass gets there, and a weight-gradient branch nothing else reads could run at the very end, holding every
-   * layer's dz. Reading `after(x, dy)` / `after(dz, dW)` instead fixes the order (224², batch 32: 4.9 → 2.8 GB).
+   * layer's dz. Reading `after(x, dy)` / `after(dz, dW)` instead fixes the order (the memory saved:
+   * docs/performance.md, "Training steps on onnxruntime").
    */
   after(value: string, dep: string, base: string, depShapeFixed = false): string {
     // A zero the optimizer cannot fold away: from dep's shape when that has the batch dimension (unknown until
@@ -97,8 +98,8 @@ export interface ConvSpec {
 
 /**
  * From this many input channels the filter gradient is a batched MatMul per kernel tap (`filterGradByTaps`),
- * below it one convolution (`filterGradByConv`). Measured with onnxruntime, 2 threads, batch 16: taps 1.4–2.2×
- * faster for 32–256 channels, 2.4× slower for the 1-channel input layer.
+ * below it one convolution (`filterGradByConv`): with few input channels the per-tap MatMuls are too small to pay
+ * for themselves (measured: docs/performance.md, "Measurements behind code comments").
  */
 export const TAP_MATMUL_MIN_CHANNELS = 8;
 
