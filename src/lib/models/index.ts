@@ -13,3 +13,10 @@ export {
   WEIGHTS_ENV, type WeightsStatus,
 } from "./weights";
 export { createSeedSource, type SeedSource } from "./seeds";
+export {
+  buildMobileNetV2Backbone, buildMobileNetV2Transfer, GRAY_TO_RGB_LAYER, MOBILENETV2_LAST_ACTIVATION, MOBILENETV2_LAST_CONV,
+  MOBILENETV2_PREPROCESS_LAYER, type MobileNetV2Options, type MobileNetV2TransferOptions,
+} from "./mobilenetv2";
+export {
+  KerasWeightError, loadKerasWeights, readKerasFile, saveKerasModel, saveKerasWeightsH5, type AssignReport, type KerasFile,
+} from "./keras";
