@@ -118,12 +118,17 @@ function orderFor(layer: tf.layers.Layer, stored: LayerWeights, what: string): S
   return ordered;
 }
 
-// Pair leftover file layers with leftover model layers in order, when counts and every shape agree.
-function pairByOrder(files: LayerWeights[], layers: tf.layers.Layer[]): [LayerWeights, tf.layers.Layer][] | undefined {
-  if (files.length === 0 || files.length !== layers.length) return undefined;
-  const fits = files.every((f, i) => f.weights.length === layers[i]!.weights.length &&
-    f.weights.every((w, j) => shapeText(w.shape) === shapeText(layers[i]!.weights[j]!.shape as number[])));
-  return fits ? files.map((f, i) => [f, layers[i]!]) : undefined;
+// Pair leftover file layers with leftover model layers in order when counts and every shape agree; else say why not.
+function pairByOrder(files: LayerWeights[], layers: tf.layers.Layer[]): { pairs?: [LayerWeights, tf.layers.Layer][]; why: string } {
+  if (files.length === 0) return { why: "" };
+  if (files.length !== layers.length) return { why: `; pairing by order impossible: ${files.length} file layers left vs ${layers.length} model layers` };
+  for (const [i, f] of files.entries()) {
+    const layer = layers[i]!;
+    const theirs = f.weights.map((w) => shapeText(w.shape)).join(" ");
+    const ours = layer.weights.map((w) => shapeText(w.shape as number[])).join(" ");
+    if (theirs !== ours) return { why: `; pairing by order stopped at file layer ${f.layer} (shape ${theirs}) vs model layer ${layer.name} (expects ${ours})` };
+  }
+  return { pairs: files.map((f, i) => [f, layers[i]!]), why: "" };
 }
 
 /**
@@ -147,7 +152,8 @@ export function assignKerasWeights(model: tf.LayersModel, stored: LayerWeights[]
   }
   const matched = new Set(plan.map(([, l]) => l));
   let leftoverModel = withWeights.filter((l) => !matched.has(l));
-  const paired = (opts.pairUnmatched ?? true) ? pairByOrder(leftoverFile, leftoverModel) : undefined;
+  const pairing = (opts.pairUnmatched ?? true) ? pairByOrder(leftoverFile, leftoverModel) : { why: "" };
+  const paired = pairing.pairs;
   if (paired) {
     plan.push(...paired);
     leftoverModel = [];
@@ -157,13 +163,14 @@ export function assignKerasWeights(model: tf.LayersModel, stored: LayerWeights[]
   if (missing.length > 0) {
     throw new KerasWeightError("missing-layer",
       `loadKerasWeights: ${what(opts)} has no weights for model layer(s) ${missing.slice(0, 5).join(", ")}` +
-        `${missing.length > 5 ? ` (+${missing.length - 5} more)` : ""}; file layers not matched: ${unused.slice(0, 5).join(", ") || "none"}. ` +
+        `${missing.length > 5 ? ` (+${missing.length - 5} more)` : ""}; file layers not matched: ${unused.slice(0, 5).join(", ") || "none"}` +
+        `${pairing.why}. ` +
         `Fix: pick the --arch the file was saved from, or map names with rename. Received: ${opts.what}`);
   }
   if (unused.length > 0 && !opts.allowUnused) {
     throw new KerasWeightError("unused-layer",
       `loadKerasWeights: ${what(opts)} holds layer(s) ${unused.slice(0, 5).join(", ")} the model does not have. ` +
-        `Fix: pick the matching --arch/--head, or pass allowUnused. Received: ${opts.what}`);
+        `Fix: pick the matching --arch/--head, or pass allowUnused${pairing.why}. Received: ${opts.what}`);
   }
   const values = plan.map(([s, layer]) => [layer, orderFor(layer, s, opts.what)] as const);
   for (const [layer, ws] of values) {
