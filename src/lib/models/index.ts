@@ -20,3 +20,6 @@ export {
 export {
   KerasWeightError, loadKerasWeights, readKerasFile, saveKerasModel, saveKerasWeightsH5, type AssignReport, type KerasFile,
 } from "./keras";
+export {
+  findMobileNetV2Weights, loadMobileNetV2ImageNet, MOBILENETV2_FILES, MOBILENETV2_SHA256, MOBILENETV2_WEIGHTS_URL, mobileNetV2WeightsDir,
+} from "./mobilenetv2Weights";

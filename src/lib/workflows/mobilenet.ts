@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../backend";
 import { classWeights } from "../data/classWeights";
@@ -9,7 +10,8 @@ import { findMobileNetV2Weights } from "../models/mobilenetv2Weights";
 import { writeRunManifest } from "../runs/manifest";
 import { earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { train } from "../train/train";
-import { lastEpochMetrics, presetOf, RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
+import { lastEpochMetrics, presetOf, RUN_MODEL_DIR, runDirFor, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
+import type { Preset } from "./presets";
 import { startTrainRun } from "./runStart";
 import { modelTransform } from "./transforms";
 
@@ -89,4 +91,13 @@ export async function trainMobileNetRun(opts: MobileNetRunOptions = {}): Promise
     kind: "train", model: "mobilenetv2", settings, seconds, trainEngine: history.engine, metrics: lastEpochMetrics(history), warning,
   });
   return { runDir, history, preset, dataset, seconds };
+}
+
+/**
+ * The cnn4 and resnet50 runs of a preset (from notebooks 02 and 03) that exist, to compare MobileNetV2 with.
+ * @example
+ * comparableRuns(resolvePreset("quick")); // [".../cnn4-quick-64", ".../resnet50-quick-64"]
+ */
+export function comparableRuns(preset: Preset): string[] {
+  return (["cnn4", "resnet50"] as const).map((m) => runDirFor(m, preset)).filter((dir) => existsSync(join(dir, RUN_MODEL_DIR, "model.json")));
 }

@@ -1,4 +1,4 @@
-import h5wasm, { type Dataset, type File as H5File, type Group } from "h5wasm/node";
+import type { Dataset, File as H5File, Group } from "h5wasm/node";
 import { existsSync } from "node:fs";
 
 /** One stored weight: its short name (`kernel`, `gamma`, … or Keras 3's index `0`, `1`), shape and values. */
@@ -18,13 +18,14 @@ export interface LayerWeights {
 /** Version attribute we write: the Keras 2 HDF5 layout this writer follows (the TF 2.15 / Keras 2.15 one). */
 export const KERAS2_LAYOUT_VERSION = "2.15.0";
 
-// h5wasm's module loads once per process.
-let ready: Promise<unknown> | undefined;
+// h5wasm loads once per process, on first use: it is ESM-only ("import" export), and the notebook kernel loads
+// this library as CommonJS, so a static import would break every notebook.
+let loaded: Promise<typeof import("h5wasm/node").default> | undefined;
 
 /** Open an HDF5 file with h5wasm (read "r" or write "w"); a missing file is a named error. */
 export async function openH5(path: string, mode: "r" | "w", fn: string): Promise<H5File> {
-  ready ??= h5wasm.ready;
-  await ready;
+  loaded ??= import("h5wasm/node").then(async (m) => (await m.default.ready, m.default));
+  const h5wasm = await loaded;
   if (mode === "r" && !existsSync(path)) throw new Error(`${fn}: no such file. Fix: check the path. Received: ${path}`);
   return new h5wasm.File(path, mode);
 }
