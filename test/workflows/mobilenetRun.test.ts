@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sampleDataRoot } from "../../src/lib/data/roots";
@@ -23,5 +24,15 @@ describe("trainMobileNetRun without ImageNet weights", () => {
     const ev = await evaluateRun(runDir, { nBoot: 20, log: () => {} });
     expect(ev.model).toBe("mobilenetv2");
     expect(ev.metrics.val.n).toBeGreaterThan(0);
+  }, 300_000);
+
+  it("refuses, before touching any folder, a fine-tune deeper than TF.js wasm can differentiate", async () => {
+    const runsRoot = tempDir();
+    const { initBackend } = await import("../../src/lib/backend");
+    const backend = await initBackend({ quiet: true });
+    const attempt = trainMobileNetRun({ preset: "quick", inputSize: 32, epochs: 1, unfreezeTop: 6, dataDir: sampleDataRoot(), runsRoot, log: () => {} });
+    if (backend.tfBackend !== "wasm") return void (await attempt); // other backends have the kernel
+    await expect(attempt).rejects.toThrow(/unfreezeTop 6 needs the DepthwiseConv2D input gradient.*unfreezeTop ≤ 5/);
+    expect(readdirSync(runsRoot)).toEqual([]);
   }, 300_000);
 });

@@ -36,6 +36,16 @@ export const RANDOM_WEIGHTS_WARNING =
   "MobileNetV2 ImageNet weights not found: the backbone starts from RANDOM weights, so this run is NOT ImageNet " +
   "transfer and its metrics say nothing about MobileNetV2 transfer (npm run fetch-weights -- mobilenetv2).";
 
+/** Top layers that train without a DepthwiseConv2D input gradient (Conv_1, its BN, out_relu, block_16_project(_BN)). */
+export const WASM_MAX_UNFREEZE_TOP = 5;
+
+// TF.js wasm has no DepthwiseConv2dNativeBackpropInput kernel: opening layers below block_16_project fails mid-run.
+function checkWasmFineTune(tfBackend: string, unfreezeTop: number): void {
+  if (tfBackend !== "wasm" || unfreezeTop <= WASM_MAX_UNFREEZE_TOP) return;
+  throw new Error(`trainMobileNetRun: unfreezeTop ${unfreezeTop} needs the DepthwiseConv2D input gradient, which the TF.js wasm ` +
+    `backend lacks; use unfreezeTop ≤ ${WASM_MAX_UNFREEZE_TOP} here, or the cpu / tfjs-node backend. Received: ${unfreezeTop}`);
+}
+
 /**
  * MobileNetV2 transfer (Keras's architecture and, when present, its ImageNet weights), trained on TF.js through
  * `train` (engine "auto" falls back to TF.js: DepthwiseConv2D is not in the onnxruntime training graph): frozen
@@ -51,6 +61,7 @@ export async function trainMobileNetRun(opts: MobileNetRunOptions = {}): Promise
   const preset = presetOf(opts.preset, opts.split);
   const mn = { ...MOBILENET_PRESETS[preset.name], inputSize: opts.inputSize ?? MOBILENET_PRESETS[preset.name].inputSize };
   const backend = await initBackend({ log });
+  checkWasmFineTune(backend.tfBackend, opts.unfreezeTop ?? 0);
   const weightsFile = opts.weightsFile ?? findMobileNetV2Weights();
   if (!weightsFile) log(`[pneumo-lab] WARNING: ${RANDOM_WEIGHTS_WARNING}`);
   const settings: ModelSettings & Record<string, unknown> = {
