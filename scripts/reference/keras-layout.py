@@ -9,6 +9,8 @@
            numpy.random.default_rng(SEED); kernels ~ N(0, sqrt(2 / fan_in)), biases 0, BN gamma 1, beta 0,
            moving_mean 0, moving_variance 1. Layer names are Keras's defaults for the same Sequential model
            (conv2d, conv2d_1, batch_normalization, ..., dense, dense_1, dense_2), not ours: the import maps them.
+  python3 scripts/reference/keras-layout.py nest-full-model IN.h5 OUT.h5 NESTED_NAME
+        -> the same weights as a Keras 2 full-model file with the backbone as one nested model (see nest_full_model).
 """
 import io
 import json
@@ -113,11 +115,45 @@ def write_cnn4(out, size, seed):
                 g.create_dataset(f"{lname}/{w}:0", data=value)
 
 
+
+
+def nest_full_model(src, out, nested_name):
+    """Rewrite a Keras 2 weights-only file as a full-model file (`model.save("x.h5")`: root attrs keras_version,
+    backend, model_config; weights under model_weights/) whose layers, except those starting with "head_", sit in one
+    nested model group `nested_name`, as Keras 2 saves `Sequential([base_model, ...])`: the group lists weight names
+    "<layer>/<weight>:0" and holds the datasets under those paths."""
+    with h5py.File(src, "r") as f, h5py.File(out, "w") as g:
+        g.attrs["keras_version"] = b"2.15.0"
+        g.attrs["backend"] = b"tensorflow"
+        g.attrs["model_config"] = json.dumps({"class_name": "Functional", "config": {}}).encode("utf8")
+        mw = g.create_group("model_weights")
+        names = _strings(f.attrs["layer_names"])
+        top = [n for n in names if n.startswith("head_")]
+        _save_attr(mw, "layer_names", [nested_name] + top)
+        mw.attrs["backend"] = b"tensorflow"
+        mw.attrs["keras_version"] = b"2.15.0"
+        nested = mw.create_group(nested_name)
+        nested_weights = []
+        for n in names:
+            wn = _strings(f[n].attrs["weight_names"])
+            target = nested if n not in top else mw.create_group(n)
+            if n in top:
+                _save_attr(target, "weight_names", wn)
+            else:
+                nested_weights += wn
+            for w in wn:
+                target.create_dataset(w, data=f[n][w][()])
+        _save_attr(nested, "weight_names", nested_weights)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "describe":
         print(json.dumps(describe(sys.argv[2])))
+    elif cmd == "nest-full-model":
+        nest_full_model(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "write-cnn4":
         write_cnn4(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
-        sys.exit(f"keras-layout.py: unknown command {cmd!r}; use describe or write-cnn4")
+        sys.exit(f"keras-layout.py: unknown command {cmd!r}; use describe, write-cnn4 or nest-full-model")
+

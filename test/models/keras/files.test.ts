@@ -124,4 +124,20 @@ describe.skipIf(H5PY_MISSING !== "")(`Keras files read by h5py ${H5PY_MISSING}`,
     expect(seen.groups).toContain("vars");
     expect(seen.groups).toContain("layers/re_lu/vars"); // weightless layers get an empty vars group too
   });
+
+  it("reads a Keras 2 full-model file whose backbone is a nested model (h5py-written), into identical outputs", async () => {
+    const source = buildMobileNetV2Transfer({ inputSize: 32, channels: 1, seed: 1 });
+    scrambleBatchNorm(source, 9);
+    const flat = join(dir, "flat.h5");
+    const nested = join(dir, "nested-full.h5");
+    await saveKerasWeightsH5(source, flat);
+    kerasLayoutPy("nest-full-model", flat, nested, "mobilenetv2_1.00_32");
+    const target = buildMobileNetV2Transfer({ inputSize: 32, channels: 1, seed: 2 });
+    const report = await loadKerasWeights(target, nested);
+    expect(report.file.format).toBe("keras2-full");
+    expect(report.file.kerasVersion).toBe("2.15.0");
+    expect(report.loaded).toContain("Conv1");
+    expect(report.loaded).toContain("head_output");
+    expect(outputs(target, [2, 32, 32, 1])).toEqual(outputs(source, [2, 32, 32, 1]));
+  });
 });
