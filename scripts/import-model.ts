@@ -26,31 +26,51 @@ function parseRename(text: string | undefined): Record<string, string> | undefin
 
 async function main(argv: string[]): Promise<number> {
   const { values: o, positionals } = parseArgs({
-    args: argv, allowPositionals: true,
+    args: argv,
+    allowPositionals: true,
     options: {
-      arch: { type: "string" }, size: { type: "string" }, head: { type: "string" }, preprocessing: { type: "string" },
-      rename: { type: "string" }, out: { type: "string" }, force: { type: "boolean", default: false },
-      preset: { type: "string" }, data: { type: "string" }, "no-evaluate": { type: "boolean", default: false },
+      arch: { type: "string" },
+      size: { type: "string" },
+      head: { type: "string" },
+      preprocessing: { type: "string" },
+      rename: { type: "string" },
+      out: { type: "string" },
+      force: { type: "boolean", default: false },
+      preset: { type: "string" },
+      data: { type: "string" },
+      "no-evaluate": { type: "boolean", default: false },
     },
   });
-  if (positionals.length !== 1) throw new Error(`import-model: give one Keras file (.h5 or .keras). Received: ${positionals.length} files`);
+  if (positionals.length !== 1)
+    throw new Error(`import-model: give one Keras file (.h5 or .keras). Received: ${positionals.length} files`);
   if (!o.arch || !(IMPORT_ARCHS as readonly string[]).includes(o.arch)) {
-    throw new Error(`import-model: --arch must be ${IMPORT_ARCHS.join(", ")} (the architecture the file was saved from). Received: ${o.arch}`);
+    throw new Error(
+      `import-model: --arch must be ${IMPORT_ARCHS.join(", ")} (the architecture the file was saved from). Received: ${o.arch}`,
+    );
   }
   if (o.preprocessing && !PREPROCESSINGS.includes(o.preprocessing as Preprocessing)) {
     throw new Error(`import-model: --preprocessing must be ${PREPROCESSINGS.join(", ")}. Received: ${o.preprocessing}`);
   }
   const size = o.size === undefined ? undefined : Number(o.size);
-  if (size !== undefined && !Number.isInteger(size)) throw new Error(`import-model: --size must be an integer. Received: ${o.size}`);
+  if (size !== undefined && !Number.isInteger(size))
+    throw new Error(`import-model: --size must be an integer. Received: ${o.size}`);
   const { runDir, report } = await importKerasRun({
-    file: positionals[0]!, arch: o.arch as ImportArch, inputSize: size, head: o.head as HeadKind | undefined,
-    preprocessing: o.preprocessing as Preprocessing | undefined, rename: parseRename(o.rename), name: o.out, force: o.force,
-    preset: o.preset, dataDir: o.data,
+    file: positionals[0]!,
+    arch: o.arch as ImportArch,
+    inputSize: size,
+    head: o.head as HeadKind | undefined,
+    preprocessing: o.preprocessing as Preprocessing | undefined,
+    rename: parseRename(o.rename),
+    name: o.out,
+    force: o.force,
+    preset: o.preset,
+    dataDir: o.data,
   });
   console.log(`imported ${report.loaded.length} layers → ${runDir}`);
   if (o["no-evaluate"]) return 0;
   const ev = await evaluateRun(runDir, { save: true });
-  for (const [split, m] of Object.entries(ev.metrics)) if (m) console.log(formatSetMetrics(m, { model: ev.model, what: split, threshold: ev.threshold }));
+  for (const [split, m] of Object.entries(ev.metrics))
+    if (m) console.log(formatSetMetrics(m, { model: ev.model, what: split, threshold: ev.threshold }));
   return 0;
 }
 

@@ -17,7 +17,9 @@ export interface MobileNetBench {
   engine: string;
   inferenceImgPerSec: number;
   finetuneImgPerSec: number;
-  peer?: { torch: string; torchvision: string; threads: number; inference_img_s: number; finetune_img_s: number } | { skipped: string };
+  peer?:
+    | { torch: string; torchvision: string; threads: number; inference_img_s: number; finetune_img_s: number }
+    | { skipped: string };
 }
 
 const BATCH = 8;
@@ -37,10 +39,32 @@ async function timed(step: () => Promise<void>, batches: number): Promise<number
 function torchPeer(size: number, batches: number): MobileNetBench["peer"] {
   try {
     const script = join(import.meta.dirname, "mobilenet_torch.py");
-    const args = [script, "--size", String(size), "--batch", String(BATCH), "--batches", String(batches), "--threads", "2", "--trainable-params", String(TORCH_TRAINABLE_PARAMS)];
-    return JSON.parse(execFileSync("/usr/bin/python3", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n").pop()!);
+    const args = [
+      script,
+      "--size",
+      String(size),
+      "--batch",
+      String(BATCH),
+      "--batches",
+      String(batches),
+      "--threads",
+      "2",
+      "--trainable-params",
+      String(TORCH_TRAINABLE_PARAMS),
+    ];
+    return JSON.parse(
+      execFileSync("/usr/bin/python3", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+        .trim()
+        .split("\n")
+        .pop()!,
+    );
   } catch (error) {
-    return { skipped: `PyTorch peer failed: ${String((error as Error).message).split("\n").slice(-2).join(" ")}` };
+    return {
+      skipped: `PyTorch peer failed: ${String((error as Error).message)
+        .split("\n")
+        .slice(-2)
+        .join(" ")}`,
+    };
   }
 }
 
@@ -56,25 +80,40 @@ export async function benchMobileNet(opts: { batches?: number; size?: number } =
   const model = buildMobileNetV2Transfer({ inputSize: size, channels: 3, unfreezeTop: UNFREEZE_TOP, seed: 0 });
   model.compile({ optimizer: tf.train.adam(1e-4), loss: "binaryCrossentropy" });
   const x = tf.randomUniform([BATCH, size, size, 3], 0, 255, "float32", 1);
-  const y = tf.tensor2d(Array.from({ length: BATCH }, (_, i) => i % 2), [BATCH, 1]);
+  const y = tf.tensor2d(
+    Array.from({ length: BATCH }, (_, i) => i % 2),
+    [BATCH, 1],
+  );
   const inference = await timed(async () => void (await tf.tidy(() => model.predict(x) as tf.Tensor).data()), batches);
   const finetune = await timed(async () => void (await model.trainOnBatch(x, y)), batches);
   tf.dispose([x, y]);
   model.dispose();
   const n = BATCH * batches;
-  return { engine: backend.choice, inferenceImgPerSec: n / inference, finetuneImgPerSec: n / finetune, peer: torchPeer(size, batches) };
+  return {
+    engine: backend.choice,
+    inferenceImgPerSec: n / inference,
+    finetuneImgPerSec: n / finetune,
+    peer: torchPeer(size, batches),
+  };
 }
 
 /** The bench line as text. */
 export function formatMobileNetLine(b: MobileNetBench): string {
-  const peer = b.peer && "torch" in b.peer
-    ? `PyTorch ${b.peer.torch} (torchvision ${b.peer.torchvision}, ${b.peer.threads} threads): inference ${b.peer.inference_img_s.toFixed(2)}, fine-tune ${b.peer.finetune_img_s.toFixed(2)} img/s`
-    : (b.peer as { skipped: string } | undefined)?.skipped ?? "no peer";
-  return `MobileNetV2 224² batch ${BATCH}, top ${UNFREEZE_TOP} layers trainable — TF.js ${b.engine}: inference ` +
-    `${b.inferenceImgPerSec.toFixed(2)}, fine-tune ${b.finetuneImgPerSec.toFixed(2)} img/s · ${peer}`;
+  const peer =
+    b.peer && "torch" in b.peer
+      ? `PyTorch ${b.peer.torch} (torchvision ${b.peer.torchvision}, ${b.peer.threads} threads): inference ${b.peer.inference_img_s.toFixed(2)}, fine-tune ${b.peer.finetune_img_s.toFixed(2)} img/s`
+      : ((b.peer as { skipped: string } | undefined)?.skipped ?? "no peer");
+  return (
+    `MobileNetV2 224² batch ${BATCH}, top ${UNFREEZE_TOP} layers trainable — TF.js ${b.engine}: inference ` +
+    `${b.inferenceImgPerSec.toFixed(2)}, fine-tune ${b.finetuneImgPerSec.toFixed(2)} img/s · ${peer}`
+  );
 }
 
 if (process.argv[1]?.endsWith("mobilenet.ts")) {
-  const { values } = parseArgs({ options: { batches: { type: "string", default: "3" }, size: { type: "string", default: "224" } } });
-  console.log(formatMobileNetLine(await benchMobileNet({ batches: Number(values.batches), size: Number(values.size) })));
+  const { values } = parseArgs({
+    options: { batches: { type: "string", default: "3" }, size: { type: "string", default: "224" } },
+  });
+  console.log(
+    formatMobileNetLine(await benchMobileNet({ batches: Number(values.batches), size: Number(values.size) })),
+  );
 }

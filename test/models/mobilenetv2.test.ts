@@ -1,7 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  buildMobileNetV2Backbone, buildMobileNetV2Transfer, MOBILENETV2_LAST_ACTIVATION, MOBILENETV2_PREPROCESS_LAYER,
+  buildMobileNetV2Backbone,
+  buildMobileNetV2Transfer,
+  MOBILENETV2_LAST_ACTIVATION,
+  MOBILENETV2_PREPROCESS_LAYER,
 } from "../../src/lib/models/mobilenetv2";
 
 describe("buildMobileNetV2Backbone", () => {
@@ -23,10 +26,23 @@ describe("buildMobileNetV2Backbone", () => {
     const model = buildMobileNetV2Backbone({ inputSize: 224 });
     const names = model.layers.map((l) => l.name);
     expect(names.slice(2, 9)).toEqual([
-      "Conv1", "bn_Conv1", "Conv1_relu", "expanded_conv_depthwise", "expanded_conv_depthwise_BN",
-      "expanded_conv_depthwise_relu", "expanded_conv_project",
+      "Conv1",
+      "bn_Conv1",
+      "Conv1_relu",
+      "expanded_conv_depthwise",
+      "expanded_conv_depthwise_BN",
+      "expanded_conv_depthwise_relu",
+      "expanded_conv_project",
     ]);
-    for (const n of ["block_1_expand", "block_1_pad", "block_2_add", "block_16_project_BN", "Conv_1", "Conv_1_bn", "out_relu"]) {
+    for (const n of [
+      "block_1_expand",
+      "block_1_pad",
+      "block_2_add",
+      "block_16_project_BN",
+      "Conv_1",
+      "Conv_1_bn",
+      "out_relu",
+    ]) {
       expect(names).toContain(n);
     }
     // 10 Add layers: blocks 2, 4, 5, 7, 8, 9, 11, 12, 14, 15 (same input and output width, stride 1)
@@ -42,8 +58,18 @@ describe("buildMobileNetV2Backbone", () => {
   it("maps 0–255 gray to [−1, 1] RGB inside the model, weightless (same parameter count)", async () => {
     const model = buildMobileNetV2Backbone({ inputSize: 32, channels: 1 });
     expect(model.countParams()).toBe(2_257_984);
-    const probe = tf.model({ inputs: model.inputs, outputs: model.getLayer(MOBILENETV2_PREPROCESS_LAYER).output as tf.SymbolicTensor });
-    const out = (probe.predict(tf.tensor4d([0, 127.5, 255, 51], [1, 2, 2, 1]).pad([[0, 0], [0, 30], [0, 30], [0, 0]])) as tf.Tensor);
+    const probe = tf.model({
+      inputs: model.inputs,
+      outputs: model.getLayer(MOBILENETV2_PREPROCESS_LAYER).output as tf.SymbolicTensor,
+    });
+    const out = probe.predict(
+      tf.tensor4d([0, 127.5, 255, 51], [1, 2, 2, 1]).pad([
+        [0, 0],
+        [0, 30],
+        [0, 30],
+        [0, 0],
+      ]),
+    ) as tf.Tensor;
     const v = await out.slice([0, 0, 0, 0], [1, 1, 2, 3]).data();
     // (x / 127.5) − 1: 0 → −1, 127.5 → 0, each gray value repeated on 3 channels
     expect([...v]).toEqual([-1, -1, -1, 0, 0, 0]);
@@ -51,7 +77,9 @@ describe("buildMobileNetV2Backbone", () => {
 
   it("refuses alpha other than 1.0 and tiny inputs, naming the value", () => {
     expect(() => buildMobileNetV2Backbone({ alpha: 0.5 as 1.0 })).toThrow(/alpha must be 1\.0.*Received: 0\.5/);
-    expect(() => buildMobileNetV2Backbone({ inputSize: 16 })).toThrow(/inputSize must be an integer ≥ 32.*Received: 16/);
+    expect(() => buildMobileNetV2Backbone({ inputSize: 16 })).toThrow(
+      /inputSize must be an integer ≥ 32.*Received: 16/,
+    );
   });
 });
 
@@ -65,7 +93,12 @@ describe("buildMobileNetV2Transfer", () => {
     const head = model.layers.filter((l) => l.name.startsWith("head_")).map((l) => l.name);
     expect(head).toEqual(["head_gap", "head_dense1", "head_dropout1", "head_output"]);
     expect(model.countParams()).toBe(2_257_984 + 1280 * 128 + 128 + 129);
-    expect(model.trainableWeights.map((w) => w.originalName)).toEqual(["head_dense1/kernel", "head_dense1/bias", "head_output/kernel", "head_output/bias"]);
+    expect(model.trainableWeights.map((w) => w.originalName)).toEqual([
+      "head_dense1/kernel",
+      "head_dense1/bias",
+      "head_output/kernel",
+      "head_output/bias",
+    ]);
   });
 
   it("unfreezeTop opens the top backbone layers (out_relu, Conv_1_bn, Conv_1 …)", () => {

@@ -32,6 +32,8 @@ describe("npm run fetch-weights -- mobilenetv2 --file", () => {
     expect(second.stderr.join("\n")).toMatch(/has SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}/);
     // A damaged copy in the folder is refused at use, too.
     writeFileSync(join(dir, MOBILENETV2_FILES.noTop), readFileSync(other));
-    expect(() => findMobileNetV2Weights({ dir, home: dir })).toThrow(/delete it and run `npm run fetch-weights -- mobilenetv2` again/);
+    expect(() => findMobileNetV2Weights({ dir, home: dir })).toThrow(
+      /delete it and run `npm run fetch-weights -- mobilenetv2` again/,
+    );
   }, 600_000);
 });

@@ -12,7 +12,9 @@ describe("npm run export -- --format keras|h5, then npm run import", () => {
     const keras = await runScript("scripts/export-model.ts", ["--run", runDir, "--format", "keras"], 180_000);
     expect(keras.code).toBe(0);
     expect(keras.stdout).toMatch(/model\.keras .*Keras 3 \.keras/);
-    expect(keras.stdout).toMatch(/read back 21 layers: max \|diff\| vs tfjs on \[4,32,32,1\] random inputs 0\.00e\+0 OK/);
+    expect(keras.stdout).toMatch(
+      /read back 21 layers: max \|diff\| vs tfjs on \[4,32,32,1\] random inputs 0\.00e\+0 OK/,
+    );
     const h5 = await runScript("scripts/export-model.ts", ["--run", runDir, "--format", "h5", "--check", "2"], 180_000);
     expect(h5.code).toBe(0);
     expect(existsSync(join(runDir, "model.weights.h5"))).toBe(true);
@@ -21,9 +23,11 @@ describe("npm run export -- --format keras|h5, then npm run import", () => {
     expect(again.stderr.join("\n")).toMatch(/model\.weights\.h5 exists; pass --force/);
 
     process.env.PNEUMO_RUNS = join(tempDir(), "runs");
-    const imported = await runScript("scripts/import-model.ts", [
-      join(runDir, "model.keras"), "--arch", "cnn4", "--data", sampleDataRoot(), "--out", "from-keras",
-    ], 240_000);
+    const imported = await runScript(
+      "scripts/import-model.ts",
+      [join(runDir, "model.keras"), "--arch", "cnn4", "--data", sampleDataRoot(), "--out", "from-keras"],
+      240_000,
+    );
     expect(imported.code).toBe(0);
     expect(imported.stdout).toMatch(/imported 21 layers → .*from-keras/);
     expect(imported.stdout).toMatch(/AUC/);

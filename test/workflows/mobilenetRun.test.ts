@@ -12,9 +12,17 @@ describe("trainMobileNetRun without ImageNet weights", () => {
     process.env.PNEUMO_MOBILENETV2_DIR = join(tempDir(), "no-weights-here");
     const lines: string[] = [];
     const { runDir, history } = await trainMobileNetRun({
-      preset: "quick", inputSize: 32, epochs: 1, dataDir: sampleDataRoot(), runsRoot: tempDir(), progress: false, log: (l) => lines.push(l),
+      preset: "quick",
+      inputSize: 32,
+      epochs: 1,
+      dataDir: sampleDataRoot(),
+      runsRoot: tempDir(),
+      progress: false,
+      log: (l) => lines.push(l),
     });
-    expect(lines.some((l) => l.includes("WARNING") && l.includes("RANDOM weights") && l.includes("NOT ImageNet"))).toBe(true);
+    expect(lines.some((l) => l.includes("WARNING") && l.includes("RANDOM weights") && l.includes("NOT ImageNet"))).toBe(
+      true,
+    );
     expect(history.engine).toBe("tfjs");
     expect(history.epoch).toEqual([0]);
     const manifest = await readRunManifest(runDir);
@@ -30,7 +38,15 @@ describe("trainMobileNetRun without ImageNet weights", () => {
     const runsRoot = tempDir();
     const { initBackend } = await import("../../src/lib/backend");
     const backend = await initBackend({ quiet: true });
-    const attempt = trainMobileNetRun({ preset: "quick", inputSize: 32, epochs: 1, unfreezeTop: 6, dataDir: sampleDataRoot(), runsRoot, log: () => {} });
+    const attempt = trainMobileNetRun({
+      preset: "quick",
+      inputSize: 32,
+      epochs: 1,
+      unfreezeTop: 6,
+      dataDir: sampleDataRoot(),
+      runsRoot,
+      log: () => {},
+    });
     if (backend.tfBackend !== "wasm") return void (await attempt); // other backends have the kernel
     await expect(attempt).rejects.toThrow(/unfreezeTop 6 needs the DepthwiseConv2D input gradient.*unfreezeTop ≤ 5/);
     expect(readdirSync(runsRoot)).toEqual([]);

@@ -40,13 +40,20 @@ export interface MobileNetV2TransferOptions extends MobileNetV2Options {
 
 // Keras's inverted-residual settings: [expansion, output filters, repeats, first stride] (mobilenet_v2.py).
 const BLOCKS: readonly [number, number, number, number][] = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
 ];
 
 type Sym = tf.SymbolicTensor;
 
 // Keras's BatchNormalization of MobileNetV2: epsilon 1e-3, momentum 0.999.
-const bn = (name: string, x: Sym): Sym => tf.layers.batchNormalization({ name, epsilon: 1e-3, momentum: 0.999 }).apply(x) as Sym;
+const bn = (name: string, x: Sym): Sym =>
+  tf.layers.batchNormalization({ name, epsilon: 1e-3, momentum: 0.999 }).apply(x) as Sym;
 const relu6 = (name: string, x: Sym): Sym => tf.layers.reLU({ name, maxValue: 6 }).apply(x) as Sym;
 const conv1x1 = (name: string, filters: number, x: Sym): Sym =>
   tf.layers.conv2d({ name, filters, kernelSize: 1, padding: "same", useBias: false }).apply(x) as Sym;
@@ -54,7 +61,10 @@ const conv1x1 = (name: string, filters: number, x: Sym): Sym =>
 // Keras `imagenet_utils.correct_pad` for a 3×3 stride-2 conv: one more pixel bottom/right on even sides.
 function correctPad(x: Sym): [[number, number], [number, number]] {
   const [h, w] = [x.shape[1]!, x.shape[2]!];
-  return [[h % 2, 1], [w % 2, 1]];
+  return [
+    [h % 2, 1],
+    [w % 2, 1],
+  ];
 }
 
 // Keras `_inverted_res_block` with its layer names (`expanded_conv_*` for block 0, `block_<id>_*` after).
@@ -68,9 +78,15 @@ function invertedResBlock(inputs: Sym, filters: number, stride: number, expansio
     prefix = "expanded_conv_";
   }
   if (stride === 2) x = tf.layers.zeroPadding2d({ name: `${prefix}pad`, padding: correctPad(x) }).apply(x) as Sym;
-  x = tf.layers.depthwiseConv2d({
-    name: `${prefix}depthwise`, kernelSize: 3, strides: stride, useBias: false, padding: stride === 1 ? "same" : "valid",
-  }).apply(x) as Sym;
+  x = tf.layers
+    .depthwiseConv2d({
+      name: `${prefix}depthwise`,
+      kernelSize: 3,
+      strides: stride,
+      useBias: false,
+      padding: stride === 1 ? "same" : "valid",
+    })
+    .apply(x) as Sym;
   x = relu6(`${prefix}depthwise_relu`, bn(`${prefix}depthwise_BN`, x));
   x = bn(`${prefix}project_BN`, conv1x1(`${prefix}project`, filters, x));
   if (inChannels === filters && stride === 1) return tf.layers.add({ name: `${prefix}add` }).apply([inputs, x]) as Sym;
@@ -81,7 +97,9 @@ function invertedResBlock(inputs: Sym, filters: number, stride: number, expansio
 function resolveSize(inputSize: number | [number, number]): [number, number] {
   const hw: [number, number] = typeof inputSize === "number" ? [inputSize, inputSize] : inputSize;
   if (hw.length !== 2 || !hw.every((v) => Number.isInteger(v) && v >= 32)) {
-    throw new Error(`buildMobileNetV2Backbone: inputSize must be an integer ≥ 32 or [height, width] of such. Received: ${JSON.stringify(inputSize)}`);
+    throw new Error(
+      `buildMobileNetV2Backbone: inputSize must be an integer ≥ 32 or [height, width] of such. Received: ${JSON.stringify(inputSize)}`,
+    );
   }
   return hw;
 }
@@ -90,7 +108,8 @@ function resolveSize(inputSize: number | [number, number]): [number, number] {
 function preprocessInput(input: Sym, channels: 1 | 3, preprocess: boolean): Sym {
   let x = input;
   if (channels === 1) x = tf.layers.concatenate({ name: GRAY_TO_RGB_LAYER, axis: -1 }).apply([x, x, x]) as Sym;
-  if (preprocess) x = tf.layers.rescaling({ name: MOBILENETV2_PREPROCESS_LAYER, scale: 1 / 127.5, offset: -1 }).apply(x) as Sym;
+  if (preprocess)
+    x = tf.layers.rescaling({ name: MOBILENETV2_PREPROCESS_LAYER, scale: 1 / 127.5, offset: -1 }).apply(x) as Sym;
   return x;
 }
 
@@ -106,12 +125,16 @@ function preprocessInput(input: Sym, channels: 1 | 3, preprocess: boolean): Sym 
 export function buildMobileNetV2Backbone(opts: MobileNetV2Options = {}): tf.LayersModel {
   const [height, width] = resolveSize(opts.inputSize ?? 224);
   const alpha = opts.alpha ?? 1.0;
-  if (alpha !== 1.0) throw new Error(`buildMobileNetV2Backbone: alpha must be 1.0 (the published ImageNet weights). Received: ${alpha}`);
+  if (alpha !== 1.0)
+    throw new Error(`buildMobileNetV2Backbone: alpha must be 1.0 (the published ImageNet weights). Received: ${alpha}`);
   const channels = opts.channels ?? 3;
-  if (channels !== 1 && channels !== 3) throw new Error(`buildMobileNetV2Backbone: channels must be 1 or 3. Received: ${channels}`);
+  if (channels !== 1 && channels !== 3)
+    throw new Error(`buildMobileNetV2Backbone: channels must be 1 or 3. Received: ${channels}`);
   const input = tf.input({ name: "input_1", shape: [height, width, channels] });
   let x = preprocessInput(input, channels, opts.preprocess ?? true);
-  x = tf.layers.conv2d({ name: "Conv1", filters: 32, kernelSize: 3, strides: 2, padding: "same", useBias: false }).apply(x) as Sym;
+  x = tf.layers
+    .conv2d({ name: "Conv1", filters: 32, kernelSize: 3, strides: 2, padding: "same", useBias: false })
+    .apply(x) as Sym;
   x = relu6("Conv1_relu", bn("bn_Conv1", x));
   let blockId = 0;
   for (const [expansion, filters, repeats, stride] of BLOCKS) {
@@ -135,7 +158,9 @@ export function buildMobileNetV2Transfer(opts: MobileNetV2TransferOptions = {}):
   }
   const unfreezeTop = opts.unfreezeTop ?? 0;
   if (!Number.isInteger(unfreezeTop) || unfreezeTop < 0) {
-    throw new Error(`buildMobileNetV2Transfer: unfreezeTop must be an integer ≥ 0 (0 = all frozen). Received: ${unfreezeTop}`);
+    throw new Error(
+      `buildMobileNetV2Transfer: unfreezeTop must be an integer ≥ 0 (0 = all frozen). Received: ${unfreezeTop}`,
+    );
   }
   const backbone = buildMobileNetV2Backbone(opts);
   const output = applyHead(backbone.outputs[0]!, head, { l2: opts.l2, seed: opts.seed });

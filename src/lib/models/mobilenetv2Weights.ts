@@ -44,7 +44,10 @@ export function sha256File(path: string): string {
 export function recordedHashes(dir: string): Record<string, string> {
   const path = join(dir, SHA256SUMS);
   if (!existsSync(path)) return {};
-  const lines = readFileSync(path, "utf8").split("\n").map((l) => l.trim().split(/\s+/)).filter((p) => p.length === 2);
+  const lines = readFileSync(path, "utf8")
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((p) => p.length === 2);
   return Object.fromEntries(lines.map(([hash, name]) => [name!, hash!]));
 }
 
@@ -63,8 +66,10 @@ export function findMobileNetV2Weights(opts: { top?: boolean; dir?: string; home
     const want = MOBILENETV2_SHA256[kind] ?? recordedHashes(dir)[name];
     const got = want ? sha256File(candidate) : undefined;
     if (want && got !== want) {
-      throw new Error(`findMobileNetV2Weights: ${candidate} has SHA-256 ${got}, expected ${want} (${join(dir, SHA256SUMS)}). ` +
-        `Fix: delete it and run \`npm run fetch-weights -- mobilenetv2\` again. Received: ${candidate}`);
+      throw new Error(
+        `findMobileNetV2Weights: ${candidate} has SHA-256 ${got}, expected ${want} (${join(dir, SHA256SUMS)}). ` +
+          `Fix: delete it and run \`npm run fetch-weights -- mobilenetv2\` again. Received: ${candidate}`,
+      );
     }
     return candidate;
   }
@@ -86,8 +91,12 @@ export async function loadMobileNetV2ImageNet(
     await loadKerasWeights(backbone, file);
     return { backbone };
   }
-  const features = tf.layers.globalAveragePooling2d({ name: "global_average_pooling2d" }).apply(backbone.getLayer(MOBILENETV2_LAST_ACTIVATION).output) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ name: "predictions", units: 1000, activation: "softmax" }).apply(features) as tf.SymbolicTensor;
+  const features = tf.layers
+    .globalAveragePooling2d({ name: "global_average_pooling2d" })
+    .apply(backbone.getLayer(MOBILENETV2_LAST_ACTIVATION).output) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({ name: "predictions", units: 1000, activation: "softmax" })
+    .apply(features) as tf.SymbolicTensor;
   const classifier = tf.model({ inputs: backbone.inputs, outputs: logits });
   await loadKerasWeights(classifier, file);
   return { backbone, classifier };

@@ -23,7 +23,10 @@ export const IMPORT_ARCHS = ["cnn4", "resnet50", "mobilenetv2"] as const;
 export type ImportArch = (typeof IMPORT_ARCHS)[number];
 
 /** Options of `importKerasRun`. */
-export interface ImportKerasOptions extends Pick<TrainRunOptions, "preset" | "dataDir" | "split" | "runsRoot" | "force" | "log"> {
+export interface ImportKerasOptions extends Pick<
+  TrainRunOptions,
+  "preset" | "dataDir" | "split" | "runsRoot" | "force" | "log"
+> {
   /** The Keras file: `.h5` (Keras 2, full model or weights) or `.keras` (Keras 3). */
   file: string;
   arch: ImportArch;
@@ -46,7 +49,11 @@ export interface ImportKerasResult {
   inputSize: number;
 }
 
-const DEFAULT_PREPROCESSING: Record<ImportArch, Preprocessing> = { cnn4: "rescale", resnet50: "reference", mobilenetv2: "raw" };
+const DEFAULT_PREPROCESSING: Record<ImportArch, Preprocessing> = {
+  cnn4: "rescale",
+  resnet50: "reference",
+  mobilenetv2: "raw",
+};
 
 // Fixed, weightless-or-constant layers of ours that a Keras file need not hold.
 const FIXED_LAYERS = new Set([CAFFE_PREPROCESS_LAYER, GRAY_TO_RGB_LAYER]);
@@ -57,8 +64,10 @@ async function cnn4SizeFromFile(file: string): Promise<number> {
   const dense = layers.find((l) => l.weights[0]?.shape.length === 2);
   const side = dense ? 16 * Math.sqrt(dense.weights[0]!.shape[0]! / 256) : NaN;
   if (!Number.isInteger(side) || side < 16) {
-    throw new Error(`importKerasRun: cannot read the cnn4 input size from ${file} (first Dense kernel ` +
-      `${JSON.stringify(dense?.weights[0]?.shape)}); pass --size. Received: ${file}`);
+    throw new Error(
+      `importKerasRun: cannot read the cnn4 input size from ${file} (first Dense kernel ` +
+        `${JSON.stringify(dense?.weights[0]?.shape)}); pass --size. Received: ${file}`,
+    );
   }
   return side;
 }
@@ -92,8 +101,10 @@ export async function importKerasRun(opts: ImportKerasOptions): Promise<ImportKe
   const model = await buildArch(opts.arch, inputSize, opts.head ?? "b");
   const loaded = await loadKerasWeights(model, file, { rename: opts.rename, allowMissing: (n) => FIXED_LAYERS.has(n) });
   const { file: read, ...report } = loaded;
-  log(`[pneumo-lab] ${read.format} file ${file}: ${report.loaded.length} layers loaded` +
-    (report.paired.length ? `, paired by order: ${report.paired.map(([a, b]) => `${a}→${b}`).join(", ")}` : ""));
+  log(
+    `[pneumo-lab] ${read.format} file ${file}: ${report.loaded.length} layers loaded` +
+      (report.paired.length ? `, paired by order: ${report.paired.map(([a, b]) => `${a}→${b}`).join(", ")}` : ""),
+  );
   const preset = presetOf(opts.preset, opts.split);
   const dataset = await prepareRunData(preset, { dataDir: opts.dataDir, log });
   if (opts.force) await emptyRunFolder(runDir);
@@ -102,13 +113,27 @@ export async function importKerasRun(opts: ImportKerasOptions): Promise<ImportKe
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
   model.dispose();
   const settings: ModelSettings & Record<string, unknown> = {
-    model: opts.arch, inputSize, preprocessing: opts.preprocessing ?? DEFAULT_PREPROCESSING[opts.arch],
+    model: opts.arch,
+    inputSize,
+    preprocessing: opts.preprocessing ?? DEFAULT_PREPROCESSING[opts.arch],
     head: opts.arch === "cnn4" ? undefined : (opts.head ?? "b"),
   };
   const source = {
-    file, sha256: createHash("sha256").update(readFileSync(file)).digest("hex"), format: read.format,
-    kerasVersion: read.kerasVersion, paired: report.paired, kept: report.kept,
+    file,
+    sha256: createHash("sha256").update(readFileSync(file)).digest("hex"),
+    format: read.format,
+    kerasVersion: read.kerasVersion,
+    paired: report.paired,
+    kept: report.kept,
   };
-  await writeRunManifest(runDir, { kind: "import", model: opts.arch, preset: preset.name, data, backend: { ...backend }, settings, source });
+  await writeRunManifest(runDir, {
+    kind: "import",
+    model: opts.arch,
+    preset: preset.name,
+    data,
+    backend: { ...backend },
+    settings,
+    source,
+  });
   return { runDir, report, inputSize };
 }

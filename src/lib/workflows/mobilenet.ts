@@ -10,7 +10,15 @@ import { findMobileNetV2Weights } from "../models/mobilenetv2Weights";
 import { writeRunManifest } from "../runs/manifest";
 import { earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { train } from "../train/train";
-import { lastEpochMetrics, presetOf, RUN_MODEL_DIR, runDirFor, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./cnn";
+import {
+  lastEpochMetrics,
+  presetOf,
+  RUN_MODEL_DIR,
+  runDirFor,
+  type ModelSettings,
+  type TrainRunOptions,
+  type TrainRunResult,
+} from "./cnn";
 import type { Preset } from "./presets";
 import { startTrainRun } from "./runStart";
 import { modelTransform } from "./transforms";
@@ -42,8 +50,10 @@ export const WASM_MAX_UNFREEZE_TOP = 5;
 // TF.js wasm has no DepthwiseConv2dNativeBackpropInput kernel: opening layers below block_16_project fails mid-run.
 function checkWasmFineTune(tfBackend: string, unfreezeTop: number): void {
   if (tfBackend !== "wasm" || unfreezeTop <= WASM_MAX_UNFREEZE_TOP) return;
-  throw new Error(`trainMobileNetRun: unfreezeTop ${unfreezeTop} needs the DepthwiseConv2D input gradient, which the TF.js wasm ` +
-    `backend lacks; use unfreezeTop ≤ ${WASM_MAX_UNFREEZE_TOP} here, or the cpu / tfjs-node backend. Received: ${unfreezeTop}`);
+  throw new Error(
+    `trainMobileNetRun: unfreezeTop ${unfreezeTop} needs the DepthwiseConv2D input gradient, which the TF.js wasm ` +
+      `backend lacks; use unfreezeTop ≤ ${WASM_MAX_UNFREEZE_TOP} here, or the cpu / tfjs-node backend. Received: ${unfreezeTop}`,
+  );
 }
 
 /**
@@ -59,20 +69,39 @@ export async function trainMobileNetRun(opts: MobileNetRunOptions = {}): Promise
   const started = Date.now();
   const log = opts.log ?? console.log;
   const preset = presetOf(opts.preset, opts.split);
-  const mn = { ...MOBILENET_PRESETS[preset.name], inputSize: opts.inputSize ?? MOBILENET_PRESETS[preset.name].inputSize };
+  const mn = {
+    ...MOBILENET_PRESETS[preset.name],
+    inputSize: opts.inputSize ?? MOBILENET_PRESETS[preset.name].inputSize,
+  };
   const backend = await initBackend({ log });
   checkWasmFineTune(backend.tfBackend, opts.unfreezeTop ?? 0);
   const weightsFile = opts.weightsFile ?? findMobileNetV2Weights();
   if (!weightsFile) log(`[pneumo-lab] WARNING: ${RANDOM_WEIGHTS_WARNING}`);
   const settings: ModelSettings & Record<string, unknown> = {
-    ...mn, model: "mobilenetv2", preprocessing: "raw", epochs: opts.epochs ?? mn.epochs, head: opts.head ?? "b",
-    unfreezeTop: opts.unfreezeTop ?? 0, engine: opts.engine ?? "auto", imagenet: Boolean(weightsFile),
+    ...mn,
+    model: "mobilenetv2",
+    preprocessing: "raw",
+    epochs: opts.epochs ?? mn.epochs,
+    head: opts.head ?? "b",
+    unfreezeTop: opts.unfreezeTop ?? 0,
+    engine: opts.engine ?? "auto",
+    imagenet: Boolean(weightsFile),
   };
   const { runDir, dataset } = await startTrainRun({
-    caller: "trainMobileNetRun", model: "mobilenetv2", preset, settings, extendable: ["epochs"], backend: { ...backend }, opts,
+    caller: "trainMobileNetRun",
+    model: "mobilenetv2",
+    preset,
+    settings,
+    extendable: ["epochs"],
+    backend: { ...backend },
+    opts,
   });
   const model = buildMobileNetV2Transfer({
-    inputSize: mn.inputSize, channels: 1, head: settings.head as HeadKind, unfreezeTop: settings.unfreezeTop as number, seed: preset.split.seed,
+    inputSize: mn.inputSize,
+    channels: 1,
+    head: settings.head as HeadKind,
+    unfreezeTop: settings.unfreezeTop as number,
+    seed: preset.split.seed,
   });
   if (weightsFile) {
     const report = await loadKerasWeights(model, weightsFile, { allowMissing: (n) => n.startsWith("head_") });
@@ -80,26 +109,45 @@ export async function trainMobileNetRun(opts: MobileNetRunOptions = {}): Promise
   }
   const weights = classWeights(dataset.bySplit.train);
   const batch = { width: mn.inputSize, height: mn.inputSize, channels: 1 as const, transform: modelTransform("raw") };
-  const history = await train(model, {
-    train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("raw", { augment: preset.cnn.augment }) } },
-    val: { records: dataset.bySplit.val, batch },
-  }, {
-    epochs: settings.epochs as number, batchSize: mn.batchSize, learningRate: mn.learningRate,
-    classWeight: { 0: weights[0], 1: weights[1] },
-    callbacks: [
-      earlyStopping({ monitor: "val_auc", patience: mn.earlyStoppingPatience, restoreBestWeights: true }),
-      reduceLrOnPlateau({ monitor: "val_loss", factor: 0.5, patience: 2 }),
-    ],
-    runDir, resume: opts.resume, progress: opts.progress, seed: preset.split.seed, engine: opts.engine,
-    // Frozen BatchNorms keep ImageNet statistics; the precise pass would cost a backbone pass per BN.
-    batchNormStatistics: "keras",
-  });
+  const history = await train(
+    model,
+    {
+      train: {
+        records: dataset.bySplit.train,
+        batch: { ...batch, transform: modelTransform("raw", { augment: preset.cnn.augment }) },
+      },
+      val: { records: dataset.bySplit.val, batch },
+    },
+    {
+      epochs: settings.epochs as number,
+      batchSize: mn.batchSize,
+      learningRate: mn.learningRate,
+      classWeight: { 0: weights[0], 1: weights[1] },
+      callbacks: [
+        earlyStopping({ monitor: "val_auc", patience: mn.earlyStoppingPatience, restoreBestWeights: true }),
+        reduceLrOnPlateau({ monitor: "val_loss", factor: 0.5, patience: 2 }),
+      ],
+      runDir,
+      resume: opts.resume,
+      progress: opts.progress,
+      seed: preset.split.seed,
+      engine: opts.engine,
+      // Frozen BatchNorms keep ImageNet statistics; the precise pass would cost a backbone pass per BN.
+      batchNormStatistics: "keras",
+    },
+  );
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
   model.dispose();
   const seconds = (Date.now() - started) / 1000;
   const warning = weightsFile ? undefined : RANDOM_WEIGHTS_WARNING;
   await writeRunManifest(runDir, {
-    kind: "train", model: "mobilenetv2", settings, seconds, trainEngine: history.engine, metrics: lastEpochMetrics(history), warning,
+    kind: "train",
+    model: "mobilenetv2",
+    settings,
+    seconds,
+    trainEngine: history.engine,
+    metrics: lastEpochMetrics(history),
+    warning,
   });
   return { runDir, history, preset, dataset, seconds };
 }
@@ -110,5 +158,7 @@ export async function trainMobileNetRun(opts: MobileNetRunOptions = {}): Promise
  * comparableRuns(resolvePreset("quick")); // [".../cnn4-quick-64", ".../resnet50-quick-64"]
  */
 export function comparableRuns(preset: Preset): string[] {
-  return (["cnn4", "resnet50"] as const).map((m) => runDirFor(m, preset)).filter((dir) => existsSync(join(dir, RUN_MODEL_DIR, "model.json")));
+  return (["cnn4", "resnet50"] as const)
+    .map((m) => runDirFor(m, preset))
+    .filter((dir) => existsSync(join(dir, RUN_MODEL_DIR, "model.json")));
 }

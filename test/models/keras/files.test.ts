@@ -4,7 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCnn4 } from "../../../src/lib/models/cnn4";
-import { KerasWeightError, loadKerasWeights, readKerasFile, saveKerasModel, saveKerasWeightsH5 } from "../../../src/lib/models/keras";
+import {
+  KerasWeightError,
+  loadKerasWeights,
+  readKerasFile,
+  saveKerasModel,
+  saveKerasWeightsH5,
+} from "../../../src/lib/models/keras";
 import { buildMobileNetV2Transfer } from "../../../src/lib/models/mobilenetv2";
 import { H5PY_MISSING, kerasLayoutPy } from "./python";
 
@@ -18,7 +24,9 @@ const outputs = (model: tf.LayersModel, shape: number[]): Float32Array =>
 // Make BN statistics non-trivial, so a swapped moving_mean/moving_variance would change outputs.
 function scrambleBatchNorm(model: tf.LayersModel, seed: number): void {
   for (const layer of model.layers.filter((l) => l.getClassName() === "BatchNormalization")) {
-    layer.setWeights(layer.getWeights().map((w, i) => tf.randomUniform(w.shape, i === 3 ? 0.5 : -0.5, 1.5, "float32", seed + i)));
+    layer.setWeights(
+      layer.getWeights().map((w, i) => tf.randomUniform(w.shape, i === 3 ? 0.5 : -0.5, 1.5, "float32", seed + i)),
+    );
   }
 }
 
@@ -60,7 +68,9 @@ describe("Keras files: round trip", () => {
     const error = await loadKerasWeights(target, path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KerasWeightError);
     expect((error as KerasWeightError).code).toBe("shape");
-    expect((error as Error).message).toMatch(/weight kernel of layer fc1 has shape \[1024, 512\] in cnn4-32\.h5; the model expects \[4096, 512\]/);
+    expect((error as Error).message).toMatch(
+      /weight kernel of layer fc1 has shape \[1024, 512\] in cnn4-32\.h5; the model expects \[4096, 512\]/,
+    );
     expect(target.getLayer("block1_conv1").getWeights()[0]!.dataSync()).toEqual(before);
   });
 
@@ -103,7 +113,12 @@ describe.skipIf(H5PY_MISSING !== "")(`Keras files read by h5py ${H5PY_MISSING}`,
     const kernelSum = model.getLayer("block1_conv1").getWeights()[0]!.sum().dataSync()[0]!;
     expect(conv.weights[0].sum).toBeCloseTo(kernelSum, 4);
     const bn = seen.layers.find((l: { layer: string }) => l.layer === "block1_bn1");
-    expect(bn.weights.map((w: { name: string }) => w.name.split("/")[1])).toEqual(["gamma:0", "beta:0", "moving_mean:0", "moving_variance:0"]);
+    expect(bn.weights.map((w: { name: string }) => w.name.split("/")[1])).toEqual([
+      "gamma:0",
+      "beta:0",
+      "moving_mean:0",
+      "moving_variance:0",
+    ]);
     expect(seen.layers.find((l: { layer: string }) => l.layer === "flatten").weights).toEqual([]);
   });
 
@@ -115,7 +130,12 @@ describe.skipIf(H5PY_MISSING !== "")(`Keras files read by h5py ${H5PY_MISSING}`,
     expect(seen.zip_names).toEqual(["metadata.json", "config.json", "model.weights.h5"]);
     expect(seen.zip_bad).toBeNull();
     expect(seen.metadata.keras_version).toMatch(/^3\./);
-    expect(seen.config_layers.slice(0, 4)).toEqual([["InputLayer", "input_1"], ["Concatenate", "gray_to_rgb"], ["Rescaling", "mobilenetv2_preprocess"], ["Conv2D", "Conv1"]]);
+    expect(seen.config_layers.slice(0, 4)).toEqual([
+      ["InputLayer", "input_1"],
+      ["Concatenate", "gray_to_rgb"],
+      ["Rescaling", "mobilenetv2_preprocess"],
+      ["Conv2D", "Conv1"],
+    ]);
     const byPath = new Map(seen.datasets.map((d: { path: string; shape: number[] }) => [d.path, d.shape]));
     expect(byPath.get("layers/conv2d/vars/0")).toEqual([3, 3, 3, 32]); // Conv1
     expect(byPath.get("layers/depthwise_conv2d/vars/0")).toEqual([3, 3, 32, 1]); // expanded_conv_depthwise

@@ -7,7 +7,9 @@ export const PYTHON = "/usr/bin/python3";
 /** Why the h5py checks are skipped here, or "" when h5py is importable. */
 export const H5PY_MISSING = (() => {
   const r = spawnSync(PYTHON, ["-c", "import h5py, numpy"], { encoding: "utf8" });
-  return r.status === 0 ? "" : `SKIPPED: ${PYTHON} cannot import h5py (apt-get install python3-h5py): ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`;
+  return r.status === 0
+    ? ""
+    : `SKIPPED: ${PYTHON} cannot import h5py (apt-get install python3-h5py): ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`;
 })();
 if (H5PY_MISSING) console.warn(`[keras tests] ${H5PY_MISSING}`);
 

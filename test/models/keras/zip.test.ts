@@ -12,7 +12,10 @@ const text = (s: string) => new TextEncoder().encode(s);
 
 describe("zip", () => {
   it("reads back what it writes, names and bytes", () => {
-    const entries = [{ name: "config.json", data: text('{"a":1}') }, { name: "model.weights.h5", data: new Uint8Array(5000).map((_, i) => i % 251) }];
+    const entries = [
+      { name: "config.json", data: text('{"a":1}') },
+      { name: "model.weights.h5", data: new Uint8Array(5000).map((_, i) => i % 251) },
+    ];
     const back = readZip(writeZip(entries));
     expect(back.map((e) => e.name)).toEqual(["config.json", "model.weights.h5"]);
     expect(back[1]!.data).toEqual(entries[1]!.data);
@@ -25,7 +28,9 @@ describe("zip", () => {
   });
 
   it("refuses a file that is not a zip", () => {
-    expect(() => readZip(text("not a zip at all, just text of some length"), "notes.txt")).toThrow(/notes\.txt is not a zip archive/);
+    expect(() => readZip(text("not a zip at all, just text of some length"), "notes.txt")).toThrow(
+      /notes\.txt is not a zip archive/,
+    );
   });
 
   it.skipIf(H5PY_MISSING !== "")("Python's zipfile reads ours, and we read Python's deflated archives", () => {

@@ -27,7 +27,8 @@ function layerConfig(layer: TfjsLayerJson): Json {
   for (const [key, value] of Object.entries(layer.config)) {
     if (key.endsWith("_initializer")) continue;
     if (key === "batch_input_shape") config.batch_shape = value;
-    else if (key.endsWith("_regularizer") && value) config[key] = { module: "keras.regularizers", registered_name: null, ...(value as Json) };
+    else if (key.endsWith("_regularizer") && value)
+      config[key] = { module: "keras.regularizers", registered_name: null, ...(value as Json) };
     else config[key] = value;
   }
   return { ...config, name: layer.name };
@@ -41,20 +42,34 @@ function layerConfig(layer: TfjsLayerJson): Json {
  * const config = keras3Config(model); // JSON.stringify → config.json
  */
 export function keras3Config(model: tf.LayersModel): Json {
-  const json = model.toJSON(null, false) as unknown as { config: { name: string; layers: TfjsLayerJson[]; input_layers: unknown; output_layers: unknown } };
+  const json = model.toJSON(null, false) as unknown as {
+    config: { name: string; layers: TfjsLayerJson[]; input_layers: unknown; output_layers: unknown };
+  };
   const layers = json.config.layers.map((layer) => {
     const nodes = layer.inbound_nodes.map((node) => {
       const tensors = node.map((ref) => kerasTensor(model, ref));
       return { args: tensors.length === 1 ? [tensors[0]] : [tensors], kwargs: {} };
     });
     return {
-      module: "keras.layers", class_name: layer.class_name, config: layerConfig(layer), registered_name: null,
-      name: layer.name, inbound_nodes: nodes,
+      module: "keras.layers",
+      class_name: layer.class_name,
+      config: layerConfig(layer),
+      registered_name: null,
+      name: layer.name,
+      inbound_nodes: nodes,
     };
   });
   return {
-    module: "keras", class_name: "Functional", registered_name: "Functional",
-    config: { name: json.config.name, trainable: true, layers, input_layers: json.config.input_layers, output_layers: json.config.output_layers },
+    module: "keras",
+    class_name: "Functional",
+    registered_name: "Functional",
+    config: {
+      name: json.config.name,
+      trainable: true,
+      layers,
+      input_layers: json.config.input_layers,
+      output_layers: json.config.output_layers,
+    },
     build_config: { input_shape: model.inputs[0]!.shape },
     compile_config: null,
   };
@@ -66,7 +81,10 @@ export function keras3Config(model: tf.LayersModel): Json {
  */
 export function configLayers(config: Json, what: string): ConfigLayer[] {
   const inner = config.config as { layers?: Json[] } | undefined;
-  if (!inner?.layers) throw new Error(`readKerasFile: config.json of ${what} lists no layers; is it a Keras 3 model? Received: ${String(config.class_name)}`);
+  if (!inner?.layers)
+    throw new Error(
+      `readKerasFile: config.json of ${what} lists no layers; is it a Keras 3 model? Received: ${String(config.class_name)}`,
+    );
   return inner.layers.map((l) => {
     const className = String(l.class_name);
     const layerConfig = l.config as Json;

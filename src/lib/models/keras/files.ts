@@ -3,8 +3,24 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { configLayers, keras3Config, KERAS3_LAYOUT_VERSION } from "./config";
-import { attrString, openH5, readKeras2Weights, readKeras3Weights, writeKeras2Weights, writeKeras3Weights, type LayerWeights } from "./h5";
-import { assignKerasWeights, keras3LayerPaths, modelConfigLayers, modelLayerWeights, type AssignOptions, type AssignReport, type ConfigLayer } from "./layers";
+import {
+  attrString,
+  openH5,
+  readKeras2Weights,
+  readKeras3Weights,
+  writeKeras2Weights,
+  writeKeras3Weights,
+  type LayerWeights,
+} from "./h5";
+import {
+  assignKerasWeights,
+  keras3LayerPaths,
+  modelConfigLayers,
+  modelLayerWeights,
+  type AssignOptions,
+  type AssignReport,
+  type ConfigLayer,
+} from "./layers";
 import { readZip, writeZip } from "./zip";
 
 /** What a Keras file holds, read without building a model. */
@@ -47,11 +63,15 @@ async function readH5(path: string, what: string, layers: ConfigLayer[] | undefi
       return { format, kerasVersion: attrString(file, "keras_version"), layers: readKeras2Weights(file, what) };
     }
     if (file.get("layers") === null) {
-      throw new Error(`readKerasFile: ${what} is HDF5 but neither a Keras 2 (layer_names) nor a Keras 3 (layers/…/vars) weights file. Received: ${what}`);
+      throw new Error(
+        `readKerasFile: ${what} is HDF5 but neither a Keras 2 (layer_names) nor a Keras 3 (layers/…/vars) weights file. Received: ${what}`,
+      );
     }
     if (!layers) {
-      throw new Error(`readKerasFile: ${what} is a Keras 3 weights file, whose paths name classes, not layers; pass the model ` +
-        `(or the .keras archive, which carries config.json) to match them. Received: ${what}`);
+      throw new Error(
+        `readKerasFile: ${what} is a Keras 3 weights file, whose paths name classes, not layers; pass the model ` +
+          `(or the .keras archive, which carries config.json) to match them. Received: ${what}`,
+      );
     }
     return { format: "keras3", layers: readKeras3Weights(file, keras3LayerPaths(layers), what) };
   } finally {
@@ -72,24 +92,32 @@ export async function readKerasFile(path: string, opts: { model?: tf.LayersModel
   try {
     bytes = readFileSync(path);
   } catch (error) {
-    throw new Error(`readKerasFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); check the path. Received: ${path}`);
+    throw new Error(
+      `readKerasFile: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? String(error)}); check the path. Received: ${path}`,
+    );
   }
   const what = basename(path);
   const own = opts.model ? modelConfigLayers(opts.model) : undefined;
   if (startsWith(bytes, HDF5_MAGIC)) return { path, ...(await readH5(path, what, own)) };
   if (!startsWith(bytes, ZIP_MAGIC)) {
-    throw new Error(`readKerasFile: ${what} is neither HDF5 (.h5) nor a zip (.keras). Fix: pass a file written by Keras model.save / save_weights. Received: ${path}`);
+    throw new Error(
+      `readKerasFile: ${what} is neither HDF5 (.h5) nor a zip (.keras). Fix: pass a file written by Keras model.save / save_weights. Received: ${path}`,
+    );
   }
   const entries = new Map(readZip(bytes, what).map((e) => [e.name, e.data]));
   const configBytes = entries.get("config.json");
   const weights = entries.get("model.weights.h5");
   if (!configBytes || !weights) {
-    throw new Error(`readKerasFile: ${what} lacks config.json or model.weights.h5 (it holds ${[...entries.keys()].join(", ")}). ` +
-      `Fix: save it with Keras 3 model.save("x.keras"). Received: ${path}`);
+    throw new Error(
+      `readKerasFile: ${what} lacks config.json or model.weights.h5 (it holds ${[...entries.keys()].join(", ")}). ` +
+        `Fix: save it with Keras 3 model.save("x.keras"). Received: ${path}`,
+    );
   }
   const config = JSON.parse(new TextDecoder().decode(configBytes)) as Record<string, unknown>;
   const metadata = entries.get("metadata.json");
-  const kerasVersion = metadata ? (JSON.parse(new TextDecoder().decode(metadata)) as { keras_version?: string }).keras_version : undefined;
+  const kerasVersion = metadata
+    ? (JSON.parse(new TextDecoder().decode(metadata)) as { keras_version?: string }).keras_version
+    : undefined;
   const read = await withH5Bytes(weights, (h5) => readH5(h5, `${what}:model.weights.h5`, configLayers(config, what)));
   return { path, ...read, kerasVersion, config };
 }
@@ -101,7 +129,11 @@ export async function readKerasFile(path: string, opts: { model?: tf.LayersModel
  * const model = buildMobileNetV2Backbone({ inputSize: 224 });
  * await loadKerasWeights(model, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5");
  */
-export async function loadKerasWeights(model: tf.LayersModel, path: string, opts: Omit<AssignOptions, "what"> = {}): Promise<AssignReport & { file: KerasFile }> {
+export async function loadKerasWeights(
+  model: tf.LayersModel,
+  path: string,
+  opts: Omit<AssignOptions, "what"> = {},
+): Promise<AssignReport & { file: KerasFile }> {
   const file = await readKerasFile(path, { model });
   return { ...assignKerasWeights(model, file.layers, { ...opts, what: basename(path) }), file };
 }
@@ -142,14 +174,20 @@ export async function saveKerasModel(model: tf.LayersModel, path: string): Promi
     try {
       const paths = keras3LayerPaths(modelConfigLayers(model));
       const weights = modelLayerWeights(model);
-      writeKeras3Weights(file, paths.map((p, i) => ({ path: p.path, weights: weights[i]!.weights })));
+      writeKeras3Weights(
+        file,
+        paths.map((p, i) => ({ path: p.path, weights: weights[i]!.weights })),
+      );
     } finally {
       file.close();
     }
     const text = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
     const date = new Date().toISOString().replace("T", "@").slice(0, 19); // Keras's "%Y-%m-%d@%H:%M:%S"
     const zip = writeZip([
-      { name: "metadata.json", data: text({ keras_version: KERAS3_LAYOUT_VERSION, date_saved: date, generated_by: GENERATED_BY }) },
+      {
+        name: "metadata.json",
+        data: text({ keras_version: KERAS3_LAYOUT_VERSION, date_saved: date, generated_by: GENERATED_BY }),
+      },
       { name: "config.json", data: text(keras3Config(model)) },
       { name: "model.weights.h5", data: readFileSync(h5) },
     ]);

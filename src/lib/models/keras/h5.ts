@@ -36,7 +36,8 @@ function attrStrings(obj: Group, name: string): string[] | undefined {
   if (attr === undefined) {
     // Keras 2 splits attributes over 64 KiB into name0, name1, … (save_attributes_to_hdf5_group).
     const chunks: string[] = [];
-    for (let i = 0; obj.attrs[`${name}${i}`] !== undefined; i++) chunks.push(...(attrStrings(obj, `${name}${i}`) ?? []));
+    for (let i = 0; obj.attrs[`${name}${i}`] !== undefined; i++)
+      chunks.push(...(attrStrings(obj, `${name}${i}`) ?? []));
     return chunks.length > 0 ? chunks : undefined;
   }
   const value = attr.value;
@@ -53,7 +54,8 @@ export function attrString(obj: Group, name: string): string | undefined {
 // A dataset's values as float32 (Keras files are float32; float64 is narrowed).
 function readDataset(ds: Dataset, name: string): StoredWeight {
   const value = ds.value;
-  if (!ArrayBuffer.isView(value)) throw new Error(`readKerasWeights: dataset ${ds.path} is not numeric. Received: ${typeof value}`);
+  if (!ArrayBuffer.isView(value))
+    throw new Error(`readKerasWeights: dataset ${ds.path} is not numeric. Received: ${typeof value}`);
   const data = value instanceof Float32Array ? value : Float32Array.from(value as unknown as ArrayLike<number>);
   return { name, shape: [...(ds.shape ?? [])], data };
 }
@@ -66,14 +68,20 @@ function readDataset(ds: Dataset, name: string): StoredWeight {
 export function readKeras2Weights(file: H5File, what: string): LayerWeights[] {
   const root = (file.get("model_weights") as Group | null) ?? file;
   const layerNames = attrStrings(root, "layer_names");
-  if (!layerNames) throw new Error(`readKerasWeights: ${what} has no layer_names attribute; it is not a Keras 2 weights file. Received: ${what}`);
+  if (!layerNames)
+    throw new Error(
+      `readKerasWeights: ${what} has no layer_names attribute; it is not a Keras 2 weights file. Received: ${what}`,
+    );
   const byLayer = new Map<string, LayerWeights>();
   for (const group of layerNames) {
     const g = root.get(group) as Group | null;
     if (!g) throw new Error(`readKerasWeights: ${what} lists layer ${group} but has no such group. Received: ${group}`);
     for (const weightName of attrStrings(g, "weight_names") ?? []) {
       const ds = g.get(weightName) as Dataset | null;
-      if (!ds) throw new Error(`readKerasWeights: ${what}: ${group} lists ${weightName} but holds no such dataset. Received: ${weightName}`);
+      if (!ds)
+        throw new Error(
+          `readKerasWeights: ${what}: ${group} lists ${weightName} but holds no such dataset. Received: ${weightName}`,
+        );
       const parts = weightName.split("/");
       const layer = parts.length >= 2 ? parts[parts.length - 2]! : group;
       const entry = byLayer.get(layer) ?? { layer, weights: [] };
@@ -88,7 +96,11 @@ export function readKeras2Weights(file: H5File, what: string): LayerWeights[] {
  * Keras 3 weights (`model.weights.h5` inside a `.keras`, or a `.weights.h5`): `<path>/vars/0`, `1`, … per layer,
  * where `paths` maps each layer name to its saving path (e.g. `layers/conv2d_3`).
  */
-export function readKeras3Weights(file: H5File, paths: { layer: string; path: string }[], what: string): LayerWeights[] {
+export function readKeras3Weights(
+  file: H5File,
+  paths: { layer: string; path: string }[],
+  what: string,
+): LayerWeights[] {
   const out: LayerWeights[] = [];
   for (const { layer, path } of paths) {
     const vars = file.get(`${path}/vars`) as Group | null;
@@ -97,7 +109,10 @@ export function readKeras3Weights(file: H5File, paths: { layer: string; path: st
     if (keys.length === 0) continue;
     out.push({ layer, weights: keys.map((k) => readDataset(vars.get(k) as Dataset, k)) });
   }
-  if (out.length === 0) throw new Error(`readKerasWeights: ${what} holds no layers/<name>/vars datasets at the expected paths. Received: ${what}`);
+  if (out.length === 0)
+    throw new Error(
+      `readKerasWeights: ${what} holds no layers/<name>/vars datasets at the expected paths. Received: ${what}`,
+    );
   return out;
 }
 
@@ -116,10 +131,19 @@ export type LayerToWrite = LayerWeights;
  * ("<layer>/kernel:0" …) and the datasets `<layer>/<layer>/kernel:0`.
  */
 export function writeKeras2Weights(file: H5File, layers: LayerToWrite[], generatedBy: string): void {
-  writeStrings(file, "layer_names", layers.map((l) => l.layer));
+  writeStrings(
+    file,
+    "layer_names",
+    layers.map((l) => l.layer),
+  );
   file.create_attribute("backend", "tensorflow", null, "S10");
   file.create_attribute("keras_version", KERAS2_LAYOUT_VERSION, null, `S${KERAS2_LAYOUT_VERSION.length}`);
-  file.create_attribute("generated_by", generatedBy, null, `S${Math.max(1, new TextEncoder().encode(generatedBy).byteLength)}`);
+  file.create_attribute(
+    "generated_by",
+    generatedBy,
+    null,
+    `S${Math.max(1, new TextEncoder().encode(generatedBy).byteLength)}`,
+  );
   for (const { layer, weights } of layers) {
     const g = file.create_group(layer);
     const names = weights.map((w) => `${layer}/${w.name}:0`);

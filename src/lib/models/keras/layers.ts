@@ -47,7 +47,10 @@ export interface AssignReport {
  */
 export function kerasSnakeCase(name: string): string {
   const clean = name.replace(/\W+/g, "");
-  return clean.replace(/(.)([A-Z][a-z]+)/g, "$1_$2").replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+  return clean
+    .replace(/(.)([A-Z][a-z]+)/g, "$1_$2")
+    .replace(/([a-z])([A-Z])/g, "$1_$2")
+    .toLowerCase();
 }
 
 /** A layer as a Keras 3 config lists it: its name, class, and (for a nested model) its own layers. */
@@ -87,7 +90,9 @@ export function modelLayerWeights(model: tf.LayersModel): LayerWeights[] {
     return {
       layer: layer.name,
       weights: layer.weights.map((w, i) => ({
-        name: w.originalName.split("/").pop()!, shape: [...values[i]!.shape], data: values[i]!.dataSync() as Float32Array,
+        name: w.originalName.split("/").pop()!,
+        shape: [...values[i]!.shape],
+        data: values[i]!.dataSync() as Float32Array,
       })),
     };
   });
@@ -99,10 +104,12 @@ const shapeText = (s: readonly number[]) => `[${s.join(", ")}]`;
 function orderFor(layer: tf.layers.Layer, stored: LayerWeights, what: string): StoredWeight[] {
   const want = layer.weights.map((w) => w.originalName.split("/").pop()!);
   if (stored.weights.length !== want.length) {
-    throw new KerasWeightError("weight-count",
+    throw new KerasWeightError(
+      "weight-count",
       `loadKerasWeights: layer ${stored.layer} in ${what} has ${stored.weights.length} weights ` +
         `(${stored.weights.map((w) => w.name).join(", ")}); model layer ${layer.name} has ${want.length} (${want.join(", ")}). ` +
-        `Fix: build the model with the same architecture (--arch) as the file. Received: ${what}`);
+        `Fix: build the model with the same architecture (--arch) as the file. Received: ${what}`,
+    );
   }
   const byName = new Map(stored.weights.map((w) => [w.name, w]));
   const named = want.map((n) => byName.get(n));
@@ -110,23 +117,32 @@ function orderFor(layer: tf.layers.Layer, stored: LayerWeights, what: string): S
   ordered.forEach((w, i) => {
     const expected = layer.weights[i]!.shape;
     if (shapeText(w.shape) !== shapeText(expected as number[])) {
-      throw new KerasWeightError("shape",
+      throw new KerasWeightError(
+        "shape",
         `loadKerasWeights: weight ${want[i]} of layer ${layer.name} has shape ${shapeText(w.shape)} in ${what}; the model ` +
-          `expects ${shapeText(expected as number[])}. Fix: match --size/--channels/--head to the file's model. Received: ${what}`);
+          `expects ${shapeText(expected as number[])}. Fix: match --size/--channels/--head to the file's model. Received: ${what}`,
+      );
     }
   });
   return ordered;
 }
 
 // Pair leftover file layers with leftover model layers in order when counts and every shape agree; else say why not.
-function pairByOrder(files: LayerWeights[], layers: tf.layers.Layer[]): { pairs?: [LayerWeights, tf.layers.Layer][]; why: string } {
+function pairByOrder(
+  files: LayerWeights[],
+  layers: tf.layers.Layer[],
+): { pairs?: [LayerWeights, tf.layers.Layer][]; why: string } {
   if (files.length === 0) return { why: "" };
-  if (files.length !== layers.length) return { why: `; pairing by order impossible: ${files.length} file layers left vs ${layers.length} model layers` };
+  if (files.length !== layers.length)
+    return { why: `; pairing by order impossible: ${files.length} file layers left vs ${layers.length} model layers` };
   for (const [i, f] of files.entries()) {
     const layer = layers[i]!;
     const theirs = f.weights.map((w) => shapeText(w.shape)).join(" ");
     const ours = layer.weights.map((w) => shapeText(w.shape as number[])).join(" ");
-    if (theirs !== ours) return { why: `; pairing by order stopped at file layer ${f.layer} (shape ${theirs}) vs model layer ${layer.name} (expects ${ours})` };
+    if (theirs !== ours)
+      return {
+        why: `; pairing by order stopped at file layer ${f.layer} (shape ${theirs}) vs model layer ${layer.name} (expects ${ours})`,
+      };
   }
   return { pairs: files.map((f, i) => [f, layers[i]!]), why: "" };
 }
@@ -161,16 +177,20 @@ export function assignKerasWeights(model: tf.LayersModel, stored: LayerWeights[]
   const unused = paired ? [] : leftoverFile.map((s) => s.layer);
   const missing = leftoverModel.filter((l) => !opts.allowMissing?.(l.name)).map((l) => l.name);
   if (missing.length > 0) {
-    throw new KerasWeightError("missing-layer",
+    throw new KerasWeightError(
+      "missing-layer",
       `loadKerasWeights: ${what(opts)} has no weights for model layer(s) ${missing.slice(0, 5).join(", ")}` +
         `${missing.length > 5 ? ` (+${missing.length - 5} more)` : ""}; file layers not matched: ${unused.slice(0, 5).join(", ") || "none"}` +
         `${pairing.why}. ` +
-        `Fix: pick the --arch the file was saved from, or map names with rename. Received: ${opts.what}`);
+        `Fix: pick the --arch the file was saved from, or map names with rename. Received: ${opts.what}`,
+    );
   }
   if (unused.length > 0 && !opts.allowUnused) {
-    throw new KerasWeightError("unused-layer",
+    throw new KerasWeightError(
+      "unused-layer",
       `loadKerasWeights: ${what(opts)} holds layer(s) ${unused.slice(0, 5).join(", ")} the model does not have. ` +
-        `Fix: pick the matching --arch/--head, or pass allowUnused${pairing.why}. Received: ${opts.what}`);
+        `Fix: pick the matching --arch/--head, or pass allowUnused${pairing.why}. Received: ${opts.what}`,
+    );
   }
   const values = plan.map(([s, layer]) => [layer, orderFor(layer, s, opts.what)] as const);
   for (const [layer, ws] of values) {

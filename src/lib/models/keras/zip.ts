@@ -35,24 +35,42 @@ export function writeZip(entries: ZipEntry[]): Uint8Array {
   for (const { name, data } of entries) {
     const nameBytes = new TextEncoder().encode(name);
     const crc = crc32(data);
-    if (data.byteLength >= ZIP64_MARK) throw new Error(`writeZip: entry ${name} is ≥ 4 GiB (zip64 is not written). Received: ${data.byteLength} bytes`);
+    if (data.byteLength >= ZIP64_MARK)
+      throw new Error(`writeZip: entry ${name} is ≥ 4 GiB (zip64 is not written). Received: ${data.byteLength} bytes`);
     const common = (v: DataView, at: number) => {
-      v.setUint16(at, 20, true); v.setUint16(at + 2, 0x0800, true); v.setUint16(at + 4, 0, true);
-      v.setUint16(at + 6, DOS_TIME, true); v.setUint16(at + 8, DOS_DATE, true); v.setUint32(at + 10, crc, true);
-      v.setUint32(at + 14, data.byteLength, true); v.setUint32(at + 18, data.byteLength, true);
+      v.setUint16(at, 20, true);
+      v.setUint16(at + 2, 0x0800, true);
+      v.setUint16(at + 4, 0, true);
+      v.setUint16(at + 6, DOS_TIME, true);
+      v.setUint16(at + 8, DOS_DATE, true);
+      v.setUint32(at + 10, crc, true);
+      v.setUint32(at + 14, data.byteLength, true);
+      v.setUint32(at + 18, data.byteLength, true);
       v.setUint16(at + 22, nameBytes.byteLength, true);
     };
-    const local = header(30, (v) => { v.setUint32(0, LOCAL_SIG, true); common(v, 4); });
-    central.push(header(46, (v) => {
-      v.setUint32(0, CENTRAL_SIG, true); v.setUint16(4, 20, true); common(v, 6); v.setUint32(42, offset, true);
-    }), nameBytes);
+    const local = header(30, (v) => {
+      v.setUint32(0, LOCAL_SIG, true);
+      common(v, 4);
+    });
+    central.push(
+      header(46, (v) => {
+        v.setUint32(0, CENTRAL_SIG, true);
+        v.setUint16(4, 20, true);
+        common(v, 6);
+        v.setUint32(42, offset, true);
+      }),
+      nameBytes,
+    );
     parts.push(local, nameBytes, data);
     offset += local.byteLength + nameBytes.byteLength + data.byteLength;
   }
   const centralSize = central.reduce((n, p) => n + p.byteLength, 0);
   const end = header(22, (v) => {
-    v.setUint32(0, END_SIG, true); v.setUint16(8, entries.length, true); v.setUint16(10, entries.length, true);
-    v.setUint32(12, centralSize, true); v.setUint32(16, offset, true);
+    v.setUint32(0, END_SIG, true);
+    v.setUint16(8, entries.length, true);
+    v.setUint16(10, entries.length, true);
+    v.setUint32(12, centralSize, true);
+    v.setUint32(16, offset, true);
   });
   const all = [...parts, ...central, end];
   const out = new Uint8Array(all.reduce((n, p) => n + p.byteLength, 0));
@@ -66,7 +84,9 @@ function findEnd(bytes: Uint8Array, what: string): number {
   for (let at = bytes.byteLength - 22; at >= Math.max(0, bytes.byteLength - 22 - 0xffff); at--) {
     if (v.getUint32(at, true) === END_SIG) return at;
   }
-  throw new Error(`readZip: ${what} is not a zip archive (no end-of-central-directory record); a .keras file is a zip. Received: ${bytes.byteLength} bytes`);
+  throw new Error(
+    `readZip: ${what} is not a zip archive (no end-of-central-directory record); a .keras file is a zip. Received: ${bytes.byteLength} bytes`,
+  );
 }
 
 /**
@@ -81,10 +101,12 @@ export function readZip(bytes: Uint8Array, what = "archive"): ZipEntry[] {
   const end = findEnd(bytes, what);
   const count = v.getUint16(end + 10, true);
   let at = v.getUint32(end + 16, true);
-  if (at === ZIP64_MARK) throw new Error(`readZip: ${what} is a zip64 archive (over 4 GiB), which is not supported. Received: ${what}`);
+  if (at === ZIP64_MARK)
+    throw new Error(`readZip: ${what} is a zip64 archive (over 4 GiB), which is not supported. Received: ${what}`);
   const entries: ZipEntry[] = [];
   for (let i = 0; i < count; i++) {
-    if (v.getUint32(at, true) !== CENTRAL_SIG) throw new Error(`readZip: ${what} has a broken central directory at byte ${at}. Received: ${what}`);
+    if (v.getUint32(at, true) !== CENTRAL_SIG)
+      throw new Error(`readZip: ${what} has a broken central directory at byte ${at}. Received: ${what}`);
     const method = v.getUint16(at + 10, true);
     const compressed = v.getUint32(at + 20, true);
     const nameLength = v.getUint16(at + 28, true);
@@ -94,10 +116,13 @@ export function readZip(bytes: Uint8Array, what = "archive"): ZipEntry[] {
     const dataAt = localAt + 30 + v.getUint16(localAt + 26, true) + v.getUint16(localAt + 28, true);
     const raw = bytes.subarray(dataAt, dataAt + compressed);
     if (method !== 0 && method !== 8) {
-      throw new Error(`readZip: ${what}: entry ${name} uses compression method ${method}; only stored (0) and deflate (8) are read. Received: ${method}`);
+      throw new Error(
+        `readZip: ${what}: entry ${name} uses compression method ${method}; only stored (0) and deflate (8) are read. Received: ${method}`,
+      );
     }
     const data = method === 0 ? raw : new Uint8Array(inflateRawSync(raw));
-    if (crc32(data) !== v.getUint32(at + 16, true)) throw new Error(`readZip: ${what}: entry ${name} fails its CRC-32 check (damaged file). Received: ${name}`);
+    if (crc32(data) !== v.getUint32(at + 16, true))
+      throw new Error(`readZip: ${what}: entry ${name} fails its CRC-32 check (damaged file). Received: ${name}`);
     entries.push({ name, data });
     at += 46 + skip;
   }
