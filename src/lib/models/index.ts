@@ -13,3 +13,13 @@ export {
   WEIGHTS_ENV, type WeightsStatus,
 } from "./weights";
 export { createSeedSource, type SeedSource } from "./seeds";
+export {
+  buildMobileNetV2Backbone, buildMobileNetV2Transfer, GRAY_TO_RGB_LAYER, MOBILENETV2_LAST_ACTIVATION, MOBILENETV2_LAST_CONV,
+  MOBILENETV2_PREPROCESS_LAYER, type MobileNetV2Options, type MobileNetV2TransferOptions,
+} from "./mobilenetv2";
+export {
+  KerasWeightError, loadKerasWeights, readKerasFile, saveKerasModel, saveKerasWeightsH5, type AssignReport, type KerasFile,
+} from "./keras";
+export {
+  findMobileNetV2Weights, loadMobileNetV2ImageNet, MOBILENETV2_FILES, MOBILENETV2_SHA256, MOBILENETV2_WEIGHTS_URL, mobileNetV2WeightsDir,
+} from "./mobilenetv2Weights";

@@ -17,3 +17,5 @@ export { evaluateOnFolder, type FolderEvaluation } from "./external";
 export { evaluationFigures, evaluationSet, metricsRows, subgroupRows, type EvaluationFigures, type MetricsRow } from "./report";
 export { compareEvaluations, type Comparison } from "./compare";
 export { gradcamExamples, predictionExamples, type OutcomeKind } from "./examples";
+export { comparableRuns, RANDOM_WEIGHTS_WARNING, trainMobileNetRun, type MobileNetRunOptions } from "./mobilenet";
+export { IMPORT_ARCHS, importKerasRun, type ImportArch, type ImportKerasOptions, type ImportKerasResult } from "./importKeras";

@@ -11,10 +11,11 @@ import type { ImageTransform } from "../data/types";
  * - `reference`: the reference ResNet50 project's pipeline: min-max → Gaussian 3×3 → median 3×3 → CLAHE (clip 0.03,
  *   8×8 tiles) → gamma 0.7 → back to 0–255. The grey→RGB and caffe steps (RGB→BGR, ImageNet mean) that end the
  *   reference pipeline run inside the ResNet50 model (its `caffe_preprocess` layer), so saved models carry them.
+ * - `raw`: the decoded 0–255 image as it is (MobileNetV2 maps it to [−1, 1] inside the model).
  */
-export type Preprocessing = "rescale" | "reference";
+export type Preprocessing = "rescale" | "reference" | "raw";
 
-export const PREPROCESSINGS: readonly Preprocessing[] = ["rescale", "reference"];
+export const PREPROCESSINGS: readonly Preprocessing[] = ["rescale", "reference", "raw"];
 
 // The reference steps that run outside the model, in order.
 const REFERENCE_OUTSIDE_MODEL: ImageTransform[] = [
@@ -39,6 +40,6 @@ export function modelTransform(preprocessing: Preprocessing, opts: { augment?: A
   const steps: ImageTransform[] = [];
   if (opts.augment && Object.keys(opts.augment).length > 0) steps.push(augmenter(opts.augment));
   if (preprocessing === "rescale") steps.push((image) => rescale(image, { scale: 1 / 255 }));
-  else steps.push(...REFERENCE_OUTSIDE_MODEL);
+  else if (preprocessing === "reference") steps.push(...REFERENCE_OUTSIDE_MODEL);
   return compose(...steps);
 }

@@ -57,7 +57,7 @@ export interface TrainRunResult {
 
 /** Model settings a run stores in its manifest, so evaluation and prediction rebuild the same input. */
 export interface ModelSettings {
-  model: "cnn4" | "resnet50";
+  model: "cnn4" | "resnet50" | "mobilenetv2";
   inputSize: number;
   preprocessing: Preprocessing;
 }
