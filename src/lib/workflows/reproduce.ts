@@ -91,6 +91,7 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
   for (const p of plans) await store.refuseChanged(p.stage, { settings: p.settings, inputs: {} }, { caller: "reproduce", only: "settings" });
   const stages: ReproduceResult["stages"] = [];
   for (const [i, plan] of plans.entries()) {
+    const started = Date.now();
     const key: StageKey = { settings: plan.settings, inputs: await plan.inputs(), upstream: await plan.upstream?.() };
     const label = `[reproduce] stage ${i + 1}/${plans.length} ${plan.stage}`;
     if (await store.isDone(plan.stage, key)) {
@@ -100,7 +101,6 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
     }
     await store.refuseChanged(plan.stage, key, { caller: "reproduce" });
     sink.line(`${label}: running (${formatSeconds(elapsed(stages))} so far)`);
-    const started = Date.now();
     const done = await plan.run();
     const seconds = (Date.now() - started) / 1000;
     const record: StageRecord = {

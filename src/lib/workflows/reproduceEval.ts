@@ -50,7 +50,7 @@ function resultRows(scored: Scored[], flipped: Scored[], set: string, opts: Scor
   for (const t of tta) rows.push(modelResult({ model: t.name, set, val: t.val, test: t.test, nBoot: opts.nBoot }));
   const members = opts.tta ? tta : scored;
   if (opts.ensemble && members.length === 2) {
-    const ensemble = ensembleOf(members[0]!, members[1]!);
+    const ensemble = ensembleOf(members[0]!, members[1]!, `ensemble ${scored.map((m) => m.name).join("+")}${opts.tta ? " + flip TTA" : ""}`);
     rows.push(modelResult({ model: ensemble.name, set, val: ensemble.val, test: ensemble.test, nBoot: opts.nBoot }));
   }
   return rows;
@@ -62,14 +62,14 @@ function resultRows(scored: Scored[], flipped: Scored[], set: string, opts: Scor
  * @example
  * const e = ensembleOf({ name: "cnn4", val, test }, { name: "resnet50", val: v2, test: t2 });
  */
-export function ensembleOf(a: Scored, b: Scored): Scored {
+export function ensembleOf(a: Scored, b: Scored, name = `ensemble ${a.name}+${b.name}`): Scored {
   const temperatures = [a, b].map((m) => fitTemperature(m.val.yTrue, m.val.yScore).temperature);
   const combine = (x: PredictionSet, y: PredictionSet): PredictionSet => {
     const aligned = alignByFile(x, y, "ensembleOf");
     const members = aligned.scores.map((scores, k) => ({ scores, temperature: temperatures[k] }));
     return { ...aligned.first, yScore: ensembleProbabilities(members) };
   };
-  return { name: `ensemble (${a.name} + ${b.name})`, val: combine(a.val, b.val), test: combine(a.test, b.test) };
+  return { name, val: combine(a.val, b.val), test: combine(a.test, b.test) };
 }
 
 /**

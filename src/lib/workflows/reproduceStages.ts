@@ -40,20 +40,30 @@ function shown(value: unknown): string {
   return value === undefined ? "unset" : typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
+// Nested settings as dotted names ("cnn.epochs"), so a difference names the one value that changed.
+function flatten(value: Record<string, unknown>, prefix = ""): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) Object.assign(out, flatten(v as Record<string, unknown>, `${prefix}${k}.`));
+    else out[`${prefix}${k}`] = v;
+  }
+  return out;
+}
+
 /**
  * The differences between a finished stage's key and the one asked for now, as sentences; empty when equal.
  * `only: "settings"` compares the settings alone (checked for every stage before the run starts).
  * @example
  * keyDifferences(record.key, { settings: { cnnEpochs: 2 }, inputs: {} }, { only: "settings" });
- * // ["it ran with cnnEpochs 1, you asked for 2"]
+ * // ["it ran with cnnEpochs 1, you asked for 2"] (nested settings by dotted name: "cnn.epochs")
  */
 export function keyDifferences(before: StageKey, now: StageKey, opts: { only?: "settings" } = {}): string[] {
   const out: string[] = [];
   const parts = opts.only === "settings" ? (["settings"] as const) : (["settings", "inputs"] as const);
   for (const part of parts) {
-    const names = new Set([...Object.keys(before[part]), ...Object.keys(now[part])]);
-    for (const name of names) {
-      const was = (before[part] as Record<string, unknown>)[name], is = (now[part] as Record<string, unknown>)[name];
+    const a = flatten(before[part]), b = flatten(now[part]);
+    for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const was = a[name], is = b[name];
       if (JSON.stringify(was) === JSON.stringify(is)) continue;
       out.push(part === "settings" ? `it ran with ${name} ${shown(was)}, you asked for ${shown(is)}` : `its input ${name} had hash ${shown(was)}, now ${shown(is)}`);
     }
@@ -94,7 +104,7 @@ export class StageStore {
     throw new Error(
       `${opts.caller}: stage ${stage} of ${this.runDir} already finished, but ${diffs.join("; ")}. Nothing was changed. ` +
         `Rerun with that stage's settings and data, or start another run (--out NAME), or --force to redo every stage. ` +
-        `Received: ${JSON.stringify(key.settings)}`,
+        `Received: ${diffs.length} difference(s)`,
     );
   }
 
