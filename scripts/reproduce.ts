@@ -2,7 +2,7 @@
  * The reference experiment in one resumable command:
  *   npm run reproduce -- [--data DIR] [--external DIR ...] [--size N] [--cnn-epochs N] [--out NAME]
  *                        [--resnet-size N] [--head-epochs N] [--finetune-epochs N] [--preset reference|quick]
- *                        [--no-tta] [--no-ensemble] [--boot N] [--force] [--replace-report]
+ *                        [--head-views N] [--no-tta] [--no-ensemble] [--boot N] [--force] [--replace-report]
  * Stages: split → cnn4 → resnet50 → internal evaluation → each --external folder → report. A rerun skips the
  * stages that finished with the same settings and data, and refuses one that finished with others.
  * The report: outputs/runs/<out>/report/index.html + report.md, copied to outputs/report.
@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       data: { type: "string" }, external: { type: "string", multiple: true }, size: { type: "string" },
       "cnn-epochs": { type: "string" }, "resnet-size": { type: "string" }, "head-epochs": { type: "string" },
-      "finetune-epochs": { type: "string" }, out: { type: "string" }, preset: { type: "string" }, boot: { type: "string" },
+      "finetune-epochs": { type: "string" }, "head-views": { type: "string" }, out: { type: "string" }, preset: { type: "string" }, boot: { type: "string" },
       "no-tta": { type: "boolean", default: false }, "no-ensemble": { type: "boolean", default: false },
       force: { type: "boolean", default: false }, "replace-report": { type: "boolean", default: false },
     },
@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
     dataDir: o.data, externals: o.external, preset: o.preset, name: o.out,
     size: count("size", o.size, 32), resnetSize: count("resnet-size", o["resnet-size"], 32),
     cnnEpochs: count("cnn-epochs", o["cnn-epochs"], 1), headEpochs: count("head-epochs", o["head-epochs"], 1),
-    fineTuneEpochs: count("finetune-epochs", o["finetune-epochs"]), nBoot: count("boot", o.boot, 1),
+    fineTuneEpochs: count("finetune-epochs", o["finetune-epochs"]), headViews: count("head-views", o["head-views"]), nBoot: count("boot", o.boot, 1),
     tta: !o["no-tta"], ensemble: !o["no-ensemble"], force: o.force, replaceReport: o["replace-report"],
   });
   for (const s of result.stages) console.log(`${s.stage}\t${s.skipped ? "skipped (done)" : `${s.seconds.toFixed(1)} s`}`);

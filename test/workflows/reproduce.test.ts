@@ -11,11 +11,12 @@ import { StageStore } from "../../src/lib/workflows/reproduceStages";
 import { tempDir } from "../data/helpers";
 
 // The whole experiment at the smallest settings: the bundled sample (its test/ folder is the test split), 32 px,
-// one CNN epoch, one head epoch, no fine-tuning (quick preset), 50 bootstrap resamples.
+// one CNN epoch, one head epoch (plain features plus one augmented view), no fine-tuning (quick preset), 50 bootstrap
+// resamples; the sample folder again as an "external" folder, whose test/ images are the internal test split.
 const runsRoot = tempDir();
 const copyDir = join(tempDir(), "report");
 const base: ReproduceOptions = {
-  preset: "quick", dataDir: sampleDataRoot(), size: 32, cnnEpochs: 1, headEpochs: 1, nBoot: 50,
+  preset: "quick", dataDir: sampleDataRoot(), externals: [sampleDataRoot()], size: 32, cnnEpochs: 1, headEpochs: 1, headViews: 1, nBoot: 50,
   runsRoot, name: "r", reportCopy: copyDir, progress: false, log: () => {},
 };
 const runDir = join(runsRoot, "r");
@@ -27,8 +28,9 @@ let before: Record<string, string> = {};
 let modelTimes: number[] = [];
 let resumed: ReproduceResult;
 let laterStageAfterKill = true;
+const firstLog: string[] = [];
 beforeAll(async () => {
-  killed = await reproduce({ ...base, afterStage: (s) => { if (s === "resnet50") throw new Error("killed after resnet50"); } }).catch((e: unknown) => e);
+  killed = await reproduce({ ...base, log: (l) => firstLog.push(l), afterStage: (s) => { if (s === "resnet50") throw new Error("killed after resnet50"); } }).catch((e: unknown) => e);
   before = Object.fromEntries(FIRST.map((s) => [s, stageText(s)]));
   laterStageAfterKill = existsSync(join(runDir, "stages", "internal.json")) || existsSync(join(runDir, "results"));
   modelTimes = ["cnn4", "resnet50"].map((m) => statSync(join(runDir, m, "model", "model.json")).mtimeMs);
@@ -44,7 +46,7 @@ describe("reproduce: resuming between stages", () => {
 
   it("the rerun skips the finished stages, leaves their records and models as they were, and runs the rest", () => {
     expect(resumed.stages.map((s) => [s.stage, s.skipped])).toEqual([
-      ["split", true], ["cnn4", true], ["resnet50", true], ["internal", false], ["report", false],
+      ["split", true], ["cnn4", true], ["resnet50", true], ["internal", false], ["external-chest_xray", false], ["report", false],
     ]);
     for (const s of FIRST) expect(stageText(s)).toBe(before[s]);
     expect(["cnn4", "resnet50"].map((m) => statSync(join(runDir, m, "model", "model.json")).mtimeMs)).toEqual(modelTimes);
@@ -63,6 +65,26 @@ describe("reproduce: resuming between stages", () => {
     await expect(reproduce({ ...base, tta: false })).rejects.toThrow(/stage internal .* it ran with tta true, you asked for false/);
     expect(["cnn4", "internal", "report"].map(stageText)).toEqual(records);
   }, 120_000);
+});
+
+describe("reproduce: generalization options and external folders", () => {
+  it("trains the ResNet50 head on the plain features plus one augmented view, recorded in its manifest", async () => {
+    expect(firstLog.join("\n")).toMatch(/ResNet50 features for \d+ train images at 32px \(augmented view 1\)/);
+    const manifest = JSON.parse(await readFile(join(runDir, "resnet50", "manifest.json"), "utf8"));
+    expect(manifest.settings.headAugmentViews).toBe(1);
+  });
+
+  it("scores an external folder at the validation thresholds: on the same images it matches the internal rows", () => {
+    const read = (f: string) => JSON.parse(readFileSync(join(runDir, "results", f), "utf8")) as ModelResult[];
+    const internal = read("internal.json"), external = read("external-chest_xray.json");
+    expect(external.map((r) => r.model)).toEqual(internal.map((r) => r.model));
+    external.forEach((r, k) => {
+      expect(r.set).toBe("external chest_xray");
+      expect(r.threshold).toBe(internal[k]!.threshold);
+      expect(r.atThreshold).toEqual(internal[k]!.atThreshold);
+      expect(r.ci.auc.estimate).toBeCloseTo(internal[k]!.ci.auc.estimate, 6);
+    });
+  });
 });
 
 describe("reproduce: the report of a quick run", () => {

@@ -34,6 +34,8 @@ export interface ReproduceOptions {
   cnnEpochs?: number;
   headEpochs?: number;
   fineTuneEpochs?: number;
+  /** Augmented views per training image added to the ResNet50 head's cached features; default the preset's (0). */
+  headViews?: number;
   /** Test-time augmentation rows (mean of the plain and the left–right flipped score). Default true. */
   tta?: boolean;
   /** CNN + ResNet50 ensemble row (mean of temperature-calibrated probabilities). Default true. */
@@ -127,6 +129,7 @@ function reproducePreset(opts: ReproduceOptions): Preset {
   preset.resnet = {
     ...preset.resnet, inputSize: opts.resnetSize ?? size ?? preset.resnet.inputSize,
     headEpochs: opts.headEpochs ?? preset.resnet.headEpochs, fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs,
+    headAugmentViews: opts.headViews ?? preset.resnet.headAugmentViews ?? 0,
   };
   if (opts.nBoot !== undefined) preset.bootstrap = opts.nBoot;
   return preset;
