@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { findProjectRoot } from "../data/roots";
-import { writeRunManifest } from "../runs/manifest";
+import { writeRunManifest, type RunData } from "../runs/manifest";
 import { emptyRunFolder, runDirPath } from "../runs/runDir";
 import { formatSeconds, resolveProgress, type ProgressSink } from "../train/progress";
 import { writeFileAtomic } from "../train/tensorFiles";
@@ -129,7 +129,7 @@ function reproducePreset(opts: ReproduceOptions): Preset {
   preset.resnet = {
     ...preset.resnet, inputSize: opts.resnetSize ?? size ?? preset.resnet.inputSize,
     headEpochs: opts.headEpochs ?? preset.resnet.headEpochs, fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs,
-    headAugmentViews: opts.headViews ?? preset.resnet.headAugmentViews ?? 0,
+    headAugmentViews: opts.headViews ?? preset.resnet.headAugmentViews,
   };
   if (opts.nBoot !== undefined) preset.bootstrap = opts.nBoot;
   return preset;
@@ -159,6 +159,8 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
   const train = { preset, runsRoot: runDir, dataDir, progress: opts.progress, log };
   const resultsFile = (tag: string) => join("results", `${tag}.json`);
   const externals = (opts.externals ?? []).map((dir) => ({ dir: resolve(dir), tag: basename(resolve(dir)) }));
+  // The stages before the report, whose records it reads.
+  const earlier = ["split", "cnn4", "resnet50", "internal", ...externals.map((e) => `external-${e.tag}`)];
   // The split is made once per call (the trainings make the same one again from the same data and seed).
   let made: ReturnType<typeof prepareRunData> | undefined;
   const split = () => (made ??= prepareRunData(preset, { dataDir, log }));
@@ -210,13 +212,15 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
     {
       stage: "report", settings: { reportVersion: 1 },
       inputs: async () => ({}),
-      upstream: async () => {
-        const names = ["split", "cnn4", "resnet50", "internal", ...externals.map((e) => `external-${e.tag}`)];
-        return Object.fromEntries(await Promise.all(names.map(async (n) => [n, JSON.stringify((await store.read(n))?.key)])));
-      },
+      upstream: async () => Object.fromEntries(await Promise.all(earlier.map(async (n) => [n, JSON.stringify((await store.read(n))?.key)]))),
       run: async () => {
         const files = await writeReproduceReport({ runDir, store, externals: externals.map((e) => e.tag), copyTo: reportCopyDir(opts), replace: opts.replaceReport, log });
-        await writeRunManifest(runDir, { kind: "reproduce", model: "cnn4+resnet50", preset: preset.name, settings: { preset, scoring, dataDir, externals } });
+        const records = await Promise.all(earlier.map((n) => store.read(n)));
+        await writeRunManifest(runDir, {
+          kind: "reproduce", model: "cnn4+resnet50", preset: preset.name, settings: { preset, scoring, dataDir, externals },
+          data: records[0]?.outputs.runData as RunData | undefined,
+          stages: Object.fromEntries(records.map((r, i) => [earlier[i], { seconds: r?.seconds, inputs: r?.key.inputs }])),
+        });
         return { files };
       },
     },
