@@ -34,7 +34,7 @@ function setTables(set: string, rows: ModelResult[]): Table[] {
 }
 
 function runTable(input: ReportInput): Table {
-  return { title: "How this run was made", columns: ["", ""], rows: input.run.map(([k, v]) => [k, v]) };
+  return { title: "How this run was made", columns: ["item", "value"], rows: input.run.map(([k, v]) => [k, v]) };
 }
 
 /**
@@ -74,8 +74,9 @@ function setFigures(set: string, rows: ModelResult[]): Figure[] {
 }
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:.5em 0 1em}
-td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}th{background:#f3f3f3}.note{color:#555;font-size:13px}
-.grid{display:flex;flex-wrap:wrap;gap:8px}.grid>div{width:440px;height:360px}.wide{width:100%;height:460px}.pneumo-plot{height:100%}`;
+td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left;vertical-align:top}
+td:nth-child(n+3){white-space:nowrap}th{background:#f3f3f3}.note{color:#555;font-size:13px}
+.grid{display:flex;flex-wrap:wrap;gap:8px}`;
 
 /**
  * The report as one HTML page: the tables of every set with its ROC/PR overlay, confusion matrices and reliability
@@ -85,12 +86,12 @@ td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left}th{ba
  */
 export function reportHtml(input: ReportInput): string {
   let id = 0;
-  const div = (fig: Figure) => figureDivHtml(fig, `fig-${++id}`);
+  const div = (fig: Figure, size = { width: 460, height: 420 }) => figureDivHtml(fig, `fig-${++id}`, size);
   const sections = input.sets.map(({ set, rows }) => {
     const [overlay, ...rest] = setFigures(set, rows);
     return [
       `<h2>${escapeHtml(set)}</h2>`, ...setTables(set, rows).slice(0, 1).map(htmlTable),
-      `<div class="wide">${div(overlay!)}</div>`, ...setTables(set, rows).slice(1).map(htmlTable),
+      `<div>${div(overlay!, { width: 1250, height: 700 })}</div>`, ...setTables(set, rows).slice(1).map(htmlTable),
       `<div class="grid">${rest.map((f) => `<div>${div(f)}</div>`).join("\n")}</div>`,
     ].join("\n");
   });
