@@ -74,6 +74,13 @@ describe("reproduce: generalization options and external folders", () => {
     expect(manifest.settings.headAugmentViews).toBe(1);
   });
 
+  it("says when an external folder shares images with the run's own split", async () => {
+    const record = JSON.parse(stageText("external-chest_xray"));
+    expect(record.outputs.overlap).toEqual({ train: 0, val: 0, test: 40 });
+    const md = await readFile(join(runDir, "report", "report.md"), "utf8");
+    expect(md).toContain('## external chest_xray (NOT independent: 40 images also in this run\'s split {"train":0,"val":0,"test":40})');
+  });
+
   it("scores an external folder at the validation thresholds: on the same images it matches the internal rows", () => {
     const read = (f: string) => JSON.parse(readFileSync(join(runDir, "results", f), "utf8")) as ModelResult[];
     const internal = read("internal.json"), external = read("external-chest_xray.json");

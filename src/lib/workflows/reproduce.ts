@@ -14,7 +14,7 @@ import { writeFileAtomic } from "../train/tensorFiles";
 import { trainCnnRun, RUN_MODEL_DIR } from "./cnn";
 import { prepareRunData } from "./data";
 import { resolvePreset, type Preset } from "./presets";
-import { folderDataHash, writeReproduceReport } from "./reproduceOutputs";
+import { externalOverlap, folderDataHash, writeReproduceReport } from "./reproduceOutputs";
 import { scoreExternal, scoreInternal, type ReproduceModel } from "./reproduceEval";
 import { StageStore, type StageKey, type StageRecord } from "./reproduceStages";
 import { trainResNetRun } from "./resnet";
@@ -206,7 +206,9 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
       run: async () => {
         const rows = await scoreExternal(models, dir, tag, { ...scoring, log });
         await writeResults(runDir, resultsFile(`external-${tag}`), rows);
-        return { files: [resultsFile(`external-${tag}`)] };
+        const overlap = await externalOverlap(dir, models[0]!.runDir);
+        if (Object.values(overlap).some((n) => n > 0)) log(`[reproduce] ${dir}: test/ images also in this run's split (same bytes or name): ${JSON.stringify(overlap)}; not an independent test set`);
+        return { files: [resultsFile(`external-${tag}`)], outputs: { overlap } };
       },
     })),
     {

@@ -6,6 +6,7 @@ import { join, relative } from "node:path";
 import { hashRecords, scanDataset } from "../data/scan";
 import { plotlyBundlePath } from "../plots/bundle";
 import { readRunManifest } from "../runs/manifest";
+import { readRunSplit } from "../runs/split";
 import { formatSeconds } from "../train/progress";
 import { REPORT_PLOTLY_FILE, reportHtml, reportMarkdown, type ReportInput } from "../report/render";
 import type { ModelResult } from "../report/results";
@@ -21,6 +22,33 @@ export async function folderDataHash(dir: string): Promise<string> {
   await hashRecords(records);
   const lines = records.map((r) => `${r.file},${r.sha256}`).sort();
   return createHash("sha256").update(lines.join("\n")).digest("hex");
+}
+
+/**
+ * How many images of an external folder's test/ are also in the run's own split (same bytes, or same label and file
+ * name: a resized copy keeps its Kaggle name), per split:
+ * an "external" folder that shares files with training is not independent, and the report says so.
+ * @example
+ * await externalOverlap("/data/other", runDir); // { train: 12, val: 0, test: 3 }
+ */
+export async function externalOverlap(dir: string, runDir: string): Promise<Record<string, number>> {
+  const { records } = await scanDataset(dir, { allowSingleClass: true });
+  const test = records.filter((r) => r.split === "test");
+  await hashRecords(test);
+  const ours = await readRunSplit(runDir, (await readRunManifest(runDir)).data);
+  // By bytes, and by label and file name (the Kaggle names are unique per image; a resized copy keeps its name).
+  const nameOf = (r: { label: string; file: string }) => `${r.label}/${r.file.split("/").pop()}`;
+  const splitOf = new Map<string, string>();
+  for (const r of ours.records) {
+    splitOf.set(nameOf(r), r.split);
+    if (r.sha256) splitOf.set(r.sha256, r.split);
+  }
+  const out: Record<string, number> = { train: 0, val: 0, test: 0 };
+  for (const r of test) {
+    const where = splitOf.get(r.sha256!) ?? splitOf.get(nameOf(r));
+    if (where) out[where] = (out[where] ?? 0) + 1;
+  }
+  return out;
 }
 
 /** Options of `writeReproduceReport`. */
@@ -79,7 +107,12 @@ async function reportInput(opts: ReproduceReportOptions): Promise<ReportInput> {
   const { runDir, store } = opts;
   const read = async (file: string) => JSON.parse(await readFile(join(runDir, file), "utf8")) as ModelResult[];
   const sets = [{ set: "internal test", rows: await read("results/internal.json") }];
-  for (const tag of opts.externals) sets.push({ set: `external ${tag}`, rows: await read(`results/external-${tag}.json`) });
+  for (const tag of opts.externals) {
+    const overlap = (await store.read(`external-${tag}`))?.outputs.overlap as Record<string, number> | undefined;
+    const shared = overlap ? Object.values(overlap).reduce((a, b) => a + b, 0) : 0;
+    const note = shared > 0 ? ` (NOT independent: ${shared} images also in this run's split ${JSON.stringify(overlap)})` : "";
+    sets.push({ set: `external ${tag}${note}`, rows: await read(`results/external-${tag}.json`) });
+  }
   const split = (await store.read("split"))?.outputs.runData as Record<string, unknown> | undefined;
   const run: [string, string][] = [
     ["run folder", runDir],
