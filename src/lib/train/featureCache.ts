@@ -44,6 +44,8 @@ export interface CachedFeaturesOptions {
   /** The preprocessing that `key.preprocessing` names (applied to the 0–255 decoded image). */
   transform?: ImageTransform;
   progress?: boolean | ProgressSink;
+  /** Seed of the transform's per-image rng (an augmenting transform draws its views from it). Default 0. */
+  seed?: number;
 }
 
 /** Features of the readable records in record order: `features` is `shape` = [n, ...] row-major. */
@@ -159,7 +161,7 @@ async function computeFeatures(opts: CachedFeaturesOptions, sink: ProgressSink):
   const total = Math.ceil(records.length / batchSize);
   const started = performance.now();
   let step = 0;
-  const batches = imageBatches(records, { batchSize, width: key.inputSize, height: key.inputSize, channels, transform, shuffle: false, seed: 0 });
+  const batches = imageBatches(records, { batchSize, width: key.inputSize, height: key.inputSize, channels, transform, shuffle: false, seed: opts.seed ?? 0 });
   for await (const batch of batches) {
     const out = await run(batch.xs);
     tf.dispose([batch.xs, batch.ys]);

@@ -5,6 +5,7 @@ import { precisionRecallCurve, rocCurve } from "../analysis/ranking";
 import { modelComparisonFigure } from "../plots/compare";
 import type { Figure } from "../plots/types";
 import type { Evaluation } from "./evaluate";
+import { alignByFile } from "./align";
 import { evaluationSet } from "./report";
 
 /** Two models scored on the same cases. */
@@ -27,20 +28,11 @@ export interface Comparison {
  */
 export function compareEvaluations(a: Evaluation, b: Evaluation, opts: { split?: "val" | "test"; nBoot?: number } = {}): Comparison {
   const sa = evaluationSet(a, opts.split).set, sb = evaluationSet(b, opts.split).set;
-  const indexB = new Map(sb.files.map((f, i) => [f, i]));
-  const files: string[] = [], yTrue: number[] = [], scoreA: number[] = [], scoreB: number[] = [];
-  sa.files.forEach((file, i) => {
-    const j = indexB.get(file);
-    if (j === undefined) return;
-    if (sa.yTrue[i] !== sb.yTrue[j]) throw new Error(`compareEvaluations: ${file} has different labels in the two runs; they used different data. Received: ${sa.yTrue[i]} vs ${sb.yTrue[j]}`);
-    files.push(file);
-    yTrue.push(sa.yTrue[i]!);
-    scoreA.push(sa.yScore[i]!);
-    scoreB.push(sb.yScore[j]!);
-  });
-  if (files.length === 0) {
+  const inB = new Set(sb.files);
+  if (!sa.files.some((f) => inB.has(f))) {
     throw new Error(`compareEvaluations: ${a.runDir} and ${b.runDir} share no scored images; train both with the same preset and split seed. Received: 0 common files`);
   }
+  const { files, yTrue, scores: [scoreA, scoreB] } = alignByFile(sa, sb, "compareEvaluations");
   const names: [string, string] = [a.model, b.model];
   const delong = delongTest(yTrue, scoreA, scoreB);
   const nBoot = opts.nBoot ?? 500;

@@ -53,6 +53,11 @@ export interface ResNetPreset {
    * full ResNet50 forward pass per trainable batch norm every epoch.
    */
   fineTuneBatchNormStatistics?: TrainOptions["batchNormStatistics"];
+  /**
+   * Augmented views of every training image added to the head's cached features (the CNN preset's augmentation,
+   * one extra backbone pass and cache file per view). Default 0: the head trains on plain features.
+   */
+  headAugmentViews?: number;
 }
 
 /** Everything a preset decides. */

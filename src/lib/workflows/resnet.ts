@@ -7,6 +7,7 @@ import { buildHead, copyWeightsByName } from "../models/heads";
 import { buildResNet50Transfer, loadResNet50Backbone } from "../models/resnet50";
 import { cyclicalLr, earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { cachedFeatures, type CachedFeatures, type HostBackbone } from "../train/featureCache";
+import { stackFeatures, viewPreprocessing } from "../train/featureViews";
 import { createOnnxPredictor } from "../models/onnx";
 import { train } from "../train/train";
 import type { Callback, History, TrainOptions } from "../train/types";
@@ -70,17 +71,23 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
     const classWeight = { 0: weights[0], 1: weights[1] };
     const transform = modelTransform("reference");
 
-    // Phase 1: cached features of the frozen backbone, then the head alone.
+    // Phase 1: cached features of the frozen backbone (plus augmented views when asked), then the head alone.
     const backbone = await loadResNet50Backbone({ inputSize: rn.inputSize, channels: 1 });
     const pooled = await pooledBackbone(backbone, rn.featureEngine, log);
-    const features = async (split: "train" | "val", records: SplitRecord[]) => {
-      log(`[pneumo-lab] ResNet50 features for ${records.length} ${split} images at ${rn.inputSize}px (cached after the first run)`);
+    const augmented = modelTransform("reference", { augment: preset.cnn.augment });
+    const features = async (split: "train" | "val", records: SplitRecord[], view = 0) => {
+      const what = view === 0 ? "" : ` (augmented view ${view})`;
+      log(`[pneumo-lab] ResNet50 features for ${records.length} ${split} images at ${rn.inputSize}px${what} (cached after the first run)`);
+      const preprocessing = viewPreprocessing("reference-gray-0-255", preset.cnn.augment, view);
       return cachedFeatures({
-        backbone: pooled, records, channels: 1, transform, batchSize: 8, dir: featureCacheDir(), progress: opts.progress,
-        key: { manifestHash: `${dataset.runData.csvSha256}:${split}`, preprocessing: "reference-gray-0-255", backbone: "resnet50-imagenet-avgpool", inputSize: rn.inputSize },
+        backbone: pooled, records, channels: 1, transform: view === 0 ? transform : augmented, seed: view, batchSize: 8,
+        dir: featureCacheDir(), progress: opts.progress,
+        key: { manifestHash: `${dataset.runData.csvSha256}:${split}`, preprocessing, backbone: "resnet50-imagenet-avgpool", inputSize: rn.inputSize },
       });
     };
-    const trainFeatures = await features("train", dataset.bySplit.train);
+    const trainViews = [await features("train", dataset.bySplit.train)];
+    for (let v = 1; v <= (rn.headAugmentViews ?? 0); v++) trainViews.push(await features("train", dataset.bySplit.train, v));
+    const trainFeatures = trainViews.length === 1 ? trainViews[0]! : { ...trainViews[0]!, ...stackFeatures(trainViews) };
     const valFeatures = await features("val", dataset.bySplit.val);
     backbone.dispose();
     await ("dispose" in pooled ? pooled.dispose() : undefined);
