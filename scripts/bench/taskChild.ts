@@ -51,7 +51,7 @@ function runTask(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<
 async function child(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<void> {
   try {
     const prefer = (engine === "onnx" || engine === "wasm-1t" ? "wasm" : engine) as BackendPreference;
-    await initBackend({ prefer, quiet: true, wasmThreads: engine === "wasm-1t" ? 1 : undefined });
+    await initBackend({ prefer, quiet: true });
   } catch (e) {
     console.log(JSON.stringify({ task, engine, skipped: firstLine((e as Error).message) } satisfies TaskResult));
     return;

@@ -11,6 +11,7 @@ import { binaryCrossentropy, PassAccumulator } from "./metrics";
 import { resolveProgress, type ProgressSink } from "./progress";
 import { PRECISE_BN_DEFAULTS, recomputeBatchNormStatistics, type PreciseBnOptions } from "./preciseBn";
 import { createOnnxTrainer, onnxTrainingUnavailable, type OnnxTrainer } from "./onnx/trainer";
+import { setOptimizerLearningRate } from "../tfjsInternals";
 import { countExamples, sourceBatches } from "./sources";
 import { predictBatch, trainableVariables, trainStep } from "./step";
 import type { Callback, EpochLogs, History, TrainContext, TrainOptions, TrainSource } from "./types";
@@ -141,7 +142,7 @@ async function trainPass(loop: Loop, epoch: number): Promise<{ logs: EpochLogs; 
   let lastLr = ctx.learningRate;
   for await (const batch of sourceBatches(loop.data.train, { batchSize: opts.batchSize, shuffle: opts.shuffle ?? true, seed: opts.seed + epoch })) {
     for (const cb of callbacks) await cb.onBatchBegin?.(ctx.iteration, ctx);
-    setLearningRate(optimizer, (lastLr = ctx.learningRate));
+    setOptimizerLearningRate(optimizer, (lastLr = ctx.learningRate));
     const result = await runStep(loop, batch.xs, batch.ys);
     tf.dispose([batch.xs, batch.ys]);
     await pending;
@@ -247,11 +248,6 @@ async function saveCheckpoint(loop: Loop, epoch: number, history: History, finis
     finished,
     history,
   });
-}
-
-// Adam reads `learningRate` at every step, so setting the field changes the next update.
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 // "epoch 3/10 12.4s loss 0.4100 auc 0.9100 val_loss … lr 1.00e-4"

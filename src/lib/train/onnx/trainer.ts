@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
 import { createRng } from "../../data/random";
-import { updateMovingStatistics } from "../../models/batchNorm";
+import { updateMovingStatistics } from "../../models/batchNormMoving";
 import { loadOnnxRuntime, ortSessionOptions, type OrtModule, type OrtSession } from "../../models/onnx/runtime";
 import { encodeOnnxModel } from "../../models/onnx/schema";
 import type { ClassWeight, TrainEngine } from "../types";
