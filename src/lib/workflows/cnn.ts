@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { initBackend } from "../backend";
+import { describeEnginePlan, resolveEnginePlan } from "../enginePlan";
 import type { SplitChoice } from "../data/prepare";
 import { classWeights } from "../data/classWeights";
 import { buildCnn4 } from "../models/cnn4";
@@ -43,7 +44,7 @@ export interface TrainRunOptions {
   fineTuneEpochs?: number;
   /** ResNet50 only: engine of the frozen-backbone features; default "auto" (onnxruntime-node when installed). */
   featureEngine?: "auto" | "onnxruntime" | "tfjs";
-  /** CNN runs: where the training steps run (see `train`'s `engine`); default "auto". */
+  /** Where the training steps run (see `train`'s `engine`; ResNet50: both phases); default "auto". */
   engine?: TrainOptions["engine"];
   /** Progress output (see `train`); default automatic. */
   progress?: boolean | ProgressSink;
@@ -100,11 +101,16 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
   const settings: ModelSettings & Record<string, unknown> = {
     ...cnn, model: "cnn4", preprocessing: "rescale", epochs: opts.epochs ?? cnn.epochs, engine: opts.engine ?? "auto",
   };
+  const model = buildCnn4({ inputSize: cnn.inputSize, channels: 1, seed: preset.split.seed });
+  const enginePlan = await resolveEnginePlan({ models: [model], training: opts.engine ?? "auto" });
+  log(`[pneumo-lab] ${describeEnginePlan(enginePlan)}`);
   const { runDir, dataset } = await startTrainRun({
-    caller: "trainCnnRun", model: "cnn4", preset, settings, extendable: ["epochs"], backend: { ...backend }, opts,
+    caller: "trainCnnRun", model: "cnn4", preset, settings, extendable: ["epochs"], backend: { ...backend }, enginePlan, opts,
+  }).catch((error: unknown) => {
+    model.dispose();
+    throw error;
   });
   log(`[pneumo-lab] training cnn4 at ${cnn.inputSize}px on ${dataset.bySplit.train.length} train / ${dataset.bySplit.val.length} val images → ${runDir}`);
-  const model = buildCnn4({ inputSize: cnn.inputSize, channels: 1, seed: preset.split.seed });
   const weights = classWeights(dataset.bySplit.train);
   const batch = { width: cnn.inputSize, height: cnn.inputSize, channels: 1 as const };
   const history = await train(
@@ -129,7 +135,7 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
       resume: opts.resume,
       progress: opts.progress,
       seed: preset.split.seed,
-      engine: opts.engine,
+      plan: enginePlan,
       batchNormStatistics: cnn.batchNormStatistics,
     },
   );

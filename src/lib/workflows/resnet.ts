@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { initBackend } from "../backend";
+import { describeEnginePlan, resolveEnginePlan, type EnginePlan } from "../enginePlan";
 import { classWeights } from "../data/classWeights";
 import { findProjectRoot } from "../data/roots";
 import type { SplitRecord } from "../data/split";
@@ -33,18 +34,15 @@ export interface ResNetRunResult extends TrainRunResult {
 /** Where frozen-backbone features are computed: onnxruntime-node when installed ("auto"), or TF.js. */
 export type FeatureEngine = "auto" | "onnxruntime" | "tfjs";
 
-// The backbone followed by global average pooling, on onnxruntime (3–4× faster than tfjs wasm here) when available.
-async function pooledBackbone(backbone: tf.LayersModel, engine: FeatureEngine, log: (line: string) => void): Promise<((xs: tf.Tensor4D) => tf.Tensor) | (HostBackbone & { dispose(): Promise<void> })> {
-  const tfjsPooled = (xs: tf.Tensor4D) => tf.tidy(() => (backbone.predict(xs) as tf.Tensor4D).mean([1, 2]));
-  if (engine === "tfjs") return tfjsPooled;
+// Width of ResNet50's pooled features (the head's input).
+const RESNET50_FEATURES = 2048;
+
+// The backbone followed by global average pooling, where the plan runs inference (onnxruntime: 3–4× faster than wasm).
+async function pooledBackbone(backbone: tf.LayersModel, plan: EnginePlan): Promise<((xs: tf.Tensor4D) => tf.Tensor) | (HostBackbone & { dispose(): Promise<void> })> {
+  if (plan.inference === "tfjs") return (xs: tf.Tensor4D) => tf.tidy(() => (backbone.predict(xs) as tf.Tensor4D).mean([1, 2]));
   const gap = tf.layers.globalAveragePooling2d({ name: "features_gap" }).apply(backbone.outputs[0]!) as tf.SymbolicTensor;
-  const predictor = await createOnnxPredictor(tf.model({ inputs: backbone.inputs, outputs: gap }), { engine });
-  if (predictor.engine !== "onnxruntime") {
-    log(`[pneumo-lab] ResNet50 features on TF.js (${predictor.fallbackReason ?? "onnxruntime-node not available"})`);
-    await predictor.dispose();
-    return tfjsPooled;
-  }
-  log("[pneumo-lab] ResNet50 features on onnxruntime-node (exported from the TF.js model; parity tested to 1e-4)");
+  const { threads, executionProvider } = plan;
+  const predictor = await createOnnxPredictor(tf.model({ inputs: backbone.inputs, outputs: gap }), { engine: "onnxruntime", threads, executionProvider });
   return { runHost: (xs, shape) => predictor.predict(xs, shape), dispose: () => predictor.dispose() };
 }
 
@@ -69,11 +67,23 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
   const backend = await initBackend({ log });
   const settings: ModelSettings & Record<string, unknown> = {
     ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs,
-    featureEngine: opts.featureEngine ?? "auto",
+    featureEngine: opts.featureEngine ?? "auto", engine: opts.engine ?? "auto",
   };
+  // Both models are built first: the plan's training engine must be able to take each one that trains.
+  const head = buildHead(rn.head, [1, 1, RESNET50_FEATURES], { seed: preset.split.seed });
+  const model = await buildResNet50Transfer({ inputSize: rn.inputSize, channels: 1, head: rn.head, unfreezeTop: rn.unfreezeTop, seed: preset.split.seed });
+  const fineTunes = rn.unfreezeTop > 0 && rn.fineTuneEpochs > 0;
+  const enginePlan = await resolveEnginePlan({
+    models: fineTunes ? [head, model] : [head], training: opts.engine ?? "auto", inference: opts.featureEngine ?? "auto",
+  });
+  log(`[pneumo-lab] ${describeEnginePlan(enginePlan)}`);
   const { runDir, dataset } = await startTrainRun({
     caller: "trainResNetRun", model: "resnet50", preset, settings, extendable: ["headEpochs", "fineTuneEpochs"],
-    backend: { ...backend }, opts,
+    backend: { ...backend }, enginePlan, opts,
+  }).catch((error: unknown) => {
+    head.dispose();
+    model.dispose();
+    throw error;
   });
   const weights = classWeights(dataset.bySplit.train);
   const classWeight = { 0: weights[0], 1: weights[1] };
@@ -81,7 +91,7 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
 
   // Phase 1: cached features of the frozen backbone, then the head alone.
   const backbone = await loadResNet50Backbone({ inputSize: rn.inputSize, channels: 1 });
-  const pooled = await pooledBackbone(backbone, opts.featureEngine ?? "auto", log);
+  const pooled = await pooledBackbone(backbone, enginePlan);
   const features = async (split: "train" | "val", records: SplitRecord[]) => {
     log(`[pneumo-lab] ResNet50 features for ${records.length} ${split} images at ${rn.inputSize}px (cached after the first run)`);
     return cachedFeatures({
@@ -93,23 +103,21 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
   const valFeatures = await features("val", dataset.bySplit.val);
   backbone.dispose();
   await ("dispose" in pooled ? pooled.dispose() : undefined);
-  const head = buildHead(rn.head, [1, 1, trainFeatures.shape[1]!], { seed: preset.split.seed });
   const headHistory = await train(head, { train: headSource(trainFeatures), val: headSource(valFeatures) }, {
     epochs: settings.headEpochs as number, batchSize: rn.batchSize, learningRate: rn.learningRate, classWeight,
     callbacks: [
       reduceLrOnPlateau({ monitor: "val_loss", factor: 0.5, patience: rn.reduceLrPatience }),
       earlyStopping({ monitor: "val_auc", patience: rn.earlyStoppingPatience, restoreBestWeights: true }),
     ],
-    runDir: join(runDir, "head"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
+    runDir: join(runDir, "head"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed, plan: enginePlan,
   });
 
   // The full model with the trained head; phase 2 fine-tunes the top layers when the preset asks for it.
-  const model = await buildResNet50Transfer({ inputSize: rn.inputSize, channels: 1, head: rn.head, unfreezeTop: rn.unfreezeTop, seed: preset.split.seed });
   const copied = copyWeightsByName(head, model);
   head.dispose();
   log(`[pneumo-lab] head weights copied into ResNet50: ${copied.join(", ")}`);
   let fineTuneHistory: History | undefined;
-  if (rn.unfreezeTop > 0 && rn.fineTuneEpochs > 0) {
+  if (fineTunes) {
     const batch = { width: rn.inputSize, height: rn.inputSize, channels: 1 as const };
     fineTuneHistory = await train(model, {
       train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("reference", { augment: preset.cnn.augment }) } },
@@ -120,7 +128,7 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
       epochs: rn.fineTuneEpochs, batchSize: rn.batchSize, learningRate: 1e-5, classWeight,
       callbacks: [cyclicalLr({ baseLr: 1e-5, maxLr: 1e-4, stepSize: 500 }), earlyStopping({ monitor: "val_auc", patience: 3, restoreBestWeights: true })],
       runDir: join(runDir, "finetune"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
-      batchNormStatistics: rn.fineTuneBatchNormStatistics,
+      batchNormStatistics: rn.fineTuneBatchNormStatistics, plan: enginePlan,
     });
   }
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));

@@ -48,7 +48,9 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
       epochs: 4, batchSize: 8, learningRate: 1e-3, progress: sink,
       callbacks: [{ name: "count", onEpochEnd: () => void counts.push(tf.memory().numTensors) }],
     });
-    expect(sink.lines[0]).toMatch(/steps on onnxruntime-node \(\d+ threads\)/);
+    // the plan, resolved once at the start, on one line
+    expect(sink.lines[0]).toMatch(/^train: plan: TF\.js (cpu|wasm) · inference onnxruntime · training onnxruntime · cpu EP, \d+ threads$/);
+    expect(history.engine).toBe("onnxruntime");
     expect(history.history.loss[3]).toBeLessThan(history.history.loss[0]);
     expect(history.history.auc[3]).toBeGreaterThan(0.9);
     expect(new Set(counts).size).toBe(1);
@@ -63,7 +65,8 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
     expect(await onnxTrainingUnavailable(model)).toBeUndefined();
     const sink = linesSink();
     await train(model, { train: images(8) }, { epochs: 1, batchSize: 8, progress: sink, engine: "tfjs" });
-    expect(sink.lines.join("\n")).not.toMatch(/onnxruntime/);
+    expect(sink.lines[0]).toMatch(/ · training tfjs \(asked for\) · /);
+    expect(sink.lines.slice(1).join("\n")).not.toMatch(/onnxruntime/);
     await expect(train(tinyConvModel(8), { train: { xs: new Float32Array(64), shape: [1, 8, 8, 1], ys: [1] } }, { epochs: 1, engine: "onnxruntime", progress: false }))
       .rejects.toThrow(/engine "onnxruntime" cannot run here: .*GlobalAveragePooling2D/);
     model.dispose();
