@@ -30,8 +30,8 @@ function inboundNode(layer: tf.layers.Layer): { inboundLayers: tf.layers.Layer[]
   return layer.inboundNodes[0] as unknown as { inboundLayers: tf.layers.Layer[]; nodeIndices: number[]; tensorIndices: number[] };
 }
 
-// BatchNormalization layers to fold, keyed by the Conv2D they follow (linear conv, BN its only consumer, conv not an output).
-function findFoldableBatchNorms(model: tf.LayersModel): Map<string, tf.layers.Layer> {
+/** BatchNormalization layers to fold, keyed by the Conv2D they follow (linear conv, BN its only consumer, conv not an output). */
+export function findFoldableBatchNorms(model: tf.LayersModel): Map<string, tf.layers.Layer> {
   const consumers = new Map<string, tf.layers.Layer[]>();
   for (const layer of model.layers) {
     if (layer.getClassName() === "InputLayer") continue;
