@@ -31,8 +31,8 @@ function inboundNode(layer: tf.layers.Layer): InboundNode {
   return inboundNodeOf(layer);
 }
 
-// BatchNormalization layers to fold, keyed by the Conv2D they follow (linear conv, BN its only consumer, conv not an output).
-function findFoldableBatchNorms(model: tf.LayersModel): Map<string, tf.layers.Layer> {
+/** BatchNormalization layers to fold, keyed by the Conv2D they follow (linear conv, BN its only consumer, conv not an output). */
+export function findFoldableBatchNorms(model: tf.LayersModel): Map<string, tf.layers.Layer> {
   const consumers = new Map<string, tf.layers.Layer[]>();
   for (const layer of model.layers) {
     if (layer.getClassName() === "InputLayer") continue;
