@@ -4,6 +4,7 @@
  * and whether its output needs a gradient (some trainable weight at or before it). Also the check of what
  * `buildTrainingGraph` supports.
  */
+import { inboundNode } from "../../tfjsInternals";
 import type * as tf from "@tensorflow/tfjs";
 
 /** One layer application of the model. */
@@ -27,7 +28,6 @@ export interface ModelDag {
 }
 
 type Config = Record<string, unknown>;
-type Inbound = { inboundLayers: tf.layers.Layer[]; nodeIndices: number[]; tensorIndices: number[] };
 
 /** Layer classes the training graph takes. */
 export const TRAINING_GRAPH_LAYERS = [
@@ -63,7 +63,8 @@ function layerUnsupported(layer: tf.layers.Layer, c: Config, isLast: boolean): s
   if (cls === "Activation") return reluOrLinear(c.activation) ? undefined : `Activation ${layer.name} is ${c.activation}`;
   if (cls === "ReLU") return c.maxValue == null ? undefined : `ReLU ${layer.name} has a maxValue`;
   if (cls === "BatchNormalization") {
-    const axis = c.axis as number;
+    // a converted Keras model (the ImageNet ResNet50) stores the axis as a one-element list, [3]
+    const axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? (c.axis[0] as number) : NaN) : (c.axis as number);
     const lastAxis = axis === -1 || axis === inRank - 1;
     return lastAxis && c.center && c.scale ? undefined : `BatchNormalization ${layer.name} must normalize the last axis with center and scale`;
   }
@@ -96,7 +97,7 @@ export function modelDag(model: tf.LayersModel): ModelDag | string {
   for (const layer of model.layers) {
     if (layer.getClassName() === "InputLayer") continue;
     if (layer.inboundNodes.length !== 1) return `layer ${layer.name} is applied ${layer.inboundNodes.length} times (shared layers are not supported)`;
-    const inbound = layer.inboundNodes[0] as unknown as Inbound;
+    const inbound = inboundNode(layer);
     const trainable = trainability(layer, modelTrainable);
     if (typeof trainable === "string") return trainable;
     pending.set(layer.name, { layer, trainable, inputs: inbound.inboundLayers.map((l, i) => key(l.name, inbound.nodeIndices[i], inbound.tensorIndices[i])) });
