@@ -226,7 +226,9 @@ async function probeProvider(ep: Exclude<OrtExecutionProvider, "cpu">): Promise<
     await session.release();
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
-    throw fail(message.replace(/^.*\.cc:\d+ [^ ]+ /, "").slice(0, 240));
+    // onnxruntime's messages start with the C++ source location and the failed check; keep what follows
+    const cleaned = message.includes(" was false. ") ? message.split(" was false. ").pop()! : message.replace(/^.*\.cc:\d+ [^ ]+ /, "");
+    throw fail(cleaned.slice(0, 240));
   }
 }
 
