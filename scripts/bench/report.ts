@@ -56,7 +56,7 @@ export function formatTable(results: TaskResult[], peer: PeerResult): string {
     if (r.skipped) {
       const capped = r.skipped.startsWith("> cap");
       const cell = capped ? r.skipped.replace(/^> cap: stopped after the (\d+) s task limit$/, "> $1 s") : "-";
-      rows.push([taskLabel(r), r.engine, "-", cell, "-", "-", TARGETS[r.task] ?? "", capped ? "MISS" : "", "", `skipped: ${r.skipped}`]);
+      rows.push([taskLabel(r), r.engine === "onnx" ? "onnxruntime (2 thr)" : r.engine, "-", cell, "-", "-", TARGETS[r.task] ?? "", capped ? "MISS" : "", "", `skipped: ${r.skipped}`]);
       continue;
     }
     const p = peer.results[r.task];
