@@ -46,15 +46,20 @@ interface BenchArgs {
 // A positive integer option, or the default; a bad value names the flag.
 function positiveInt(value: string | undefined, fallback: number, flag: string): number {
   const n = Number(value ?? fallback);
-  if (!(Number.isInteger(n) && n > 0)) throw new Error(`bench: --${flag} must be a positive integer. Received: ${value}`);
+  if (!(Number.isInteger(n) && n > 0))
+    throw new Error(`bench: --${flag} must be a positive integer. Received: ${value}`);
   return n;
 }
 
 // A comma list whose items must all be in `allowed`.
 function listOf<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
-  const items = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = items.find((e) => !(allowed as readonly string[]).includes(e));
-  if (bad || items.length === 0) throw new Error(`bench: --${flag} takes ${allowed.join(", ")} (comma-separated). Received: ${bad ?? value}`);
+  if (bad || items.length === 0)
+    throw new Error(`bench: --${flag} takes ${allowed.join(", ")} (comma-separated). Received: ${bad ?? value}`);
   return items as T[];
 }
 
@@ -78,10 +83,17 @@ function readArgs(argv: string[]): BenchArgs {
     strict: true,
   });
   const quick = v.quick!;
-  const engines = v.backend ? listOf(v.backend, BENCH_ENGINES, "backend") : quick ? (["wasm", "onnx"] as BenchEngine[]) : [...BENCH_ENGINES];
+  const engines = v.backend
+    ? listOf(v.backend, BENCH_ENGINES, "backend")
+    : quick
+      ? (["wasm", "onnx"] as BenchEngine[])
+      : [...BENCH_ENGINES];
   return {
-    quick, engines, tasks: v.tasks ? listOf(v.tasks, BENCH_TASKS, "tasks") : undefined,
-    batches: positiveInt(v.batches, quick ? 1 : 3, "batches"), out: v.out!,
+    quick,
+    engines,
+    tasks: v.tasks ? listOf(v.tasks, BENCH_TASKS, "tasks") : undefined,
+    batches: positiveInt(v.batches, quick ? 1 : 3, "batches"),
+    out: v.out!,
     secondCore: v["second-core"] === true || (!quick && v["no-second-core"] !== true),
     taskLimitSec: positiveInt(v["task-limit"], quick ? 120 : 420, "task-limit"),
     ftCapSec: positiveInt(v["ft-cap"], quick ? 120 : 600, "ft-cap"),
@@ -94,7 +106,10 @@ function readArgs(argv: string[]): BenchArgs {
 // onnxruntime and on the wasm fallback only); `--tasks` narrows the list.
 function engineTasks(engine: BenchEngine, args: BenchArgs): BenchTask[] {
   let tasks: BenchTask[];
-  if (engine === "onnx") tasks = args.quick ? ["cnn128", "resnet50", ...FINE_TUNE_TASKS] : ["cnn128", "cnn224", "resnet50", "cnn224b32", ...FINE_TUNE_TASKS];
+  if (engine === "onnx")
+    tasks = args.quick
+      ? ["cnn128", "resnet50", ...FINE_TUNE_TASKS]
+      : ["cnn128", "cnn224", "resnet50", "cnn224b32", ...FINE_TUNE_TASKS];
   else if (args.quick) tasks = ["cnn128", "resnet50", "head", ...(engine === "wasm" ? FINE_TUNE_TASKS : [])];
   // The peak-RSS task is for the engines users train on; on the pure-JS cpu backend it would only hit the task limit.
   else if (engine === "cpu") tasks = ["cnn128", "cnn224", "resnet50", "head"];
@@ -116,9 +131,12 @@ async function benchEngine(engine: BenchEngine, args: BenchArgs, plan: TaskPlan)
     const t0 = performance.now();
     const r = await runTaskInChild(engine, task, taskPlan, limitFor(engine, task, args));
     const label = engine === "onnx" ? "onnxruntime" : engine;
-    console.log(`  ${task} on ${label}: ${r.skipped ?? `${r.imgPerSec?.toFixed(2)} img/s`} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    console.log(
+      `  ${task} on ${label}: ${r.skipped ?? `${r.imgPerSec?.toFixed(2)} img/s`} (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    );
     if (r.planLine) console.log(`    ${r.planLine}`);
-    if (r.skipped && out.length === 0 && /not installed|failed to load|unavailable/i.test(r.skipped)) return [{ ...r, task: "all" }];
+    if (r.skipped && out.length === 0 && /not installed|failed to load|unavailable/i.test(r.skipped))
+      return [{ ...r, task: "all" }];
     out.push(r);
   }
   return out;
@@ -128,13 +146,20 @@ async function benchEngine(engine: BenchEngine, args: BenchArgs, plan: TaskPlan)
 function peerTasks(args: BenchArgs, results: TaskResult[]): string[] {
   const ran = new Set(results.map((r) => r.task));
   const wanted = ["cnn128", "cnn224", "resnet50", "head", ...FINE_TUNE_TASKS];
-  return resnetMissing() ? wanted.filter((t) => ran.has(t) && t !== "resnet50" && !t.startsWith("ft")) : wanted.filter((t) => ran.has(t));
+  return resnetMissing()
+    ? wanted.filter((t) => ran.has(t) && t !== "resnet50" && !t.startsWith("ft"))
+    : wanted.filter((t) => ran.has(t));
 }
 
 /** Runs the whole bench. */
 async function main(): Promise<void> {
   const args = readArgs(process.argv.slice(2));
-  const plan: TaskPlan = { batches: args.batches, headExamples: args.quick ? 1000 : 5000, ftSize: args.ftSize, ftBatch: args.ftBatch };
+  const plan: TaskPlan = {
+    batches: args.batches,
+    headExamples: args.quick ? 1000 : 5000,
+    ftSize: args.ftSize,
+    ftBatch: args.ftBatch,
+  };
   const started = performance.now();
   const results: TaskResult[] = [];
   for (const engine of args.engines) {
@@ -143,12 +168,26 @@ async function main(): Promise<void> {
   }
   const tasks = peerTasks(args, results);
   console.log(`PyTorch peer (2 threads, one process a task): ${tasks.join(", ")} …`);
-  const peer = await runTorchPeer({ tasks, batches: args.batches, threads: 2, headExamples: plan.headExamples, ftSize: args.ftSize, ftBatch: args.ftBatch });
+  const peer = await runTorchPeer({
+    tasks,
+    batches: args.batches,
+    threads: 2,
+    headExamples: plan.headExamples,
+    ftSize: args.ftSize,
+    ftBatch: args.ftBatch,
+  });
   const secondCore = args.secondCore ? await runSecondCore({ quick: args.quick }) : undefined;
   console.log("");
   console.log(formatTable(results, peer));
   if (secondCore) console.log(`\n${secondCore.summary}`);
-  await writeBenchJson(args.out, { args, plan, results, peer, secondCore, wallSec: (performance.now() - started) / 1000 });
+  await writeBenchJson(args.out, {
+    args,
+    plan,
+    results,
+    peer,
+    secondCore,
+    wallSec: (performance.now() - started) / 1000,
+  });
   console.log(`wrote ${args.out} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
 }
 

@@ -1,6 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { adamInternals, checkTfjsVersion, setOptimizerLearningRate, TFJS_INTERNALS_VERSION, TFJS_UNCHECKED_ENV } from "../src/lib/tfjsInternals";
+import {
+  adamInternals,
+  checkTfjsVersion,
+  setOptimizerLearningRate,
+  TFJS_INTERNALS_VERSION,
+  TFJS_UNCHECKED_ENV,
+} from "../src/lib/tfjsInternals";
 
 describe("checkTfjsVersion", () => {
   it("passes on the installed tfjs (the version the internals were written for)", () => {

@@ -61,7 +61,8 @@ function resolveProvider(option: string | undefined): OrtExecutionProvider {
 
 // Why onnxruntime cannot train these models on this backend (undefined when it can).
 function trainingBlocker(tfBackend: string, models: tf.LayersModel[]): string | undefined {
-  if (tfBackend !== "wasm" && tfBackend !== "cpu") return `the TF.js backend is ${tfBackend} (native or GPU training stays on TF.js)`;
+  if (tfBackend !== "wasm" && tfBackend !== "cpu")
+    return `the TF.js backend is ${tfBackend} (native or GPU training stays on TF.js)`;
   for (const model of models) {
     const why = trainingGraphUnsupported(model);
     if (why) return `model ${model.name}: ${why}`;
@@ -73,7 +74,9 @@ function trainingBlocker(tfBackend: string, models: tf.LayersModel[]): string | 
 function pick(kind: "training" | "inference", wanted: "auto" | PlanEngine, blocker: string | undefined): PlanEngine {
   if (wanted === "tfjs") return "tfjs";
   if (blocker && wanted === "onnxruntime") {
-    throw new Error(`resolveEnginePlan: ${kind} engine "onnxruntime" cannot run here: ${blocker}; use "auto" or "tfjs". Received: ${wanted}`);
+    throw new Error(
+      `resolveEnginePlan: ${kind} engine "onnxruntime" cannot run here: ${blocker}; use "auto" or "tfjs". Received: ${wanted}`,
+    );
   }
   return blocker ? "tfjs" : "onnxruntime";
 }
@@ -88,7 +91,8 @@ function pick(kind: "training" | "inference", wanted: "auto" | PlanEngine, block
 export async function resolveEnginePlan(opts: EnginePlanOptions = {}): Promise<EnginePlan> {
   const executionProvider = resolveProvider(opts.executionProvider);
   const threads = opts.threads ?? availableParallelism();
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`resolveEnginePlan: threads must be an integer ≥ 1. Received: ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`resolveEnginePlan: threads must be an integer ≥ 1. Received: ${threads}`);
   const tfBackend = (currentBackendInfo() ?? (await initBackend({ quiet: true }))).tfBackend;
   const ort = await loadOnnxRuntime();
   const missing = ort ? undefined : "onnxruntime-node is not installed or does not load on this platform";
@@ -98,7 +102,9 @@ export async function resolveEnginePlan(opts: EnginePlanOptions = {}): Promise<E
   const training = pick("training", opts.training ?? "auto", missing ?? trainingBlocker(tfBackend, opts.models ?? []));
   const reasons: EnginePlan["reasons"] = {};
   if (inference === "tfjs") reasons.inference = opts.inference === "tfjs" ? "asked for" : missing;
-  if (training === "tfjs") reasons.training = opts.training === "tfjs" ? "asked for" : missing ?? trainingBlocker(tfBackend, opts.models ?? []);
+  if (training === "tfjs")
+    reasons.training =
+      opts.training === "tfjs" ? "asked for" : (missing ?? trainingBlocker(tfBackend, opts.models ?? []));
   return { tfBackend, inference, training, threads, executionProvider, reasons };
 }
 

@@ -29,13 +29,17 @@ export interface TfjsVersionCheck {
  */
 export function checkTfjsVersion(opts: TfjsVersionCheck = {}): string | undefined {
   const versions = opts.versions ?? (tf.version as unknown as Record<string, string>);
-  const wrong = ["tfjs", "tfjs-core", "tfjs-layers"].filter((k) => versions[k] !== undefined && versions[k] !== TFJS_INTERNALS_VERSION);
+  const wrong = ["tfjs", "tfjs-core", "tfjs-layers"].filter(
+    (k) => versions[k] !== undefined && versions[k] !== TFJS_INTERNALS_VERSION,
+  );
   if (wrong.length === 0) return undefined;
   const found = wrong.map((k) => `${k} ${versions[k]}`).join(", ");
-  const message = `pneumo-lab reads private fields of TF.js ${TFJS_INTERNALS_VERSION} (src/lib/tfjsInternals.ts) and found ${found}. ` +
+  const message =
+    `pneumo-lab reads private fields of TF.js ${TFJS_INTERNALS_VERSION} (src/lib/tfjsInternals.ts) and found ${found}. ` +
     `Fix: npm install @tensorflow/tfjs@${TFJS_INTERNALS_VERSION} @tensorflow/tfjs-backend-wasm@${TFJS_INTERNALS_VERSION}, ` +
     `or check this module against the new version and update TFJS_INTERNALS_VERSION`;
-  if ((opts.env ?? process.env)[TFJS_UNCHECKED_ENV] === "1") return `${message} (${TFJS_UNCHECKED_ENV}=1: running anyway)`;
+  if ((opts.env ?? process.env)[TFJS_UNCHECKED_ENV] === "1")
+    return `${message} (${TFJS_UNCHECKED_ENV}=1: running anyway)`;
   throw new Error(`checkTfjsVersion: ${message}; or set ${TFJS_UNCHECKED_ENV}=1 to try anyway. Received: ${found}`);
 }
 

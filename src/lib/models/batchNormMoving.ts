@@ -7,7 +7,9 @@ function movingVariables(layer: tf.layers.Layer): { mean: tf.LayerVariable; vari
   const [mean, variance] = [find("moving_mean"), find("moving_variance")];
   if (!mean || !variance) {
     const names = layer.weights.map((w) => w.name).join(", ");
-    throw new Error(`updateMovingStatistics: layer ${layer.name} has no moving_mean/moving_variance pair; pass a BatchNormalization layer. Received: ${names}`);
+    throw new Error(
+      `updateMovingStatistics: layer ${layer.name} has no moving_mean/moving_variance pair; pass a BatchNormalization layer. Received: ${names}`,
+    );
   }
   return { mean, variance };
 }
@@ -21,7 +23,10 @@ function movingVariables(layer: tf.layers.Layer): { mean: tf.LayerVariable; vari
 export function updateMovingStatistics(layer: tf.layers.Layer, mean: tf.Tensor, variance: tf.Tensor): void {
   const momentum = Number(layer.getConfig().momentum ?? 0.99);
   const moving = movingVariables(layer);
-  for (const [variable, value] of [[moving.mean, mean], [moving.variance, variance]] as const) {
+  for (const [variable, value] of [
+    [moving.mean, mean],
+    [moving.variance, variance],
+  ] as const) {
     tf.tidy(() => {
       const orig = variable.read();
       variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), 1 - momentum)));
