@@ -8,14 +8,26 @@
 #   lib/                         Debian bookworm libvulkan1, glvnd (libGLdispatch, libGLX, libEGL, libGL, libOpenGL,
 #                                libGLESv2) and X11 client libs, from `apt-get download`
 #   lib-fallback/                libstdc++ and libgcc_s, used only where the system lacks them
-# Usage: scripts/gpu-bundle.sh [--entry FILE] [OUT_DIR]   (default outputs/gpu-bundle, ~34 MB; docs/gpu.md)
+#   node_modules/onnxruntime-*   with --with-ort: onnxruntime-node's JS and its linux-x64 binaries (xz), every provider
+#                                library present in bin/napi-v6/linux/x64 (the CUDA ones only after an install with
+#                                ONNXRUNTIME_NODE_INSTALL=cuda12 on a connected machine)
+# Usage: scripts/gpu-bundle.sh [--entry FILE] [--with-ort] [OUT_DIR]   (default outputs/gpu-bundle, ~34 MB; docs/gpu.md)
 #   --entry: the script bundled as bench.mjs (default scripts/gpu/bench.ts; e.g. scripts/bench.ts). Native
-#   packages (tfjs-node, onnxruntime-node, sharp) stay external and are absent there, so they must be optional.
+#   packages (tfjs-node, onnxruntime-node, sharp) stay external; without --with-ort they are absent there.
 # Then, on the GPU machine: OUT_DIR/run.sh bench --backend webgpu --kernels
+# The onnxruntime device check (step times and parity of the CNN and ResNet50 fine-tuning on cuda/webgpu):
+#   scripts/gpu-bundle.sh --entry scripts/gpu/ortCheck.ts --with-ort   then   run.sh bench --ep cuda,webgpu --out ort.json
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ENTRY=scripts/gpu/bench.ts
-if [[ ${1:-} == --entry ]]; then ENTRY=${2:?"gpu-bundle: --entry needs a file"}; shift 2; fi
+WITH_ORT=0
+while [[ ${1:-} == --* ]]; do
+  case $1 in
+    --entry) ENTRY=${2:?"gpu-bundle: --entry needs a file"}; shift 2 ;;
+    --with-ort) WITH_ORT=1; shift ;;
+    *) echo "gpu-bundle: unknown option, use --entry FILE or --with-ort. Received: $1" >&2; exit 2 ;;
+  esac
+done
 OUT=${1:-$ROOT/outputs/gpu-bundle}
 CACHE=$ROOT/outputs/.gpu-bundle-cache
 ARCH_DIR=x86_64-linux-gnu
@@ -53,6 +65,16 @@ mkdir -p "$OUT/node_modules/@tensorflow/tfjs-backend-wasm/dist" "$OUT/node_modul
 cp "$WASM/package.json" "$OUT/node_modules/@tensorflow/tfjs-backend-wasm/"
 cp "$WASM"/dist/*.wasm "$OUT/node_modules/@tensorflow/tfjs-backend-wasm/dist/"
 cp "$ROOT/node_modules/@tensorflow/tfjs-backend-webgpu/package.json" "$OUT/node_modules/@tensorflow/tfjs-backend-webgpu/"
+
+# 3b. onnxruntime-node (JS + linux-x64 binaries, xz) and onnxruntime-common, for the onnxruntime device check.
+if [[ $WITH_ORT == 1 ]]; then
+  ORT=$ROOT/node_modules/onnxruntime-node ORT_BIN=bin/napi-v6/linux/x64
+  [[ -f $ORT/$ORT_BIN/libonnxruntime.so.1 ]] || die "--with-ort needs onnxruntime-node installed. Received: no $ORT/$ORT_BIN/libonnxruntime.so.1"
+  mkdir -p "$OUT/node_modules/onnxruntime-node/$ORT_BIN" "$OUT/node_modules/onnxruntime-common"
+  cp -r "$ORT/package.json" "$ORT/dist" "$OUT/node_modules/onnxruntime-node/"
+  for f in "$ORT/$ORT_BIN"/*; do xz -T0 -9 -c "$f" >"$OUT/node_modules/onnxruntime-node/$ORT_BIN/$(basename "$f").xz"; done
+  cp -r "$ROOT/node_modules/onnxruntime-common/package.json" "$ROOT/node_modules/onnxruntime-common/dist" "$OUT/node_modules/onnxruntime-common/"
+fi
 
 # 4. The project in one file. `require`, __dirname and __filename exist in an ESM bundle only through this banner.
 BANNER="import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);"

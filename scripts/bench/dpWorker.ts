@@ -48,7 +48,7 @@ function applyFlat(flat: Float32Array): void {
 
 parentPort!.on("message", async (msg: DpRequest) => {
   if (msg.kind === "init") {
-    await initBackend({ prefer: "wasm", quiet: true, wasmThreads: 1 }); // one core a worker
+    await initBackend({ prefer: "wasm", quiet: true }); // single-threaded wasm: one core a worker
     model = buildCnn4({ inputSize: msg.size, channels: 1, seed: msg.seed });
     optimizer = tf.train.adam(1e-3);
     varList = trainableVariables(model);

@@ -10,7 +10,7 @@ export const PEER_PYTHON = "/usr/bin/python3";
 export interface PeerResult {
   torch?: string;
   threads?: number;
-  results: Record<string, { imgPerSec: number; secPerBatch?: number; secPerEpoch?: number }>;
+  results: Record<string, { imgPerSec: number; secPerBatch?: number; secPerEpoch?: number; peakRssMB?: number }>;
   skipped?: string;
 }
 
@@ -20,6 +20,9 @@ export interface PeerOptions {
   batches: number;
   threads: number;
   headExamples: number;
+  /** Fine-tuning tasks: input side and batch. */
+  ftSize: number;
+  ftBatch: number;
 }
 
 const SCRIPT = fileURLToPath(new URL("./peer_torch.py", import.meta.url));
@@ -47,11 +50,21 @@ export async function runTorchPeer(opts: PeerOptions): Promise<PeerResult> {
   } catch {
     return { results: {}, skipped: "PyTorch peer skipped: python3-torch not installed (apt-get install python3-torch)" };
   }
-  const args = [SCRIPT, "--tasks", opts.tasks.join(","), "--batches", String(opts.batches), "--threads", String(opts.threads), "--head-examples", String(opts.headExamples)];
-  try {
-    const lines = (await run(PEER_PYTHON, args)).trim().split("\n");
-    return JSON.parse(lines[lines.length - 1]) as PeerResult;
-  } catch (err) {
-    return { results: {}, skipped: `PyTorch peer failed: ${(err as Error).message}` };
+  const common = ["--batches", String(opts.batches), "--threads", String(opts.threads), "--head-examples", String(opts.headExamples),
+    "--ft-size", String(opts.ftSize), "--ft-batch", String(opts.ftBatch)];
+  const out: PeerResult = { results: {} };
+  const failures: string[] = [];
+  // one process a task, so each task's peak RSS is its own
+  for (const task of opts.tasks) {
+    try {
+      const lines = (await run(PEER_PYTHON, [SCRIPT, "--tasks", task, ...common])).trim().split("\n");
+      const one = JSON.parse(lines[lines.length - 1]!) as PeerResult & { peakRssMB?: number };
+      Object.assign(out, { torch: one.torch, threads: one.threads });
+      out.results[task] = { ...one.results[task]!, peakRssMB: one.peakRssMB };
+    } catch (err) {
+      failures.push(`${task}: ${(err as Error).message}`);
+    }
   }
+  if (failures.length) out.skipped = `PyTorch peer failed: ${failures.join("; ")}`;
+  return out;
 }

@@ -1,11 +1,14 @@
 """PyTorch CPU peer of `npm run bench`: the same networks, batch sizes and timing protocol.
 
-Usage: /usr/bin/python3 scripts/bench/peer_torch.py --tasks cnn128,cnn224,resnet50,head --batches 3 --threads 2
+Usage: /usr/bin/python3 scripts/bench/peer_torch.py --tasks cnn128,cnn224,resnet50,head,ft15,ft100 --batches 3 --threads 2
+ft<N>: ResNet50 + head (a) fine-tuning with the top N Keras layers trainable (the same layers as setTrainableTop),
+frozen batch norms in inference mode (Keras 2 / TF 2 semantics), at --ft-size (224), batch --ft-batch (16).
 Prints one JSON object on the last line of stdout: {"torch": version, "threads": n, "results": {task: {...}}}.
 Every task runs 1 warm-up batch then `--batches` timed batches (the head task: 1 warm-up epoch, 1 timed epoch).
 """
 import argparse
 import json
+import resource
 import time
 
 import torch
@@ -49,6 +52,13 @@ class Bottleneck(nn.Module):
     def forward(self, x):
         return torch.relu(self.body(x) + self.short(x))
 
+    def keras_layers(self):
+        """This block's layers in Keras 2.2.4 order (None for the ones without weights: activations, add)."""
+        b = self.body
+        if isinstance(self.short, nn.Identity):
+            return [b[0], b[1], None, b[3], b[4], None, b[6], b[7], None, None]
+        return [b[0], b[1], None, b[3], b[4], None, b[6], self.short[0], b[7], self.short[1], None, None]
+
 
 def resnet50_backbone() -> nn.Module:
     """ResNet50 without top (Keras 2.2.4 layout, biases on convs), output 7x7x2048 at 224."""
@@ -59,6 +69,47 @@ def resnet50_backbone() -> nn.Module:
             layers.append(Bottleneck(cin, mid, stride if b == 0 else 1, b == 0))
             cin = mid * 4
     return nn.Sequential(*layers)
+
+
+def keras_order(backbone: nn.Sequential) -> list:
+    """The backbone's layers as Keras lists them (input, pads, pool and activations as None), for "top N trainable"."""
+    stem = [None, None, backbone[1], backbone[2], None, None, None]  # input, pad, conv1, bn_conv1, act, pad, pool
+    return stem + [layer for block in backbone[6:] for layer in block.keras_layers()]
+
+
+def set_trainable_top(backbone: nn.Sequential, n: int) -> list:
+    """Freeze all but the top n Keras layers; returns the frozen batch norms (kept in eval mode while training)."""
+    order = keras_order(backbone)
+    frozen_bn = []
+    for i, layer in enumerate(order):
+        if layer is None:
+            continue
+        trainable = i >= len(order) - n
+        for p in layer.parameters():
+            p.requires_grad_(trainable)
+        if isinstance(layer, nn.BatchNorm2d) and not trainable:
+            frozen_bn.append(layer)
+    return frozen_bn
+
+
+def bench_finetune(top: int, size: int, batch: int, batches: int) -> dict:
+    """ResNet50 + GAP + head (a), top `top` backbone layers trainable, Adam over the trainable parameters."""
+    backbone = resnet50_backbone()
+    model = nn.Sequential(backbone, nn.AdaptiveAvgPool2d(1), head_a()).train()
+    frozen_bn = set_trainable_top(backbone, top)
+    for bn in frozen_bn:
+        bn.eval()
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=1e-5)
+    xs = torch.rand(batch, 3, size, size) * 255
+    ys = (torch.rand(batch) > 0.5).float()
+    train_step(model, opt, xs, ys)
+    start = time.perf_counter()
+    for _ in range(batches):
+        train_step(model, opt, xs, ys)
+    sec = time.perf_counter() - start
+    trainable = sum(p.numel() for p in params)
+    return {"imgPerSec": batch * batches / sec, "secPerBatch": sec / batches, "batch": batch, "batches": batches, "size": size, "trainableParams": trainable}
 
 
 def head_a() -> nn.Module:
@@ -125,6 +176,8 @@ def main():
     p.add_argument("--batches", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--head-examples", type=int, default=5000)
+    p.add_argument("--ft-size", type=int, default=224)
+    p.add_argument("--ft-batch", type=int, default=16)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -138,7 +191,11 @@ def main():
             results[task] = bench_resnet(8, a.batches)
         elif task == "head":
             results[task] = bench_head(a.head_examples, 32)
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results}))
+        elif task.startswith("ft"):
+            results[task] = bench_finetune(int(task[2:]), a.ft_size, a.ft_batch, a.batches)
+    # one task a process (see peer.ts) makes this the task's own peak RSS
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results, "peakRssMB": peak_mb}))
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ async function trainRate(records: ImageRecord[], size: number, batch: number, co
  * const r = await measurePipeline({ images: 64, size: 128, batch: 16, concurrencies: [1, 4, 16] });
  */
 export async function measurePipeline(opts: { images: number; size: number; batch: number; concurrencies: number[] }): Promise<PipelineResult> {
-  await initBackend({ prefer: "wasm", quiet: true, wasmThreads: 1 }); // training on one core, decoding free to use the other
+  await initBackend({ prefer: "wasm", quiet: true }); // single-threaded wasm training, decoding free to use the other core
   const { records: all } = await scanDataset(SAMPLE_ROOT, { splits: ["train"] });
   const half = Math.floor(opts.images / 2);
   const records = [...all.slice(0, half), ...all.slice(all.length - (opts.images - half))]; // both classes (records are sorted by path)

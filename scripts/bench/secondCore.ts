@@ -1,16 +1,15 @@
 /**
  * "Use the second core": measures (a) decode/augment overlap via `imageBatches` concurrency, (b) data-parallel
- * training over two single-threaded wasm worker_threads (prototype), (c) wasm XNNPACK threads (the library default).
+ * training over two single-threaded wasm worker_threads (prototype). (The wasm XNNPACK-threads experiment went with
+ * the os.cpus / URL.createObjectURL patches it needed: training runs on onnxruntime, which has its own threads.)
  */
 import { measureDataParallel, type DataParallelResult } from "./dataParallel";
 import { measurePipeline, type PipelineResult } from "./pipeline";
-import { tryWasmThreads, WASM_THREAD_MODES, type WasmThreadAttempt } from "./wasmThreads";
 
 /** Everything the second-core section measured, plus a printable summary. */
 export interface SecondCoreResult {
   pipeline?: PipelineResult | { error: string };
   dataParallel: (DataParallelResult | { workers: number; error: string })[];
-  wasmThreads: WasmThreadAttempt[];
   summary: string;
 }
 
@@ -32,14 +31,11 @@ function summarize(r: Omit<SecondCoreResult, "summary">): string {
       : `  (b) ${d.workers} worker(s) failed: ${d.error}`);
   }
   if (ok.length === 2) lines.push(`      speedup 2 vs 1 worker: ${(ok[1].imgPerSec / ok[0].imgPerSec).toFixed(2)}×`);
-  for (const a of r.wasmThreads) {
-    lines.push(a.ok ? `  (c) wasm ${a.mode}: XNNPACK threads ${a.threads}, conv2d ${a.convMs?.toFixed(0)} ms` : `  (c) wasm ${a.mode}: failed: ${a.error}`);
-  }
   return lines.join("\n");
 }
 
 /**
- * Runs the three measurements (quick: fewer images and batches).
+ * Runs the two measurements (quick: fewer images and batches).
  * @example
  * const { summary } = await runSecondCore({ quick: false }); console.log(summary);
  */
@@ -53,9 +49,6 @@ export async function runSecondCore(opts: { quick: boolean }): Promise<SecondCor
     dataParallel.push(r);
     if ("imgPerSec" in r) console.log(`  (b) ${workers} worker(s): ${r.imgPerSec.toFixed(2)} img/s`);
   }
-  console.log("second core (c): wasm threads …");
-  const wasmThreads: WasmThreadAttempt[] = [];
-  for (const mode of WASM_THREAD_MODES) wasmThreads.push(await tryWasmThreads(mode));
-  const result = { pipeline, dataParallel, wasmThreads };
+  const result = { pipeline, dataParallel };
   return { ...result, summary: summarize(result) };
 }

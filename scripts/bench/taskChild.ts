@@ -6,17 +6,20 @@
 import { fileURLToPath } from "node:url";
 import { runJsonChild } from "./child";
 import { initBackend, type BackendPreference } from "../../src/lib/backend";
-import { benchCnnTraining, benchHeadEpoch, benchResNetOnnx, benchResNetTfjs, countingTensors, type TaskPlan, type TaskResult } from "./tasks";
+import { benchCnnTraining, benchFineTune, benchHeadEpoch, benchResNetOnnx, benchResNetTfjs, countingTensors, type TaskPlan, type TaskResult } from "./tasks";
 
-/** Tasks of the bench; `cnn224b32` is the peak-RSS task (CNN training at 224², batch 32). */
-export const BENCH_TASKS = ["cnn128", "cnn224", "cnn224b32", "resnet50", "head"] as const;
+/**
+ * Tasks of the bench; `cnn224b32` is the peak-RSS task (CNN training at 224², batch 32); `ft15`/`ft100`: ResNet50
+ * fine-tuning with the top 15 / 100 layers trainable.
+ */
+export const BENCH_TASKS = ["cnn128", "cnn224", "cnn224b32", "resnet50", "head", "ft15", "ft100"] as const;
 export type BenchTask = (typeof BENCH_TASKS)[number];
 
 /**
- * Engines: TF.js backends, or onnxruntime-node (ResNet50 inference, and CNN training steps with weights and Adam
- * on TF.js wasm); "wasm-1t" is wasm with 1 XNNPACK thread (tfjs's own Node default), for a same-run comparison.
+ * Engines: TF.js backends (training steps on TF.js: the fallback), or onnxruntime-node (ResNet50 inference, and the
+ * training steps of the CNN and of ResNet50 fine-tuning, with weights and Adam on TF.js wasm).
  */
-export type BenchEngine = "node-gpu" | "node" | "wasm" | "wasm-1t" | "cpu" | "onnx";
+export type BenchEngine = "node-gpu" | "node" | "wasm" | "cpu" | "onnx";
 
 const SELF = fileURLToPath(import.meta.url);
 
@@ -32,13 +35,14 @@ export async function runTaskInChild(engine: BenchEngine, task: BenchTask, plan:
   const { json, stderr, code, signal } = await runJsonChild(SELF, ["--bench-task", engine, task, JSON.stringify(plan)], timeoutSec * 1000);
   if (json) return json as TaskResult;
   const heap = /memory access out of bounds|Aborted\(/.test(stderr) ? " (wasm heap exhausted: 4 GB max)" : "";
-  const why = signal === "SIGTERM" ? `stopped after the ${timeoutSec} s task limit` : `child died (${signal ?? `exit ${code}`}): ${firstLine(stderr)}${heap}`;
+  const why = signal === "SIGTERM" ? `> cap: stopped after the ${timeoutSec} s task limit` : `child died (${signal ?? `exit ${code}`}): ${firstLine(stderr)}${heap}`;
   return { task, engine, skipped: why };
 }
 
 // Dispatch of one task inside the child.
 function runTask(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<TaskResult> {
   const steps = engine === "onnx" ? "onnxruntime" : "tfjs";
+  if (task === "ft15" || task === "ft100") return benchFineTune(engine, Number(task.slice(2)), plan, steps);
   if (task === "cnn128") return benchCnnTraining(engine, 128, 16, plan, steps);
   if (task === "cnn224") return benchCnnTraining(engine, 224, 16, plan, steps);
   if (task === "cnn224b32") return benchCnnTraining(engine, 224, 32, plan, steps).then((r) => ({ ...r, task }));
@@ -50,8 +54,8 @@ function runTask(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<
 // Child: init the backend, run, print the result with the process's peak RSS.
 async function child(engine: BenchEngine, task: BenchTask, plan: TaskPlan): Promise<void> {
   try {
-    const prefer = (engine === "onnx" || engine === "wasm-1t" ? "wasm" : engine) as BackendPreference;
-    await initBackend({ prefer, quiet: true, wasmThreads: engine === "wasm-1t" ? 1 : undefined });
+    const prefer = (engine === "onnx" ? "wasm" : engine) as BackendPreference;
+    await initBackend({ prefer, quiet: true });
   } catch (e) {
     console.log(JSON.stringify({ task, engine, skipped: firstLine((e as Error).message) } satisfies TaskResult));
     return;

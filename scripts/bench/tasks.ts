@@ -2,7 +2,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { buildCnn4 } from "../../src/lib/models/cnn4";
 import { buildHead } from "../../src/lib/models/heads";
-import { loadResNet50Backbone } from "../../src/lib/models/resnet50";
+import { buildResNet50Transfer, loadResNet50Backbone } from "../../src/lib/models/resnet50";
 import { resnet50WeightsStatus } from "../../src/lib/models/weights";
 import { train } from "../../src/lib/train";
 import type { Callback } from "../../src/lib/train";
@@ -26,6 +26,11 @@ export interface TaskResult {
   tensorsAfter?: number;
   /** Peak resident set size of the process that ran the task, MB. */
   peakRssMB?: number;
+  /** Fine-tuning tasks: input side and trainable parameters. */
+  size?: number;
+  trainableParams?: number;
+  /** The engine plan line `train` printed (which engine really ran the steps). */
+  planLine?: string;
   /** Why the task did not run. */
   skipped?: string;
 }
@@ -36,6 +41,9 @@ export interface TaskPlan {
   batches: number;
   /** Examples of the head-training epoch. */
   headExamples: number;
+  /** Fine-tuning tasks: input side (224 in the full bench) and batch (16). */
+  ftSize: number;
+  ftBatch: number;
 }
 
 /**
@@ -179,4 +187,34 @@ export async function benchHeadEpoch(engine: string, plan: TaskPlan): Promise<Ta
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * ResNet50 fine-tuning (head (a), top `top` backbone layers trainable, the rest frozen with inference-mode batch norms)
+ * through `train` on random gray images at `plan.ftSize`², batch `plan.ftBatch`: 1 warm-up + `batches` timed steps.
+ * @example
+ * const r = await benchFineTune("onnx", 15, { batches: 2, headExamples: 5000, ftSize: 224, ftBatch: 16 }, "onnxruntime");
+ */
+export async function benchFineTune(engine: string, top: number, plan: TaskPlan, trainEngine: TrainEngine): Promise<TaskResult> {
+  const task = `ft${top}`;
+  const missing = resnetMissing();
+  if (missing) return { task, engine, skipped: missing };
+  const { ftSize: size, ftBatch: batch } = plan;
+  const n = batch * (plan.batches + 1);
+  const model = await buildResNet50Transfer({ inputSize: size, channels: 1, head: "a", unfreezeTop: top, seed: 42 });
+  const trainableParams = model.trainableWeights.reduce((sum, w) => sum + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+  const clock = batchClock();
+  const lines: string[] = [];
+  try {
+    const source = { xs: randomFloats(n * size * size, 255), shape: [n, size, size, 1], ys: labels(n) };
+    await train(model, { train: source }, {
+      epochs: 1, batchSize: batch, learningRate: 1e-5, shuffle: false, callbacks: [clock], engine: trainEngine, batchNormStatistics: "keras",
+      progress: { update: () => undefined, line: (text) => void lines.push(text) },
+    });
+  } finally {
+    model.dispose();
+  }
+  const sec = (clock.ends[clock.ends.length - 1] - clock.ends[0]) / 1000;
+  const planLine = lines.find((l) => l.includes("plan:"));
+  return { task, engine, imgPerSec: (batch * plan.batches) / sec, secPerBatch: sec / plan.batches, batch, batches: plan.batches, size, trainableParams, planLine };
 }

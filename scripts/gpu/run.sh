@@ -44,6 +44,8 @@ unpack "$HERE/bin/node.xz"
 chmod +x "$HERE/bin/node"
 unpack "$HERE/node_modules/webgpu/dist/linux-x64/dawn.node.xz"
 unpack "$HERE/bench.mjs.xz"
+# onnxruntime-node binaries of a --with-ort bundle (its provider libraries included)
+for packed in "$HERE"/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/*.xz; do [[ -e $packed ]] && unpack "$packed"; done
 # Bundled Debian libs: Vulkan loader, glvnd dispatch libs, X11 client libs (the ones libGLX_nvidia.so.0 links to).
 # The NVIDIA driver's own libraries have other names (lib*_nvidia.so.*), so these never shadow them.
 export LD_LIBRARY_PATH="$HERE/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

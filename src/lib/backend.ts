@@ -2,17 +2,13 @@ import * as tf from "@tensorflow/tfjs";
 import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
-import { registerConvGradKernels, type ConvGradKernelName } from "./kernels/register";
-import { registerSharedIdentityKernels } from "./kernels/identity";
-import { registerMatMulKernel } from "./kernels/matMul";
-import { registerMaxPoolGradKernel } from "./kernels/maxPoolGrad";
-import { resolveWasmThreads, withWasmThreads } from "./kernels/wasmThreads";
-import { registerReluGradFromOutput } from "./kernels/reluGrad";
+import { registerConvGradKernels } from "./kernels/register";
 import {
   activateWebGpuBackend, DAWN_OPTIONS_ENV, findGpuDeviceNodes, findWebGpuAdapter, parseDawnOptions, WEBGPU_REPLACED_KERNELS,
   webGpuProbeSkipReason, type WebGpuAdapterSummary,
 } from "./kernels/webgpu";
 import { packageVersions } from "./runs/versions";
+import { checkTfjsVersion } from "./tfjsInternals";
 
 /** Environment variable that picks the backend when `initBackend` gets no `prefer`. */
 export const BACKEND_ENV = "PNEUMO_BACKEND";
@@ -39,7 +35,7 @@ export interface BackendInfo {
   skipped: { choice: BackendChoice; reason: string }[];
   /** wasm only: whether the SIMD binary runs. */
   simd?: boolean;
-  /** wasm only: XNNPACK threads (see `withWasmThreads`). */
+  /** wasm only: XNNPACK threads (1 in Node: tfjs-backend-wasm runs its single-threaded build there). */
   threads?: number;
   /** Where the maths runs, when known: "GPU", "CPU", "CPU (wasm)", "CPU (JS)"; on webgpu "GPU: <adapter>" or "CPU: software adapter <name>". */
   device?: string;
@@ -59,15 +55,7 @@ export interface InitBackendOptions {
   log?: (line: string) => void;
   /** Print nothing. */
   quiet?: boolean;
-  /** wasm only: XNNPACK threads; default env `PNEUMO_WASM_THREADS`, else every core (1 = single-threaded build). */
-  wasmThreads?: number;
 }
-
-/**
- * wasm kernels replaced by ours even though wasm has them: its Conv2DBackpropInput is a plain C++ loop, and
- * ours, an XNNPACK Conv2D, is faster per call and per training step (measured: docs/performance.md).
- */
-export const WASM_REPLACED_KERNELS: readonly ConvGradKernelName[] = ["Conv2DBackpropInput"];
 
 // Thrown by a loader when its backend cannot be used here.
 class BackendUnavailable extends Error {}
@@ -172,18 +160,15 @@ function setWasmDir(): void {
   }
 }
 
-// wasm (XNNPACK), plus our conv gradient kernels: the filter gradient it lacks, a faster input gradient.
-async function loadWasm(threads: number): Promise<Partial<BackendInfo>> {
+// wasm (XNNPACK), plus the conv filter gradient it lacks (without it conv nets cannot train there).
+async function loadWasm(): Promise<Partial<BackendInfo>> {
   try {
     setWasmDir();
-    if (!(await withWasmThreads(threads, () => tf.setBackend("wasm")))) throw new Error("tf.setBackend('wasm') returned false");
+    if (!(await tf.setBackend("wasm"))) throw new Error("tf.setBackend('wasm') returned false");
   } catch (err) {
     throw new BackendUnavailable(`failed to load: ${firstLine(err)}`);
   }
-  registerConvGradKernels("wasm", { replace: WASM_REPLACED_KERNELS });
-  registerMatMulKernel("wasm");
-  registerMaxPoolGradKernel("wasm");
-  registerSharedIdentityKernels("wasm");
+  registerConvGradKernels("wasm");
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
   return { simd, threads: Math.max(1, getThreadsCount()), device: "CPU (wasm)" };
 }
@@ -221,20 +206,20 @@ async function loadCpu(): Promise<Partial<BackendInfo>> {
 }
 
 // Load one backend, returning its extra facts.
-async function loadChoice(choice: BackendChoice, auto: boolean, wasmThreads: number): Promise<Partial<BackendInfo>> {
+async function loadChoice(choice: BackendChoice, auto: boolean): Promise<Partial<BackendInfo>> {
   if (choice === "node-gpu") return loadNodeGpu(auto);
   if (choice === "webgpu") return loadWebGpu(auto);
   if (choice === "node") return loadNative("node").then(() => ({ device: "CPU" }));
-  return choice === "wasm" ? loadWasm(wasmThreads) : loadCpu();
+  return choice === "wasm" ? loadWasm() : loadCpu();
 }
 
 // Try the candidates in order; the first that loads wins, the rest record why they were skipped.
-async function chooseBackend(prefer: BackendPreference, wasmThreads: number): Promise<BackendInfo> {
+async function chooseBackend(prefer: BackendPreference): Promise<BackendInfo> {
   const candidates = prefer === "auto" ? BACKEND_CHOICES : [prefer];
   const skipped: BackendInfo["skipped"] = [];
   for (const choice of candidates) {
     try {
-      const extra = await loadChoice(choice, prefer === "auto", wasmThreads);
+      const extra = await loadChoice(choice, prefer === "auto");
       await tf.ready();
       const versions = { ...tf.version, ...packageVersions(choice === "webgpu" ? [PACKAGE.webgpu, "webgpu"] : [PACKAGE[choice]]) } as Record<string, string>;
       return { choice, tfBackend: tf.getBackend(), skipped, ...extra, versions };
@@ -275,7 +260,7 @@ export function describeBackend(info: BackendInfo): string {
  * lacks, so conv nets train there; on webgpu ours replace its naive ones (`WEBGPU_REPLACED_KERNELS`).
  * Calling again with the same preference returns the cached info (re-activating that backend if
  * something switched away).
- * (wasm's own Conv2DBackpropInput is replaced too, see `WASM_REPLACED_KERNELS`.)
+ * First checks that the installed tfjs is the version `tfjsInternals` was written for (`checkTfjsVersion`).
  * Throws if a backend asked for by name is unavailable, with the command that installs it.
  * @example
  * const info = await initBackend(); // logs "[pneumo-lab] backend: wasm (SIMD on, 2 threads) — skipped …"
@@ -289,8 +274,9 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     if (tf.getBackend() !== info.tfBackend) await tf.setBackend(info.tfBackend);
     return info;
   }
-  registerReluGradFromOutput(); // backend-independent: saves relu outputs, not inputs, for backprop
-  const promise = chooseBackend(prefer, resolveWasmThreads(opts.wasmThreads));
+  const versionWarning = checkTfjsVersion();
+  if (versionWarning) (opts.log ?? console.warn)(`[pneumo-lab] ${versionWarning}`);
+  const promise = chooseBackend(prefer);
   cached = { prefer, promise };
   try {
     current = await promise;

@@ -3,6 +3,8 @@
  * Stages follow the pipeline: data → models → train → analysis → plots; workflows tie them into runs.
  */
 export * from "./backend";
+export * from "./enginePlan";
+export { checkTfjsVersion, TFJS_INTERNALS_VERSION, TFJS_UNCHECKED_ENV } from "./tfjsInternals";
 export * from "./data";
 export * from "./models";
 export * from "./train";

@@ -12,6 +12,22 @@ const tempDir = (): string => mkdtempSync(join(tmpdir(), "pneumo-models-io-"));
 // Deterministic input batch in [0, 1).
 const inputBatch = (shape: number[]): tf.Tensor => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 7919) % 1000) / 1000), shape);
 
+// Saved by the retired FastConv2D / FastBatchNormalization code (commit before their removal), scores recorded then.
+const FAST_LAYERS_V1 = join(import.meta.dirname, "..", "fixtures", "models", "fast-layers-v1");
+const FAST_LAYERS_V1_SCORES = [0.4716064929962158, 0.49330225586891174];
+
+describe("models saved by older code", () => {
+  it("a model saved with the fast layers loads as stock Conv2D / BatchNormalization and scores as it did", async () => {
+    await tf.setBackend("cpu");
+    const model = await loadModelFromDir(FAST_LAYERS_V1);
+    expect(model.layers.map((l) => l.constructor.name)).toEqual(["InputLayer", "Conv2D", "BatchNormalization", "MaxPooling2D", "Flatten", "Dense"]);
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 64 }, (_, i) => (i % 17) / 17), [2, 8, 8, 1]);
+    const scores = Array.from(await (model.predict(x) as tf.Tensor).data());
+    scores.forEach((s, i) => expect(s).toBeCloseTo(FAST_LAYERS_V1_SCORES[i]!, 6));
+    model.dispose();
+  });
+});
+
 describe("saveModelToDir / loadModelFromDir", () => {
   beforeAll(async () => {
     await tf.setBackend("cpu");

@@ -46,6 +46,9 @@ describe("trainCnnRun + evaluateRun on the bundled sample", () => {
     expect(m.data?.seed).toBe(42);
     expect(m.data?.groupByPatient).toBe(true);
     expect(m.backend?.choice).toBe("wasm");
+    // the engine plan resolved once at the start: onnxruntime trains the CNN on wasm, on the cpu provider
+    expect(m.plan).toMatchObject({ tfBackend: "wasm", inference: "onnxruntime", training: "onnxruntime", executionProvider: "cpu" });
+    expect((m.plan as { line: string }).line).toMatch(/^plan: TF\.js wasm · inference onnxruntime · training onnxruntime · cpu EP, \d+ threads$/);
     expect(m.versions["@tensorflow/tfjs"]).toBe("4.22.0");
     expect(m.settings).toMatchObject({ model: "cnn4", inputSize: 32, preprocessing: "rescale" });
     expect(m.metrics?.threshold).toBe(evaluation.threshold);

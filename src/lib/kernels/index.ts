@@ -23,6 +23,3 @@ export {
   type WebGpuProbeFacts,
   type WebGpuAdapterSummary,
 } from "./webgpu";
-export { matMulPlan, matMulWithoutTransposes, registerMatMulKernel, restoreNativeMatMulKernel, type MatMulPlan } from "./matMul";
-export { registerReluGradFromOutput, RELU_GRAD_FROM_OUTPUT } from "./reluGrad";
-export { registerSharedIdentityKernels, restoreCopyingIdentityKernels } from "./identity";

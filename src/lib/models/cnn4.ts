@@ -1,7 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
 import { createSeedSource, type SeedSource } from "./seeds";
-import { fastBatchNormalization } from "./batchNorm";
-import { fastConv2d } from "./convRelu";
 
 /** Name of the last convolution of `buildCnn4` (the Grad-CAM target layer). */
 export const CNN4_LAST_CONV = "block4_conv2";
@@ -33,7 +31,7 @@ function resolveInputSize(inputSize: number | [number, number]): [number, number
 
 // Conv2D 3×3 same relu with a seeded Glorot-uniform kernel (the Keras default).
 function conv(name: string, filters: number, nextSeed: SeedSource): tf.layers.Layer {
-  return fastConv2d({
+  return tf.layers.conv2d({
     name,
     filters,
     kernelSize: 3,
@@ -52,9 +50,9 @@ function dense(name: string, units: number, activation: "relu" | "sigmoid", next
 function convBlock(x: tf.SymbolicTensor, block: number, filters: number, nextSeed: SeedSource): tf.SymbolicTensor {
   const p = `block${block}`;
   let y = conv(`${p}_conv1`, filters, nextSeed).apply(x) as tf.SymbolicTensor;
-  y = fastBatchNormalization({ name: `${p}_bn1` }).apply(y) as tf.SymbolicTensor;
+  y = tf.layers.batchNormalization({ name: `${p}_bn1` }).apply(y) as tf.SymbolicTensor;
   y = conv(`${p}_conv2`, filters, nextSeed).apply(y) as tf.SymbolicTensor;
-  y = fastBatchNormalization({ name: `${p}_bn2` }).apply(y) as tf.SymbolicTensor;
+  y = tf.layers.batchNormalization({ name: `${p}_bn2` }).apply(y) as tf.SymbolicTensor;
   y = tf.layers.maxPooling2d({ name: `${p}_pool`, poolSize: 2, strides: 2 }).apply(y) as tf.SymbolicTensor;
   return tf.layers.dropout({ name: `${p}_dropout`, rate: 0.25, seed: nextSeed() }).apply(y) as tf.SymbolicTensor;
 }
@@ -81,10 +79,10 @@ export function buildCnn4(opts: Cnn4Options = {}): tf.LayersModel {
   });
   x = tf.layers.flatten({ name: "flatten" }).apply(x) as tf.SymbolicTensor;
   x = dense("fc1", 512, "relu", nextSeed).apply(x) as tf.SymbolicTensor;
-  x = fastBatchNormalization({ name: "fc1_bn" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: "fc1_bn" }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dropout({ name: "fc1_dropout", rate: 0.5, seed: nextSeed() }).apply(x) as tf.SymbolicTensor;
   x = dense("fc2", 256, "relu", nextSeed).apply(x) as tf.SymbolicTensor;
-  x = fastBatchNormalization({ name: "fc2_bn" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: "fc2_bn" }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.dropout({ name: "fc2_dropout", rate: 0.5, seed: nextSeed() }).apply(x) as tf.SymbolicTensor;
   const output = dense("output", 1, "sigmoid", nextSeed).apply(x) as tf.SymbolicTensor;
   return tf.model({ name: "cnn4", inputs: input, outputs: output });

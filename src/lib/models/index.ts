@@ -1,8 +1,7 @@
 /** Models: file IO, the CNN baseline, the ImageNet ResNet50 transfer model and its heads. */
 export { fileSaveHandler, loadModelFromDir, MODEL_JSON, readModelArtifacts, saveModelToDir, WEIGHTS_BIN, type SaveModelOptions } from "./io";
 export { buildCnn4, CNN4_FILTERS, CNN4_LAST_CONV, type Cnn4Options } from "./cnn4";
-export { batchNormTraining, FastBatchNormalization, fastBatchNormalization, type BatchNormTrainingResult, type FastBatchNormalizationOptions } from "./batchNorm";
-export { conv2dBiasRelu, FastConv2D, fastConv2d, type ConvReluGeometry, type FastConv2DOptions } from "./convRelu";
+export { updateMovingStatistics } from "./batchNormMoving";
 export { applyHead, buildHead, copyWeightsByName, HEAD_C_DEFAULT_L2, HEAD_KINDS, HEAD_PREFIX, type HeadKind, type HeadOptions } from "./heads";
 export {
   buildResNet50Transfer, CAFFE_PREPROCESS_LAYER, caffePreprocessTensor, IMAGENET_MEAN_BGR, loadResNet50Backbone, loadResNet50ImageNet,

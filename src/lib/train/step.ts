@@ -1,7 +1,6 @@
 /** One optimisation step over a weighted binary cross-entropy, and a forward pass for validation. */
 import * as tf from "@tensorflow/tfjs";
 import { EPSILON } from "./metrics";
-import { withEarlyRelease } from "./releaseEarly";
 import type { ClassWeight } from "./types";
 
 /**
@@ -41,14 +40,13 @@ function predictScores(model: tf.LayersModel, xs: tf.Tensor, training: boolean):
  */
 export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, varList: tf.Variable[], xs: tf.Tensor, ys: tf.Tensor, classWeight?: ClassWeight): tf.Tensor1D {
   let scores: tf.Tensor | undefined;
-  // early release: the backward pass frees activations and gradients as it goes (224² CNN fits the wasm heap)
-  const loss = withEarlyRelease(() => optimizer.minimize(() => {
+  const loss = optimizer.minimize(() => {
     const preds = predictScores(model, xs, true);
     scores = tf.keep(preds.reshape([-1]));
     let total = weightedBce(ys, preds, classWeight);
     for (const extra of model.calculateLosses()) total = total.add(extra);
     return total;
-  }, true, varList)) as tf.Scalar;
+  }, true, varList) as tf.Scalar;
   const packed = tf.tidy(() => tf.concat([loss.reshape([1]), scores!]) as tf.Tensor1D);
   tf.dispose([loss, scores!]);
   return packed;

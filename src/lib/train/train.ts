@@ -10,7 +10,9 @@ import { appendEpoch, emptyHistory, reviveHistory, writeHistory } from "./histor
 import { binaryCrossentropy, PassAccumulator } from "./metrics";
 import { resolveProgress, type ProgressSink } from "./progress";
 import { PRECISE_BN_DEFAULTS, recomputeBatchNormStatistics, type PreciseBnOptions } from "./preciseBn";
-import { createOnnxTrainer, onnxTrainingUnavailable, type OnnxTrainer } from "./onnx/trainer";
+import { describeEnginePlan, resolveEnginePlan, type EnginePlan } from "../enginePlan";
+import { createOnnxTrainer, type OnnxTrainer } from "./onnx/trainer";
+import { setOptimizerLearningRate } from "../tfjsInternals";
 import { countExamples, sourceBatches } from "./sources";
 import { predictBatch, trainableVariables, trainStep } from "./step";
 import type { Callback, EpochLogs, History, TrainContext, TrainOptions, TrainSource } from "./types";
@@ -35,7 +37,9 @@ interface Loop {
   ctx: TrainContext;
   callbacks: Callback[];
   sink: ProgressSink;
-  /** Set when the steps run on onnxruntime-node. */
+  /** The run's engine plan, resolved once at the start. */
+  plan?: EnginePlan;
+  /** Set when the plan puts the steps on onnxruntime-node. */
   onnx?: OnnxTrainer;
 }
 
@@ -62,12 +66,14 @@ export async function train(model: tf.LayersModel, data: TrainData, opts: TrainO
   const loop: Loop = { model, optimizer: tf.train.adam(learningRate), varList: trainableVariables(model), data, opts: full, ctx, callbacks, sink: resolveProgress(opts.progress) };
   try {
     if (opts.runDir) await prepareRunDir(loop);
-    loop.onnx = await onnxTrainerFor(loop, opts.engine ?? "auto");
+    loop.plan = opts.plan ?? (await resolveEnginePlan({ models: [model], training: opts.engine ?? "auto" }));
+    if (!opts.plan) loop.sink.line(`train: ${describeEnginePlan(loop.plan)}`);
+    loop.onnx = await onnxTrainerFor(loop, loop.plan);
     for (const cb of callbacks) await cb.onTrainBegin?.(ctx);
     const resumed = opts.resume ? await resumeFrom(loop) : undefined;
     const history = resumed?.history ?? emptyHistory();
     if (!resumed?.finished) {
-      history.engine = loop.onnx ? "onnxruntime" : "tfjs";
+      history.engine = loop.plan.training;
       const first = resumed ? resumed.nextEpoch : 0;
       for (let epoch = first; epoch < opts.epochs && !ctx.stopTraining; epoch++) await runEpoch(loop, epoch, history);
       // resumed at (or past) the last epoch: nothing ran, but the run is finished now
@@ -86,15 +92,11 @@ export async function train(model: tf.LayersModel, data: TrainData, opts: TrainO
   }
 }
 
-// The onnxruntime trainer for engine "onnxruntime", or for "auto" when it can run this model here; undefined: TF.js steps.
-async function onnxTrainerFor(loop: Loop, engine: NonNullable<TrainOptions["engine"]>): Promise<OnnxTrainer | undefined> {
-  if (engine === "tfjs") return undefined;
-  const reason = await onnxTrainingUnavailable(loop.model);
-  if (reason && engine === "onnxruntime") throw new Error(`train: engine "onnxruntime" cannot run here: ${reason}; use engine "auto" or "tfjs". Received: engine ${engine}`);
-  if (reason) return undefined;
-  const trainer = await createOnnxTrainer(loop.model, loop.optimizer, loop.varList, { seed: loop.opts.seed });
-  loop.sink.line(`train: steps on onnxruntime-node (${trainer.threads} threads); weights, Adam and checkpoints in TF.js (engine "tfjs" to turn off)`);
-  return trainer;
+// The onnxruntime trainer when the plan puts training there (createOnnxTrainer throws, naming why, if it cannot).
+async function onnxTrainerFor(loop: Loop, plan: EnginePlan): Promise<OnnxTrainer | undefined> {
+  if (plan.training !== "onnxruntime") return undefined;
+  const { threads, executionProvider } = plan;
+  return createOnnxTrainer(loop.model, loop.optimizer, loop.varList, { seed: loop.opts.seed, threads, executionProvider });
 }
 
 // One training step on the loop's engine; `values` resolves to [loss, scores…] (the TF.js step's are read asynchronously).
@@ -141,7 +143,7 @@ async function trainPass(loop: Loop, epoch: number): Promise<{ logs: EpochLogs; 
   let lastLr = ctx.learningRate;
   for await (const batch of sourceBatches(loop.data.train, { batchSize: opts.batchSize, shuffle: opts.shuffle ?? true, seed: opts.seed + epoch })) {
     for (const cb of callbacks) await cb.onBatchBegin?.(ctx.iteration, ctx);
-    setLearningRate(optimizer, (lastLr = ctx.learningRate));
+    setOptimizerLearningRate(optimizer, (lastLr = ctx.learningRate));
     const result = await runStep(loop, batch.xs, batch.ys);
     tf.dispose([batch.xs, batch.ys]);
     await pending;
@@ -247,11 +249,6 @@ async function saveCheckpoint(loop: Loop, epoch: number, history: History, finis
     finished,
     history,
   });
-}
-
-// Adam reads `learningRate` at every step, so setting the field changes the next update.
-function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
-  (optimizer as unknown as { learningRate: number }).learningRate = lr;
 }
 
 // "epoch 3/10 12.4s loss 0.4100 auc 0.9100 val_loss … lr 1.00e-4"

@@ -1,4 +1,5 @@
 /** Shared types of the training stage: data sources, options, epoch logs, History and callbacks. */
+import type { EnginePlan } from "../enginePlan";
 import type * as tf from "@tensorflow/tfjs";
 import type { BatchOptions } from "../data/batches";
 import type { ImageRecord } from "../data/types";
@@ -102,8 +103,14 @@ export interface TrainOptions {
    * Where the training steps run. "auto" (default): onnxruntime-node when it is installed, the model is a supported
    * chain (the 4-block CNN, heads ending in Dense(1, sigmoid)) and the TF.js backend is wasm or cpu; otherwise TF.js.
    * "onnxruntime" throws when it cannot; "tfjs" always uses TF.js. Weights, Adam and checkpoints stay in TF.js.
+   * Resolved once into the run's `EnginePlan` (ignored when `plan` is given).
    */
   engine?: "auto" | TrainEngine;
+  /**
+   * The run's engine plan (`resolveEnginePlan`), when a workflow resolved it already: its training engine, threads and
+   * execution provider are used as they are. Default: resolved at the start of `train` from `engine` and the model.
+   */
+  plan?: EnginePlan;
   /**
    * Batch-norm moving statistics before each validation pass (so also in checkpoints and saved models).
    * "precise" (default): re-estimated from `data.statistics ?? data.train` (`recomputeBatchNormStatistics`), since

@@ -22,10 +22,13 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
     const cnn = { ...preset.cnn, inputSize: opts.inputSize ?? preset.cnn.inputSize };
     return { ...cnn, model: "cnn4", preprocessing: "rescale", epochs: opts.epochs ?? cnn.epochs, engine: opts.engine ?? "auto" };
   };
-  return withRun({ caller: "trainCnnRun", model: "cnn4", opts, settings, extendable: ["epochs"] }, async (run) => {
-    const { runDir, dataset, preset, settings: cnn, log } = run;
-    log(`[pneumo-lab] training cnn4 at ${cnn.inputSize}px on ${dataset.bySplit.train.length} train / ${dataset.bySplit.val.length} val images → ${runDir}`);
+  const build = async (preset: Preset, cnn: CnnSettings) => {
     const model = buildCnn4({ inputSize: cnn.inputSize, channels: 1, seed: preset.split.seed });
+    return { models: model, trained: [model], dispose: () => model.dispose() };
+  };
+  return withRun({ caller: "trainCnnRun", model: "cnn4", opts, settings, build, extendable: ["epochs"] }, async (run) => {
+    const { runDir, dataset, preset, settings: cnn, log, models: model, plan } = run;
+    log(`[pneumo-lab] training cnn4 at ${cnn.inputSize}px on ${dataset.bySplit.train.length} train / ${dataset.bySplit.val.length} val images → ${runDir}`);
     const weights = classWeights(dataset.bySplit.train);
     const batch = { width: cnn.inputSize, height: cnn.inputSize, channels: 1 as const };
     const history = await train(
@@ -46,7 +49,7 @@ export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunR
         resume: opts.resume,
         progress: opts.progress,
         seed: preset.split.seed,
-        engine: opts.engine,
+        plan,
         batchNormStatistics: cnn.batchNormStatistics,
       },
     );

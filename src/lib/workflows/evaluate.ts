@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { initBackend } from "../backend";
+import { describeEnginePlan, resolveEnginePlan } from "../enginePlan";
 import { bootstrapCi } from "../analysis/bootstrap";
 import { brierScoreLoss, expectedCalibrationError, fitTemperature, type TemperatureFit } from "../analysis/calibration";
 import { binaryMetrics, type BinaryMetrics } from "../analysis/confusion";
@@ -162,6 +163,8 @@ async function predictRunSplit(
 ): Promise<SplitSets> {
   const split = await readRunSplit(runDir, (await readRunManifest(runDir)).data);
   await initBackend({ log });
+  const plan = await resolveEnginePlan({ training: "tfjs" });
+  log(`[pneumo-lab] ${describeEnginePlan(plan)}`);
   const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
   const transform = modelTransform(settings.preprocessing);
   const sets: SplitSets = {};
@@ -170,7 +173,7 @@ async function predictRunSplit(
     if (records.length === 0) continue;
     log(`[pneumo-lab] predicting ${records.length} ${name} images with ${settings.model}`);
     const batch = { inputSize: settings.inputSize, channels: 1 as const, transform, batchSize: 16 };
-    sets[name] = await predictRecords(model, records, { ...batch, log });
+    sets[name] = await predictRecords(model, records, { ...batch, log, plan });
   }
   model.dispose();
   return sets;

@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { initBackend } from "../backend";
+import { describeEnginePlan, resolveEnginePlan } from "../enginePlan";
 import { scanDataset } from "../data/scan";
 import type { Split } from "../data/types";
 import { loadModelFromDir } from "../models/io";
@@ -59,9 +60,11 @@ export async function evaluateOnFolder(
     throw new Error(`evaluateOnFolder: ${dataDir} has no ${split}/ images; expected ${dataDir}/${split}/{NORMAL,PNEUMONIA}/*.jpeg, or pass --split val. Received: ${dataDir}`);
   }
   await initBackend({ log });
+  const plan = await resolveEnginePlan({ training: "tfjs" });
+  log(`[pneumo-lab] ${describeEnginePlan(plan)}`);
   const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
   log(`[pneumo-lab] predicting ${records.length} ${split} images of ${dataDir} with ${settings.model}`);
-  const predictions = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform: modelTransform(settings.preprocessing), batchSize: 16, log });
+  const predictions = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform: modelTransform(settings.preprocessing), batchSize: 16, log, plan });
   model.dispose();
   const tag = `${basename(dataDir.replace(/\/+$/, ""))}-${split}`;
   const csvPath = join(runDir, `predictions-${tag}.csv`);

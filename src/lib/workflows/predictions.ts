@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { imageBatches, type SkipReport } from "../data/batches";
+import type { EnginePlan } from "../enginePlan";
 import { createOnnxPredictor } from "../models/onnx";
 import { parseCsv, toCsv } from "../data/csv";
 import { skippedLines } from "../data/skipped";
@@ -30,6 +31,8 @@ export interface PredictOptions {
   onBatch?: (done: number, total: number) => void;
   /** "auto" (default): onnxruntime-node when installed (the model is exported to ONNX in memory), else TF.js. */
   engine?: "auto" | "onnxruntime" | "tfjs";
+  /** The caller's engine plan: its inference engine, threads and execution provider win over `engine`. */
+  plan?: EnginePlan;
 }
 
 /**
@@ -39,8 +42,10 @@ export interface PredictOptions {
  */
 export async function predictRecords(model: tf.LayersModel, records: ImageRecord[], opts: PredictOptions): Promise<PredictionSet> {
   const out: PredictionSet = { files: [], yTrue: [], yScore: [], subtypes: [], patientIds: [], skipped: [] };
-  const onnx = opts.engine === "tfjs" ? undefined : await createOnnxPredictor(model, { engine: opts.engine ?? "auto" }).catch((error: Error) => {
-    if (opts.engine === "onnxruntime") throw error;
+  const engine = opts.plan?.inference ?? opts.engine ?? "auto";
+  const ortSettings = opts.plan ? { threads: opts.plan.threads, executionProvider: opts.plan.executionProvider } : {};
+  const onnx = engine === "tfjs" ? undefined : await createOnnxPredictor(model, { engine, ...ortSettings }).catch((error: Error) => {
+    if (engine === "onnxruntime") throw error;
     console.warn(`predictRecords: ONNX export failed, predicting with TF.js (${error.message})`);
     return undefined;
   });

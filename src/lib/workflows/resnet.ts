@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { classWeights } from "../data/classWeights";
+import type { EnginePlan } from "../enginePlan";
 import { findProjectRoot } from "../data/roots";
 import type { SplitRecord } from "../data/split";
 import { buildHead, copyWeightsByName } from "../models/heads";
@@ -13,7 +14,7 @@ import { train } from "../train/train";
 import type { Callback, History, TrainOptions } from "../train/types";
 import type { Preset, ResNetPreset } from "./presets";
 import { modelTransform } from "./transforms";
-import type { FeatureEngine, ModelSettings, TrainRunOptions, TrainRunResult } from "./types";
+import type { ModelSettings, TrainRunOptions, TrainRunResult } from "./types";
 import { withRun } from "./withRun";
 
 /** Where frozen-backbone features are cached: `<project>/.cache/features`. */
@@ -27,19 +28,16 @@ export interface ResNetRunResult extends TrainRunResult {
   fineTuneHistory?: History;
 }
 
-// The backbone followed by global average pooling, on onnxruntime when available: its native CPU kernels beat
-// tfjs wasm on ResNet50 inference (docs/performance.md).
-async function pooledBackbone(backbone: tf.LayersModel, engine: FeatureEngine, log: (line: string) => void): Promise<((xs: tf.Tensor4D) => tf.Tensor) | (HostBackbone & { dispose(): Promise<void> })> {
-  const tfjsPooled = (xs: tf.Tensor4D) => tf.tidy(() => (backbone.predict(xs) as tf.Tensor4D).mean([1, 2]));
-  if (engine === "tfjs") return tfjsPooled;
+// Width of ResNet50's pooled features (the head's input).
+const RESNET50_FEATURES = 2048;
+
+// The backbone followed by global average pooling, where the plan runs inference: onnxruntime's native CPU kernels
+// beat tfjs wasm on ResNet50 inference (docs/performance.md).
+async function pooledBackbone(backbone: tf.LayersModel, plan: EnginePlan): Promise<((xs: tf.Tensor4D) => tf.Tensor) | (HostBackbone & { dispose(): Promise<void> })> {
+  if (plan.inference === "tfjs") return (xs: tf.Tensor4D) => tf.tidy(() => (backbone.predict(xs) as tf.Tensor4D).mean([1, 2]));
   const gap = tf.layers.globalAveragePooling2d({ name: "features_gap" }).apply(backbone.outputs[0]!) as tf.SymbolicTensor;
-  const predictor = await createOnnxPredictor(tf.model({ inputs: backbone.inputs, outputs: gap }), { engine });
-  if (predictor.engine !== "onnxruntime") {
-    log(`[pneumo-lab] ResNet50 features on TF.js (${predictor.fallbackReason ?? "onnxruntime-node not available"})`);
-    await predictor.dispose();
-    return tfjsPooled;
-  }
-  log("[pneumo-lab] ResNet50 features on onnxruntime-node (exported from the TF.js model; parity tested to 1e-4)");
+  const { threads, executionProvider } = plan;
+  const predictor = await createOnnxPredictor(tf.model({ inputs: backbone.inputs, outputs: gap }), { engine: "onnxruntime", threads, executionProvider });
   return { runHost: (xs, shape) => predictor.predict(xs, shape), dispose: () => predictor.dispose() };
 }
 
@@ -62,18 +60,29 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
     const rn = { ...preset.resnet, inputSize, fineTuneEpochs };
     return {
       ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs,
-      featureEngine: opts.featureEngine ?? "auto",
+      featureEngine: opts.featureEngine ?? "auto", engine: opts.engine ?? "auto",
     };
   };
-  const spec = { caller: "trainResNetRun", model: "resnet50" as const, opts, settings, extendable: ["headEpochs", "fineTuneEpochs"] };
-  return withRun(spec, async ({ runDir, dataset, preset, settings: rn, log }) => {
+  // Both models are built first: the plan's training engine must be able to take each one that trains.
+  const build = async (preset: Preset, rn: ResNetSettings) => {
+    const head = buildHead(rn.head, [1, 1, RESNET50_FEATURES], { seed: preset.split.seed });
+    const { inputSize, unfreezeTop } = rn;
+    const model = await buildResNet50Transfer({ inputSize, channels: 1, head: rn.head, unfreezeTop, seed: preset.split.seed });
+    const trained = fineTunes(rn) ? [head, model] : [head];
+    return { models: { head, model }, trained, dispose: () => [head, model].forEach((m) => m.dispose()) };
+  };
+  const spec = {
+    caller: "trainResNetRun", model: "resnet50" as const, opts, settings, build, inference: opts.featureEngine,
+    extendable: ["headEpochs", "fineTuneEpochs"],
+  };
+  return withRun(spec, async ({ runDir, dataset, preset, settings: rn, log, models: { head, model }, plan }) => {
     const weights = classWeights(dataset.bySplit.train);
     const classWeight = { 0: weights[0], 1: weights[1] };
     const transform = modelTransform("reference");
 
     // Phase 1: cached features of the frozen backbone (plus augmented views when asked), then the head alone.
     const backbone = await loadResNet50Backbone({ inputSize: rn.inputSize, channels: 1 });
-    const pooled = await pooledBackbone(backbone, rn.featureEngine, log);
+    const pooled = await pooledBackbone(backbone, plan);
     const augmented = modelTransform("reference", { augment: preset.cnn.augment });
     const features = async (split: "train" | "val", records: SplitRecord[], view = 0) => {
       const what = view === 0 ? "" : ` (augmented view ${view})`;
@@ -91,20 +100,18 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
     const valFeatures = await features("val", dataset.bySplit.val);
     backbone.dispose();
     await ("dispose" in pooled ? pooled.dispose() : undefined);
-    const head = buildHead(rn.head, [1, 1, trainFeatures.shape[1]!], { seed: preset.split.seed });
     const headHistory = await train(head, { train: headSource(trainFeatures), val: headSource(valFeatures) }, {
       epochs: rn.headEpochs, batchSize: rn.batchSize, learningRate: rn.learningRate, classWeight,
       callbacks: headCallbacks(rn),
-      runDir: join(runDir, "head"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
+      runDir: join(runDir, "head"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed, plan,
     });
 
     // The full model with the trained head; phase 2 fine-tunes the top layers when the preset asks for it.
-    const model = await buildResNet50Transfer({ inputSize: rn.inputSize, channels: 1, head: rn.head, unfreezeTop: rn.unfreezeTop, seed: preset.split.seed });
     const copied = copyWeightsByName(head, model);
     head.dispose();
     log(`[pneumo-lab] head weights copied into ResNet50: ${copied.join(", ")}`);
     let fineTuneHistory: History | undefined;
-    if (rn.unfreezeTop > 0 && rn.fineTuneEpochs > 0) {
+    if (fineTunes(rn)) {
       const batch = { width: rn.inputSize, height: rn.inputSize, channels: 1 as const };
       fineTuneHistory = await train(model, {
         train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("reference", { augment: rn.fineTuneAugment }) } },
@@ -114,7 +121,7 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
       }, {
         epochs: rn.fineTuneEpochs, batchSize: rn.batchSize, classWeight, ...fineTuneTraining(rn),
         runDir: join(runDir, "finetune"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
-        batchNormStatistics: rn.fineTuneBatchNormStatistics,
+        batchNormStatistics: rn.fineTuneBatchNormStatistics, plan,
       });
     }
     return { model, history: fineTuneHistory ?? headHistory, headHistory, fineTuneHistory };
@@ -151,4 +158,13 @@ export function fineTuneTraining(rn: ResNetPreset): Required<Pick<TrainOptions, 
 }
 
 // What a ResNet50 run records: its preset's settings with the call's overrides.
-type ResNetSettings = ModelSettings & ResNetPreset & { headEpochs: number; featureEngine: FeatureEngine };
+type ResNetSettings = ModelSettings & ResNetPreset & {
+  headEpochs: number;
+  featureEngine: NonNullable<TrainRunOptions["featureEngine"]>;
+  engine: NonNullable<TrainRunOptions["engine"]>;
+};
+
+// Whether phase 2 runs: the preset unfreezes backbone layers and gives them epochs.
+function fineTunes(rn: ResNetPreset): boolean {
+  return rn.unfreezeTop > 0 && rn.fineTuneEpochs > 0;
+}

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { RUN_MANIFEST, readRunManifest, writeRunManifest, type RunData, type RunManifest } from "../runs/manifest";
 import { checkRunFolderUse, emptyRunFolder, runDirPath, runsRoot } from "../runs/runDir";
 import { checkRunSplit, keepRunSplit } from "../runs/split";
+import { planForManifest, type EnginePlan } from "../enginePlan";
 import type { ModelSettings, TrainRunOptions } from "./types";
 import { prepareRunData, type RunDataset } from "./data";
 import type { Preset } from "./presets";
@@ -20,6 +21,8 @@ export interface TrainRunPlan {
   extendable: readonly string[];
   /** The manifest's backend entry of a new run. */
   backend: Record<string, unknown> & { choice: string; tfBackend: string };
+  /** The run's engine plan (`resolveEnginePlan`), recorded as the manifest's `plan`. */
+  enginePlan?: EnginePlan;
   opts: TrainRunOptions;
 }
 
@@ -102,8 +105,9 @@ export async function startTrainRun(plan: TrainRunPlan): Promise<StartedRun> {
   if (opts.force) await emptyRunFolder(runDir);
   await mkdir(runDir, { recursive: true });
   const runData = await keepRunSplit(runDir, dataset.runData);
-  const { model, backend, settings } = plan;
-  await writeRunManifest(runDir, { kind: "train", model, preset: preset.name, data: runData, backend, settings });
+  const { model, backend, settings, enginePlan } = plan;
+  const recorded = enginePlan ? { plan: planForManifest(enginePlan) } : {};
+  await writeRunManifest(runDir, { kind: "train", model, preset: preset.name, data: runData, backend, settings, ...recorded });
   return { runDir, dataset: { ...dataset, runData }, resumed: false };
 }
 

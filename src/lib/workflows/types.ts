@@ -39,7 +39,7 @@ export interface TrainRunOptions {
   fineTuneEpochs?: number;
   /** ResNet50 only: engine of the frozen-backbone features; default "auto" (onnxruntime-node when installed). */
   featureEngine?: FeatureEngine;
-  /** CNN runs: where the training steps run (see `train`'s `engine`); default "auto". */
+  /** Where the training steps run (see `train`'s `engine`; ResNet50: both phases); default "auto". */
   engine?: TrainOptions["engine"];
   /** Progress output (see `train`); default automatic. */
   progress?: boolean | ProgressSink;

@@ -1,13 +1,14 @@
 import type * as tf from "@tensorflow/tfjs";
 import { join } from "node:path";
 import { initBackend } from "../backend";
+import { describeEnginePlan, resolveEnginePlan, type EnginePlan, type EnginePlanOptions } from "../enginePlan";
 import type { SplitChoice } from "../data/prepare";
 import { saveModelToDir } from "../models/io";
 import { writeRunManifest } from "../runs/manifest";
 import type { History } from "../train/types";
 import type { RunDataset } from "./data";
 import { resolvePreset, type Preset } from "./presets";
-import { startTrainRun } from "./runStart";
+import { startTrainRun, type TrainRunPlan } from "./runStart";
 import { RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./types";
 
 /** A preset from a name or object, with the run's own split choice when it gives one (the caller's is not changed). */
@@ -27,8 +28,16 @@ export function lastEpochMetrics(history: History): Record<string, number> {
   return out;
 }
 
+/** The models of a run, built before its folder opens, and those of them that train. */
+export interface RunModels<M> {
+  models: M;
+  /** The engine plan's training engine must be able to take each of these (`resolveEnginePlan`'s `models`). */
+  trained: tf.LayersModel[];
+  dispose(): void;
+}
+
 /** What a training workflow tells `withRun`. */
-export interface RunSpec<S extends ModelSettings> {
+export interface RunSpec<S extends ModelSettings, M> {
   /** The workflow, named in errors ("trainCnnRun"). */
   caller: string;
   model: ModelSettings["model"];
@@ -37,11 +46,19 @@ export interface RunSpec<S extends ModelSettings> {
   settings(preset: Preset): S;
   /** Settings a resume may change (the epoch counts, to extend a finished run). */
   extendable: readonly string[];
+  /** Builds the run's models; the engine plan is resolved from them before the run folder is touched. */
+  build(preset: Preset, settings: S): Promise<RunModels<M>>;
+  /** The inference engine asked for (ResNet50's features); default "auto". */
+  inference?: EnginePlanOptions["inference"];
 }
 
 /** What `withRun` hands the training body: an opened run folder and everything it was opened with. */
-export interface RunContext<S extends ModelSettings> {
+export interface RunContext<S extends ModelSettings, M> {
   runDir: string;
+  /** What `spec.build` made. */
+  models: M;
+  /** The run's one engine plan: pass it to every `train` call. */
+  plan: EnginePlan;
   dataset: RunDataset;
   preset: Preset;
   settings: S;
@@ -64,9 +81,9 @@ export interface TrainedRun {
  * return withRun({ caller: "trainCnnRun", model: "cnn4", opts, extendable: ["epochs"], settings: (p) => ({ … }) },
  *   async ({ runDir, dataset, settings }) => ({ model, history: await train(model, data, { runDir, … }) }));
  */
-export async function withRun<S extends ModelSettings, T extends TrainedRun>(
-  spec: RunSpec<S>,
-  body: (run: RunContext<S>) => Promise<T>,
+export async function withRun<S extends ModelSettings, M, T extends TrainedRun>(
+  spec: RunSpec<S, M>,
+  body: (run: RunContext<S, M>) => Promise<T>,
 ): Promise<TrainRunResult & Omit<T, "model" | "trainEngine">> {
   const started = Date.now();
   const { opts, model: modelName } = spec;
@@ -76,14 +93,33 @@ export async function withRun<S extends ModelSettings, T extends TrainedRun>(
   // A manifest records settings as plain JSON fields; `S` is an interface, which has no index signature.
   const recorded = settings as ModelSettings & Record<string, unknown>;
   const backend = await initBackend({ log });
-  const { runDir, dataset } = await startTrainRun({
-    caller: spec.caller, model: modelName, preset, settings: recorded, extendable: spec.extendable, backend: { ...backend }, opts,
+  const built = await spec.build(preset, settings);
+  const run = await openRun(spec, built, { preset, recorded, backend: { ...backend }, log }).catch((error: unknown) => {
+    built.dispose();
+    throw error;
   });
-  const { model, trainEngine, ...trained } = await body({ runDir, dataset, preset, settings, log });
+  const { runDir, dataset, plan } = run;
+  const { model, trainEngine, ...trained } = await body({ runDir, dataset, preset, settings, log, models: built.models, plan });
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
   model.dispose();
   const seconds = (Date.now() - started) / 1000;
   const metrics = lastEpochMetrics(trained.history);
   await writeRunManifest(runDir, { kind: "train", model: modelName, settings: recorded, seconds, trainEngine, metrics });
   return { ...trained, runDir, preset, dataset, seconds };
+}
+
+// The engine plan from the built models (printed once), then the run folder: refused, resumed or replaced.
+async function openRun<S extends ModelSettings, M>(
+  spec: RunSpec<S, M>,
+  built: RunModels<M>,
+  ctx: { preset: Preset; recorded: ModelSettings & Record<string, unknown>; backend: TrainRunPlan["backend"]; log: (line: string) => void },
+): Promise<{ runDir: string; dataset: RunDataset; plan: EnginePlan }> {
+  const { opts } = spec;
+  const plan = await resolveEnginePlan({ models: built.trained, training: opts.engine ?? "auto", inference: spec.inference });
+  ctx.log(`[pneumo-lab] ${describeEnginePlan(plan)}`);
+  const { runDir, dataset } = await startTrainRun({
+    caller: spec.caller, model: spec.model, preset: ctx.preset, settings: ctx.recorded, extendable: spec.extendable,
+    backend: ctx.backend, enginePlan: plan, opts,
+  });
+  return { runDir, dataset, plan };
 }

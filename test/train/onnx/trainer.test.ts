@@ -9,7 +9,6 @@ import { trainableVariables } from "../../../src/lib/train/step";
 import { train } from "../../../src/lib/train/train";
 import { tempDir } from "../../data/helpers";
 import { killAndResume, maxWeightDiff, resumeSummary, weightArrays } from "../fixtures/interrupt";
-import { tinyConvModel } from "../fixtures/tiny";
 
 const ORT = await loadOnnxRuntime();
 if (!ORT) console.warn("[train/onnx/trainer.test] onnxruntime tests SKIPPED: onnxruntime-node is not installed");
@@ -48,7 +47,9 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
       epochs: 4, batchSize: 8, learningRate: 1e-3, progress: sink,
       callbacks: [{ name: "count", onEpochEnd: () => void counts.push(tf.memory().numTensors) }],
     });
-    expect(sink.lines[0]).toMatch(/steps on onnxruntime-node \(\d+ threads\)/);
+    // the plan, resolved once at the start, on one line
+    expect(sink.lines[0]).toMatch(/^train: plan: TF\.js (cpu|wasm) · inference onnxruntime · training onnxruntime · cpu EP, \d+ threads$/);
+    expect(history.engine).toBe("onnxruntime");
     expect(history.history.loss[3]).toBeLessThan(history.history.loss[0]);
     expect(history.history.auc[3]).toBeGreaterThan(0.9);
     expect(new Set(counts).size).toBe(1);
@@ -63,9 +64,16 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
     expect(await onnxTrainingUnavailable(model)).toBeUndefined();
     const sink = linesSink();
     await train(model, { train: images(8) }, { epochs: 1, batchSize: 8, progress: sink, engine: "tfjs" });
-    expect(sink.lines.join("\n")).not.toMatch(/onnxruntime/);
-    await expect(train(tinyConvModel(8), { train: { xs: new Float32Array(64), shape: [1, 8, 8, 1], ys: [1] } }, { epochs: 1, engine: "onnxruntime", progress: false }))
-      .rejects.toThrow(/engine "onnxruntime" cannot run here: .*GlobalAveragePooling2D/);
+    expect(sink.lines[0]).toMatch(/ · training tfjs \(asked for\) · /);
+    expect(sink.lines.slice(1).join("\n")).not.toMatch(/onnxruntime/);
+    // LeakyReLU is not among the training graph's layers (GlobalAveragePooling2D, the old example, now is)
+    const leaky = tf.sequential({ layers: [
+      tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 }), tf.layers.leakyReLU({ name: "leaky" }),
+      tf.layers.flatten(), tf.layers.dense({ units: 1, activation: "sigmoid" }),
+    ] });
+    await expect(train(leaky, { train: { xs: new Float32Array(64), shape: [1, 8, 8, 1], ys: [1] } }, { epochs: 1, engine: "onnxruntime", progress: false }))
+      .rejects.toThrow(/engine "onnxruntime" cannot run here: .*leaky/i);
+    leaky.dispose();
     model.dispose();
   });
 

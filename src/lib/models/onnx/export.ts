@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import { GraphBuilder, type GraphValue } from "./builder";
 import { convertLayer } from "./layers";
 import { attrInts, encodeOnnxModel, type OnnxModel, type OnnxValueInfo } from "./schema";
+import { inboundNode as inboundNodeOf, type InboundNode } from "../../tfjsInternals";
 
 /** Default ONNX opset of `exportOnnx`. */
 export const ONNX_DEFAULT_OPSET = 13;
@@ -23,15 +24,15 @@ export interface ExportOnnxOptions {
 const tensorKey = (layerName: string, nodeIndex: number, tensorIndex: number): string => `${layerName}:${nodeIndex}:${tensorIndex}`;
 
 // The single inbound node of a layer (shared layers are not supported).
-function inboundNode(layer: tf.layers.Layer): { inboundLayers: tf.layers.Layer[]; nodeIndices: number[]; tensorIndices: number[] } {
+function inboundNode(layer: tf.layers.Layer): InboundNode {
   if (layer.inboundNodes.length !== 1) {
     throw new Error(`exportOnnx: layer ${layer.name} is applied ${layer.inboundNodes.length} times; shared or nested layers are not supported. Received: ${layer.inboundNodes.length} nodes`);
   }
-  return layer.inboundNodes[0] as unknown as { inboundLayers: tf.layers.Layer[]; nodeIndices: number[]; tensorIndices: number[] };
+  return inboundNodeOf(layer);
 }
 
-// BatchNormalization layers to fold, keyed by the Conv2D they follow (linear conv, BN its only consumer, conv not an output).
-function findFoldableBatchNorms(model: tf.LayersModel): Map<string, tf.layers.Layer> {
+/** BatchNormalization layers to fold, keyed by the Conv2D they follow (linear conv, BN its only consumer, conv not an output). */
+export function findFoldableBatchNorms(model: tf.LayersModel): Map<string, tf.layers.Layer> {
   const consumers = new Map<string, tf.layers.Layer[]>();
   for (const layer of model.layers) {
     if (layer.getClassName() === "InputLayer") continue;

@@ -9,6 +9,9 @@ import { exportOnnx } from "./export";
 /** Engines a predictor can run on. */
 export type OnnxEngine = "onnxruntime" | "tfjs";
 
+/** onnxruntime execution providers the project uses (`PNEUMO_ORT_EP`, see `resolveEnginePlan`). */
+export type OrtExecutionProvider = "cpu" | "webgpu" | "cuda";
+
 /** Options of `createOnnxPredictor`. */
 export interface OnnxPredictorOptions {
   /** onnxruntime intra-op threads. Default: all cores (`os.availableParallelism()`). */
@@ -19,6 +22,8 @@ export interface OnnxPredictorOptions {
   opset?: number;
   /** Let idle onnxruntime worker threads spin-wait (its default). Default false: on a shared CPU spinning steals cycles. */
   spinning?: boolean;
+  /** onnxruntime execution provider (from the run's `EnginePlan`). Default "cpu". */
+  executionProvider?: OrtExecutionProvider;
 }
 
 /** A batch predictor over one model, on onnxruntime-node or (fallback) the current TF.js backend. */
@@ -44,6 +49,8 @@ export interface OrtSession {
 export interface OrtModule {
   InferenceSession: { create(model: Uint8Array | string, options?: Record<string, unknown>): Promise<OrtSession> };
   Tensor: new (type: "float32", data: Float32Array, dims: readonly number[]) => unknown;
+  /** Providers this build knows; `bundled: false` ones need extra files (the CUDA provider is downloaded at install). */
+  listSupportedBackends?: () => { name: string; bundled: boolean }[];
 }
 
 // The package name in a variable so bundlers and tsc do not require it.
@@ -88,6 +95,8 @@ export interface OrtSessionSettings {
    * them wastes memory (measured: docs/performance.md).
    */
   memPattern?: boolean;
+  /** Execution provider. Default "cpu". */
+  executionProvider?: OrtExecutionProvider;
 }
 
 /**
@@ -95,16 +104,17 @@ export interface OrtSessionSettings {
  * @example
  * await ort.InferenceSession.create(bytes, ortSessionOptions({ threads: 2 }));
  */
-export function ortSessionOptions({ threads, spinning = false, memPattern = true }: OrtSessionSettings): Record<string, unknown> {
+export function ortSessionOptions(settings: OrtSessionSettings): Record<string, unknown> {
+  const { threads, spinning = false, memPattern = true, executionProvider = "cpu" } = settings;
   return {
-    intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", enableMemPattern: memPattern,
+    executionProviders: [executionProvider], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", enableMemPattern: memPattern,
     extra: { session: { intra_op: { allow_spinning: spinning ? "1" : "0" } } },
   };
 }
 
 // A predictor backed by an onnxruntime session.
-async function ortPredictor(ort: OrtModule, model: Uint8Array | string, threads: number, spinning: boolean): Promise<OnnxPredictor> {
-  const session = await ort.InferenceSession.create(model, ortSessionOptions({ threads, spinning }));
+async function ortPredictor(ort: OrtModule, model: Uint8Array | string, settings: OrtSessionSettings): Promise<OnnxPredictor> {
+  const session = await ort.InferenceSession.create(model, ortSessionOptions(settings));
   const [inputName] = session.inputNames;
   const [outputName] = session.outputNames;
   return {
@@ -158,7 +168,7 @@ function tfjsModelDir(path: string): string | undefined {
 export async function createOnnxPredictor(modelOrPath: tf.LayersModel | string | Uint8Array, opts: OnnxPredictorOptions = {}): Promise<OnnxPredictor> {
   const engine = opts.engine ?? "auto";
   const threads = opts.threads ?? availableParallelism();
-  const spinning = opts.spinning ?? false;
+  const settings: OrtSessionSettings = { threads, spinning: opts.spinning ?? false, executionProvider: opts.executionProvider };
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`createOnnxPredictor: threads must be an integer ≥ 1. Received: ${threads}`);
   if (typeof modelOrPath === "string" && !existsSync(modelOrPath)) {
     throw new Error(`createOnnxPredictor: no such file or folder; pass a .onnx file, a model folder or a run folder. Received: ${modelOrPath}`);
@@ -170,10 +180,10 @@ export async function createOnnxPredictor(modelOrPath: tf.LayersModel | string |
   const reason = engine === "tfjs" ? "engine: tfjs requested" : "onnxruntime-node is not installed";
   if (modelOrPath instanceof Uint8Array) {
     if (!ort) throw new Error(`createOnnxPredictor: ONNX bytes can only run on onnxruntime (${reason}); pass the TF.js model instead. Received: ${modelOrPath.byteLength} bytes`);
-    return ortPredictor(ort, modelOrPath, threads, spinning);
+    return ortPredictor(ort, modelOrPath, settings);
   }
   const isOnnxFile = typeof modelOrPath === "string" && statSync(modelOrPath).isFile();
-  if (ort && isOnnxFile) return ortPredictor(ort, new Uint8Array(await readFile(modelOrPath)), threads, spinning);
+  if (ort && isOnnxFile) return ortPredictor(ort, new Uint8Array(await readFile(modelOrPath)), settings);
   const dir = typeof modelOrPath === "string" ? tfjsModelDir(modelOrPath) : undefined;
   if (typeof modelOrPath === "string" && !dir) {
     const why = ort ? "the path is a folder without a TF.js model.json" : `${reason} and no TF.js model.json was found at or beside the path`;
@@ -183,5 +193,53 @@ export async function createOnnxPredictor(modelOrPath: tf.LayersModel | string |
   if (!ort) return tfjsPredictor(model, reason, typeof modelOrPath === "string");
   const bytes = exportOnnx(model, { opset: opts.opset });
   if (typeof modelOrPath === "string") model.dispose();
-  return ortPredictor(ort, bytes, threads, spinning);
+  return ortPredictor(ort, bytes, settings);
+}
+
+// How to get each non-cpu provider working.
+const PROVIDER_FIX: Record<Exclude<OrtExecutionProvider, "cpu">, string> = {
+  webgpu: "run where Dawn finds a GPU adapter (a GPU with its Vulkan driver: libvulkan1 and the vendor ICD on Linux)",
+  cuda: "reinstall onnxruntime-node on a connected machine with ONNXRUNTIME_NODE_INSTALL=cuda12 (its install script " +
+    "downloads the CUDA 12 provider; needs an NVIDIA driver, CUDA 12 and cuDNN 9)",
+};
+const providerChecks = new Map<OrtExecutionProvider, Promise<void>>();
+
+// A one-Dense model, to open a session on a provider.
+function probeModel(): Uint8Array {
+  const input = tf.input({ shape: [4] });
+  const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 1 }).apply(input) as tf.SymbolicTensor });
+  const bytes = exportOnnx(model);
+  model.dispose();
+  return bytes;
+}
+
+// Open and run a session on the provider alone; throws the fix when it cannot.
+async function probeProvider(ep: Exclude<OrtExecutionProvider, "cpu">): Promise<void> {
+  const ort = await loadOnnxRuntime();
+  const fail = (why: string) => new Error(`checkExecutionProvider: onnxruntime-node's ${ep} execution provider is not available here ` +
+    `(${why}). Fix: ${PROVIDER_FIX[ep]}, or PNEUMO_ORT_EP=cpu. Received: ${ep}`);
+  if (!ort) throw fail("onnxruntime-node is not installed");
+  const listed = ort.listSupportedBackends?.().find((b) => b.name === ep);
+  if (ort.listSupportedBackends && !listed) throw fail(`this build lists ${ort.listSupportedBackends().map((b) => b.name).join(", ")}`);
+  try {
+    const session = await ort.InferenceSession.create(probeModel(), ortSessionOptions({ threads: 1, executionProvider: ep }));
+    await session.run({ [session.inputNames[0]!]: new ort.Tensor("float32", new Float32Array(4), [1, 4]) });
+    await session.release();
+  } catch (err) {
+    const message = (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
+    // onnxruntime's messages start with the C++ source location and the failed check; keep what follows
+    const cleaned = message.includes(" was false. ") ? message.split(" was false. ").pop()! : message.replace(/^.*\.cc:\d+ [^ ]+ /, "");
+    throw fail(cleaned.slice(0, 240));
+  }
+}
+
+/**
+ * Throws, naming the fix, unless onnxruntime-node can open and run a session on `ep` here (checked once per process).
+ * @example
+ * await checkExecutionProvider("webgpu"); // throws "… no adapter … Fix: run where Dawn finds a GPU adapter …" without a GPU
+ */
+export async function checkExecutionProvider(ep: OrtExecutionProvider): Promise<void> {
+  if (ep === "cpu") return;
+  if (!providerChecks.has(ep)) providerChecks.set(ep, probeProvider(ep));
+  return providerChecks.get(ep);
 }

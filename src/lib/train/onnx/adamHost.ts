@@ -1,49 +1,37 @@
 /**
  * The update of a TF.js Adam optimizer for gradients that arrive as Float32Arrays (from onnxruntime), computed
- * as JavaScript loops into fresh tensors on the wasm/cpu backends. `optimizer.applyGradients` runs every
+ * as one JavaScript loop per variable into three fresh tensors. `optimizer.applyGradients` runs every
  * variable's update inside one tidy, so all their temporaries live at once on the wasm heap (which never
  * shrinks), a large share of the training process's peak memory (docs/performance.md). Same formula, slots
  * (`<name>/m`, `<name>/v`), β-powers and iteration count as tfjs-core's AdamOptimizer, so checkpoints are unchanged.
- * This module is also the one place that reads and puts back the β-powers for checkpoints (both engines).
+ * This module is also the one place that reads and puts back the β-powers for checkpoints (both engines); the
+ * optimizer's fields come from `tfjsInternals`.
  */
 import * as tf from "@tensorflow/tfjs";
-import { hostBuffersAvailable, hostComputeInfos } from "../../kernels/host";
-
-// Fields of tfjs-core's AdamOptimizer this update reads and writes.
-interface AdamFields {
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
-  incrementIterations(): void;
-}
+import { adamInternals, type AdamInternals } from "../../tfjsInternals";
 
 // The optimizer's slot i for `variable` (created as zeros, like tfjs-core, on first use).
-function slot(slots: AdamFields["accumulatedFirstMoment"], i: number, variable: tf.Variable, suffix: "m" | "v"): tf.Variable {
+function slot(slots: AdamInternals["accumulatedFirstMoment"], i: number, variable: tf.Variable, suffix: "m" | "v"): tf.Variable {
   slots[i] ??= { originalName: `${variable.name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(variable).variable(false)) };
   return slots[i].variable;
 }
 
-// variable ← fresh (the new tensor's buffer moves to the variable).
-function assignFresh(variable: tf.Variable, fresh: tf.Tensor): void {
+// variable ← values (one fresh tensor whose buffer moves to the variable).
+function assignValues(variable: tf.Variable, values: Float32Array): void {
+  const fresh = tf.tensor(values, variable.shape, "float32");
   variable.assign(fresh);
   fresh.dispose();
 }
 
 /**
  * One Adam step with gradients `grads[i]` for `varList[i]`, as tfjs-core's `AdamOptimizer.applyGradients` would
- * do it; returns false (nothing changed) when `optimizer` is not tfjs's Adam or the backend keeps its tensors
- * out of JavaScript's reach — then call `applyGradients`.
+ * do it; returns false (nothing changed) when `optimizer` is not tfjs's Adam — then call `applyGradients`.
  * @example
  * if (!adamStepHost(optimizer, varList, grads)) optimizer.applyGradients(varList.map((v, i) => ({ name: v.name, tensor: tf.tensor(grads[i], v.shape) })));
  */
 export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], grads: Float32Array[]): boolean {
-  const adam = adamFields(optimizer);
-  if (!adam || !hostBuffersAvailable()) return false;
+  const adam = adamInternals(optimizer);
+  if (!adam) return false;
   if (grads.length !== varList.length || grads.some((g, i) => g.length !== varList[i].size)) {
     throw new Error(`adamStepHost: one gradient of the variable's size per variable is needed. Received: ${grads.length} gradients for ${varList.length} variables`);
   }
@@ -55,20 +43,19 @@ export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], gr
     const m = slot(adam.accumulatedFirstMoment, i, variable, "m");
     const v = slot(adam.accumulatedSecondMoment, i, variable, "v");
     // one pass: m' = β₁m + (1−β₁)g, v' = β₂v + (1−β₂)g², w' = w − lr·(m'/c₁)/(√(v'/c₂) + ε)
-    const infos = hostComputeInfos([m.shape, v.shape, variable.shape], [m, v, variable], ([mo, vo, wo], [mv, vv, wv]) => {
-      for (let j = 0; j < wo.length; j++) {
-        const gj = g[j];
-        const mj = mv[j] * beta1 + gj * (1 - beta1);
-        const vj = vv[j] * beta2 + gj * gj * (1 - beta2);
-        mo[j] = mj;
-        vo[j] = vj;
-        wo[j] = wv[j] - (learningRate * (Math.fround(mj) / c1)) / (Math.sqrt(Math.fround(vj) / c2) + epsilon);
-      }
-    })!;
-    const [m2, v2, w2] = infos.map((info) => tf.engine().makeTensorFromTensorInfo(info));
-    assignFresh(m, m2);
-    assignFresh(v, v2);
-    assignFresh(variable, w2);
+    const [mv, vv, wv] = [m, v, variable].map((t) => t.dataSync() as Float32Array);
+    const [mo, vo, wo] = [mv.length, vv.length, wv.length].map((n) => new Float32Array(n));
+    for (let j = 0; j < wo.length; j++) {
+      const gj = g[j];
+      const mj = mv[j] * beta1 + gj * (1 - beta1);
+      const vj = vv[j] * beta2 + gj * gj * (1 - beta2);
+      mo[j] = mj;
+      vo[j] = vj;
+      wo[j] = wv[j] - (learningRate * (Math.fround(mj) / c1)) / (Math.sqrt(Math.fround(vj) / c2) + epsilon);
+    }
+    assignValues(m, mo);
+    assignValues(v, vo);
+    assignValues(variable, wo);
   });
   tf.tidy(() => {
     adam.accBeta1.assign(tf.mul(adam.accBeta1, beta1));
@@ -76,11 +63,6 @@ export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], gr
   });
   adam.incrementIterations();
   return true;
-}
-
-// The optimizer's Adam fields, or undefined for another optimizer.
-function adamFields(optimizer: tf.Optimizer): AdamFields | undefined {
-  return optimizer.getClassName() === "Adam" ? (optimizer as unknown as AdamFields) : undefined;
 }
 
 /**
@@ -92,7 +74,7 @@ function adamFields(optimizer: tf.Optimizer): AdamFields | undefined {
  * const powers = readAdamBetaPowers(optimizer); // [0.9, 0.999] before the first step
  */
 export function readAdamBetaPowers(optimizer: tf.Optimizer): [number, number] | undefined {
-  const adam = adamFields(optimizer);
+  const adam = adamInternals(optimizer);
   return adam && [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]];
 }
 
@@ -103,7 +85,7 @@ export function readAdamBetaPowers(optimizer: tf.Optimizer): [number, number] | 
  * restoreAdamBetaPowers(optimizer, state.adamBetaPowers);
  */
 export function restoreAdamBetaPowers(optimizer: tf.Optimizer, powers: [number, number]): void {
-  const adam = adamFields(optimizer);
+  const adam = adamInternals(optimizer);
   const valid = Array.isArray(powers) && powers.length === 2 && powers.every((p) => p > 0 && p <= 1);
   if (!adam || !valid) {
     throw new Error(`restoreAdamBetaPowers: needs a TF.js Adam optimizer and two powers in (0, 1]. ` +

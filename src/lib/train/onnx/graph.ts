@@ -1,15 +1,27 @@
 /**
- * The training step of a sequential TF.js model as one ONNX graph: forward pass in training mode,
- * weighted binary cross-entropy, and the backward pass written out op by op, so onnxruntime-node can
- * compute the loss, the scores, every trainable weight's gradient and the batch-norm batch statistics
- * in one native call. Supported: a chain Input → Conv2D (stride 1, relu/linear) | BatchNormalization |
- * MaxPooling2D (valid) | Dropout | Flatten | Dense (relu/linear) … → Dense(1, sigmoid), no regularizers.
+ * The training step of a functional TF.js model as one ONNX graph: forward pass in training mode, weighted binary
+ * cross-entropy, and the backward pass written out op by op, so onnxruntime-node computes the loss, the scores,
+ * every trainable weight's gradient and the batch-norm batch statistics in one native call. The model's layer
+ * graph is walked in topological order (`modelDag`); gradients of a value read by several layers are summed.
+ * Frozen layers are constants: those before every trainable one (the frozen prefix) form a plain inference graph
+ * (BatchNormalization on moving statistics, folded into its conv), keep nothing for the backward pass, and get no
+ * gradient; frozen layers behind a trainable one pass the input gradient only. A frozen BatchNormalization runs in
+ * inference mode (Keras 2 / TF 2 `trainable = false`, as `setTrainableTop` makes TF.js do), a trainable one uses
+ * batch statistics and reports them for the moving-statistics update.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { tfPads } from "../../models/onnx/builder";
+import { readWeight, tfPads, type GraphValue } from "../../models/onnx/builder";
+import { findFoldableBatchNorms } from "../../models/onnx/export";
+import { convertLayer } from "../../models/onnx/layers";
 import { attrInts, type OnnxModel, type OnnxValueInfo } from "../../models/onnx/schema";
 import { EPSILON } from "../metrics";
-import { batchNormLayer, convLayer, denseBackward, denseLayer, dropoutLayer, flattenLayer, maxPoolLayer, sigmoidBceLoss, TrainGraphBuilder, type Backward, type LayerPass, type WeightPort } from "./ops";
+import { inputShapeOf, modelDag, trainingGraphUnsupported, type DagNode } from "./dag";
+import { batchNormLayer, denseBackward, denseLayer, dropoutLayer, flattenLayer, sigmoidBceLoss, TrainGraphBuilder, type LayerPass, type ParamRef, type WeightPort } from "./ops";
+import { convLayer } from "./ops/conv";
+import { averagePoolLayer, globalAveragePoolLayer, maxPoolLayer, zeroPaddingLayer } from "./ops/pool";
+import { addLayer, frozenBatchNormLayer, reluLayer, sumGradients, type MultiPass } from "./ops/simple";
+
+export { trainingGraphUnsupported } from "./dag";
 
 /** A dropout mask the caller feeds every step: 0 or 1/(1 − rate), shaped [n, …shape]. */
 export interface DropoutPort {
@@ -33,110 +45,130 @@ export interface TrainingGraph {
   weights: WeightPort[];
   dropouts: DropoutPort[];
   batchNorms: BatchNormPort[];
+  /** Layers of the frozen prefix (inference subgraph, no gradient). */
+  frozenPrefix: string[];
 }
 
 /** Graph value names fixed by `buildTrainingGraph`. */
 export const TRAIN_GRAPH_IO = { input: "input", labels: "labels", sampleWeights: "sample_weights", loss: "loss", scores: "scores" } as const;
 
+/** ONNX opset of the training graph (ScatterElements with reduction "add" needs 16). */
+export const TRAIN_GRAPH_OPSET = 17;
+
 type Config = Record<string, unknown>;
+type Pair = [number, number];
 
-// Why a layer cannot go into the training graph, or undefined when it can.
-function unsupportedReason(layer: tf.layers.Layer, config: Config, isLast: boolean): string | undefined {
-  const cls = layer.getClassName();
-  const regularized = Object.entries(config).some(([k, v]) => k.endsWith("Regularizer") && v);
-  if (regularized) return `layer ${layer.name} has a regularizer`;
-  if ((config.dataFormat ?? "channelsLast") !== "channelsLast") return `layer ${layer.name} is not channels-last`;
-  if (isLast) return cls === "Dense" && config.units === 1 && config.activation === "sigmoid" ? undefined : "the model must end in Dense(1, sigmoid)";
-  if (cls === "Conv2D") {
-    const ones = (v: unknown) => JSON.stringify(v) === "[1,1]";
-    if (!ones(config.strides) || !ones(config.dilationRate)) return `Conv2D ${layer.name} has strides or dilation ≠ 1`;
-    return config.activation === "relu" || config.activation === "linear" ? undefined : `Conv2D ${layer.name} has activation ${config.activation}`;
-  }
-  if (cls === "Dense") return config.activation === "relu" || config.activation === "linear" ? undefined : `Dense ${layer.name} has activation ${config.activation}`;
-  if (cls === "BatchNormalization") {
-    const axis = config.axis as number;
-    const lastAxis = axis === -1 || axis === (layer.outputShape as number[]).length - 1;
-    return lastAxis && config.center && config.scale ? undefined : `BatchNormalization ${layer.name} must normalize the last axis with center and scale`;
-  }
-  if (cls === "MaxPooling2D") {
-    // MaxUnpool places each gradient at its window's argmax without summing, right only for windows that do not overlap
-    const [pool, strides] = [config.poolSize as number[], config.strides as number[]];
-    const disjoint = strides.every((s, i) => s >= pool[i]);
-    return config.padding === "valid" && disjoint ? undefined : `MaxPooling2D ${layer.name} must use valid padding and strides ≥ pool size`;
-  }
-  if (cls === "Dropout") return config.noiseShape ? `Dropout ${layer.name} has a noiseShape` : undefined;
-  return cls === "Flatten" ? undefined : `layer ${layer.name} (${cls}) is not supported`;
+// Everything the layer builders share.
+interface Context {
+  b: TrainGraphBuilder;
+  graph: TrainingGraph;
+  ports: WeightPort[];
+  index: Map<string, number>;
 }
 
-/**
- * Why `buildTrainingGraph` cannot take this model (undefined when it can): a single-input chain of the
- * supported layers, all weights trainable, ending in Dense(1, sigmoid).
- * @example
- * trainingGraphUnsupported(buildCnn4({ inputSize: 64 })); // undefined
- */
-export function trainingGraphUnsupported(model: tf.LayersModel): string | undefined {
-  if (model.inputs.length !== 1 || model.outputs.length !== 1) return "the model must have one input and one output";
-  const layers = model.layers.filter((l) => l.getClassName() !== "InputLayer");
-  if (model.inputs[0].shape.length !== 4 || model.inputs[0].shape.slice(1).some((d) => d === null)) return "the input must be [n, h, w, c] with a fixed size";
-  const trainable = new Set(model.trainableWeights.map((w) => w.name));
-  for (let i = 0; i < layers.length; i++) {
-    const layer = layers[i];
-    const inbound = layer.inboundNodes.length === 1 ? (layer.inboundNodes[0] as unknown as { inboundLayers: tf.layers.Layer[] }).inboundLayers : [];
-    const previous = i === 0 ? model.inputs[0].sourceLayer : layers[i - 1];
-    if (inbound.length !== 1 || inbound[0] !== previous) return `layer ${layer.name} does not follow ${previous.name} in a single chain`;
-    const reason = unsupportedReason(layer, layer.getConfig() as Config, i === layers.length - 1);
-    if (reason) return reason;
-    if (layer.trainableWeights.length !== layer.weights.length - (layer.getClassName() === "BatchNormalization" ? 2 : 0)) return `layer ${layer.name} has frozen weights`;
-    if (layer.trainableWeights.some((w) => !trainable.has(w.name))) return `layer ${layer.name} has frozen weights`;
-  }
-  return undefined;
-}
-
-// Graph ports of one layer's weights by suffix (kernel, bias, gamma, beta).
-function portsOf(layer: tf.layers.Layer, index: Map<string, number>, ports: WeightPort[]): Record<string, WeightPort> {
-  const out: Record<string, WeightPort> = {};
+// A layer's weights by suffix (kernel, bias, gamma, beta): graph inputs when trained, constants when frozen.
+function paramsOf(ctx: Context, node: DagNode): Record<string, ParamRef> {
+  const out: Record<string, ParamRef> = {};
   // originalName: "block1_conv1/kernel" even when a second model in the process made the variable "…/kernel_1"
-  for (const w of layer.trainableWeights) out[w.originalName.slice(w.originalName.lastIndexOf("/") + 1)] = ports[index.get(w.name)!];
+  const suffix = (w: tf.LayerVariable) => w.originalName.slice(w.originalName.lastIndexOf("/") + 1);
+  if (node.trainable) {
+    for (const w of node.layer.trainableWeights) out[suffix(w)] = ctx.ports[ctx.index.get(w.name)!];
+    return out;
+  }
+  for (const w of node.layer.weights) {
+    const weight = readWeight(node.layer, suffix(w))!;
+    out[suffix(w)] = { input: ctx.b.constant(`${node.layer.name}/${suffix(w)}`, weight.shape, weight.data) };
+  }
   return out;
 }
 
-// The forward subgraph of one layer; `shape` is the layer's TF.js (NHWC) input shape without batch.
-function forwardLayer(b: TrainGraphBuilder, layer: tf.layers.Layer, x: string, shape: number[], w: Record<string, WeightPort>, graph: TrainingGraph): LayerPass {
+// A dropout mask graph input for a layer with this TF.js output shape.
+function dropoutPort(ctx: Context, layer: tf.layers.Layer): string {
+  const out = layer.outputShape as number[];
+  const input = ctx.b.unique(`${layer.name}/mask`);
+  ctx.graph.dropouts.push({ input, rate: layer.getConfig().rate as number, shape: out.length === 4 ? [out[3], out[1], out[2]] : out.slice(1) });
+  return input;
+}
+
+// The forward subgraph (and backward closure) of a layer on the gradient path.
+function trainLayer(ctx: Context, node: DagNode, xs: string[]): MultiPass {
+  const { b } = ctx;
+  const { layer } = node;
   const c = layer.getConfig() as Config;
   const name = layer.name;
+  const inShape = inputShapeOf(layer).slice(1);
+  const outShape = (layer.outputShape as number[]).slice(1);
+  const hw = (s: number[]): Pair => [s[0], s[1]];
+  const window = (k: Pair, strides: Pair) => ({ name, strides, pads: tfPads(c.padding as string, inShape.slice(0, 2), k, strides, [1, 1])!, inSize: hw(inShape), outSize: hw(outShape) });
+  const single = (pass: LayerPass): MultiPass => ({ y: pass.y, backward: (dy, need) => [pass.backward(dy, need[0])] });
+  const w = paramsOf(ctx, node);
   switch (layer.getClassName()) {
     case "Conv2D": {
-      const k = c.kernelSize as [number, number];
-      const pads = tfPads(c.padding as string, shape.slice(0, 2), k, [1, 1], [1, 1])!;
-      const out = layer.outputShape as number[];
-      return convLayer(b, x, { name, kernel: w.kernel, bias: w.bias, kernelSize: k, pads, relu: c.activation === "relu", inChannels: shape[2], outChannels: out[3], outSize: [out[1], out[2]] });
+      const k = c.kernelSize as Pair;
+      return single(convLayer(b, xs[0], { ...window(k, c.strides as Pair), kernel: w.kernel, bias: w.bias, kernelSize: k, relu: c.activation === "relu", inChannels: inShape[2], outChannels: outShape[2] }));
     }
     case "Dense":
-      return denseLayer(b, x, name, w.kernel, w.bias, c.activation === "relu");
+      return single(denseLayer(b, xs[0], name, w.kernel, w.bias, c.activation === "relu"));
     case "BatchNormalization": {
+      if (!node.trainable) return single(frozenBatchNormLayer(b, xs[0], layer, inShape.length + 1));
       const stats = { mean: b.unique(`${name}/batch_mean`), variance: b.unique(`${name}/batch_variance`) };
-      graph.batchNorms.push({ layer, ...stats });
-      return batchNormLayer(b, x, shape.length + 1, name, w.gamma, w.beta, c.epsilon as number, stats);
+      ctx.graph.batchNorms.push({ layer, ...stats });
+      return single(batchNormLayer(b, xs[0], inShape.length + 1, name, w.gamma as WeightPort, w.beta as WeightPort, c.epsilon as number, stats));
     }
+    case "Activation":
+    case "ReLU":
+      return single(c.activation === "linear" ? { y: xs[0], backward: (dy) => dy } : reluLayer(b, xs[0], name));
+    case "Add":
+      return addLayer(b, xs, name);
     case "MaxPooling2D":
-      return maxPoolLayer(b, x, name, c.poolSize as [number, number], c.strides as [number, number]);
-    case "Dropout": {
-      const out = layer.outputShape as number[];
-      const nchw = out.length === 4 ? [out[3], out[1], out[2]] : out.slice(1);
-      const input = b.unique(`${name}/mask`);
-      graph.dropouts.push({ input, rate: c.rate as number, shape: nchw });
-      return dropoutLayer(b, x, name, input);
+    case "AveragePooling2D": {
+      const pool = c.poolSize as Pair;
+      const spec = { ...window(pool, (c.strides as Pair | null) ?? pool), pool, channels: inShape[2] };
+      return single(layer.getClassName() === "MaxPooling2D" ? maxPoolLayer(b, xs[0], spec) : averagePoolLayer(b, xs[0], spec));
     }
+    case "GlobalAveragePooling2D":
+      return single(globalAveragePoolLayer(b, xs[0], name, hw(inShape)));
+    case "ZeroPadding2D":
+      return single(zeroPaddingLayer(b, xs[0], name, c.padding as [Pair, Pair], hw(inShape)));
+    case "Dropout":
+      return single(dropoutLayer(b, xs[0], name, dropoutPort(ctx, layer)));
     default:
-      return flattenLayer(b, x, name);
+      return single(flattenLayer(b, xs[0], name));
   }
+}
+
+// The frozen prefix's subgraph of a layer: the inference converter (constants, moving statistics), Dropout still masking.
+function prefixLayer(ctx: Context, node: DagNode, xs: GraphValue[], foldBn?: tf.layers.Layer): GraphValue {
+  if (node.layer.getClassName() !== "Dropout") return convertLayer(ctx.b, node.layer, xs, foldBn);
+  return { ...xs[0], name: ctx.b.node("Mul", [xs[0].name, dropoutPort(ctx, node.layer)], `${node.layer.name}/drop`) };
+}
+
+// Graph inputs and outputs of the training graph.
+function graphSignature(model: tf.LayersModel, graph: TrainingGraph): { inputs: OnnxValueInfo[]; outputs: OnnxValueInfo[] } {
+  const io = TRAIN_GRAPH_IO;
+  const f = (name: string, shape: (number | string)[]): OnnxValueInfo => ({ name, shape });
+  const inputs = [
+    f(io.input, ["N", ...(model.inputs[0].shape.slice(1) as number[])]), f(io.labels, ["N"]), f(io.sampleWeights, ["N"]),
+    ...model.trainableWeights.map((w, i) => f(graph.weights[i].input, w.shape as number[])),
+    ...graph.dropouts.map((d) => f(d.input, ["N", ...d.shape])),
+  ];
+  const outputs = [
+    f(io.loss, []), f(io.scores, ["N"]),
+    ...model.trainableWeights.map((w, i) => f(graph.weights[i].grad, w.shape as number[])),
+    ...graph.batchNorms.flatMap((s) => {
+      const channels = (s.layer.outputShape as number[]).slice(-1);
+      return [f(s.mean, channels), f(s.variance, channels)];
+    }),
+  ];
+  return { inputs, outputs };
 }
 
 /**
  * Build the training graph of a supported model (see `trainingGraphUnsupported`). Inputs: `input` (NHWC),
  * `labels` [n], `sample_weights` [n] (class weight / n, so the loss is Keras's mean of weighted losses),
  * one per trainable weight (TF.js layout) and one mask per Dropout; outputs: `loss`, `scores` [n], one
- * gradient per trainable weight (TF.js layout) and the batch mean/variance of every BatchNormalization.
+ * gradient per trainable weight (TF.js layout) and the batch mean/variance of every trainable BatchNormalization.
+ * Frozen weights are read now, into the graph.
  * @example
  * const graph = buildTrainingGraph(buildCnn4({ inputSize: 64 }));
  * graph.weights.length; // 34
@@ -144,45 +176,51 @@ function forwardLayer(b: TrainGraphBuilder, layer: tf.layers.Layer, x: string, s
 export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
   const reason = trainingGraphUnsupported(model);
   if (reason) throw new Error(`buildTrainingGraph: ${reason}; train this model with engine "tfjs". Received: model ${model.name}`);
+  const dag = modelDag(model);
+  if (typeof dag === "string") throw new Error(`buildTrainingGraph: ${dag}. Received: model ${model.name}`);
   const b = new TrainGraphBuilder();
   const io = TRAIN_GRAPH_IO;
   b.reserve(Object.values(io));
-  const weights: WeightPort[] = model.trainableWeights.map((_, i) => ({ input: b.unique(`param_${i}`), grad: b.unique(`grad_${i}`) }));
-  const index = new Map(model.trainableWeights.map((w, i) => [w.name, i]));
-  const graph: TrainingGraph = { model: undefined as unknown as OnnxModel, weights, dropouts: [], batchNorms: [] };
-  const inputShape = model.inputs[0].shape.slice(1) as number[];
-  let x = b.node("Transpose", [io.input], "input/nchw", { perm: attrInts([0, 3, 1, 2]) });
-  let shape = inputShape;
-  const tape: Backward[] = [];
-  const layers = model.layers.filter((l) => l.getClassName() !== "InputLayer");
-  for (const layer of layers.slice(0, -1)) {
-    const pass = forwardLayer(b, layer, x, shape, portsOf(layer, index, weights), graph);
-    tape.push(pass.backward);
-    x = pass.y;
-    shape = (layer.outputShape as number[]).slice(1);
+  const ports: WeightPort[] = model.trainableWeights.map((_, i) => ({ input: b.unique(`param_${i}`), grad: b.unique(`grad_${i}`) }));
+  const graph: TrainingGraph = { model: undefined as unknown as OnnxModel, weights: ports, dropouts: [], batchNorms: [], frozenPrefix: [] };
+  const ctx: Context = { b, graph, ports, index: new Map(model.trainableWeights.map((w, i) => [w.name, i])) };
+  const values = new Map<string, GraphValue>([[dag.input, { name: b.node("Transpose", [io.input], "input/nchw", { perm: attrInts([0, 3, 1, 2]) }), layout: "nchw", shape: [...model.inputs[0].shape] }]]);
+  const needsGrad = new Map<string, boolean>(dag.nodes.map((n) => [n.output, n.needsGrad]));
+  // a frozen BN right after a frozen linear conv (its only reader) is folded into the conv's kernel and bias
+  const folds = new Map([...findFoldableBatchNorms(model)].filter(([, bn]) => !dag.nodes.find((n) => n.layer === bn)!.needsGrad));
+  const folded = new Map([...folds].map(([conv, bn]) => [bn.name, conv]));
+  const backward = new Map<DagNode, MultiPass["backward"]>();
+  const hidden = dag.nodes.slice(0, -1);
+  for (const node of hidden) {
+    const xs = node.inputs.map((k) => values.get(k)!);
+    if (folded.has(node.layer.name)) {
+      values.set(node.output, values.get(`${folded.get(node.layer.name)}:0:0`)!);
+    } else if (!node.needsGrad) {
+      graph.frozenPrefix.push(node.layer.name);
+      values.set(node.output, prefixLayer(ctx, node, xs, folds.get(node.layer.name)));
+    } else {
+      const pass = trainLayer(ctx, node, xs.map((x) => x.name));
+      backward.set(node, pass.backward);
+      const rank = (node.layer.outputShape as number[]).length;
+      values.set(node.output, { name: pass.y, layout: rank === 4 ? "nchw" : "flat", shape: node.layer.outputShape as number[] });
+    }
   }
-  const out = layers[layers.length - 1];
-  const ow = portsOf(out, index, weights);
-  const z = b.node("Gemm", ow.bias ? [x, ow.kernel.input, ow.bias.input] : [x, ow.kernel.input], `${out.name}/gemm`);
+  const out = dag.nodes[dag.nodes.length - 1];
+  const x = values.get(out.inputs[0])!.name;
+  const ow = paramsOf(ctx, out);
+  const z = b.node("Gemm", ow.bias ? [x, ow.kernel.input, ow.bias.input] : [x, ow.kernel.input], `${out.layer.name}/gemm`);
   const { loss, scores, dz } = sigmoidBceLoss(b, z, io.labels, io.sampleWeights, EPSILON);
   b.node("Identity", [loss], "loss/out", undefined, io.loss);
   b.node("Identity", [scores], "scores/out", undefined, io.scores);
-  let grad = denseBackward(b, x, z, out.name, ow.kernel, ow.bias, false)(dz, tape.length > 0);
-  for (let i = tape.length - 1; i >= 0; i--) grad = tape[i](grad!, i > 0);
-  const f = (name: string, shape: (number | string)[]): OnnxValueInfo => ({ name, shape });
-  const inputs = [
-    f(io.input, ["N", ...inputShape]), f(io.labels, ["N"]), f(io.sampleWeights, ["N"]),
-    ...model.trainableWeights.map((w, i) => f(weights[i].input, w.shape as number[])),
-    ...graph.dropouts.map((d) => f(d.input, ["N", ...d.shape])),
-  ];
-  const outputs = [
-    f(io.loss, []), f(io.scores, ["N"]),
-    ...model.trainableWeights.map((w, i) => f(weights[i].grad, w.shape as number[])),
-    ...graph.batchNorms.flatMap((s) => {
-      const channels = (s.layer.outputShape as number[]).slice(-1);
-      return [f(s.mean, channels), f(s.variance, channels)];
-    }),
-  ];
-  graph.model = { graphName: `${model.name}_train`, nodes: b.nodes, initializers: b.initializers, inputs, outputs, opset: 13, producerName: "pneumo-lab", docString: "training step" };
+  const grads = new Map<string, string[]>();
+  const push = (key: string, grad: string | undefined) => grad && grads.set(key, [...(grads.get(key) ?? []), grad]);
+  push(out.inputs[0], denseBackward(b, x, z, out.layer.name, ow.kernel, ow.bias, false)(dz, needsGrad.get(out.inputs[0]) ?? false));
+  for (const node of [...hidden].reverse()) {
+    const parts = grads.get(node.output);
+    if (!backward.has(node) || !parts) continue;
+    const dxs = backward.get(node)!(sumGradients(b, parts, node.layer.name), node.inputs.map((k) => needsGrad.get(k) ?? false));
+    node.inputs.forEach((k, i) => push(k, dxs[i]));
+  }
+  graph.model = { graphName: `${model.name}_train`, nodes: b.nodes, initializers: b.initializers, ...graphSignature(model, graph), opset: TRAIN_GRAPH_OPSET, producerName: "pneumo-lab", docString: "training step" };
   return graph;
 }

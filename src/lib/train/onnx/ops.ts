@@ -21,6 +21,12 @@ export interface WeightPort {
   grad: string;
 }
 
+/** A weight as a layer subgraph reads it: a fed trainable weight (with `grad`) or a constant of a frozen layer. */
+export interface ParamRef {
+  input: string;
+  grad?: string;
+}
+
 /** Graph-building context shared by the layer subgraphs. */
 export class TrainGraphBuilder extends GraphBuilder {
   /** Scalar float constants by value (one initializer each). */
@@ -43,6 +49,13 @@ export class TrainGraphBuilder extends GraphBuilder {
   /** ReduceSum over `axes` (opset 13: axes as an input). */
   reduceSum(x: string, axes: number[], keepdims: boolean, base: string, outName?: string): string {
     return this.node("ReduceSum", [x, this.constantInt64(`${base}/axes`, axes)], base, { keepdims: attrInt(keepdims ? 1 : 0) }, outName);
+  }
+
+  /** Slice along `axes` (int64 constants), with optional steps. */
+  slice(x: string, starts: number[], ends: number[], axes: number[], base: string, steps?: number[]): string {
+    const inputs = [x, this.constantInt64(`${base}/starts`, starts), this.constantInt64(`${base}/ends`, ends), this.constantInt64(`${base}/axes`, axes)];
+    if (steps) inputs.push(this.constantInt64(`${base}/steps`, steps));
+    return this.node("Slice", inputs, base);
   }
 
   /** ReduceMean over `axes`, dims kept. */
@@ -81,91 +94,27 @@ export class TrainGraphBuilder extends GraphBuilder {
   }
 }
 
-/** Geometry of a conv layer. */
-export interface ConvSpec {
-  name: string;
-  kernel: WeightPort;
-  bias?: WeightPort;
-  kernelSize: [number, number];
-  pads: number[];
-  relu: boolean;
-  /** Input and output channels. */
-  inChannels: number;
-  outChannels: number;
-  /** Output [height, width]. */
-  outSize: [number, number];
-}
-
-/**
- * From this many input channels the filter gradient is a batched MatMul per kernel tap (`filterGradByTaps`),
- * below it one convolution (`filterGradByConv`): with few input channels the per-tap MatMuls are too small to pay
- * for themselves (measured: docs/performance.md, "Measurements behind code comments").
- */
-export const TAP_MATMUL_MIN_CHANNELS = 8;
-
-// dW as one convolution: input x with batch and channels swapped, "filters" dz likewise → [in, out, kh, kw] → HWIO.
-function filterGradByConv(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec): string {
-  const { name } = spec;
-  const xT = b.node("Transpose", [x], `${name}/xT`, { perm: attrInts([1, 0, 2, 3]) });
-  const dzT = b.node("Transpose", [dz], `${name}/dzT`, { perm: attrInts([1, 0, 2, 3]) });
-  const g = b.node("Conv", [xT, dzT], `${name}/dw_iohw`, { pads: attrInts(spec.pads) });
-  return b.node("Transpose", [g], `${name}/dw`, { perm: attrInts([2, 3, 0, 1]) }, spec.kernel.grad);
-}
-
-// dW tap by tap: for kernel offset (a, c), Σₙ x_pad[n, :, a:a+H, c:c+W]·dz[n]ᵀ as a batched MatMul [n, in, HW]·[n, HW, out].
-function filterGradByTaps(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec): string {
-  const { name, pads, kernelSize: [kh, kw], outSize: [h, w] } = spec;
-  const padded = b.node("Pad", [x, b.constantInt64(`${name}/x_pads`, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])], `${name}/x_pad`);
-  const dzRows = b.reshape(b.node("Transpose", [dz], `${name}/dz_nhwc`, { perm: attrInts([0, 2, 3, 1]) }), [0, -1, spec.outChannels], `${name}/dz_rows`);
-  const taps: string[] = [];
-  for (let a = 0; a < kh; a++) {
-    for (let c = 0; c < kw; c++) {
-      const window = b.node("Slice", [padded, b.constantInt64(`${name}/tap_start`, [a, c]), b.constantInt64(`${name}/tap_end`, [a + h, c + w]), b.constantInt64(`${name}/tap_axes`, [2, 3])], `${name}/tap`);
-      const product = b.node("MatMul", [b.reshape(window, [0, spec.inChannels, -1], `${name}/tap_rows`), dzRows], `${name}/tap_mm`);
-      taps.push(b.reduceSum(product, [0], true, `${name}/tap_sum`));
-    }
-  }
-  const stacked = b.node("Concat", taps, `${name}/taps`, { axis: attrInt(0) });
-  return b.node("Reshape", [stacked, b.constantInt64(`${name}/hwio`, [kh, kw, spec.inChannels, spec.outChannels])], `${name}/dw`, undefined, spec.kernel.grad);
-}
-
-/**
- * Conv (stride 1) + bias + optional ReLU. Gradients: dz = ReLU'·dy, db = Σ dz, dW per kernel tap or as one
- * convolution (`TAP_MATMUL_MIN_CHANNELS`), dx = ConvTranspose(dz, W).
- */
-export function convLayer(b: TrainGraphBuilder, x: string, spec: ConvSpec): LayerPass {
-  const { name, pads } = spec;
-  const w = b.node("Transpose", [spec.kernel.input], `${name}/oihw`, { perm: attrInts([3, 2, 0, 1]) });
-  const inputs = spec.bias ? [x, w, spec.bias.input] : [x, w];
-  const z = b.node("Conv", inputs, `${name}/conv`, { kernel_shape: attrInts(spec.kernelSize), pads: attrInts(pads) });
-  const y = spec.relu ? b.node("Relu", [z], `${name}/relu`) : z;
-  const backward: Backward = (dy, needInput) => {
-    const dz = spec.relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
-    // db, then dW, then dx: each waits for the one before, so dz is freed as soon as this layer is done
-    const db = spec.bias ? b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad) : dz;
-    const xLate = b.after(x, dz, `${name}/x`);
-    const dzLate = b.after(dz, db, `${name}/dz_db`, true);
-    const dw = spec.inChannels >= TAP_MATMUL_MIN_CHANNELS ? filterGradByTaps(b, xLate, dzLate, spec) : filterGradByConv(b, xLate, dzLate, spec);
-    if (!needInput) return undefined;
-    return b.node("ConvTranspose", [b.after(dz, dw, `${name}/dz_dw`, true), w], `${name}/dx`, { kernel_shape: attrInts(spec.kernelSize), pads: attrInts(pads) });
-  };
-  return { y, backward };
-}
-
 /** Dense (Gemm) + bias + optional ReLU on [n, in]. */
-export function denseLayer(b: TrainGraphBuilder, x: string, name: string, kernel: WeightPort, bias: WeightPort | undefined, relu: boolean): LayerPass {
+export function denseLayer(b: TrainGraphBuilder, x: string, name: string, kernel: ParamRef, bias: ParamRef | undefined, relu: boolean): LayerPass {
   const z = b.node("Gemm", bias ? [x, kernel.input, bias.input] : [x, kernel.input], `${name}/gemm`);
   const y = relu ? b.node("Relu", [z], `${name}/relu`) : z;
   return { y, backward: denseBackward(b, x, y, name, kernel, bias, relu) };
 }
 
 /** Backward of `denseLayer` (also used by the sigmoid output, with relu false and dy = dL/dz). */
-export function denseBackward(b: TrainGraphBuilder, x: string, y: string, name: string, kernel: WeightPort, bias: WeightPort | undefined, relu: boolean): Backward {
+export function denseBackward(b: TrainGraphBuilder, x: string, y: string, name: string, kernel: ParamRef, bias: ParamRef | undefined, relu: boolean): Backward {
   return (dy, needInput) => {
-    const dz = relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
-    const db = bias ? b.reduceSum(dz, [0], false, `${name}/db`, bias.grad) : dz;
-    const dw = b.node("Gemm", [b.after(x, db, `${name}/x`, true), dz], `${name}/dw`, { transA: attrInt(1) }, kernel.grad);
-    return needInput ? b.node("Gemm", [b.after(dz, dw, `${name}/dz_dw`, true), kernel.input], `${name}/dx`, { transB: attrInt(1) }) : undefined;
+    let dz = relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
+    let xLate = x;
+    if (bias?.grad) {
+      const db = b.reduceSum(dz, [0], false, `${name}/db`, bias.grad);
+      xLate = b.after(x, db, `${name}/x`, true);
+    }
+    if (kernel.grad) {
+      const dw = b.node("Gemm", [xLate, dz], `${name}/dw`, { transA: attrInt(1) }, kernel.grad);
+      dz = b.after(dz, dw, `${name}/dz_dw`, true);
+    }
+    return needInput ? b.node("Gemm", [dz, kernel.input], `${name}/dx`, { transB: attrInt(1) }) : undefined;
   };
 }
 
@@ -184,27 +133,19 @@ export function batchNormLayer(
   const xhat = b.node("Mul", [centered, invStd], `${name}/xhat`);
   const g = b.reshape(gamma.input, bcast, `${name}/gamma`);
   const y = b.node("Add", [b.node("Mul", [xhat, g], `${name}/scaled`), b.reshape(beta.input, bcast, `${name}/beta`)], `${name}/y`);
-  const backward: Backward = (dy) => {
+  const backward: Backward = (dy, needInput) => {
     // x̂ again from x (kept anyway as the ReLU output before it), so the forward x̂ need not live until here
     const xhatAgain = b.node("Mul", [b.node("Sub", [b.after(x, dy, `${name}/x`), mean], `${name}/centered_again`), invStd], `${name}/xhat_again`);
     const dyx = b.node("Mul", [dy, xhatAgain], `${name}/dy_xhat`);
     const dbeta = b.reduceSum(dy, axes, false, `${name}/dbeta`, beta.grad);
     const dgamma = b.reduceSum(dyx, axes, false, `${name}/dgamma`, gamma.grad);
+    if (!needInput) return undefined;
     // dx = γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), once dβ and dγ are out (so dy and dy·x̂ are freed here)
     const dyLate = b.after(dy, dbeta, `${name}/dy_dbeta`, true);
     const dyxLate = b.after(dyx, dgamma, `${name}/dyx_dgamma`, true);
     const inner = b.node("Sub", [b.node("Sub", [dyLate, b.reduceMean(dyLate, axes, `${name}/mean_dy`)], `${name}/dy_c`), b.node("Mul", [xhatAgain, b.reduceMean(dyxLate, axes, `${name}/mean_dyx`)], `${name}/xhat_term`)], `${name}/inner`);
     return b.node("Mul", [inner, b.node("Mul", [g, invStd], `${name}/k`)], `${name}/dx`);
   };
-  return { y, backward };
-}
-
-/** Max pooling (valid padding) with the argmax indices kept for MaxUnpool in the backward pass. */
-export function maxPoolLayer(b: TrainGraphBuilder, x: string, name: string, pool: [number, number], strides: [number, number]): LayerPass {
-  // the input's shape taken before pooling, so x need not stay alive for the backward pass
-  const shape = b.node("Shape", [x], `${name}/in_shape`);
-  const [y, indices] = b.multi("MaxPool", [b.after(x, shape, `${name}/x`)], `${name}/pool`, 2, { kernel_shape: attrInts(pool), strides: attrInts(strides) });
-  const backward: Backward = (dy) => b.node("MaxUnpool", [dy, indices, shape], `${name}/dx`, { kernel_shape: attrInts(pool), strides: attrInts(strides) });
   return { y, backward };
 }
 

@@ -7,8 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
 import { createRng } from "../../data/random";
-import { updateMovingStatistics } from "../../models/batchNorm";
-import { loadOnnxRuntime, ortSessionOptions, type OrtModule, type OrtSession } from "../../models/onnx/runtime";
+import { updateMovingStatistics } from "../../models/batchNormMoving";
+import { loadOnnxRuntime, ortSessionOptions, type OrtExecutionProvider, type OrtModule, type OrtSession } from "../../models/onnx/runtime";
 import { encodeOnnxModel } from "../../models/onnx/schema";
 import type { ClassWeight, TrainEngine } from "../types";
 import { adamStepHost } from "./adamHost";
@@ -20,11 +20,18 @@ export interface OnnxTrainerOptions {
   threads?: number;
   /** Seeds the dropout masks (with the step's iteration). Default 42. */
   seed?: number;
+  /**
+   * Execution provider (the run's `EnginePlan`). Default "cpu". Weights go in and gradients come out through host
+   * memory every step on every provider: the Adam step runs in TF.js, and onnxruntime-node hands out device tensors
+   * only on WebGPU.
+   */
+  executionProvider?: OrtExecutionProvider;
 }
 
 /** A model's training step on onnxruntime. */
 export interface OnnxTrainer {
   threads: number;
+  executionProvider: OrtExecutionProvider;
   /**
    * One Adam step on a batch (NHWC `xs`, 0/1 `ys`): computes loss, scores and gradients natively, applies the
    * gradients with `optimizer`, updates batch-norm moving statistics; returns `[loss, score₁…scoreₙ]`.
@@ -76,16 +83,18 @@ export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Opt
   const reason = await onnxTrainingUnavailable(model);
   if (reason) throw new Error(`createOnnxTrainer: ${reason}; train with engine "tfjs" instead. Received: model ${model.name} on ${tf.getBackend()}`);
   const threads = opts.threads ?? availableParallelism();
+  const executionProvider = opts.executionProvider ?? "cpu";
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`createOnnxTrainer: threads must be an integer ≥ 1. Received: ${threads}`);
   if (varList.length !== model.trainableWeights.length) {
     throw new Error(`createOnnxTrainer: varList must hold the model's ${model.trainableWeights.length} trainable variables in order. Received: ${varList.length}`);
   }
   const ort = (await loadOnnxRuntime())!;
   const graph: TrainingGraph = buildTrainingGraph(model);
-  const session: OrtSession = await ort.InferenceSession.create(encodeOnnxModel(graph.model), ortSessionOptions({ threads, memPattern: false }));
+  const session: OrtSession = await ort.InferenceSession.create(encodeOnnxModel(graph.model), ortSessionOptions({ threads, memPattern: false, executionProvider }));
   const seed = opts.seed ?? 42;
   return {
     threads,
+    executionProvider,
     async step(xs, ys, iteration, classWeight) {
       const [x, y] = (await Promise.all([xs.data(), ys.data()])) as Float32Array[];
       const n = xs.shape[0];

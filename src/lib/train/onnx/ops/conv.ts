@@ -1,0 +1,106 @@
+/**
+ * Conv2D in the training graph: any stride, TF "same"/"valid" padding (as explicit ONNX pads), any kernel size,
+ * optional bias and ReLU. Weights are either fed (trainable: a gradient is written) or constants (frozen layer
+ * behind a trainable one: only the input gradient is computed).
+ */
+import { attrInt, attrInts } from "../../../models/onnx/schema";
+import { type Backward, type LayerPass, type ParamRef, TrainGraphBuilder } from "../ops";
+
+/** Geometry of a conv layer. */
+export interface ConvSpec {
+  name: string;
+  kernel: ParamRef;
+  bias?: ParamRef;
+  kernelSize: [number, number];
+  strides: [number, number];
+  /** ONNX pads [top, left, bottom, right]. */
+  pads: number[];
+  relu: boolean;
+  /** Input and output channels. */
+  inChannels: number;
+  outChannels: number;
+  /** Input and output [height, width]. */
+  inSize: [number, number];
+  outSize: [number, number];
+}
+
+/**
+ * From this many input channels the filter gradient is a batched MatMul per kernel tap (`filterGradByTaps`),
+ * below it one convolution (`filterGradByConv`): with few input channels the per-tap MatMuls are too small to pay
+ * for themselves (measured: docs/performance.md, "Measurements behind code comments").
+ */
+export const TAP_MATMUL_MIN_CHANNELS = 8;
+
+/**
+ * ConvTranspose's output_padding that gives back the input size: the rows/columns a strided window never
+ * reached (TF "valid" with a leftover) get a zero gradient at the end, where ONNX puts the extra output.
+ * @example
+ * outputPadding([7, 7], [4, 4], [3, 3], [2, 2], [0, 0, 0, 0]); // [0, 0]
+ */
+export function outputPadding(inSize: number[], outSize: number[], kernel: number[], strides: number[], pads: number[]): number[] {
+  return inSize.map((n, i) => n - ((outSize[i] - 1) * strides[i] + kernel[i] - pads[i] - pads[i + 2]));
+}
+
+// dW as one convolution: x with batch and channels swapped, "filters" dz likewise, dilated by the stride → HWIO.
+function filterGradByConv(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec, grad: string): string {
+  const { name, pads, strides, kernelSize: [kh, kw], inSize, outSize } = spec;
+  const xT = b.node("Transpose", [x], `${name}/xT`, { perm: attrInts([1, 0, 2, 3]) });
+  const dzT = b.node("Transpose", [dz], `${name}/dzT`, { perm: attrInts([1, 0, 2, 3]) });
+  let g = b.node("Conv", [xT, dzT], `${name}/dw_iohw`, { pads: attrInts(pads), dilations: attrInts(strides) });
+  // with a stride, padded rows past the last window make the result larger than the kernel: keep its first kh × kw
+  const full = [0, 1].map((i) => inSize[i] + pads[i] + pads[i + 2] - strides[i] * (outSize[i] - 1));
+  if (full[0] !== kh || full[1] !== kw) g = b.slice(g, [0, 0], [kh, kw], [2, 3], `${name}/dw_crop`);
+  return b.node("Transpose", [g], `${name}/dw`, { perm: attrInts([2, 3, 0, 1]) }, grad);
+}
+
+// dW tap by tap: for kernel offset (a, c), Σₙ x_pad[n, :, a::s, c::s]·dz[n]ᵀ as a batched MatMul [n, in, HW]·[n, HW, out].
+function filterGradByTaps(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec, grad: string): string {
+  const { name, pads, strides: [sh, sw], kernelSize: [kh, kw], outSize: [h, w] } = spec;
+  const padded = pads.some((p) => p > 0)
+    ? b.node("Pad", [x, b.constantInt64(`${name}/x_pads`, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])], `${name}/x_pad`)
+    : x;
+  const dzRows = b.reshape(b.node("Transpose", [dz], `${name}/dz_nhwc`, { perm: attrInts([0, 2, 3, 1]) }), [0, -1, spec.outChannels], `${name}/dz_rows`);
+  const taps: string[] = [];
+  for (let a = 0; a < kh; a++) {
+    for (let c = 0; c < kw; c++) {
+      const window = b.slice(padded, [a, c], [a + sh * (h - 1) + 1, c + sw * (w - 1) + 1], [2, 3], `${name}/tap`, [sh, sw]);
+      const product = b.node("MatMul", [b.reshape(window, [0, spec.inChannels, -1], `${name}/tap_rows`), dzRows], `${name}/tap_mm`);
+      taps.push(b.reduceSum(product, [0], true, `${name}/tap_sum`));
+    }
+  }
+  const stacked = taps.length === 1 ? taps[0] : b.node("Concat", taps, `${name}/taps`, { axis: attrInt(0) });
+  return b.node("Reshape", [stacked, b.constantInt64(`${name}/hwio`, [kh, kw, spec.inChannels, spec.outChannels])], `${name}/dw`, undefined, grad);
+}
+
+/**
+ * Conv + bias + optional ReLU. Gradients: dz = ReLU'·dy, db = Σ dz, dW per kernel tap or as one convolution
+ * (`TAP_MATMUL_MIN_CHANNELS`), dx = ConvTranspose(dz, W) with the stride, pads and output padding of the conv.
+ * @example
+ * const pass = convLayer(b, x, { name: "conv1", kernel, kernelSize: [7, 7], strides: [2, 2], pads: [0, 0, 0, 0], … });
+ */
+export function convLayer(b: TrainGraphBuilder, x: string, spec: ConvSpec): LayerPass {
+  const { name, pads, strides, kernelSize } = spec;
+  const w = b.node("Transpose", [spec.kernel.input], `${name}/oihw`, { perm: attrInts([3, 2, 0, 1]) });
+  const inputs = spec.bias ? [x, w, spec.bias.input] : [x, w];
+  const geometry = { kernel_shape: attrInts(kernelSize), strides: attrInts(strides), pads: attrInts(pads) };
+  const z = b.node("Conv", inputs, `${name}/conv`, geometry);
+  const y = spec.relu ? b.node("Relu", [z], `${name}/relu`) : z;
+  const backward: Backward = (dy, needInput) => {
+    let dz = spec.relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
+    // db, then dW, then dx: each waits for the one before, so dz is freed as soon as this layer is done
+    if (spec.bias?.grad) {
+      const db = b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad);
+      dz = b.after(dz, db, `${name}/dz_db`, true);
+    }
+    if (spec.kernel.grad) {
+      const xLate = b.after(x, dz, `${name}/x`);
+      const byTaps = spec.inChannels >= TAP_MATMUL_MIN_CHANNELS;
+      const dw = (byTaps ? filterGradByTaps : filterGradByConv)(b, xLate, dz, spec, spec.kernel.grad);
+      dz = b.after(dz, dw, `${name}/dz_dw`, true);
+    }
+    if (!needInput) return undefined;
+    const outPad = outputPadding(spec.inSize, spec.outSize, kernelSize, strides, pads);
+    return b.node("ConvTranspose", [dz, w], `${name}/dx`, { ...geometry, output_padding: attrInts(outPad) });
+  };
+  return { y, backward };
+}
