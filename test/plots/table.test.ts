@@ -44,7 +44,9 @@ describe("tableHtml", () => {
 describe("table", () => {
   it("prints the text table outside a notebook", () => {
     const lines: string[] = [];
-    table([{ split: "train", count: 12 }], { log: (t) => lines.push(t) });
+    interface Row { split: string; count: number } // an interface has no index signature, as CountRow
+    const rows: Row[] = [{ split: "train", count: 12 }];
+    table(rows, { log: (t) => lines.push(t) });
     expect(lines).toEqual(["split  count\n─────  ─────\ntrain     12"]);
   });
 

@@ -19,8 +19,8 @@ export interface DataFrameLike {
   values: readonly (readonly unknown[])[];
 }
 
-/** Rows to show: plain objects (one key per column) or a DataFrame-like. */
-export type TableInput = readonly Record<string, unknown>[] | DataFrameLike;
+/** Rows to show: plain objects (one key per column; interfaces such as `CountRow` too) or a DataFrame-like. */
+export type TableInput = readonly object[] | DataFrameLike;
 
 /** Options of {@link table}. */
 export interface TableOptions {
@@ -86,7 +86,7 @@ function formatCell(v: unknown, digits: number): Cell {
 
 /** Rows as objects, from either input shape. */
 function toRecords(data: TableInput): readonly Record<string, unknown>[] {
-  if (Array.isArray(data)) return data;
+  if (Array.isArray(data)) return data as readonly Record<string, unknown>[];
   if (isDataFrameLike(data)) return data.values.map((row) => Object.fromEntries(data.columns.map((c, i) => [c, row[i]])));
   throw new Error(`table: rows must be an array of objects or a DataFrame (columns + values). Received: ${typeof data}`);
 }
