@@ -86,4 +86,12 @@ describe("notebook display in a tslab kernel", () => {
     expect(data["text/plain"]).toBe("<figure: ROC>");
     expect(outputs.filter((o) => o.type === "execute_result" || (o.type === "stream" && !o.text.startsWith("[pneumo-lab]")))).toEqual([]);
   }, 120_000);
+
+  it.skipIf(!browserAvailable())("show sends the plotly.js bundle once per kernel, not with every figure", async () => {
+    const fig = '{ data: [{ x: [0, 1], y: [0, 1], type: "scatter" }], layout: {} }';
+    const first = await run(`await lab.show(${fig}, { staticImage: false });`);
+    const second = await run(`await lab.show(${fig}, { staticImage: false });`);
+    const bundles = (outs: Output[]) => outs.filter((o) => (o.data["text/html"] ?? "").includes("window.Plotly = Plotly")).length;
+    expect([bundles(first) + bundles(second), second.filter((o) => o.type === "display_data").length]).toEqual([1, 1]);
+  }, 120_000);
 });

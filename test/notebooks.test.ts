@@ -128,6 +128,8 @@ describe("headless execution (Node runner)", () => {
       expect(figures.length, `cell ${i + 1}: no figure output`).toBeGreaterThan(0);
       for (const o of figures) expect(Object.keys(o.data ?? {}), `cell ${i + 1}`).toContain("image/png");
     }
+    const bundles = run.notebook!.cells.flatMap((c) => c.outputs ?? []).filter((o) => [o.data?.["text/html"] ?? ""].flat().join("").includes("window.Plotly = Plotly"));
+    expect(bundles.length, "plotly.js is sent once per kernel").toBeLessThanOrEqual(1);
     for (const name of exportedFigureNames(readNotebook(path as string))) {
       expect(run.figures.filter((f) => f.startsWith(`${name}.`)), `${name} not written: ${formatRun(run)}`).not.toEqual([]);
     }

@@ -29,7 +29,18 @@ export interface DisplayLike {
 type WriteDisplayData = (msg: { data: MimeBundle; metadata: object; transient: { display_id?: string } }, update: boolean) => void;
 
 const NOTED = Symbol.for("pneumo-lab.plots.notTslabNoted");
+const WRAPPERS = Symbol.for("pneumo-lab.plots.displayWrappers");
 type FlagHost = Record<symbol, unknown>;
+
+/**
+ * One wrapper per tslab display, kept on globalThis: `show` remembers which displays have plotly.js by identity,
+ * so a new wrapper per call would send the 4.9 MB bundle with every figure.
+ */
+function wrapperCache(): WeakMap<DisplayLike, DisplayLike> {
+  const flags = globalThis as unknown as FlagHost;
+  flags[WRAPPERS] ??= new WeakMap<DisplayLike, DisplayLike>();
+  return flags[WRAPPERS] as WeakMap<DisplayLike, DisplayLike>;
+}
 
 /** The kernel's `require`, when this code runs inside tslab (which defines `globalThis.__tslab__`). */
 function tslabRequire(): ((id: string) => unknown) | null {
@@ -53,7 +64,9 @@ export function tslabDisplay(): DisplayLike | null {
     if (!display || typeof display.html !== "function") return null;
     const jupyter = req("tslab/dist/jupyter") as { lastWriteDisplayData?: WriteDisplayData | null } | undefined;
     if (!jupyter || !("lastWriteDisplayData" in jupyter)) return display;
-    return {
+    const cached = wrapperCache().get(display);
+    if (cached) return cached;
+    const wrapper: DisplayLike = {
       html: (s) => display.html(s),
       png: (b) => display.png(b),
       bundle(data, target = {}) {
@@ -62,6 +75,8 @@ export function tslabDisplay(): DisplayLike | null {
         write({ data, metadata: {}, transient: target.id ? { display_id: target.id } : {} }, target.update === true);
       },
     };
+    wrapperCache().set(display, wrapper);
+    return wrapper;
   } catch {
     return null;
   }
