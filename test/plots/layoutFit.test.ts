@@ -47,7 +47,8 @@ describe.skipIf(!browserAvailable())("figure layout as drawn", () => {
 
   it("prediction-grid captions fit their cells at 150 px and at 90 px", async () => {
     const gray = { data: new Float32Array(32 * 32).fill(0.5), width: 32, height: 32, channels: 1 };
-    const items = [0, 1, 1, 0].map((label, i) => ({ image: gray, label, probability: [0.9, 0.1, 0.8, 0.2][i] }));
+    const notes = ["NORMAL2-IM-0936-0001.jpeg", "person1505_virus_2615.jpeg", undefined, "IM-0487-0001.jpeg"];
+    const items = [0, 1, 1, 0].map((label, i) => ({ image: gray, label, probability: [0.9, 0.1, 0.8, 0.2][i], note: notes[i] }));
     for (const cellSize of [150, 90]) {
       const fig = await predictionGridFigure(items, { threshold: 0.5, cols: 4, cellSize });
       const { titles } = await draw(fig, fig.layout.width as number, fig.layout.height as number);

@@ -24,18 +24,25 @@ export interface ImageGridOptions extends EmbedOptions {
 const H_GAP_PX = 12;
 /** Caption font size bounds (px): the largest that fits the cell, never above the default or below legibility. */
 const TITLE_FONT_MAX = 12, TITLE_FONT_MIN = 6;
-/** Width of one character as a fraction of the font size: Plotly's Open Sans, upper case (the widest captions). */
-const CHAR_WIDTH_EM = 0.68;
+/** Width of a character as a fraction of the font size in Plotly's Open Sans: capitals and digits, the rest. */
+const WIDE_CHAR_EM = 0.68, NARROW_CHAR_EM = 0.55;
+
+/** Estimated width of a caption line in em (tags dropped). */
+function lineEm(line: string): number {
+  const text = line.replace(/<[^>]*>/g, "");
+  const wide = (text.match(/[A-Z0-9]/g) ?? []).length;
+  return wide * WIDE_CHAR_EM + (text.length - wide) * NARROW_CHAR_EM;
+}
 
 /**
  * The caption font size (px) at which the longest caption line fits the cell width: 12 px at 200 px cells,
  * smaller for small cells, so "true PNEUMONIA" never runs into the next cell.
  * @example
- * captionFontSize(["true PNEUMONIA<br>pred NORMAL"], 100); // 10
+ * captionFontSize(["true PNEUMONIA<br>pred NORMAL"], 100); // 11
  */
 export function captionFontSize(titles: readonly string[], cellPx: number): number {
-  const longest = Math.max(1, ...titles.flatMap((t) => t.split("<br>").map((line) => line.replace(/<[^>]*>/g, "").length)));
-  const fit = Math.floor(cellPx / (longest * CHAR_WIDTH_EM));
+  const longest = Math.max(1, ...titles.flatMap((t) => t.split("<br>").map(lineEm)));
+  const fit = Math.floor(cellPx / longest);
   return Math.max(TITLE_FONT_MIN, Math.min(TITLE_FONT_MAX, fit));
 }
 
