@@ -40,6 +40,7 @@ describe.skipIf(!browserAvailable())("figure layout as drawn", () => {
       return {
         titles: Array.from(el.querySelectorAll(".annotation-text")).map(box),
         legend: Array.from(el.querySelectorAll(".legend .bg")).map(box)[0],
+        axisTitles: Array.from(el.querySelectorAll(".g-xtitle text, .g-ytitle text")).map(box),
         plot,
       };
     }, { fig, width, height });
@@ -59,19 +60,22 @@ describe.skipIf(!browserAvailable())("figure layout as drawn", () => {
     }
   }, 60_000);
 
-  it("the ROC legend stays clear of the plot area at 1280 px and at 700 px wide", async () => {
+  it("the ROC legend stays clear of the plot area and axis titles (1280, 1100, 700, 600 px wide)", async () => {
     const roc = { fpr: [0, 0.1, 0.3, 1], tpr: [0, 0.7, 0.9, 1], thresholds: [Infinity, 0.8, 0.4, 0] };
     const fig = rocFigure(roc, {
       name: "cnn4 (test, n=40)", auc: { estimate: 0.984, lower: 0.944, upper: 1 },
       threshold: { threshold: 0.061, sensitivity: 0.96, specificity: 0.8 },
       band: { fpr: [0, 0.5, 1], lower: [0, 0.8, 1], upper: [0.2, 0.95, 1], level: 0.95 },
     });
-    for (const width of [1280, 700]) {
-      const { legend, plot } = await draw(fig, width, 600);
-      const overlaps = legend.left < plot.right && legend.right > plot.left && legend.top < plot.bottom && legend.bottom > plot.top;
-      expect(overlaps, `legend ${JSON.stringify(legend)} over plot ${JSON.stringify(plot)} at ${width} px`).toBe(false);
+    const overlap = (a: Box, b: Box) => a.left < b.right && a.right > b.left && a.top < b.bottom && a.bottom > b.top;
+    // 450 px: plotly's height when none is set (the inline figure in a notebook is responsive)
+    for (const [width, height] of [[1280, 600], [700, 600], [1100, 450], [600, 450]]) {
+      const { legend, plot, axisTitles } = await draw(fig, width, height);
+      const at = `at ${width} × ${height} px`;
+      expect(overlap(legend, plot), `legend ${JSON.stringify(legend)} over plot ${JSON.stringify(plot)} ${at}`).toBe(false);
+      for (const t of axisTitles) expect(overlap(legend, t), `legend over an axis title ${at}`).toBe(false);
       expect(legend.right).toBeLessThanOrEqual(width);
-      expect(legend.bottom).toBeLessThanOrEqual(600);
+      expect(legend.bottom).toBeLessThanOrEqual(height);
     }
   }, 60_000);
 });
