@@ -1,15 +1,15 @@
 /**
- * `npm run lab`: register the tslab kernel and open the notebooks folder in JupyterLab when installed, else in the
- * classic Jupyter Notebook. Without Jupyter it prints the install commands. Other arguments go to Jupyter
+ * `npm run lab`: register the tslab kernel and serve the project root (so `outputs/` is reachable) in JupyterLab
+ * when installed, else in the classic Jupyter Notebook, opening on `notebooks/`. The project's Jupyter config saves
+ * notebooks under `notebooks/` without outputs. Without Jupyter it prints the install commands. Other arguments go to Jupyter
  * (`npm run lab -- --no-browser --port 8899`). `--kernel-only` (`npm run kernel`) only registers the kernel and
  * rebuilds the `pneumo-lab` package notebooks import (after library changes, then restart the kernel); that part
  * needs no Jupyter.
  */
 import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { findProjectRoot } from "../src/lib/data/roots";
 import { runCli } from "./cliMain";
-import { findJupyter, JUPYTER_INSTALL_HINT, prepareKernel } from "./jupyter";
+import { findJupyter, JUPYTER_INSTALL_HINT, prepareKernel, writeJupyterConfig } from "./jupyter";
 
 /** Start Jupyter in the foreground; resolves with its exit code. */
 function main(args: string[]): Promise<number> {
@@ -26,11 +26,14 @@ function main(args: string[]): Promise<number> {
   }
   const setup = prepareKernel({ root, log: (l) => console.log(l) });
   const app = jupyter.hasLab ? "lab" : "notebook";
-  const notebooks = join(root, "notebooks");
-  console.log(`lab: opening ${notebooks} in Jupyter ${app === "lab" ? "Lab" : "Notebook"} with the tslab kernel (registered in .jupyter/); Ctrl+C stops it.`);
+  const configPath = [writeJupyterConfig(root), setup.env.JUPYTER_CONFIG_PATH].filter(Boolean).join(":");
+  console.log(`lab: serving ${root} in Jupyter ${app === "lab" ? "Lab" : "Notebook"}, opening on notebooks/, with the tslab kernel ` +
+    "(registered in .jupyter/); notebooks/ saves without outputs. Ctrl+C stops it.");
   // Jupyter refuses to run as root (containers) without --allow-root.
   const rootFlag = process.getuid?.() === 0 && !args.includes("--allow-root") ? ["--allow-root"] : [];
-  const child = spawn(jupyter.python, ["-m", app === "lab" ? "jupyterlab" : "notebook", `--notebook-dir=${notebooks}`, ...rootFlag, ...args], { env: setup.env, stdio: "inherit" });
+  const open = app === "lab" ? "--LabApp.default_url=/lab/tree/notebooks" : "--NotebookApp.default_url=/tree/notebooks";
+  const argv = ["-m", app === "lab" ? "jupyterlab" : "notebook", `--notebook-dir=${root}`, open, ...rootFlag, ...args];
+  const child = spawn(jupyter.python, argv, { env: { ...setup.env, JUPYTER_CONFIG_PATH: configPath }, stdio: "inherit" });
   return new Promise((resolve) => {
     child.on("exit", (code) => resolve(code ?? 0));
     child.on("error", (err) => {

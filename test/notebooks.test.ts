@@ -28,9 +28,10 @@ function codeNotebook(sources: string[], outputs: Notebook["cells"][number]["out
   };
 }
 
-/** Figure names a notebook exports: the string literal after `exportFigure(<figure>, `. */
+/** Figure names a notebook exports: the literal after `exportFigure(<figure>, ` or in `show(<figure>, { save: `. */
 function exportedFigureNames(nb: Notebook): string[] {
-  const names = nb.cells.flatMap((c) => [...cellSource(c).matchAll(/exportFigure\(\s*[\w.]+\s*,\s*["'`]([\w.-]+)["'`]/g)].map((m) => m[1]));
+  const pattern = /(?:exportFigure\(\s*[\w.]+\s*,|save:\s*(?:\{\s*name:)?)\s*["'`]([\w.-]+)["'`]/g;
+  const names = nb.cells.flatMap((c) => [...cellSource(c).matchAll(pattern)].map((m) => m[1]));
   return [...new Set(names)];
 }
 
@@ -122,7 +123,13 @@ describe("headless execution (Node runner)", () => {
       const outputs = run.notebook!.cells[i].outputs ?? [];
       const html = outputs.filter((o) => o.output_type === "display_data" && "text/html" in (o.data ?? {}));
       expect(html.length, `cell ${i + 1} calls lab.show but has no HTML output`).toBeGreaterThan(0);
+      // the static fallback beside the interactive figure, so the executed copy shows it untrusted
+      const figures = html.filter((o) => String(o.data?.["text/html"]).includes('class="pneumo-plot"'));
+      expect(figures.length, `cell ${i + 1}: no figure output`).toBeGreaterThan(0);
+      for (const o of figures) expect(Object.keys(o.data ?? {}), `cell ${i + 1}`).toContain("image/png");
     }
+    const bundles = run.notebook!.cells.flatMap((c) => c.outputs ?? []).filter((o) => [o.data?.["text/html"] ?? ""].flat().join("").includes("window.Plotly = Plotly"));
+    expect(bundles.length, "plotly.js is sent once per kernel").toBeLessThanOrEqual(1);
     for (const name of exportedFigureNames(readNotebook(path as string))) {
       expect(run.figures.filter((f) => f.startsWith(`${name}.`)), `${name} not written: ${formatRun(run)}`).not.toEqual([]);
     }

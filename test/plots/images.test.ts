@@ -100,7 +100,7 @@ describe("image figures", () => {
       { threshold: 0.5 },
     );
     const notes = fig.layout.annotations as { text: string; font: { color: string } }[];
-    expect(notes.map((a) => a.text)).toEqual(["true PNEUMONIA · pred PNEUMONIA<br>p = 0.900", "true NORMAL · pred PNEUMONIA<br>p = 0.700<br>IM-1.jpeg"]);
+    expect(notes.map((a) => a.text)).toEqual(["true PNEUMONIA<br>pred PNEUMONIA<br>p = 0.900", "true NORMAL<br>pred PNEUMONIA<br>p = 0.700<br>IM-1.jpeg"]);
     expect(notes.map((a) => a.font.color)).toEqual(["#2ca02c", "#d62728"]);
     expect((fig.layout.shapes as { line: { color: string } }[]).map((s) => s.line.color)).toEqual(["#2ca02c", "#d62728"]);
     await expect(predictionGridFigure([{ image: ramp(8, 8), label: "COVID", probability: 0.5 }])).rejects.toThrow(/Received: COVID/);

@@ -58,26 +58,51 @@ export function escapeHtml(text: string): string {
 /** Plotly config used for every rendered figure. */
 export const PLOT_CONFIG = { responsive: true, displaylogo: false } as const;
 
+/** Size and static fallback of {@link figureDivHtml}. */
+export interface FigureDivOptions {
+  width?: number;
+  height?: number;
+  /**
+   * A PNG (base64) drawn inside the div until plotly.js replaces it: an untrusted notebook (scripts blocked, HTML
+   * sanitized) and viewers without JavaScript still show the figure.
+   */
+  fallbackPng?: string;
+}
+
 /**
  * `<div>` plus the script that draws `fig` into it with `Plotly.newPlot`; when `window.Plotly` is missing
- * (bundle not loaded in this page) the div explains how to fix it instead of staying blank.
+ * (bundle not loaded in this page) the div keeps its static image, or explains how to fix it instead of staying blank.
  * @example
- * const html = figureDivHtml(fig, "fig-1");
+ * const html = figureDivHtml(fig, "fig-1", { fallbackPng: png.toString("base64") });
  */
-export function figureDivHtml(fig: Figure, divId: string, size: { width?: number; height?: number } = {}): string {
+export function figureDivHtml(fig: Figure, divId: string, size: FigureDivOptions = {}): string {
   const style = size.height ? ` style="height:${size.height}px;${size.width ? `width:${size.width}px;` : ""}"` : "";
   const layout = { ...fig.layout, ...(size.width ? { width: size.width } : {}), ...(size.height ? { height: size.height } : {}) };
   const missing = escapeHtml("Plotly is not loaded in this page. Re-run the cell with show(fig, { inject: \"always\" }), trust the notebook, or use showPng(fig).");
+  const fallback = size.fallbackPng ? `<img src="data:image/png;base64,${size.fallbackPng}" alt="${escapeHtml(figureTitle(fig))}" style="max-width:100%">` : "";
   return [
-    `<div id="${escapeHtml(divId)}" class="pneumo-plot"${style}></div>`,
+    `<div id="${escapeHtml(divId)}" class="pneumo-plot"${fallback ? "" : style}>${fallback}</div>`,
     "<script>",
     "(function () {",
     `  var el = document.getElementById(${scriptJson(divId)});`,
-    `  if (!window.Plotly) { el.textContent = ${scriptJson(missing)}; return; }`,
+    `  if (!window.Plotly) { if (!el.firstChild) el.textContent = ${scriptJson(missing)}; return; }`,
+    ...(style ? [`  el.setAttribute("style", ${scriptJson(style.slice(8, -1))});`] : []),
+    "  el.textContent = \"\";",
     `  window.Plotly.newPlot(el, ${scriptJson(fig.data)}, ${scriptJson(layout)}, ${scriptJson(PLOT_CONFIG)});`,
     "})();",
     "</script>",
   ].join("\n");
+}
+
+/**
+ * The figure's title text ("figure" when it has none), for alt text and plain-text outputs.
+ * @example
+ * figureTitle({ data: [], layout: { title: { text: "ROC" } } }); // "ROC"
+ */
+export function figureTitle(fig: Figure): string {
+  const title = fig.layout.title;
+  const text = typeof title === "string" ? title : (title as { text?: unknown } | undefined)?.text;
+  return typeof text === "string" && text.trim() ? text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim() : "figure";
 }
 
 /**

@@ -104,6 +104,15 @@ export function bandTraces(band: RocBand, color: string = COLORS.band): Trace[] 
   ];
 }
 
+/**
+ * Legend of the square (ROC, PR) plots: at the bottom of the figure, centred, under the axis title. Inside the plot,
+ * a paper-anchored legend sits beyond the square axes when the figure is wider than tall (1280 px: over the plot's
+ * right edge); a paper offset below the axes lands on the axis title when the plot is short. The container anchor
+ * and a bottom margin that holds two legend rows keep it clear at any size.
+ */
+const LEGEND_BELOW = { orientation: "h", x: 0.5, xanchor: "center", yref: "container", y: 0, yanchor: "bottom" } as const;
+const LEGEND_MARGIN = { b: 130 } as const;
+
 /** Square unit axes for ROC / PR plots. */
 function unitAxes(xTitle: string, yTitle: string): Record<string, unknown> {
   return {
@@ -135,7 +144,7 @@ export function rocFigure(roc: RocLike, opts: RocFigureOptions = {}): Figure {
       x: [p.fpr], y: [p.tpr], marker: { size: 11, color: COLORS.marker, symbol: "x" },
     });
   }
-  return { data, layout: { title: { text: opts.title ?? "ROC curve" }, ...unitAxes("False positive rate (1 − specificity)", "True positive rate (sensitivity)"), legend: { x: 0.98, y: 0.02, xanchor: "right", yanchor: "bottom" } } };
+  return { data, layout: { title: { text: opts.title ?? "ROC curve" }, ...unitAxes("False positive rate (1 − specificity)", "True positive rate (sensitivity)"), legend: LEGEND_BELOW, margin: LEGEND_MARGIN } };
 }
 
 /** Options of {@link prFigure}. */
@@ -167,7 +176,7 @@ export function prFigure(pr: PrLike, opts: PrFigureOptions): Figure {
     const label = opts.point.threshold !== undefined ? `threshold ${formatNumber(opts.point.threshold)}` : "operating point";
     data.push({ type: "scatter", mode: "markers", name: label, x: [opts.point.recall], y: [opts.point.precision], marker: { size: 11, color: COLORS.marker, symbol: "x" } });
   }
-  return { data, layout: { title: { text: opts.title ?? "Precision–recall curve" }, ...unitAxes("Recall (sensitivity)", "Precision (PPV)"), legend: { x: 0.02, y: 0.02, yanchor: "bottom" } } };
+  return { data, layout: { title: { text: opts.title ?? "Precision–recall curve" }, ...unitAxes("Recall (sensitivity)", "Precision (PPV)"), legend: LEGEND_BELOW, margin: LEGEND_MARGIN } };
 }
 
 /**

@@ -6,7 +6,8 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
+import { inspect } from "node:util";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { findProjectRoot } from "../data/roots";
 import { browserLaunchOptions, CHROMIUM_ENV, describeBrowser, resolveBrowser, type ResolvedBrowser } from "./browser";
@@ -213,6 +214,8 @@ function decodeDataUrl(url: string): Buffer {
  * Write a figure as standalone HTML (plotly.js inlined, offline) and/or PNG/SVG (headless Chromium).
  * Files are `<dir>/<name>.<format>`; returns their paths. The first PNG/SVG logs which browser renders
  * ("[pneumo-lab] figure export: Chromium 153.0.8010.0 (npm @sparticuz/chromium, …)"; see {@link exporterBrowser}).
+ * The result prints as one short line (a tslab cell ending in `await exportFigure(…)` echoes it instead of the
+ * object with full paths); `show(fig, { save: name })` exports and displays in one quiet call.
  * @example
  * await exportFigure(rocFigure(roc), "04-roc", { formats: ["html", "png", "svg"] });
  * // { html: ".../outputs/figures/04-roc.html", png: ".../04-roc.png", svg: ".../04-roc.svg" }
@@ -236,5 +239,11 @@ export async function exportFigure(fig: Figure, name: string, opts: ExportOption
     }
     out[format] = path;
   }
-  return out;
+  return quietFiles(out, name, dir);
+}
+
+/** The paths, printing (console.log, tslab's echo of a cell's value) as "exported 04-roc.{html,png} in <dir>". */
+function quietFiles(out: ExportedFiles, name: string, dir: string): ExportedFiles {
+  const line = `exported ${name}.{${Object.keys(out).join(",")}} in ${basename(dir)}/`;
+  return Object.defineProperty(out, inspect.custom, { value: () => line, enumerable: false });
 }

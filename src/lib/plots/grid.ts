@@ -24,6 +24,8 @@ export interface SubplotGridOptions {
   titles?: readonly string[];
   /** Title colours (same order as titles). */
   titleColors?: readonly (string | undefined)[];
+  /** Font size of the titles in px. Default 12. */
+  titleSize?: number;
 }
 
 /**
@@ -58,7 +60,7 @@ export function subplotGrid(rows: number, cols: number, opts: SubplotGridOptions
       layout[cell.xKey] = { domain: cell.xDomain, anchor: cell.yaxis };
       layout[cell.yKey] = { domain: cell.yDomain, anchor: cell.xaxis };
       const title = opts.titles?.[i];
-      if (title !== undefined) annotations.push(cellTitle(title, cell, opts.titleColors?.[i]));
+      if (title !== undefined) annotations.push(cellTitle(title, cell, opts.titleColors?.[i], opts.titleSize ?? 12));
       cells.push(cell);
     }
   }
@@ -67,11 +69,11 @@ export function subplotGrid(rows: number, cols: number, opts: SubplotGridOptions
 }
 
 /** Annotation centred above a cell. */
-function cellTitle(text: string, cell: GridCell, color?: string): object {
+function cellTitle(text: string, cell: GridCell, color: string | undefined, size: number): object {
   return {
     text, showarrow: false, xref: "paper", yref: "paper", xanchor: "center", yanchor: "bottom",
     x: (cell.xDomain[0] + cell.xDomain[1]) / 2, y: cell.yDomain[1],
-    font: color ? { size: 12, color } : { size: 12 },
+    font: color ? { size, color } : { size },
   };
 }
 

@@ -21,8 +21,30 @@ export interface ImageGridOptions extends EmbedOptions {
   title?: string;
 }
 
-const TITLE_LINE_PX = 18;
 const H_GAP_PX = 12;
+/** Caption font size bounds (px): the largest that fits the cell, never above the default or below legibility. */
+const TITLE_FONT_MAX = 12, TITLE_FONT_MIN = 6;
+/** Width of a character as a fraction of the font size in Plotly's Open Sans: capitals and digits, the rest. */
+const WIDE_CHAR_EM = 0.68, NARROW_CHAR_EM = 0.55;
+
+/** Estimated width of a caption line in em (tags dropped). */
+function lineEm(line: string): number {
+  const text = line.replace(/<[^>]*>/g, "");
+  const wide = (text.match(/[A-Z0-9]/g) ?? []).length;
+  return wide * WIDE_CHAR_EM + (text.length - wide) * NARROW_CHAR_EM;
+}
+
+/**
+ * The caption font size (px) at which the longest caption line fits the cell width: 12 px at 200 px cells,
+ * smaller for small cells, so "true PNEUMONIA" never runs into the next cell.
+ * @example
+ * captionFontSize(["true PNEUMONIA<br>pred NORMAL"], 100); // 11
+ */
+export function captionFontSize(titles: readonly string[], cellPx: number): number {
+  const longest = Math.max(1, ...titles.flatMap((t) => t.split("<br>").map(lineEm)));
+  const fit = Math.floor(cellPx / longest);
+  return Math.max(TITLE_FONT_MIN, Math.min(TITLE_FONT_MAX, fit));
+}
 
 /**
  * Arrange embedded images in a grid of `image` traces, one subplot per image (aspect kept, axes hidden).
@@ -36,12 +58,13 @@ export function imagePanelsFigure(panels: readonly ImagePanel[], opts: ImageGrid
   if (!Number.isInteger(cols) || cols < 1) throw new Error(`imagePanelsFigure: cols must be a positive integer. Received: ${cols}`);
   const rows = Math.ceil(panels.length / cols);
   const cell = opts.cellSize ?? 200;
-  const titleLines = Math.max(1, ...panels.map((p) => (p.title ?? "").split("<br>").length));
-  const titlePx = titleLines * TITLE_LINE_PX + 4;
+  const titles = panels.map((p) => p.title ?? "");
+  const titleSize = captionFontSize(titles, cell);
+  const titleLines = Math.max(1, ...titles.map((t) => t.split("<br>").length));
+  const titlePx = Math.ceil(titleLines * titleSize * 1.5) + 4;
   const plotW = cols * cell + (cols - 1) * H_GAP_PX, plotH = rows * cell + (rows - 1) * titlePx;
   const { cells, layout } = subplotGrid(rows, cols, {
-    hGap: H_GAP_PX / plotW, vGap: titlePx / plotH,
-    titles: panels.map((p) => p.title ?? ""), titleColors: panels.map((p) => p.titleColor),
+    hGap: H_GAP_PX / plotW, vGap: titlePx / plotH, titles, titleColors: panels.map((p) => p.titleColor), titleSize,
   });
   const data: Trace[] = [];
   const shapes: object[] = [];
@@ -117,7 +140,8 @@ export async function predictionGridFigure(items: readonly PredictionItem[], opt
     if (truth !== 0 && truth !== 1) throw new Error(`predictionGridFigure: item ${i} label must be 0, 1, "${labels[0]}" or "${labels[1]}". Received: ${it.label}`);
     const pred = it.probability >= threshold ? 1 : 0;
     const color = pred === truth ? COLORS.correct : COLORS.wrong;
-    const title = `true ${labels[truth]} · pred ${labels[pred]}<br>p = ${it.probability.toFixed(3)}${it.note ? `<br>${it.note}` : ""}`;
+    // one short line each, so the caption fits narrow cells (see captionFontSize)
+    const title = `true ${labels[truth]}<br>pred ${labels[pred]}<br>p = ${it.probability.toFixed(3)}${it.note ? `<br>${it.note}` : ""}`;
     return { image: await embedImage(it.image, opts), title, titleColor: color, border: color };
   }));
   return imagePanelsFigure(panels, { ...opts, title: opts.title ?? `Predictions at threshold ${threshold.toFixed(3)} (green = correct)` });

@@ -31,8 +31,20 @@ export {
   type PredictionItem,
 } from "./images";
 export { formatPValue, modelComparisonFigure, type ModelComparisonOptions, type ModelCurves } from "./compare";
-export { PLOTLY_PACKAGE, figureDivHtml, plotlyBundlePath, standaloneHtml } from "./bundle";
-export { show, showPng, tslabDisplay, type DisplayLike, type ShowOptions } from "./show";
+export { PLOTLY_PACKAGE, figureDivHtml, figureTitle, plotlyBundlePath, standaloneHtml, type FigureDivOptions } from "./bundle";
+export { show, showPng, type ShowOptions } from "./show";
+export { newDisplayId, sendBundle, tslabDisplay, type BundleTarget, type DisplayLike, type MimeBundle } from "./display";
+export {
+  formatTable,
+  table,
+  tableHtml,
+  tableText,
+  type DataFrameLike,
+  type FormattedTable,
+  type IntervalValue,
+  type TableInput,
+  type TableOptions,
+} from "./table";
 export {
   CHROMIUM_ARGS,
   CHROMIUM_CACHE_ENV,

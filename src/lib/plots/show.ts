@@ -1,26 +1,20 @@
 /**
  * Inline display in a tslab notebook. The plotly.js bundle is sent once per kernel process as an
- * inline `<script>` (`display.html`) that defines `window.Plotly`; each figure is then a div plus a
- * `Plotly.newPlot` call.
+ * inline `<script>` (`display.html`) that defines `window.Plotly`; each figure is then one output that carries the
+ * interactive div (plus its `Plotly.newPlot` call) beside a static PNG rendered by headless Chromium.
  *
- * Limitations: scripts in outputs only run in *trusted* notebooks. Classic Notebook and JupyterLab
- * trust outputs produced in the current session, but a notebook opened from disk is untrusted until
- * you trust it (`jupyter trust notebooks/NN.ipynb`), and a restarted page only has Plotly again if the
- * cell that injected the bundle is re-rendered. A figure that finds no `window.Plotly` says so in
- * place of the plot; then re-run with `show(fig, { inject: "always" })` or use `showPng(fig)`,
- * which embeds a static PNG (needs Chromium, see `exportFigure`). The bundle adds ~5 MB to the
- * saved notebook once.
+ * Why both: scripts in outputs only run in *trusted* notebooks. A notebook opened from disk (an executed copy in
+ * `outputs/notebooks/`, GitHub, nbviewer) is untrusted, its HTML sanitized and its scripts dropped, so an
+ * interactive-only figure is blank there. The PNG sits inside the div (kept by the sanitizer) and as the output's
+ * `image/png`; a trusted page replaces it with the interactive plot. Without a browser, figures are HTML only.
  */
-import { randomBytes } from "node:crypto";
-import { figureDivHtml, plotlyBundle } from "./bundle";
-import { renderFigure } from "./export";
+import { browserAvailable } from "./browser";
+import { figureDivHtml, figureTitle, plotlyBundle } from "./bundle";
+import { newDisplayId, resolveDisplay, sendBundle, tryDisplay, type DisplayLike } from "./display";
+import { exportFigure, renderFigure, type ExportOptions } from "./export";
 import type { Figure } from "./types";
 
-/** The part of tslab's `Display` that `show` uses. */
-export interface DisplayLike {
-  html(s: string): void;
-  png(b: Uint8Array): void;
-}
+export { tslabDisplay, type DisplayLike } from "./display";
 
 /** Options of {@link show}. */
 export interface ShowOptions {
@@ -32,10 +26,16 @@ export interface ShowOptions {
   display?: DisplayLike;
   /** Outside tslab, stay silent instead of printing a one-line note. Default false. */
   quiet?: boolean;
+  /** Add the static PNG beside the interactive figure. Default true when a Chromium is available. */
+  staticImage?: boolean;
+  /** Pixel ratio of that PNG. Default 1 (a 900 × 600 figure adds ~50–150 kB to the saved notebook). */
+  staticScale?: number;
+  /** Also write the figure to `outputs/figures/<name>.{html,png}` (see `exportFigure`), in or outside a notebook. */
+  save?: string | ({ name: string } & ExportOptions);
 }
 
 const INJECTED = Symbol.for("pneumo-lab.plots.plotlyInjected");
-const NOTED = Symbol.for("pneumo-lab.plots.notTslabNoted");
+const RENDER_NOTED = Symbol.for("pneumo-lab.plots.staticRenderNoted");
 type FlagHost = Record<symbol, unknown>;
 
 /** Displays that already received the bundle, kept on globalThis so a recompiled module still knows. */
@@ -45,72 +45,58 @@ function injectedDisplays(): WeakSet<DisplayLike> {
   return flags[INJECTED] as WeakSet<DisplayLike>;
 }
 
-/**
- * tslab's display when this code runs inside the tslab kernel, else null. The kernel defines
- * `globalThis.__tslab__` with a `require` that returns the kernel's own tslab module, so plain
- * node never loads tslab (or its TypeScript compiler).
- * @example
- * if (tslabDisplay()) console.log("in a notebook");
- */
-export function tslabDisplay(): DisplayLike | null {
-  const host = (globalThis as { __tslab__?: { require?: (id: string) => unknown } }).__tslab__;
-  if (!host || typeof host.require !== "function") return null;
+/** Send the plotly.js bundle to a display unless it has it; false when the display refused. */
+function injectPlotly(display: DisplayLike, inject: ShowOptions["inject"] = "auto"): boolean {
+  const injected = injectedDisplays();
+  if (inject === "never" || (inject === "auto" && injected.has(display))) return true;
+  if (!tryDisplay(() => display.html(`<script type="text/javascript">${plotlyBundle()}</script>`))) return false;
+  injected.add(display);
+  return true;
+}
+
+/** The static PNG of a figure for its notebook output, or null (no browser, turned off, or the render failed). */
+async function staticPng(fig: Figure, opts: ShowOptions): Promise<Buffer | null> {
+  if (opts.staticImage === false || (opts.staticImage === undefined && !browserAvailable())) return null;
   try {
-    const mod = host.require("tslab") as { display?: DisplayLike } | undefined;
-    return mod?.display && typeof mod.display.html === "function" ? mod.display : null;
-  } catch {
+    return await renderFigure(fig, "png", { width: opts.width, height: opts.height, scale: opts.staticScale ?? 1 });
+  } catch (err) {
+    const flags = globalThis as unknown as FlagHost;
+    if (!flags[RENDER_NOTED]) {
+      flags[RENDER_NOTED] = true; // once per kernel: the interactive figure still shows
+      console.warn(`show: no static PNG beside the figure (${(err as Error).message.split("\n")[0]})`);
+    }
     return null;
   }
 }
 
-/** Write through a display, treating tslab's "Not ready" (no cell running) as not shown. */
-function tryDisplay(write: () => void): boolean {
-  try {
-    write();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The display to use, or null after printing the outside-tslab note (once per process). */
-function resolveDisplay(opts: { display?: DisplayLike; quiet?: boolean }): DisplayLike | null {
-  const display = opts.display ?? tslabDisplay();
-  if (display) return display;
-  const flags = globalThis as unknown as FlagHost;
-  if (!opts.quiet && !flags[NOTED]) {
-    flags[NOTED] = true;
-    console.log("show: not running in a tslab notebook, figure not displayed (use exportFigure to write it to a file).");
-  }
-  return null;
-}
-
 /**
- * Show a figure inline in a tslab notebook. Outside tslab it does nothing and returns false.
+ * Show a figure inline in a tslab notebook: the interactive plot with a static PNG beside it, so the saved
+ * notebook still shows it untrusted, on GitHub or in nbviewer. `save` also writes it to `outputs/figures/`.
+ * Resolves to nothing, so a cell ending in `await show(…)` echoes nothing. Outside tslab it only saves.
  * @example
- * show(rocFigure(roc, { auc }));            // in a notebook cell
- * show(fig, { height: 400, inject: "always" });
+ * await show(rocFigure(roc, { auc }));                    // in a notebook cell
+ * await show(fig, { height: 400, save: "04-cnn4-roc" }); // also outputs/figures/04-cnn4-roc.html and .png
  */
-export function show(fig: Figure, opts: ShowOptions = {}): boolean {
-  const display = resolveDisplay(opts);
-  if (!display) return false;
-  const injected = injectedDisplays();
-  const inject = opts.inject ?? "auto";
-  if (inject === "always" || (inject === "auto" && !injected.has(display))) {
-    if (!tryDisplay(() => display.html(`<script type="text/javascript">${plotlyBundle()}</script>`))) return false;
-    injected.add(display);
+export async function show(fig: Figure, opts: ShowOptions = {}): Promise<void> {
+  if (opts.save) {
+    const { name, ...exportOpts } = typeof opts.save === "string" ? { name: opts.save } : opts.save;
+    await exportFigure(fig, name, exportOpts);
   }
-  const id = `pneumo-plot-${randomBytes(6).toString("hex")}`;
-  return tryDisplay(() => display.html(figureDivHtml(fig, id, { width: opts.width, height: opts.height })));
+  const display = resolveDisplay(opts);
+  if (!display || !injectPlotly(display, opts.inject)) return;
+  const png = await staticPng(fig, opts);
+  const base64 = png?.toString("base64");
+  const html = figureDivHtml(fig, newDisplayId("pneumo-plot"), { width: opts.width, height: opts.height, fallbackPng: base64 });
+  const data = { "text/html": html, ...(base64 ? { "image/png": base64 } : {}), "text/plain": `<figure: ${figureTitle(fig)}>` };
+  tryDisplay(() => sendBundle(display, data));
 }
 
 /**
- * Show a figure as a static PNG (rendered by headless Chromium, see `exportFigure`): works where
- * output scripts are blocked, and the image survives in saved notebooks. Outside tslab: false.
+ * Show a figure as a static PNG only (rendered by headless Chromium, see `exportFigure`). Outside tslab: false.
  * @example
  * await showPng(fig, { width: 800, height: 500 });
  */
-export async function showPng(fig: Figure, opts: Omit<ShowOptions, "inject"> & { scale?: number } = {}): Promise<boolean> {
+export async function showPng(fig: Figure, opts: Omit<ShowOptions, "inject" | "save"> & { scale?: number } = {}): Promise<boolean> {
   const display = resolveDisplay(opts);
   if (!display) return false;
   const png = await renderFigure(fig, "png", opts);

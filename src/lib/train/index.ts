@@ -10,7 +10,9 @@ export { weightedBce } from "./step";
 export { CHECKPOINT_DIR, CHECKPOINT_FILE, readCheckpoint, type CheckpointState } from "./checkpoint";
 export { cachedFeatures, featureKeyHash, type CachedFeatures, type CachedFeaturesOptions, type FeatureCacheKey, type HostBackbone } from "./featureCache";
 export { fineTune, type FineTuneOptions, type FineTuneResult, type SetTrainable } from "./fineTune";
-export { formatProgress, formatSeconds, linesProgress, SILENT_PROGRESS, terminalProgress, type ProgressOptions, type ProgressSink, type ProgressUpdate } from "./progress";
+export {
+  formatProgress, formatSeconds, linesProgress, notebookProgress, SILENT_PROGRESS, terminalProgress, type NotebookProgressOptions,
+  type ProgressOptions, type ProgressSink, type ProgressUpdate } from "./progress";
 export { buildTrainingGraph, TRAIN_GRAPH_IO, trainingGraphUnsupported, type TrainingGraph } from "./onnx/graph";
 export { createOnnxTrainer, onnxTrainingUnavailable, type OnnxTrainer, type OnnxTrainerOptions } from "./onnx/trainer";
 export { PRECISE_BN_DEFAULTS, recomputeBatchNormStatistics, trainableBatchNorms, type PreciseBnOptions, type PreciseBnResult } from "./preciseBn";

@@ -1,8 +1,10 @@
 /**
  * Progress reporting for long loops (training epochs, feature extraction): a `ProgressSink` receives updates;
- * the terminal sink redraws one line on a TTY and prints periodic lines otherwise; the lines sink suits
- * notebooks (tslab shows stdout line by line).
+ * the terminal sink redraws one line on a TTY and prints periodic lines otherwise; in a tslab notebook the
+ * notebook sink keeps one output, updated in place: a bar for the running epoch above the finished lines.
  */
+import { escapeHtml } from "../plots/bundle";
+import { newDisplayId, sendBundle, tslabDisplay, tryDisplay, type DisplayLike } from "../plots/display";
 
 /** One progress update: `step` of `total` units of work within a phase named by `label`. */
 export interface ProgressUpdate {
@@ -128,9 +130,71 @@ export function linesProgress(opts: ProgressOptions = {}): ProgressSink {
 /** A sink that shows nothing. */
 export const SILENT_PROGRESS: ProgressSink = { update() {}, line() {} };
 
-/** The sink for a `progress` option: true → terminal (TTY) or lines, false → silent, or the given sink. */
+/** Options of {@link notebookProgress}. */
+export interface NotebookProgressOptions {
+  /** Display to write to. Default tslab's (then the sink is only made inside a tslab kernel). */
+  display?: DisplayLike;
+  /** Minimum seconds between redraws of the bar. Default 0.5. */
+  everySec?: number;
+}
+
+/** The in-place output: a bar with the running phase, then the finished lines, unwrapped and scrollable. */
+function progressHtml(lines: readonly string[], current: ProgressUpdate | null): string {
+  const bar = current
+    ? `<div><progress value="${current.step}" max="${current.total ?? current.step}" style="width:12em;vertical-align:middle"></progress> ` +
+      `<code>${escapeHtml(formatProgress(current))}</code></div>`
+    : "";
+  const done = lines.length
+    ? `<pre style="white-space:pre;overflow-x:auto;max-height:16em;margin:0">${escapeHtml(lines.join("\n"))}</pre>`
+    : "";
+  return `<div class="pneumo-progress">${done}${bar}</div>`;
+}
+
+/**
+ * Progress in a tslab notebook: one output that is replaced in place (`update_display_data`), so a run leaves
+ * its finished lines (epoch summaries, notes) and, while an epoch runs, one bar with batch, loss, ETA and rate,
+ * instead of a new wrapped line per update. Each `line` is also in the output's plain-text form.
+ * @example
+ * await train(model, data, { epochs: 5, progress: notebookProgress() }); // what `progress: true` picks in tslab
+ */
+export function notebookProgress(opts: NotebookProgressOptions = {}): ProgressSink {
+  const display = opts.display ?? tslabDisplay();
+  if (!display) throw new Error("notebookProgress: no notebook display here (run it in a tslab kernel, or pass opts.display). Received: no display");
+  const everySec = opts.everySec ?? 0.5;
+  const id = newDisplayId("pneumo-progress");
+  const lines: string[] = [];
+  let shown = false;
+  let lastDraw = 0;
+  const draw = (current: ProgressUpdate | null): void => {
+    const plain = [...lines, ...(current ? [formatProgress(current)] : [])].join("\n");
+    const data = { "text/html": progressHtml(lines, current), "text/plain": plain };
+    // Replace only what this sink showed; a failed first show (no cell running) is retried on the next call.
+    if (tryDisplay(() => sendBundle(display, data, { id, update: shown }))) shown = true;
+    lastDraw = Date.now();
+  };
+  return {
+    update(u) {
+      if (Date.now() - lastDraw < everySec * 1000 && u.step !== u.total) return;
+      draw(u);
+    },
+    line(text) {
+      lines.push(text);
+      draw(null);
+    },
+    end() {
+      if (shown) draw(null);
+    },
+  };
+}
+
+/**
+ * The sink for a `progress` option: true → the notebook sink in tslab, else terminal (TTY) or lines; false →
+ * silent; or the given sink.
+ * @example
+ * resolveProgress(true); // notebookProgress() in a tslab kernel, terminalProgress() in a terminal
+ */
 export function resolveProgress(progress: boolean | ProgressSink | undefined): ProgressSink {
   if (progress === false) return SILENT_PROGRESS;
-  if (progress === undefined || progress === true) return terminalProgress();
+  if (progress === undefined || progress === true) return tslabDisplay() ? notebookProgress() : terminalProgress();
   return progress;
 }
