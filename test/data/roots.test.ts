@@ -1,9 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { countsFrame } from "../../src/lib/data/frame";
 import { findProjectRoot, resolveDataRoot } from "../../src/lib/data/roots";
-import { scanDataset } from "../../src/lib/data/scan";
 import { tempDir } from "./helpers";
 
 describe("resolveDataRoot", () => {
@@ -27,14 +25,5 @@ describe("resolveDataRoot", () => {
 
   it("finds the project root from a subfolder (notebooks run in notebooks/)", () => {
     expect(findProjectRoot(join(process.cwd(), "notebooks"))).toBe(process.cwd());
-  });
-});
-
-describe("countsFrame", () => {
-  it("builds a danfojs DataFrame of counts", async () => {
-    const { records } = await scanDataset(resolveDataRoot({ dataDir: "data/sample/chest_xray" }).root);
-    const df = await countsFrame(records);
-    expect(df.columns).toEqual(["split", "label", "subtype", "count"]);
-    expect((df.column("count").values as number[]).reduce((a, b) => a + b, 0)).toBe(200);
   });
 });

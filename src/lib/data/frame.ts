@@ -1,4 +1,3 @@
-import type { DataFrame } from "danfojs-node";
 import type { ImageRecord, Label, Split, Subtype } from "./types";
 
 export interface CountRow {
@@ -28,21 +27,4 @@ export function countRows(records: readonly ImageRecord[]): CountRow[] {
       a.label.localeCompare(b.label) ||
       order(a.subtype, ["normal", "bacteria", "virus", "unknown"]) - order(b.subtype, ["normal", "bacteria", "virus", "unknown"]),
   );
-}
-
-/**
- * The counts as a danfojs DataFrame (columns split, label, subtype, count), for `df.print()` in a notebook.
- * danfojs-node is loaded on first use, so the rest of the library starts without it.
- * @example
- * (await countsFrame(records)).print();
- */
-export async function countsFrame(records: readonly ImageRecord[]): Promise<DataFrame> {
-  const danfo = await import("danfojs-node");
-  const rows = countRows(records);
-  return new danfo.DataFrame({
-    split: rows.map((r) => r.split),
-    label: rows.map((r) => r.label),
-    subtype: rows.map((r) => r.subtype),
-    count: rows.map((r) => r.count),
-  });
 }

@@ -31,7 +31,7 @@ export {
 } from "./manifest";
 export { chooseSplitStrategy, dataRootTag, makeSplit, type MakeSplitOptions, type PreparedSplit, type SplitChoice, type SplitStrategy } from "./prepare";
 export { classWeights, type ClassWeights } from "./classWeights";
-export { countRows, countsFrame, type CountRow } from "./frame";
+export { countRows, type CountRow } from "./frame";
 export * from "./preprocess";
 export { applyAugment, augmenter, drawAugmentParams, IDENTITY_PARAMS, type AugmentOptions, type AugmentParams, type FillMode } from "./augment";
 export { flipColumns, kerasAffineMatrix, warpAffine, type AffineMatrix, type KerasAffineParts, type WarpOptions } from "./affine";

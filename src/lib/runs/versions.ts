@@ -12,9 +12,9 @@ export const RECORDED_PACKAGES = [
   "@tensorflow/tfjs-node-gpu",
   "sharp",
   "plotly.js-dist-min",
-  "danfojs-node",
-  "simple-statistics",
   "tslab",
+  "onnxruntime-node",
+  "h5wasm",
 ] as const;
 
 type PackageJson = { name?: string; version?: string };

@@ -1,2 +1,0 @@
-// danfojs-node only needs the tfjs API; give it the one @tensorflow/tfjs instance the project uses.
-module.exports = require("@tensorflow/tfjs");
