@@ -7,7 +7,6 @@ import { loadOnnxRuntime } from "../../../src/lib/models/onnx/runtime";
 import { buildResNet50Transfer, CAFFE_PREPROCESS_LAYER } from "../../../src/lib/models/resnet50";
 import { resnet50WeightsDir, resnet50WeightsStatus } from "../../../src/lib/models/weights";
 import { buildTrainingGraph, trainingGraphUnsupported } from "../../../src/lib/train/onnx/graph";
-import { train } from "../../../src/lib/train/train";
 import { dropoutOff, expectAutodiffParity, expectBatchStatsParity, floats, runGraph } from "../fixtures/onnxParity";
 import { randomResNet50Transfer } from "../fixtures/resnet50Random";
 
@@ -39,9 +38,11 @@ describe("the generated ResNet50 fixture", () => {
   }, 120_000);
 });
 
-describe.skipIf(!ORT)("ResNet50 fine-tuning graphs against TF.js autodiff (64², batch 2)", () => {
-  for (const unfreezeTop of [15, 100]) {
-    it(`top ${unfreezeTop} layers trainable: loss, scores, every gradient and BN batch statistics`, async () => {
+// Batch 4 for the top 100: trainable BNs at 4×4 and 2×2 pixels normalize over 32 / 16 values, not 8, which keeps
+// float32 rounding through 30 training-mode BN backward passes below 1e-3 (batch 2 measured 2.6e-3 on wasm).
+describe.skipIf(!ORT)("ResNet50 fine-tuning graphs against TF.js autodiff (64², batch 2 and 4)", () => {
+  for (const [unfreezeTop, n] of [[15, 2], [100, 4]]) {
+    it(`top ${unfreezeTop} layers trainable, batch ${n}: loss, scores, every gradient and BN batch statistics`, async () => {
       const model = randomResNet50Transfer({ inputSize: 64, unfreezeTop, seed: unfreezeTop });
       dropoutOff(model);
       const graph = buildTrainingGraph(model);
@@ -52,55 +53,14 @@ describe.skipIf(!ORT)("ResNet50 fine-tuning graphs against TF.js autodiff (64²,
       const trainableBns = model.layers.filter((l) => l.getClassName() === "BatchNormalization" && l.trainable).length;
       expect(graph.batchNorms).toHaveLength(trainableBns);
       expect(trainableBns).toBeGreaterThan(unfreezeTop === 15 ? 3 : 25);
-      const xs = Float32Array.from(floats(2 * 64 * 64, unfreezeTop), (u) => 255 * u);
-      const ys = new Float32Array([1, 0]);
+      const xs = Float32Array.from(floats(n * 64 * 64, unfreezeTop), (u) => 255 * u);
+      const ys = Float32Array.from({ length: n }, (_, i) => (i + 1) % 2);
       const read = await runGraph(ORT!, model, graph, xs, ys);
       const worst = expectAutodiffParity(model, graph, read, xs, ys);
-      expectBatchStatsParity(model, graph, read, xs, 2);
+      expectBatchStatsParity(model, graph, read, xs, n);
       console.log(`[resnet.test] top ${unfreezeTop}: ${graph.weights.length} trainable tensors, ${graph.frozenPrefix.length} frozen-prefix layers, worst gradient error ${worst.toExponential(2)}`);
       model.dispose();
     }, 300_000);
   }
 });
 
-// n gray 0–255 images of size² (label 1 brighter), as a TensorSource.
-function grayImages(n: number, size: number): { xs: Float32Array; shape: number[]; ys: Float32Array } {
-  const ys = Float32Array.from({ length: n }, (_, i) => i % 2);
-  const noise = floats(n * size * size, 5);
-  const xs = Float32Array.from(noise, (u, i) => (ys[Math.floor(i / (size * size))] ? 150 : 90) + 60 * u);
-  return { xs, shape: [n, size, size, 1], ys };
-}
-
-// The engine line and history of one short fine-tuning run through `train` with engine "auto".
-async function fineTuneOnce(model: tf.LayersModel, size: number) {
-  const lines: string[] = [];
-  const progress = { update: () => undefined, line: (text: string) => void lines.push(text) };
-  const history = await train(model, { train: grayImages(4, size) }, { epochs: 1, batchSize: 2, learningRate: 1e-4, progress, batchNormStatistics: "keras" });
-  return { lines, history };
-}
-
-describe.skipIf(!ORT)("ResNet50 phase 2 through train() with engine \"auto\"", () => {
-  it("runs on onnxruntime: trainable weights and BN moving statistics move, frozen ones stay bit for bit", async () => {
-    const model = randomResNet50Transfer({ inputSize: 32, unfreezeTop: 15, seed: 3 });
-    const snapshot = (name: string) => model.getLayer(name).getWeights().map((w) => Array.from(w.dataSync()));
-    const before = { frozenConv: snapshot("res5b_branch2c"), frozenBn: snapshot("bn5b_branch2c"), conv: snapshot("res5c_branch2c"), bn: snapshot("bn5c_branch2c") };
-    const { lines, history } = await fineTuneOnce(model, 32);
-    expect(history.engine).toBe("onnxruntime");
-    expect(lines[0]).toMatch(/steps on onnxruntime-node/);
-    expect(snapshot("res5b_branch2c")).toEqual(before.frozenConv);
-    expect(snapshot("bn5b_branch2c")).toEqual(before.frozenBn);
-    expect(snapshot("res5c_branch2c")[0]).not.toEqual(before.conv[0]);
-    // γ, β trained; moving mean and variance updated from the batch statistics
-    snapshot("bn5c_branch2c").forEach((w, k) => expect(w, `bn5c_branch2c weight ${k}`).not.toEqual(before.bn[k]));
-    model.dispose();
-  }, 120_000);
-
-  it.skipIf(!HAVE_WEIGHTS)("the real buildResNet50Transfer model (head a, top 15) fine-tunes on onnxruntime", async () => {
-    const model = await buildResNet50Transfer({ inputSize: 32, channels: 1, head: "a", unfreezeTop: 15, seed: 1 });
-    const { lines, history } = await fineTuneOnce(model, 32);
-    expect(history.engine).toBe("onnxruntime");
-    expect(lines[0]).toMatch(/steps on onnxruntime-node/);
-    expect(Number.isFinite(history.history.loss[0])).toBe(true);
-    model.dispose();
-  }, 120_000);
-});
