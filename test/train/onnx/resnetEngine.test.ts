@@ -34,16 +34,21 @@ async function fineTuneOnce(model: tf.LayersModel, size: number) {
 describe.skipIf(!ORT)("ResNet50 phase 2 through train() with engine \"auto\"", () => {
   it("runs on onnxruntime: trainable weights and BN moving statistics move, frozen ones stay bit for bit", async () => {
     const model = randomResNet50Transfer({ inputSize: 32, unfreezeTop: 15, seed: 3 });
-    const snapshot = (name: string) => model.getLayer(name).getWeights().map((w) => Array.from(w.dataSync()));
-    const before = { frozenConv: snapshot("res5b_branch2c"), frozenBn: snapshot("bn5b_branch2c"), conv: snapshot("res5c_branch2c"), bn: snapshot("bn5c_branch2c") };
+    const snapshot = (name: string) => model.getLayer(name).getWeights().map((w) => Float32Array.from(w.dataSync()));
+    // largest |change| of each weight of a layer since `before` (cheap to compare and to print)
+    const moved = (name: string, before: Float32Array[]) => snapshot(name).map((w, k) => w.reduce((m, v, i) => Math.max(m, Math.abs(v - before[k][i])), 0));
+    // top 15 = activation_44 … activation_48: res5b_branch2b and its BN stay frozen
+    const names = ["res5b_branch2b", "bn5b_branch2b", "res5c_branch2c", "bn5c_branch2c"];
+    const before = names.map(snapshot);
     const { lines, history } = await fineTuneOnce(model, 32);
     expect(history.engine).toBe("onnxruntime");
     expect(lines[0]).toMatch(/steps on onnxruntime-node/);
-    expect(snapshot("res5b_branch2c")).toEqual(before.frozenConv);
-    expect(snapshot("bn5b_branch2c")).toEqual(before.frozenBn);
-    expect(snapshot("res5c_branch2c")[0]).not.toEqual(before.conv[0]);
+    const [frozenConv, frozenBn, conv, bn] = names.map((name, i) => moved(name, before[i]));
+    expect(frozenConv).toEqual([0, 0]);
+    expect(frozenBn).toEqual([0, 0, 0, 0]);
+    expect(Math.min(...conv)).toBeGreaterThan(0);
     // γ, β trained; moving mean and variance updated from the batch statistics
-    snapshot("bn5c_branch2c").forEach((w, k) => expect(w, `bn5c_branch2c weight ${k}`).not.toEqual(before.bn[k]));
+    expect(Math.min(...bn)).toBeGreaterThan(0);
     model.dispose();
   }, 120_000);
 
