@@ -63,9 +63,8 @@ function layerUnsupported(layer: tf.layers.Layer, c: Config, isLast: boolean): s
   if (cls === "Activation") return reluOrLinear(c.activation) ? undefined : `Activation ${layer.name} is ${c.activation}`;
   if (cls === "ReLU") return c.maxValue == null ? undefined : `ReLU ${layer.name} has a maxValue`;
   if (cls === "BatchNormalization") {
-    // a converted Keras model (the ImageNet ResNet50) stores the axis as a one-element list, [3]
-    const axis = Array.isArray(c.axis) ? (c.axis.length === 1 ? (c.axis[0] as number) : NaN) : (c.axis as number);
-    const lastAxis = axis === -1 || axis === inRank - 1;
+    const axes = Array.isArray(c.axis) ? (c.axis as number[]) : [c.axis as number];
+    const lastAxis = axes.length === 1 && (axes[0] === -1 || axes[0] === inRank - 1);
     return lastAxis && c.center && c.scale ? undefined : `BatchNormalization ${layer.name} must normalize the last axis with center and scale`;
   }
   if (cls === "Flatten" && inRank !== 4) return `Flatten ${layer.name} needs a 4-D input`;

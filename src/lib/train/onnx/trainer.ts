@@ -89,13 +89,19 @@ export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Opt
     throw new Error(`createOnnxTrainer: varList must hold the model's ${model.trainableWeights.length} trainable variables in order. Received: ${varList.length}`);
   }
   const ort = (await loadOnnxRuntime())!;
-  const graph: TrainingGraph = buildTrainingGraph(model);
-  const session: OrtSession = await ort.InferenceSession.create(encodeOnnxModel(graph.model), ortSessionOptions({ threads, memPattern: false, executionProvider }));
+  // Built at the first step, not now: frozen weights become graph constants, and `train` restores a checkpoint
+  // (weights, moving statistics) after creating the trainer.
+  let built: Promise<{ graph: TrainingGraph; session: OrtSession }> | undefined;
+  const build = async () => {
+    const graph = buildTrainingGraph(model);
+    return { graph, session: await ort.InferenceSession.create(encodeOnnxModel(graph.model), ortSessionOptions({ threads, memPattern: false, executionProvider })) };
+  };
   const seed = opts.seed ?? 42;
   return {
     threads,
     executionProvider,
     async step(xs, ys, iteration, classWeight) {
+      const { graph, session } = await (built ??= build());
       const [x, y] = (await Promise.all([xs.data(), ys.data()])) as Float32Array[];
       const n = xs.shape[0];
       const io = TRAIN_GRAPH_IO;
@@ -124,6 +130,8 @@ export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Opt
       values.set(scores, 1);
       return values;
     },
-    dispose: () => session.release(),
+    dispose: async () => {
+      if (built) await (await built).session.release();
+    },
   };
 }
