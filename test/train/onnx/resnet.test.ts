@@ -7,7 +7,9 @@ import { loadOnnxRuntime } from "../../../src/lib/models/onnx/runtime";
 import { buildResNet50Transfer, CAFFE_PREPROCESS_LAYER } from "../../../src/lib/models/resnet50";
 import { resnet50WeightsDir, resnet50WeightsStatus } from "../../../src/lib/models/weights";
 import { buildTrainingGraph, trainingGraphUnsupported } from "../../../src/lib/train/onnx/graph";
-import { dropoutOff, expectAutodiffParity, expectBatchStatsParity, floats, runGraph } from "../fixtures/onnxParity";
+import {
+  dropoutOff, expectAutodiffParity, expectBatchStatsParity, floats, reluMaskFlips, runGraph, withReluOutputs,
+} from "../fixtures/onnxParity";
 import { randomResNet50Transfer } from "../fixtures/resnet50Random";
 
 const ORT = await loadOnnxRuntime();
@@ -38,14 +40,27 @@ describe("the generated ResNet50 fixture", () => {
   }, 120_000);
 });
 
-// OPEN (issue 16, item 3): with the top 100 layers trainable the loss, the scores, the head and the upper blocks
-// agree < 1e-3, but from one layer down (res4b_branch2a at batch 2, res4e_branch2b at batch 4) gradients differ
-// by 1–50 %: a ReLU mask flipped by float32 rounding near 0 is suspected, not shown. Run with PARITY_TOP100=1.
-const TOP100 = process.env.PARITY_TOP100 === "1";
-describe.skipIf(!ORT)("ResNet50 fine-tuning graphs against TF.js autodiff (64², batch 2)", () => {
-  for (const [unfreezeTop, n] of [[15, 2], [100, 2]]) {
-    it.skipIf(unfreezeTop === 100 && !TOP100)(`top ${unfreezeTop} layers trainable, batch ${n}: loss, scores, every gradient and BN batch statistics`, async () => {
-      const model = randomResNet50Transfer({ inputSize: 64, unfreezeTop, seed: unfreezeTop });
+// Top 100 runs at 96², batch 4, not 64², batch 2: the gradient of a ReLU jumps at 0, so wherever a ReLU input lies
+// within float32 rounding of 0 the two float32 implementations may take different branches, and every gradient from
+// that layer down then differs by 1–50 % although neither is wrong. Measured against a float64 reference of the
+// same weights and batch (scripts/parity/, issue 16 item 3): at 64² batch 2 TF.js is off by 2.6e-3 from res5a down,
+// at 64² batch 4 by 50 % from res4e_branch2b down, at 96² batch 2 ONNX by 6.9e-2; in each case flipping the one
+// ReLU entry nearest 0 (|z| = 2e-7 to 5e-6 of its layer's rms) in the float64 run reproduces the off implementation to
+// < 2e-5, and the ONNX graph is otherwise within 2.3e-5 of float64 everywhere. Batch variances are ≥ 0.019 ≫ ε, so
+// batch-norm conditioning plays no part. At 96² batch 4 no entry flips (TF.js 1.8e-5, ONNX 1.5e-5 from float64),
+// but that is this seed's luck, not a margin: its nearest ReLU input is 8.9e-7 of rms. So each case first checks
+// that both took the same side of 0 at every ReLU entry (it names activation_42, activation_35 and activation_42,
+// one entry each, at the three sizes above, the layers the float64 runs found); only then are gradients compared.
+// Try other sizes with PARITY_SIZE / PARITY_N; scripts/parity/ gives the float64 view.
+const CASES = [
+  { unfreezeTop: 15, size: 64, n: 2 },
+  { unfreezeTop: 100, size: Number(process.env.PARITY_SIZE ?? 96), n: Number(process.env.PARITY_N ?? 4) },
+];
+describe.skipIf(!ORT)("ResNet50 fine-tuning graphs against TF.js autodiff", () => {
+  for (const { unfreezeTop, size, n } of CASES) {
+    const title = `top ${unfreezeTop} layers trainable, ${size}², batch ${n}`;
+    it(`${title}: loss, scores, every gradient and BN batch statistics`, async () => {
+      const model = randomResNet50Transfer({ inputSize: size, unfreezeTop, seed: unfreezeTop });
       dropoutOff(model);
       const graph = buildTrainingGraph(model);
       // caffe_preprocess and everything below the cut form the frozen prefix; the head and top layers train
@@ -55,9 +70,13 @@ describe.skipIf(!ORT)("ResNet50 fine-tuning graphs against TF.js autodiff (64²,
       const trainableBns = model.layers.filter((l) => l.getClassName() === "BatchNormalization" && l.trainable).length;
       expect(graph.batchNorms).toHaveLength(trainableBns);
       expect(trainableBns).toBeGreaterThan(unfreezeTop === 15 ? 3 : 25);
-      const xs = Float32Array.from(floats(n * 64 * 64, unfreezeTop), (u) => 255 * u);
+      const xs = Float32Array.from(floats(n * size * size, unfreezeTop), (u) => 255 * u);
       const ys = Float32Array.from({ length: n }, (_, i) => (i + 1) % 2);
-      const read = await runGraph(ORT!, model, graph, xs, ys);
+      const probed = withReluOutputs(model, graph);
+      const read = await runGraph(ORT!, model, probed.graph, xs, ys);
+      // well-posedness first: with a ReLU entry on different sides of 0 the gradients below it may differ by %
+      const flips = reluMaskFlips(model, probed, { read, xs, n });
+      expect(flips, "ReLU entries flipped by float32 rounding (see above)").toEqual([]);
       const worst = expectAutodiffParity(model, graph, read, xs, ys);
       expectBatchStatsParity(model, graph, read, xs, n);
       console.log(`[resnet.test] top ${unfreezeTop}: ${graph.weights.length} trainable tensors, ${graph.frozenPrefix.length} frozen-prefix layers, worst gradient error ${worst.toExponential(2)}`);
