@@ -37,13 +37,26 @@ export const TAP_MATMUL_MIN_CHANNELS = 8;
  * @example
  * outputPadding([7, 7], [4, 4], [3, 3], [2, 2], [0, 0, 0, 0]); // [0, 0]
  */
-export function outputPadding(inSize: number[], outSize: number[], kernel: number[], strides: number[], pads: number[]): number[] {
+export function outputPadding(
+  inSize: number[],
+  outSize: number[],
+  kernel: number[],
+  strides: number[],
+  pads: number[],
+): number[] {
   return inSize.map((n, i) => n - ((outSize[i] - 1) * strides[i] + kernel[i] - pads[i] - pads[i + 2]));
 }
 
 // dW as one convolution: x with batch and channels swapped, "filters" dz likewise, dilated by the stride → HWIO.
 function filterGradByConv(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec, grad: string): string {
-  const { name, pads, strides, kernelSize: [kh, kw], inSize, outSize } = spec;
+  const {
+    name,
+    pads,
+    strides,
+    kernelSize: [kh, kw],
+    inSize,
+    outSize,
+  } = spec;
   const xT = b.node("Transpose", [x], `${name}/xT`, { perm: attrInts([1, 0, 2, 3]) });
   const dzT = b.node("Transpose", [dz], `${name}/dzT`, { perm: attrInts([1, 0, 2, 3]) });
   let g = b.node("Conv", [xT, dzT], `${name}/dw_iohw`, { pads: attrInts(pads), dilations: attrInts(strides) });
@@ -55,21 +68,48 @@ function filterGradByConv(b: TrainGraphBuilder, x: string, dz: string, spec: Con
 
 // dW tap by tap: for kernel offset (a, c), Σₙ x_pad[n, :, a::s, c::s]·dz[n]ᵀ as a batched MatMul [n, in, HW]·[n, HW, out].
 function filterGradByTaps(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec, grad: string): string {
-  const { name, pads, strides: [sh, sw], kernelSize: [kh, kw], outSize: [h, w] } = spec;
+  const {
+    name,
+    pads,
+    strides: [sh, sw],
+    kernelSize: [kh, kw],
+    outSize: [h, w],
+  } = spec;
   const padded = pads.some((p) => p > 0)
-    ? b.node("Pad", [x, b.constantInt64(`${name}/x_pads`, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])], `${name}/x_pad`)
+    ? b.node(
+        "Pad",
+        [x, b.constantInt64(`${name}/x_pads`, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])],
+        `${name}/x_pad`,
+      )
     : x;
-  const dzRows = b.reshape(b.node("Transpose", [dz], `${name}/dz_nhwc`, { perm: attrInts([0, 2, 3, 1]) }), [0, -1, spec.outChannels], `${name}/dz_rows`);
+  const dzRows = b.reshape(
+    b.node("Transpose", [dz], `${name}/dz_nhwc`, { perm: attrInts([0, 2, 3, 1]) }),
+    [0, -1, spec.outChannels],
+    `${name}/dz_rows`,
+  );
   const taps: string[] = [];
   for (let a = 0; a < kh; a++) {
     for (let c = 0; c < kw; c++) {
-      const window = b.slice(padded, [a, c], [a + sh * (h - 1) + 1, c + sw * (w - 1) + 1], [2, 3], `${name}/tap`, [sh, sw]);
-      const product = b.node("MatMul", [b.reshape(window, [0, spec.inChannels, -1], `${name}/tap_rows`), dzRows], `${name}/tap_mm`);
+      const window = b.slice(padded, [a, c], [a + sh * (h - 1) + 1, c + sw * (w - 1) + 1], [2, 3], `${name}/tap`, [
+        sh,
+        sw,
+      ]);
+      const product = b.node(
+        "MatMul",
+        [b.reshape(window, [0, spec.inChannels, -1], `${name}/tap_rows`), dzRows],
+        `${name}/tap_mm`,
+      );
       taps.push(b.reduceSum(product, [0], true, `${name}/tap_sum`));
     }
   }
   const stacked = taps.length === 1 ? taps[0] : b.node("Concat", taps, `${name}/taps`, { axis: attrInt(0) });
-  return b.node("Reshape", [stacked, b.constantInt64(`${name}/hwio`, [kh, kw, spec.inChannels, spec.outChannels])], `${name}/dw`, undefined, grad);
+  return b.node(
+    "Reshape",
+    [stacked, b.constantInt64(`${name}/hwio`, [kh, kw, spec.inChannels, spec.outChannels])],
+    `${name}/dw`,
+    undefined,
+    grad,
+  );
 }
 
 /**

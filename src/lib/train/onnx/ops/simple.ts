@@ -34,7 +34,11 @@ export function frozenBatchNormLayer(b: TrainGraphBuilder, x: string, layer: tf.
   const { scale, shift } = batchNormAffine(layer);
   const dims = rank === 4 ? [scale.length, 1, 1] : [scale.length];
   const s = b.constant(`${layer.name}/scale`, dims, scale);
-  const y = b.node("Add", [b.node("Mul", [x, s], `${layer.name}/mul`), b.constant(`${layer.name}/shift`, dims, shift)], `${layer.name}/y`);
+  const y = b.node(
+    "Add",
+    [b.node("Mul", [x, s], `${layer.name}/mul`), b.constant(`${layer.name}/shift`, dims, shift)],
+    `${layer.name}/y`,
+  );
   return { y, backward: (dy) => b.node("Mul", [dy, s], `${layer.name}/dx`) };
 }
 
