@@ -57,19 +57,23 @@ describe("trainMobileNetRun without ImageNet weights", () => {
     expect(readdirSync(runsRoot)).toEqual([]);
   }, 300_000);
 
-  it.skipIf(!HAVE_ORT)("fine-tunes past the wasm limit (top 36: depthwise blocks) when training runs on onnxruntime", async () => {
-    const { history } = await trainMobileNetRun({
-      preset: "quick",
-      inputSize: 32,
-      epochs: 1,
-      unfreezeTop: 36,
-      engine: "onnxruntime",
-      dataDir: sampleDataRoot(),
-      runsRoot: tempDir(),
-      progress: false,
-      log: () => {},
-    });
-    expect(history.engine).toBe("onnxruntime");
-    expect(Number.isFinite(history.history.loss[0])).toBe(true);
-  }, 300_000);
+  it.skipIf(!HAVE_ORT)(
+    "fine-tunes past the wasm limit (top 36: depthwise blocks) when training runs on onnxruntime",
+    async () => {
+      const { history } = await trainMobileNetRun({
+        preset: "quick",
+        inputSize: 32,
+        epochs: 1,
+        unfreezeTop: 36,
+        engine: "onnxruntime",
+        dataDir: sampleDataRoot(),
+        runsRoot: tempDir(),
+        progress: false,
+        log: () => {},
+      });
+      expect(history.engine).toBe("onnxruntime");
+      expect(Number.isFinite(history.history.loss[0])).toBe(true);
+    },
+    300_000,
+  );
 });

@@ -47,8 +47,8 @@ function checkWasmFineTune(tfBackend: string, training: PlanEngine, unfreezeTop:
   if (tfBackend !== "wasm" || training === "onnxruntime" || unfreezeTop <= WASM_MAX_UNFREEZE_TOP) return;
   throw new Error(
     `trainMobileNetRun: unfreezeTop ${unfreezeTop} needs the DepthwiseConv2D input gradient, which the TF.js wasm ` +
-      `backend lacks (training runs on TF.js here); use unfreezeTop ≤ ${WASM_MAX_UNFREEZE_TOP}, engine "onnxruntime" ` +
-      `(onnxruntime-node), or the cpu / tfjs-node backend. Received: ${unfreezeTop}`,
+      `backend lacks (training runs on TF.js here); use unfreezeTop ≤ ${WASM_MAX_UNFREEZE_TOP}, ` +
+      `engine "onnxruntime" (onnxruntime-node), or the cpu / tfjs-node backend. Received: ${unfreezeTop}`,
   );
 }
 

@@ -120,9 +120,14 @@ export function convertDepthwiseConv2d(b: GraphBuilder, layer: tf.layers.Layer, 
 }
 
 // The ONNX Conv (TF padding as explicit pads) + activation of a Conv2D / DepthwiseConv2D layer.
-function convNode(
-  b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue, k: { weights: Float32Array; dims: number[]; bias: Float32Array; group: number },
-): GraphValue {
+interface ConvKernel {
+  weights: Float32Array;
+  /** ONNX kernel dims [out, in / group, kh, kw]. */
+  dims: number[];
+  bias: Float32Array;
+  group: number;
+}
+function convNode(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue, k: ConvKernel): GraphValue {
   const config = layer.getConfig();
   requireChannelsLast(layer, config);
   const kernelShape = k.dims.slice(2);
@@ -144,19 +149,24 @@ function convNode(
 // Concatenate along a TF.js (NHWC) axis; 4-D values are NCHW here, so the channel axis is 1.
 function convertConcatenate(b: GraphBuilder, layer: tf.layers.Layer, xs: GraphValue[]): GraphValue {
   const layouts = new Set(xs.map((x) => x.layout));
-  if (layouts.size !== 1) throw new Error(`exportOnnx: Concatenate ${layer.name} mixes 4-D and flat inputs. Received: ${[...layouts].join(", ")}`);
+  if (layouts.size !== 1) {
+    const received = [...layouts].join(", ");
+    throw new Error(`exportOnnx: Concatenate ${layer.name} mixes 4-D and flat inputs. Received: ${received}`);
+  }
   const rank = xs[0].shape.length;
   const raw = layer.getConfig().axis as number;
   const axis = raw < 0 ? raw + rank : raw;
   const onnxAxis = xs[0].layout === "nchw" ? [0, 2, 3, 1][axis] : axis;
-  return withName(xs[0], b.node("Concat", xs.map((x) => x.name), layer.name, { axis: attrInt(onnxAxis) }), outputShape(layer));
+  const concat = b.node("Concat", xs.map((x) => x.name), layer.name, { axis: attrInt(onnxAxis) });
+  return withName(xs[0], concat, outputShape(layer));
 }
 
 // Rescaling: y = x·scale + offset (scalar constants).
 function convertRescaling(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue): GraphValue {
   const { scale, offset } = layer.getConfig() as { scale: number; offset: number };
-  const mul = b.node("Mul", [x.name, b.constant(`${layer.name}/scale`, [], new Float32Array([scale]))], `${layer.name}/mul`);
-  const add = b.node("Add", [mul, b.constant(`${layer.name}/offset`, [], new Float32Array([offset]))], layer.name);
+  const scalar = (suffix: string, v: number) => b.constant(`${layer.name}/${suffix}`, [], new Float32Array([v]));
+  const mul = b.node("Mul", [x.name, scalar("scale", scale)], `${layer.name}/mul`);
+  const add = b.node("Add", [mul, scalar("offset", offset)], layer.name);
   return withName(x, add, outputShape(layer));
 }
 

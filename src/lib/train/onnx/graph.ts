@@ -19,7 +19,9 @@ import { inputShapeOf, modelDag, trainingGraphUnsupported, type DagNode } from "
 import { batchNormLayer, denseBackward, denseLayer, dropoutLayer, flattenLayer, sigmoidBceLoss, TrainGraphBuilder, type LayerPass, type ParamRef, type WeightPort } from "./ops";
 import { convLayer, depthwiseConvLayer } from "./ops/conv";
 import { averagePoolLayer, globalAveragePoolLayer, maxPoolLayer, zeroPaddingLayer } from "./ops/pool";
-import { addLayer, cappedReluLayer, concatLayer, frozenBatchNormLayer, reluLayer, rescalingLayer, sumGradients, type MultiPass } from "./ops/simple";
+import {
+  addLayer, cappedReluLayer, concatLayer, frozenBatchNormLayer, reluLayer, rescalingLayer, sumGradients, type MultiPass,
+} from "./ops/simple";
 
 export { trainingGraphUnsupported } from "./dag";
 
@@ -117,7 +119,8 @@ function trainLayer(ctx: Context, node: DagNode, xs: string[]): MultiPass {
     }
     case "DepthwiseConv2D": {
       const k = c.kernelSize as Pair;
-      return single(depthwiseConvLayer(b, xs[0], { ...window(k, c.strides as Pair), kernel: w.depthwise_kernel, bias: w.bias, kernelSize: k, relu: c.activation === "relu", channels: inShape[2] }));
+      const spec = { ...window(k, c.strides as Pair), kernel: w.depthwise_kernel, bias: w.bias, kernelSize: k };
+      return single(depthwiseConvLayer(b, xs[0], { ...spec, relu: c.activation === "relu", channels: inShape[2] }));
     }
     case "Activation":
     case "ReLU": {

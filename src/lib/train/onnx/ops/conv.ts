@@ -64,7 +64,8 @@ function mapTaps(b: TrainGraphBuilder, x: string, spec: TapSpec, perTap: (window
   const windows: string[] = [];
   for (let a = 0; a < kh; a++) {
     for (let c = 0; c < kw; c++) {
-      windows.push(perTap(b.slice(padded, [a, c], [a + sh * (h - 1) + 1, c + sw * (w - 1) + 1], [2, 3], `${name}/tap`, [sh, sw])));
+      const ends = [a + sh * (h - 1) + 1, c + sw * (w - 1) + 1];
+      windows.push(perTap(b.slice(padded, [a, c], ends, [2, 3], `${name}/tap`, [sh, sw])));
     }
   }
   return windows;
@@ -125,7 +126,8 @@ function depthwiseFilterGrad(b: TrainGraphBuilder, x: string, dz: string, spec: 
   const taps = mapTaps(b, x, spec, (window) =>
     b.reduceSum(b.node("Mul", [window, dz], `${name}/tap_mul`), [0, 2, 3], false, `${name}/tap_sum`));
   const stacked = taps.length === 1 ? taps[0] : b.node("Concat", taps, `${name}/taps`, { axis: attrInt(0) });
-  return b.node("Reshape", [stacked, b.constantInt64(`${name}/hwio`, [kh, kw, spec.channels, 1])], `${name}/dw`, undefined, grad);
+  const hwio = b.constantInt64(`${name}/hwio`, [kh, kw, spec.channels, 1]);
+  return b.node("Reshape", [stacked, hwio], `${name}/dw`, undefined, grad);
 }
 
 /**
@@ -133,17 +135,22 @@ function depthwiseFilterGrad(b: TrainGraphBuilder, x: string, dz: string, spec: 
  * kernel transposed to [C, 1, kh, kw]. Gradients: db = Σ dz, dW per kernel tap and channel (`depthwiseFilterGrad`),
  * dx = ConvTranspose(dz, W) with group = C and the conv's stride, pads and output padding.
  * @example
- * const pass = depthwiseConvLayer(b, x, { name: "block_1_depthwise", kernel, kernelSize: [3, 3], strides: [2, 2], … });
+ * const pass = depthwiseConvLayer(b, x, { name: "block_1_depthwise", kernel, kernelSize: [3, 3], … });
  */
 export function depthwiseConvLayer(b: TrainGraphBuilder, x: string, spec: DepthwiseSpec): LayerPass {
   const { name, pads, strides, kernelSize, channels } = spec;
   const w = b.node("Transpose", [spec.kernel.input], `${name}/c1hw`, { perm: attrInts([2, 3, 0, 1]) });
-  const geometry = { kernel_shape: attrInts(kernelSize), strides: attrInts(strides), pads: attrInts(pads), group: attrInt(channels) };
+  const geometry = {
+    kernel_shape: attrInts(kernelSize), strides: attrInts(strides), pads: attrInts(pads), group: attrInt(channels),
+  };
   const z = b.node("Conv", spec.bias ? [x, w, spec.bias.input] : [x, w], `${name}/conv`, geometry);
   const y = spec.relu ? b.node("Relu", [z], `${name}/relu`) : z;
   const backward: Backward = (dy, needInput) => {
     let dz = spec.relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
-    if (spec.bias?.grad) dz = b.after(dz, b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad), `${name}/dz_db`, true);
+    if (spec.bias?.grad) {
+      const db = b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad);
+      dz = b.after(dz, db, `${name}/dz_db`, true);
+    }
     if (spec.kernel.grad) {
       const dw = depthwiseFilterGrad(b, b.after(x, dz, `${name}/x`), dz, spec, spec.kernel.grad);
       dz = b.after(dz, dw, `${name}/dz_dw`, true);

@@ -28,9 +28,8 @@ export function cappedReluLayer(b: TrainGraphBuilder, x: string, name: string, m
   const y = b.node("Clip", [x, b.scalar(0), b.scalar(max)], `${name}/relu6`);
   const backward = (dy: string): string => {
     const xLate = b.after(x, dy, `${name}/x`);
-    const inside = b.node("And", [
-      b.node("Greater", [xLate, b.scalar(0)], `${name}/above`), b.node("LessOrEqual", [xLate, b.scalar(max)], `${name}/below`),
-    ], `${name}/inside`);
+    const above = b.node("Greater", [xLate, b.scalar(0)], `${name}/above`);
+    const inside = b.node("And", [above, b.node("LessOrEqual", [xLate, b.scalar(max)], `${name}/below`)], `${name}/inside`);
     return b.node("Where", [inside, dy, b.scalar(0)], `${name}/dx`);
   };
   return { y, backward };
@@ -42,8 +41,10 @@ export function rescalingLayer(b: TrainGraphBuilder, x: string, name: string, sc
   return { y, backward: (dy) => b.node("Mul", [dy, b.scalar(scale)], `${name}/dx`) };
 }
 
-/** Concat along the channel axis (NCHW axis 1, flat axis −1) of inputs with `channels[i]` channels; dx = slices of dy. */
-export function concatLayer(b: TrainGraphBuilder, xs: string[], name: string, channels: number[], axis: number): MultiPass {
+/** Concat along the channel axis (NCHW 1, flat −1) of inputs with `channels[i]` channels; dx = slices of dy. */
+export function concatLayer(
+  b: TrainGraphBuilder, xs: string[], name: string, channels: number[], axis: number,
+): MultiPass {
   const y = b.node("Concat", xs, `${name}/concat`, { axis: attrInt(axis) });
   const starts = channels.map((_, i) => channels.slice(0, i).reduce((s, c) => s + c, 0));
   const backward = (dy: string, need: boolean[]) =>
