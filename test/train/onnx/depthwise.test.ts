@@ -175,8 +175,8 @@ describe.skipIf(!ORT)("depthwise training graphs against TF.js autodiff", () => 
   // 96², batch 4, not 64², batch 3: at 64² blocks 14–16 are 2×2, so each trainable BN's batch statistics come from
   // 12 values per channel and float32 rounding is amplified. Measured (seeds 21–23 of reseedKernels): at 64²/3 the
   // worst gradient error was 6.8e-4, 1.4e-3 (block_13_project_BN/beta alone, no ReLU entry flipped) and 3.9e-4; at
-  // 96²/4 5.7e-5, 8.4e-5, 1.5e-4 (seeds 24, 25: 1.2e-4, 8.4e-5); 80²/4 4.5e-5, 8.1e-5, 6.1e-5 (3×3 there too). The cost:
-  // ~40 s here with CI running beside it (64²/3: 11–15 s). Try others with PARITY_SIZE / PARITY_N / PARITY_SEED.
+  // 96²/4 5.7e-5, 8.4e-5, 1.5e-4 (seeds 24, 25: 1.2e-4, 8.4e-5); 80²/4 4.5e-5, 8.1e-5, 6.1e-5 (3×3 there too).
+  // The cost: ~40 s here with CI running beside it (64²/3: 11–15 s). Try others with PARITY_SIZE / PARITY_N / PARITY_SEED.
   const size = Number(process.env.PARITY_SIZE ?? 96);
   const n = Number(process.env.PARITY_N ?? 4);
   const title = `MobileNetV2 at ${size}², batch ${n}, top 36 trainable (blocks 13–16, block_13's stride-2 pad + valid depthwise)`;
