@@ -74,8 +74,8 @@ function setFigures(set: string, rows: ModelResult[]): Figure[] {
 }
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:.5em 0 1em}
-td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-td:nth-child(n+3){white-space:nowrap}th{background:#f3f3f3}.note{color:#555;font-size:13px}
+td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:left;vertical-align:top}
+td:nth-child(-n+3){white-space:nowrap}th{background:#f3f3f3}.note{color:#555;font-size:13px}
 .grid{display:flex;flex-wrap:wrap;gap:8px}`;
 
 /**
