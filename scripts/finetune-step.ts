@@ -11,8 +11,18 @@ import { buildResNet50Transfer } from "../src/lib/models/resnet50";
 import { createOnnxTrainer } from "../src/lib/train/onnx/trainer";
 import { trainableVariables } from "../src/lib/train/step";
 
-const { values } = parseArgs({ options: { size: { type: "string", default: "224" }, batch: { type: "string", default: "16" }, top: { type: "string", default: "15" }, steps: { type: "string", default: "3" }, threads: { type: "string", default: "2" } } });
-const [size, batch, top, steps, threads] = [values.size, values.batch, values.top, values.steps, values.threads].map(Number);
+const { values } = parseArgs({
+  options: {
+    size: { type: "string", default: "224" },
+    batch: { type: "string", default: "16" },
+    top: { type: "string", default: "15" },
+    steps: { type: "string", default: "3" },
+    threads: { type: "string", default: "2" },
+  },
+});
+const [size, batch, top, steps, threads] = [values.size, values.batch, values.top, values.steps, values.threads].map(
+  Number,
+);
 
 async function main(): Promise<void> {
   await tf.setBackend("cpu");
@@ -30,9 +40,11 @@ async function main(): Promise<void> {
   const later = times.slice(1);
   const perStep = later.reduce((a, b) => a + b, 0) / Math.max(later.length, 1);
   const rssGb = process.resourceUsage().maxRSS / 1024 / 1024;
-  console.log(`finetune-step: ${size}², batch ${batch}, top ${top} trainable (${model.trainableWeights.length} tensors), ${threads} threads: ` +
-    `first step ${times[0].toFixed(1)} s (graph + session), then ${later.map((t) => t.toFixed(2)).join(", ")} s → ${perStep.toFixed(2)} s/step, ` +
-    `${(batch / perStep).toFixed(2)} img/s, peak RSS ${rssGb.toFixed(2)} GB`);
+  console.log(
+    `finetune-step: ${size}², batch ${batch}, top ${top} trainable (${model.trainableWeights.length} tensors), ${threads} threads: ` +
+      `first step ${times[0].toFixed(1)} s (graph + session), then ${later.map((t) => t.toFixed(2)).join(", ")} s → ${perStep.toFixed(2)} s/step, ` +
+      `${(batch / perStep).toFixed(2)} img/s, peak RSS ${rssGb.toFixed(2)} GB`,
+  );
   await trainer.dispose();
 }
 

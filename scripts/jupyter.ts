@@ -55,7 +55,9 @@ export function findJupyter(env: NodeJS.ProcessEnv = process.env): JupyterInfo |
   for (const python of candidates) {
     if (!pythonOk(python, "import jupyter_client")) continue;
     return {
-      python, hasLab: pythonOk(python, "import jupyterlab"), hasNotebook: pythonOk(python, "import notebook"),
+      python,
+      hasLab: pythonOk(python, "import jupyterlab"),
+      hasNotebook: pythonOk(python, "import notebook"),
       hasNbclient: pythonOk(python, "import nbclient, nbformat"),
     };
   }
@@ -82,7 +84,8 @@ export interface KernelSetup {
 export function prepareKernel(opts: { root?: string; log?: (line: string) => void } = {}): KernelSetup {
   const root = opts.root ?? findProjectRoot();
   const tslab = join(root, "node_modules", ".bin", "tslab");
-  if (!existsSync(tslab)) throw new Error(`prepareKernel: tslab is not installed; run npm install. Received: no ${tslab}`);
+  if (!existsSync(tslab))
+    throw new Error(`prepareKernel: tslab is not installed; run npm install. Received: no ${tslab}`);
   const jupyterPath = writeTslabKernelSpecs({ prefix: join(root, ".jupyter"), binary: tslab });
   const packageDir = buildNotebookPackage(root, opts.log);
   const env = { ...process.env, JUPYTER_PATH: [jupyterPath, process.env.JUPYTER_PATH].filter(Boolean).join(":") };
@@ -119,7 +122,8 @@ c.FileContentsManager.pre_save_hook = pneumo_strip_outputs
 export function writeJupyterConfig(root: string): string {
   const dir = join(root, ".jupyter", JUPYTER_CONFIG_SUBDIR);
   mkdirSync(dir, { recursive: true });
-  for (const name of ["jupyter_notebook_config.py", "jupyter_server_config.py"]) writeFileSync(join(dir, name), STRIP_HOOK_PY);
+  for (const name of ["jupyter_notebook_config.py", "jupyter_server_config.py"])
+    writeFileSync(join(dir, name), STRIP_HOOK_PY);
   return dir;
 }
 
@@ -145,7 +149,14 @@ export function buildNotebookPackage(root: string, log: (line: string) => void =
   const dir = join(root, "notebooks", "node_modules", "pneumo-lab");
   const typesIndex = join(dir, "types", "index.d.ts");
   mkdirSync(join(dir, "types"), { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "pneumo-lab", private: true, type: "commonjs", main: "index.cjs", types: "types/entry.d.ts" }, null, 2));
+  writeFileSync(
+    join(dir, "package.json"),
+    JSON.stringify(
+      { name: "pneumo-lab", private: true, type: "commonjs", main: "index.cjs", types: "types/entry.d.ts" },
+      null,
+      2,
+    ),
+  );
   // The entry adds src/lib/notebook.ts in case src/lib/index.ts does not re-export it (both is harmless).
   writeFileSync(
     join(dir, "index.cjs"),
@@ -161,12 +172,36 @@ export function buildNotebookPackage(root: string, log: (line: string) => void =
   log("building library declarations for notebooks (tsc)…");
   // node_modules/.bin/tsc may be tslab's bundled TypeScript 5.0; use the project's own compiler.
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-  const args = [join(lib, "index.ts"), join(lib, "notebook.ts"), "--declaration", "--emitDeclarationOnly", "--noCheck", "--outDir", join(dir, "types"), "--rootDir", lib,
-    "--target", "ES2022", "--module", "ESNext", "--moduleResolution", "Bundler", "--lib", "ES2022,DOM", "--types", "node",
-    "--esModuleInterop", "--resolveJsonModule", "--skipLibCheck", "--strict"];
+  const args = [
+    join(lib, "index.ts"),
+    join(lib, "notebook.ts"),
+    "--declaration",
+    "--emitDeclarationOnly",
+    "--noCheck",
+    "--outDir",
+    join(dir, "types"),
+    "--rootDir",
+    lib,
+    "--target",
+    "ES2022",
+    "--module",
+    "ESNext",
+    "--moduleResolution",
+    "Bundler",
+    "--lib",
+    "ES2022,DOM",
+    "--types",
+    "node",
+    "--esModuleInterop",
+    "--resolveJsonModule",
+    "--skipLibCheck",
+    "--strict",
+  ];
   const out = spawnSync(process.execPath, [tsc, ...args], { cwd: root, encoding: "utf8" });
   if (!existsSync(typesIndex) || out.status !== 0) {
-    throw new Error(`buildNotebookPackage: tsc could not write declarations of src/lib: ${(out.stdout + out.stderr).slice(0, 2000)}. Received: exit ${out.status}`);
+    throw new Error(
+      `buildNotebookPackage: tsc could not write declarations of src/lib: ${(out.stdout + out.stderr).slice(0, 2000)}. Received: exit ${out.status}`,
+    );
   }
   return dir;
 }
@@ -240,10 +275,25 @@ function snapshot(dir: string): Map<string, number> {
 function runWith(path: string, executedPath: string, opts: ExecuteOptions): Promise<RunnerResult> {
   const timeoutS = opts.timeoutS ?? CELL_TIMEOUT_S;
   if ((opts.runner ?? "node") === "node") {
-    return runNotebookInNode(path, executedPath, { jupyterPath: opts.env.JUPYTER_PATH ?? "", env: opts.env, timeoutS, kernelName: KERNEL_NAME });
+    return runNotebookInNode(path, executedPath, {
+      jupyterPath: opts.env.JUPYTER_PATH ?? "",
+      env: opts.env,
+      timeoutS,
+      kernelName: KERNEL_NAME,
+    });
   }
-  if (!opts.python) throw new Error(`executeNotebook: the nbconvert runner needs opts.python (see resolveRunner). Received: runner nbconvert, no python`);
-  return Promise.resolve(runNotebookWithNbclient(path, executedPath, { python: opts.python, env: opts.env, timeoutS, kernelName: KERNEL_NAME }));
+  if (!opts.python)
+    throw new Error(
+      `executeNotebook: the nbconvert runner needs opts.python (see resolveRunner). Received: runner nbconvert, no python`,
+    );
+  return Promise.resolve(
+    runNotebookWithNbclient(path, executedPath, {
+      python: opts.python,
+      env: opts.env,
+      timeoutS,
+      kernelName: KERNEL_NAME,
+    }),
+  );
 }
 
 /** The failure as printed: the cell's own error for a failing cell; the runner's message first for the rest. */
@@ -271,12 +321,23 @@ export async function executeNotebook(path: string, opts: ExecuteOptions): Promi
   rmSync(executedPath, { force: true }); // a runner that dies before writing must not leave an older copy to report
   const result = await runWith(path, executedPath, opts);
   const notebook = existsSync(executedPath) ? readNotebook(executedPath) : null;
-  const figures = [...snapshot(figuresDir)].filter(([f, t]) => (before.get(f) ?? -1) < t).map(([f]) => f).sort();
+  const figures = [...snapshot(figuresDir)]
+    .filter(([f, t]) => (before.get(f) ?? -1) < t)
+    .map(([f]) => f)
+    .sort();
   const codeCells = (notebook ?? readNotebook(path)).cells.filter((c) => c.cell_type === "code").length;
   const failure = describeFailure(result, notebook);
   return {
-    name: basename(path), source: path, executedPath, runner: opts.runner ?? "node", figures, notebook, codeCells,
-    seconds: result.seconds, ok: failure === null, failure,
+    name: basename(path),
+    source: path,
+    executedPath,
+    runner: opts.runner ?? "node",
+    figures,
+    notebook,
+    codeCells,
+    seconds: result.seconds,
+    ok: failure === null,
+    failure,
   };
 }
 
@@ -303,4 +364,3 @@ export function formatFailure(run: NotebookRun, root: string = findProjectRoot()
   const head = f.sourceHead ? `\n  source:\n${f.sourceHead.replace(/^/gm, "    | ")}` : "";
   return `${run.name}: ${where} ${what} (executed copy: ${relative(root, run.executedPath)})${head}\n  error:\n${f.error.trimEnd().replace(/^/gm, "    ")}`;
 }
-

@@ -27,13 +27,18 @@ function main(args: string[]): Promise<number> {
   const setup = prepareKernel({ root, log: (l) => console.log(l) });
   const app = jupyter.hasLab ? "lab" : "notebook";
   const configPath = [writeJupyterConfig(root), setup.env.JUPYTER_CONFIG_PATH].filter(Boolean).join(":");
-  console.log(`lab: serving ${root} in Jupyter ${app === "lab" ? "Lab" : "Notebook"}, opening on notebooks/, with the tslab kernel ` +
-    "(registered in .jupyter/); notebooks/ saves without outputs. Ctrl+C stops it.");
+  console.log(
+    `lab: serving ${root} in Jupyter ${app === "lab" ? "Lab" : "Notebook"}, opening on notebooks/, with the tslab kernel ` +
+      "(registered in .jupyter/); notebooks/ saves without outputs. Ctrl+C stops it.",
+  );
   // Jupyter refuses to run as root (containers) without --allow-root.
   const rootFlag = process.getuid?.() === 0 && !args.includes("--allow-root") ? ["--allow-root"] : [];
   const open = app === "lab" ? "--LabApp.default_url=/lab/tree/notebooks" : "--NotebookApp.default_url=/tree/notebooks";
   const argv = ["-m", app === "lab" ? "jupyterlab" : "notebook", `--notebook-dir=${root}`, open, ...rootFlag, ...args];
-  const child = spawn(jupyter.python, argv, { env: { ...setup.env, JUPYTER_CONFIG_PATH: configPath }, stdio: "inherit" });
+  const child = spawn(jupyter.python, argv, {
+    env: { ...setup.env, JUPYTER_CONFIG_PATH: configPath },
+    stdio: "inherit",
+  });
   return new Promise((resolve) => {
     child.on("exit", (code) => resolve(code ?? 0));
     child.on("error", (err) => {

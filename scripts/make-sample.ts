@@ -24,7 +24,11 @@ const QUOTA: Record<Split, Partial<Record<Subtype, number>>> = {
 // Entry point: pick whole patients per quota, write the downscaled copies and the file list.
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { from: { type: "string" }, size: { type: "string", default: "128" }, seed: { type: "string", default: "7" } },
+    options: {
+      from: { type: "string" },
+      size: { type: "string", default: "128" },
+      seed: { type: "string", default: "7" },
+    },
   });
   const project = findProjectRoot();
   const from = values.from ?? join(project, "..", "shared", "data", "chest_xray");
@@ -36,7 +40,10 @@ async function main(): Promise<void> {
   // Whole patients, multi-image patients first half the time, so the sample has groups of 1 to ~4 images.
   const byPatient = new Map<string, ImageRecord[]>();
   for (const r of records) byPatient.set(r.patientId, [...(byPatient.get(r.patientId) ?? []), r]);
-  const groups = shuffled([...byPatient.values()].filter((g) => g.length <= 4), rng);
+  const groups = shuffled(
+    [...byPatient.values()].filter((g) => g.length <= 4),
+    rng,
+  );
   const used = new Set<string>();
   const chosen: { record: ImageRecord; split: Split }[] = [];
   for (const split of ["train", "test"] as Split[]) {
@@ -62,7 +69,10 @@ async function main(): Promise<void> {
   }
   const count = (s: Split, l: Label): number => chosen.filter((c) => c.split === s && c.record.label === l).length;
   const multi = new Set(chosen.map((c) => c.record.patientId)).size;
-  writeFileSync(join(outRoot, "..", "sample-files.txt"), chosen.map((c) => `${c.split}/${c.record.label}/${c.record.file.split("/").pop()}`).join("\n") + "\n");
+  writeFileSync(
+    join(outRoot, "..", "sample-files.txt"),
+    chosen.map((c) => `${c.split}/${c.record.label}/${c.record.file.split("/").pop()}`).join("\n") + "\n",
+  );
   console.log(
     `sample: ${chosen.length} images, ${multi} patients, train ${count("train", "NORMAL")}/${count("train", "PNEUMONIA")}, ` +
       `test ${count("test", "NORMAL")}/${count("test", "PNEUMONIA")} (NORMAL/PNEUMONIA) → ${outRoot}`,

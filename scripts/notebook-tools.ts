@@ -47,7 +47,8 @@ export interface Notebook {
  */
 export function readNotebook(path: string): Notebook {
   const nb = JSON.parse(readFileSync(path, "utf8")) as Notebook;
-  if (!Array.isArray(nb.cells)) throw new Error(`readNotebook: not an nbformat 4 notebook (no cells array). Received: ${path}`);
+  if (!Array.isArray(nb.cells))
+    throw new Error(`readNotebook: not an nbformat 4 notebook (no cells array). Received: ${path}`);
   return nb;
 }
 
@@ -77,7 +78,8 @@ const ANSI = /\u001b\[[0-9;]*m/g;
 export function cellErrorText(cell: NotebookCell): string {
   const parts: string[] = [];
   for (const out of cell.outputs ?? []) {
-    if (out.output_type === "error") parts.push([`${out.ename}: ${out.evalue}`, ...(out.traceback ?? [])].join("\n").replace(ANSI, ""));
+    if (out.output_type === "error")
+      parts.push([`${out.ename}: ${out.evalue}`, ...(out.traceback ?? [])].join("\n").replace(ANSI, ""));
     else if (out.output_type === "stream" && out.name === "stderr") parts.push(outputText(out));
   }
   return parts.join("\n").trim();
@@ -98,7 +100,9 @@ export function errorCells(nb: Notebook): number[] {
  * cellsWithOutputs(readNotebook("notebooks/01-data.ipynb")); // []
  */
 export function cellsWithOutputs(nb: Notebook): number[] {
-  return nb.cells.flatMap((c, i) => (c.cell_type === "code" && ((c.outputs?.length ?? 0) > 0 || c.execution_count != null) ? [i] : []));
+  return nb.cells.flatMap((c, i) =>
+    c.cell_type === "code" && ((c.outputs?.length ?? 0) > 0 || c.execution_count != null) ? [i] : [],
+  );
 }
 
 /**
@@ -118,7 +122,10 @@ export function stripOutputs(nb: Notebook): Notebook {
  */
 export function committedNotebooks(root: string = findProjectRoot()): string[] {
   const dir = join(root, "notebooks");
-  return readdirSync(dir).filter((f) => /^\d\d-.*\.ipynb$/.test(f)).sort().map((f) => join(dir, f));
+  return readdirSync(dir)
+    .filter((f) => /^\d\d-.*\.ipynb$/.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }
 
 /** CLI entry: check or strip outputs; returns the exit code. */
@@ -132,10 +139,15 @@ function main(args: string[]): number {
   }
   if (command === "check") {
     const dirty = paths.filter((p) => cellsWithOutputs(readNotebook(p)).length > 0);
-    for (const p of dirty) console.error(`${relative(process.cwd(), p)} has outputs; run: npx tsx scripts/notebook-tools.ts strip ${relative(process.cwd(), p)}`);
+    for (const p of dirty)
+      console.error(
+        `${relative(process.cwd(), p)} has outputs; run: npx tsx scripts/notebook-tools.ts strip ${relative(process.cwd(), p)}`,
+      );
     return dirty.length ? 1 : 0;
   }
-  console.error(`usage: npx tsx scripts/notebook-tools.ts check|strip [notebooks…]. Received: ${command ?? "no command"}`);
+  console.error(
+    `usage: npx tsx scripts/notebook-tools.ts check|strip [notebooks…]. Received: ${command ?? "no command"}`,
+  );
   return 2;
 }
 

@@ -15,7 +15,8 @@ import { runCli } from "./cliMain";
 function count(name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`reproduce: --${name} must be an integer ≥ ${min}. Received: ${value}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new Error(`reproduce: --${name} must be an integer ≥ ${min}. Received: ${value}`);
   return n;
 }
 
@@ -23,21 +24,42 @@ async function main(argv: string[]): Promise<number> {
   const { values: o } = parseArgs({
     args: argv,
     options: {
-      data: { type: "string" }, external: { type: "string", multiple: true }, size: { type: "string" },
-      "cnn-epochs": { type: "string" }, "resnet-size": { type: "string" }, "head-epochs": { type: "string" },
-      "finetune-epochs": { type: "string" }, "head-views": { type: "string" }, out: { type: "string" }, preset: { type: "string" }, boot: { type: "string" },
-      "no-tta": { type: "boolean", default: false }, "no-ensemble": { type: "boolean", default: false },
-      force: { type: "boolean", default: false }, "replace-report": { type: "boolean", default: false },
+      data: { type: "string" },
+      external: { type: "string", multiple: true },
+      size: { type: "string" },
+      "cnn-epochs": { type: "string" },
+      "resnet-size": { type: "string" },
+      "head-epochs": { type: "string" },
+      "finetune-epochs": { type: "string" },
+      "head-views": { type: "string" },
+      out: { type: "string" },
+      preset: { type: "string" },
+      boot: { type: "string" },
+      "no-tta": { type: "boolean", default: false },
+      "no-ensemble": { type: "boolean", default: false },
+      force: { type: "boolean", default: false },
+      "replace-report": { type: "boolean", default: false },
     },
   });
   const result = await reproduce({
-    dataDir: o.data, externals: o.external, preset: o.preset, name: o.out,
-    size: count("size", o.size, 32), resnetSize: count("resnet-size", o["resnet-size"], 32),
-    cnnEpochs: count("cnn-epochs", o["cnn-epochs"], 1), headEpochs: count("head-epochs", o["head-epochs"], 1),
-    fineTuneEpochs: count("finetune-epochs", o["finetune-epochs"]), headViews: count("head-views", o["head-views"]), nBoot: count("boot", o.boot, 1),
-    tta: !o["no-tta"], ensemble: !o["no-ensemble"], force: o.force, replaceReport: o["replace-report"],
+    dataDir: o.data,
+    externals: o.external,
+    preset: o.preset,
+    name: o.out,
+    size: count("size", o.size, 32),
+    resnetSize: count("resnet-size", o["resnet-size"], 32),
+    cnnEpochs: count("cnn-epochs", o["cnn-epochs"], 1),
+    headEpochs: count("head-epochs", o["head-epochs"], 1),
+    fineTuneEpochs: count("finetune-epochs", o["finetune-epochs"]),
+    headViews: count("head-views", o["head-views"]),
+    nBoot: count("boot", o.boot, 1),
+    tta: !o["no-tta"],
+    ensemble: !o["no-ensemble"],
+    force: o.force,
+    replaceReport: o["replace-report"],
   });
-  for (const s of result.stages) console.log(`${s.stage}\t${s.skipped ? "skipped (done)" : `${s.seconds.toFixed(1)} s`}`);
+  for (const s of result.stages)
+    console.log(`${s.stage}\t${s.skipped ? "skipped (done)" : `${s.seconds.toFixed(1)} s`}`);
   console.log(`report → ${result.reportDir}/index.html`);
   return 0;
 }

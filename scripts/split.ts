@@ -30,7 +30,9 @@ async function main(): Promise<number> {
   });
   console.log(`data: ${made.dataRoot.root} (${made.dataRoot.source}), ${made.records.length} images`);
   for (const [split, c] of Object.entries(made.manifest.meta.counts)) {
-    console.log(`  ${split.padEnd(5)} NORMAL ${String(c.NORMAL).padStart(5)}  PNEUMONIA ${String(c.PNEUMONIA).padStart(5)}  total ${c.NORMAL + c.PNEUMONIA}`);
+    console.log(
+      `  ${split.padEnd(5)} NORMAL ${String(c.NORMAL).padStart(5)}  PNEUMONIA ${String(c.PNEUMONIA).padStart(5)}  total ${c.NORMAL + c.PNEUMONIA}`,
+    );
   }
   console.log(formatLeakage(made.leakage));
   console.log(`manifest: ${made.manifest.csvPath} (sha256 ${made.manifest.meta.csvSha256.slice(0, 12)}…)`);

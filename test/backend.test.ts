@@ -10,7 +10,14 @@ import {
   type BackendInfo,
 } from "../src/lib/backend";
 import { replacedConvGradKernels } from "../src/lib/kernels/register";
-import { DAWN_OPTIONS_ENV, findGpuDeviceNodes, findWebGpuAdapter, parseDawnOptions, webGpuProbeSkipReason, type WebGpuAdapterSummary } from "../src/lib/kernels/webgpu";
+import {
+  DAWN_OPTIONS_ENV,
+  findGpuDeviceNodes,
+  findWebGpuAdapter,
+  parseDawnOptions,
+  webGpuProbeSkipReason,
+  type WebGpuAdapterSummary,
+} from "../src/lib/kernels/webgpu";
 
 // Whether an optional package can be resolved from here.
 function isInstalled(pkg: string): boolean {
@@ -25,13 +32,20 @@ function isInstalled(pkg: string): boolean {
 const NATIVE_INSTALLED = isInstalled("@tensorflow/tfjs-node") || isInstalled("@tensorflow/tfjs-node-gpu");
 const WEBGPU_INSTALLED = isInstalled("webgpu"); // Dawn; initBackend looks for an adapter before importing tfjs-backend-webgpu
 // The adapter initBackend will see (Dawn defaults plus PNEUMO_DAWN_OPTIONS); none on a machine without a GPU.
-const ADAPTER: WebGpuAdapterSummary | undefined = WEBGPU_INSTALLED ? await findWebGpuAdapter().catch(() => undefined) : undefined;
+const ADAPTER: WebGpuAdapterSummary | undefined = WEBGPU_INSTALLED
+  ? await findWebGpuAdapter().catch(() => undefined)
+  : undefined;
 const HARDWARE_WEBGPU = ADAPTER !== undefined && !ADAPTER.software;
 
 // Why auto passes over webgpu here, in initBackend's words.
 function webgpuSkipReason(): string {
   if (!WEBGPU_INSTALLED) return "not installed";
-  const facts = { auto: true, platform: process.platform, deviceNodes: findGpuDeviceNodes(), dawnOptions: parseDawnOptions(process.env[DAWN_OPTIONS_ENV]) };
+  const facts = {
+    auto: true,
+    platform: process.platform,
+    deviceNodes: findGpuDeviceNodes(),
+    dawnOptions: parseDawnOptions(process.env[DAWN_OPTIONS_ENV]),
+  };
   const noProbe = webGpuProbeSkipReason(facts);
   if (noProbe) return noProbe;
   return ADAPTER ? `software adapter "${ADAPTER.name}" (use prefer: "webgpu" to force it)` : "no adapter found";
@@ -50,29 +64,32 @@ describe("initBackend", () => {
     else process.env[BACKEND_ENV] = savedEnv;
   });
 
-  it.skipIf(NATIVE_INSTALLED || HARDWARE_WEBGPU)("auto picks wasm here, saying why the native packages and webgpu were skipped", async () => {
-    delete process.env[BACKEND_ENV];
-    const sink = logSink();
-    const info = await initBackend({ prefer: "auto", log: sink.log });
-    expect(info.choice).toBe("wasm");
-    expect(info.tfBackend).toBe("wasm");
-    expect(tf.getBackend()).toBe("wasm");
-    expect(info.skipped).toEqual([
-      { choice: "node-gpu", reason: "not installed" },
-      { choice: "webgpu", reason: webgpuSkipReason() },
-      { choice: "node", reason: "not installed" },
-    ]);
-    // tfjs-backend-wasm runs its single-threaded build in Node (the threads patch is retired: steps run on onnxruntime)
-    expect(info.threads).toBe(1);
-    expect(typeof info.simd).toBe("boolean");
-    expect(info.versions["tfjs-core"]).toBe("4.22.0"); // package.json pins @tensorflow/tfjs 4.22.0
-    expect(info.versions["@tensorflow/tfjs-backend-wasm"]).toBe("4.22.0");
-    expect(sink.lines).toEqual([
-      `[pneumo-lab] backend: wasm (SIMD ${info.simd ? "on" : "off"}, ${info.threads} thread${info.threads === 1 ? "" : "s"}) — skipped tfjs-node-gpu: not installed; tfjs-backend-webgpu: ${webgpuSkipReason()}; tfjs-node: not installed`,
-    ]);
-    // only the filter gradient wasm lacks (conv nets could not train there without it); its own input gradient stays
-    expect(replacedConvGradKernels("wasm")).toEqual(["Conv2DBackpropFilter"]);
-  });
+  it.skipIf(NATIVE_INSTALLED || HARDWARE_WEBGPU)(
+    "auto picks wasm here, saying why the native packages and webgpu were skipped",
+    async () => {
+      delete process.env[BACKEND_ENV];
+      const sink = logSink();
+      const info = await initBackend({ prefer: "auto", log: sink.log });
+      expect(info.choice).toBe("wasm");
+      expect(info.tfBackend).toBe("wasm");
+      expect(tf.getBackend()).toBe("wasm");
+      expect(info.skipped).toEqual([
+        { choice: "node-gpu", reason: "not installed" },
+        { choice: "webgpu", reason: webgpuSkipReason() },
+        { choice: "node", reason: "not installed" },
+      ]);
+      // tfjs-backend-wasm runs its single-threaded build in Node (the threads patch is retired: steps run on onnxruntime)
+      expect(info.threads).toBe(1);
+      expect(typeof info.simd).toBe("boolean");
+      expect(info.versions["tfjs-core"]).toBe("4.22.0"); // package.json pins @tensorflow/tfjs 4.22.0
+      expect(info.versions["@tensorflow/tfjs-backend-wasm"]).toBe("4.22.0");
+      expect(sink.lines).toEqual([
+        `[pneumo-lab] backend: wasm (SIMD ${info.simd ? "on" : "off"}, ${info.threads} thread${info.threads === 1 ? "" : "s"}) — skipped tfjs-node-gpu: not installed; tfjs-backend-webgpu: ${webgpuSkipReason()}; tfjs-node: not installed`,
+      ]);
+      // only the filter gradient wasm lacks (conv nets could not train there without it); its own input gradient stays
+      expect(replacedConvGradKernels("wasm")).toEqual(["Conv2DBackpropFilter"]);
+    },
+  );
 
   it("returns the cached info on a repeat call, silently, and re-activates the backend if switched away", async () => {
     const sink = logSink();
@@ -112,21 +129,32 @@ describe("initBackend", () => {
       "initBackend: opts.prefer must be one of auto, node-gpu, webgpu, node, wasm, cpu. Received: gpu",
     );
     process.env[BACKEND_ENV] = "tpu";
-    await expect(initBackend()).rejects.toThrow("initBackend: env PNEUMO_BACKEND must be one of auto, node-gpu, webgpu, node, wasm, cpu. Received: tpu");
-  });
-
-  it.skipIf(NATIVE_INSTALLED)("an explicitly requested native backend that is missing throws with the install command", async () => {
-    await expect(initBackend({ prefer: "node" })).rejects.toThrow(/unavailable \(tfjs-node: not installed\)\. Fix: npm install @tensorflow\/tfjs-node .*internet.*Received: node$/);
-    await expect(initBackend({ prefer: "node-gpu" })).rejects.toThrow(/npm install @tensorflow\/tfjs-node-gpu .*CUDA 11\.2.*Received: node-gpu$/);
-  });
-
-
-  it.runIf(WEBGPU_INSTALLED && ADAPTER === undefined)('prefer: "webgpu" without an adapter throws with the fix', async () => {
-    await expect(initBackend({ prefer: "webgpu" })).rejects.toThrow(
-      /unavailable \(tfjs-backend-webgpu: no adapter found\)\. Fix: npm install webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0 .*libvulkan1.*Received: webgpu$/,
+    await expect(initBackend()).rejects.toThrow(
+      "initBackend: env PNEUMO_BACKEND must be one of auto, node-gpu, webgpu, node, wasm, cpu. Received: tpu",
     );
-    expect(tf.getBackend()).not.toBe("webgpu");
   });
+
+  it.skipIf(NATIVE_INSTALLED)(
+    "an explicitly requested native backend that is missing throws with the install command",
+    async () => {
+      await expect(initBackend({ prefer: "node" })).rejects.toThrow(
+        /unavailable \(tfjs-node: not installed\)\. Fix: npm install @tensorflow\/tfjs-node .*internet.*Received: node$/,
+      );
+      await expect(initBackend({ prefer: "node-gpu" })).rejects.toThrow(
+        /npm install @tensorflow\/tfjs-node-gpu .*CUDA 11\.2.*Received: node-gpu$/,
+      );
+    },
+  );
+
+  it.runIf(WEBGPU_INSTALLED && ADAPTER === undefined)(
+    'prefer: "webgpu" without an adapter throws with the fix',
+    async () => {
+      await expect(initBackend({ prefer: "webgpu" })).rejects.toThrow(
+        /unavailable \(tfjs-backend-webgpu: no adapter found\)\. Fix: npm install webgpu@0\.6\.2 @tensorflow\/tfjs-backend-webgpu@4\.22\.0 .*libvulkan1.*Received: webgpu$/,
+      );
+      expect(tf.getBackend()).not.toBe("webgpu");
+    },
+  );
 });
 
 describe("detectNativeGpu", () => {
@@ -154,7 +182,9 @@ describe("describeBackend", () => {
       warnings: ["tfjs-node-gpu loaded but no GPU device: running on CPU"],
       versions: {},
     };
-    expect(describeBackend(info)).toBe("backend: node-gpu (CPU) — tfjs-node-gpu loaded but no GPU device: running on CPU");
+    expect(describeBackend(info)).toBe(
+      "backend: node-gpu (CPU) — tfjs-node-gpu loaded but no GPU device: running on CPU",
+    );
   });
 
   it("names the WebGPU adapter, and compatibility mode when Dawn gave only that", () => {
@@ -165,9 +195,20 @@ describe("describeBackend", () => {
       info: { vendor: "nvidia", device: "NVIDIA H100 80GB HBM3" },
       dawnOptions: [],
     };
-    const info: BackendInfo = { choice: "webgpu", tfBackend: "webgpu", skipped: [], device: "GPU: NVIDIA H100 80GB HBM3", adapter, versions: {} };
+    const info: BackendInfo = {
+      choice: "webgpu",
+      tfBackend: "webgpu",
+      skipped: [],
+      device: "GPU: NVIDIA H100 80GB HBM3",
+      adapter,
+      versions: {},
+    };
     expect(describeBackend(info)).toBe("backend: webgpu (GPU: NVIDIA H100 80GB HBM3)");
-    const soft = { ...info, device: "CPU: software adapter llvmpipe", adapter: { ...adapter, software: true, featureLevel: "compatibility" as const } };
+    const soft = {
+      ...info,
+      device: "CPU: software adapter llvmpipe",
+      adapter: { ...adapter, software: true, featureLevel: "compatibility" as const },
+    };
     expect(describeBackend(soft)).toBe("backend: webgpu (CPU: software adapter llvmpipe, compatibility mode)");
   });
 

@@ -23,7 +23,11 @@ export function runJsonChild(script: string, args: string[], timeoutMs: number):
     child.stdout!.on("data", (d) => (out += d));
     child.stderr!.on("data", (d) => (stderr += d));
     child.on("exit", (code, signal) => {
-      const line = out.trim().split("\n").filter((l) => l.startsWith("{")).pop();
+      const line = out
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .pop();
       resolve({ json: line ? JSON.parse(line) : undefined, stderr, code, signal });
     });
   });

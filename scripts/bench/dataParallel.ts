@@ -13,7 +13,10 @@ export type DpRequest =
   | { kind: "apply"; flat: Float32Array };
 
 /** Messages from a worker. */
-type DpReply = { kind: "ready"; params: number } | { kind: "grads"; flat: Float32Array } | { kind: "applied"; checksum: number; tensors: number };
+type DpReply =
+  | { kind: "ready"; params: number }
+  | { kind: "grads"; flat: Float32Array }
+  | { kind: "applied"; checksum: number; tensors: number };
 
 /** Result of one configuration. */
 export interface DataParallelResult {
@@ -36,7 +39,10 @@ const WORKER_URL = new URL("./dpWorker.ts", import.meta.url).href;
  * const worker = startTsWorker(new URL("./dpWorker.ts", import.meta.url).href);
  */
 export function startTsWorker(url: string): Worker {
-  return new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`, { eval: true });
+  return new Worker(
+    `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(url)}); });`,
+    { eval: true },
+  );
 }
 
 // Sends one message and resolves with the worker's next reply.
@@ -49,20 +55,39 @@ function ask(worker: Worker, msg: DpRequest, transfer: ArrayBuffer[] = []): Prom
 }
 
 // One synchronous data-parallel step; returns the checksums and seconds spent exchanging gradients.
-async function step(workers: Worker[], xs: Float32Array, ys: Float32Array, size: number): Promise<{ checksums: number[]; exchangeSec: number }> {
+async function step(
+  workers: Worker[],
+  xs: Float32Array,
+  ys: Float32Array,
+  size: number,
+): Promise<{ checksums: number[]; exchangeSec: number }> {
   const share = ys.length / workers.length;
   const pixels = size * size;
-  const replies = await Promise.all(workers.map((w, i) => ask(w, { kind: "grads", size, xs: xs.slice(i * share * pixels, (i + 1) * share * pixels), ys: ys.slice(i * share, (i + 1) * share) })));
+  const replies = await Promise.all(
+    workers.map((w, i) =>
+      ask(w, {
+        kind: "grads",
+        size,
+        xs: xs.slice(i * share * pixels, (i + 1) * share * pixels),
+        ys: ys.slice(i * share, (i + 1) * share),
+      }),
+    ),
+  );
   const t0 = performance.now();
   const flats = replies.map((r) => (r as { flat: Float32Array }).flat);
   const avg = flats[0];
   for (let k = 1; k < flats.length; k++) for (let j = 0; j < avg.length; j++) avg[j] += flats[k][j];
   if (flats.length > 1) for (let j = 0; j < avg.length; j++) avg[j] /= flats.length;
-  const applied = await Promise.all(workers.map((w, i) => {
-    const copy = i === workers.length - 1 ? avg : avg.slice();
-    return ask(w, { kind: "apply", flat: copy }, [copy.buffer as ArrayBuffer]);
-  }));
-  return { checksums: applied.map((a) => (a as { checksum: number }).checksum), exchangeSec: (performance.now() - t0) / 1000 };
+  const applied = await Promise.all(
+    workers.map((w, i) => {
+      const copy = i === workers.length - 1 ? avg : avg.slice();
+      return ask(w, { kind: "apply", flat: copy }, [copy.buffer as ArrayBuffer]);
+    }),
+  );
+  return {
+    checksums: applied.map((a) => (a as { checksum: number }).checksum),
+    exchangeSec: (performance.now() - t0) / 1000,
+  };
 }
 
 /**
@@ -70,8 +95,16 @@ async function step(workers: Worker[], xs: Float32Array, ys: Float32Array, size:
  * @example
  * const two = await measureDataParallel({ workers: 2, size: 128, batch: 16, batches: 3 });
  */
-export async function measureDataParallel(opts: { workers: number; size: number; batch: number; batches: number }): Promise<DataParallelResult> {
-  if (opts.batch % opts.workers !== 0) throw new Error(`measureDataParallel: batch must divide evenly over workers. Received: batch ${opts.batch}, workers ${opts.workers}`);
+export async function measureDataParallel(opts: {
+  workers: number;
+  size: number;
+  batch: number;
+  batches: number;
+}): Promise<DataParallelResult> {
+  if (opts.batch % opts.workers !== 0)
+    throw new Error(
+      `measureDataParallel: batch must divide evenly over workers. Received: batch ${opts.batch}, workers ${opts.workers}`,
+    );
   const workers = Array.from({ length: opts.workers }, () => startTsWorker(WORKER_URL));
   try {
     await Promise.all(workers.map((w) => ask(w, { kind: "init", size: opts.size, seed: 42 })));
@@ -87,7 +120,12 @@ export async function measureDataParallel(opts: { workers: number; size: number;
       checksums = r.checksums;
     }
     const sec = (performance.now() - start) / 1000;
-    return { ...opts, imgPerSec: (opts.batch * opts.batches) / sec, exchangeSecPerStep: exchange / opts.batches, replicasInSync: checksums.every((c) => c === checksums[0]) };
+    return {
+      ...opts,
+      imgPerSec: (opts.batch * opts.batches) / sec,
+      exchangeSecPerStep: exchange / opts.batches,
+      replicasInSync: checksums.every((c) => c === checksums[0]),
+    };
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

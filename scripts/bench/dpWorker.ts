@@ -58,6 +58,10 @@ parentPort!.on("message", async (msg: DpRequest) => {
     parentPort!.postMessage({ kind: "grads", flat }, [flat.buffer as ArrayBuffer]);
   } else if (msg.kind === "apply") {
     applyFlat(msg.flat);
-    parentPort!.postMessage({ kind: "applied", checksum: tf.tidy(() => varList[0].sum().dataSync()[0]), tensors: tf.memory().numTensors });
+    parentPort!.postMessage({
+      kind: "applied",
+      checksum: tf.tidy(() => varList[0].sum().dataSync()[0]),
+      tensors: tf.memory().numTensors,
+    });
   }
 });

@@ -48,10 +48,23 @@ export async function runTorchPeer(opts: PeerOptions): Promise<PeerResult> {
   try {
     await run(PEER_PYTHON, ["-c", "import torch"]);
   } catch {
-    return { results: {}, skipped: "PyTorch peer skipped: python3-torch not installed (apt-get install python3-torch)" };
+    return {
+      results: {},
+      skipped: "PyTorch peer skipped: python3-torch not installed (apt-get install python3-torch)",
+    };
   }
-  const common = ["--batches", String(opts.batches), "--threads", String(opts.threads), "--head-examples", String(opts.headExamples),
-    "--ft-size", String(opts.ftSize), "--ft-batch", String(opts.ftBatch)];
+  const common = [
+    "--batches",
+    String(opts.batches),
+    "--threads",
+    String(opts.threads),
+    "--head-examples",
+    String(opts.headExamples),
+    "--ft-size",
+    String(opts.ftSize),
+    "--ft-batch",
+    String(opts.ftBatch),
+  ];
   const out: PeerResult = { results: {} };
   const failures: string[] = [];
   // one process a task, so each task's peak RSS is its own

@@ -33,7 +33,13 @@ export interface PipelineResult {
 
 // Augmentation as in the README's training recipe, scaled to 0–1 afterwards.
 function trainingTransform(): ImageTransform {
-  const augment = augmenter({ rotationRange: 10, widthShiftRange: 0.1, heightShiftRange: 0.1, zoomRange: 0.1, horizontalFlip: true });
+  const augment = augmenter({
+    rotationRange: 10,
+    widthShiftRange: 0.1,
+    heightShiftRange: 0.1,
+    zoomRange: 0.1,
+    horizontalFlip: true,
+  });
   return (image: FloatImage, rng) => {
     const out = augment(image, rng);
     const data = out.data.map((v) => v / 255);
@@ -44,7 +50,16 @@ function trainingTransform(): ImageTransform {
 // Decode + transform a whole pass, no model.
 async function decodeRate(records: ImageRecord[], size: number, batch: number, concurrency: number): Promise<number> {
   const start = performance.now();
-  for await (const b of imageBatches(records, { batchSize: batch, width: size, height: size, channels: 1, transform: trainingTransform(), shuffle: true, seed: 1, concurrency })) {
+  for await (const b of imageBatches(records, {
+    batchSize: batch,
+    width: size,
+    height: size,
+    channels: 1,
+    transform: trainingTransform(),
+    shuffle: true,
+    seed: 1,
+    concurrency,
+  })) {
     tf.dispose([b.xs, b.ys]);
   }
   return records.length / ((performance.now() - start) / 1000);
@@ -53,9 +68,16 @@ async function decodeRate(records: ImageRecord[], size: number, batch: number, c
 // One training epoch (after a warm-up epoch on a few images) at the given concurrency.
 async function trainRate(records: ImageRecord[], size: number, batch: number, concurrency: number): Promise<number> {
   const model = buildCnn4({ inputSize: size, channels: 1, seed: 42 });
-  const source = (rs: ImageRecord[]) => ({ records: rs, batch: { width: size, height: size, channels: 1 as const, transform: trainingTransform(), concurrency } });
+  const source = (rs: ImageRecord[]) => ({
+    records: rs,
+    batch: { width: size, height: size, channels: 1 as const, transform: trainingTransform(), concurrency },
+  });
   try {
-    await train(model, { train: source(records.slice(0, batch)) }, { epochs: 1, batchSize: batch, progress: false, engine: "tfjs" });
+    await train(
+      model,
+      { train: source(records.slice(0, batch)) },
+      { epochs: 1, batchSize: batch, progress: false, engine: "tfjs" },
+    );
     const start = performance.now();
     await train(model, { train: source(records) }, { epochs: 1, batchSize: batch, progress: false, engine: "tfjs" });
     return records.length / ((performance.now() - start) / 1000);
@@ -69,7 +91,12 @@ async function trainRate(records: ImageRecord[], size: number, batch: number, co
  * @example
  * const r = await measurePipeline({ images: 64, size: 128, batch: 16, concurrencies: [1, 4, 16] });
  */
-export async function measurePipeline(opts: { images: number; size: number; batch: number; concurrencies: number[] }): Promise<PipelineResult> {
+export async function measurePipeline(opts: {
+  images: number;
+  size: number;
+  batch: number;
+  concurrencies: number[];
+}): Promise<PipelineResult> {
   await initBackend({ prefer: "wasm", quiet: true }); // single-threaded wasm training, decoding free to use the other core
   const { records: all } = await scanDataset(SAMPLE_ROOT, { splits: ["train"] });
   const half = Math.floor(opts.images / 2);
@@ -79,7 +106,9 @@ export async function measurePipeline(opts: { images: number; size: number; batc
     const decodeImgPerSec = await decodeRate(records, opts.size, opts.batch, concurrency);
     const trainImgPerSec = await trainRate(records, opts.size, opts.batch, concurrency);
     rows.push({ concurrency, decodeImgPerSec, trainImgPerSec });
-    console.log(`  (a) concurrency ${concurrency}: decode+augment ${decodeImgPerSec.toFixed(1)} img/s, training epoch ${trainImgPerSec.toFixed(2)} img/s`);
+    console.log(
+      `  (a) concurrency ${concurrency}: decode+augment ${decodeImgPerSec.toFixed(1)} img/s, training epoch ${trainImgPerSec.toFixed(2)} img/s`,
+    );
   }
   return { images: records.length, size: opts.size, batch: opts.batch, rows };
 }

@@ -39,7 +39,8 @@ function formatRows(rows: string[][]): string {
 function rssLine(r: TaskResult): string {
   const what = r.task === "cnn224b32" ? "CNN 224² batch 32 training" : `fine-tuning ${taskLabel(r)}`;
   const engine = r.engine === "onnx" ? "onnxruntime" : r.engine;
-  if (r.skipped || r.peakRssMB === undefined) return `peak RSS, ${what} on ${engine}: not measured: ${r.skipped ?? "no value"}`;
+  if (r.skipped || r.peakRssMB === undefined)
+    return `peak RSS, ${what} on ${engine}: not measured: ${r.skipped ?? "no value"}`;
   const target = RSS_TARGETS_MB[r.task]!;
   return `peak RSS, ${what} on ${engine}: ${r.peakRssMB.toFixed(0)} MB (target < ${target} MB: ${r.peakRssMB < target ? "ok" : "MISS"})`;
 }
@@ -50,24 +51,59 @@ function rssLine(r: TaskResult): string {
  * console.log(formatTable(results, peer));
  */
 export function formatTable(results: TaskResult[], peer: PeerResult): string {
-  const rows = [["task", "engine", "img/s", "s/batch", "s/epoch(5k)", "× torch", "target", "", "tensors", "peak RSS MB"]];
+  const rows = [
+    ["task", "engine", "img/s", "s/batch", "s/epoch(5k)", "× torch", "target", "", "tensors", "peak RSS MB"],
+  ];
   const table = results.filter((r) => r.task !== "cnn224b32");
   for (const r of table) {
     if (r.skipped) {
       const capped = r.skipped.startsWith("> cap");
       const cell = capped ? r.skipped.replace(/^> cap: stopped after the (\d+) s task limit$/, "> $1 s") : "-";
-      rows.push([taskLabel(r), r.engine === "onnx" ? "onnxruntime (2 thr)" : r.engine, "-", cell, "-", "-", TARGETS[r.task] ?? "", capped ? "MISS" : "", "", `skipped: ${r.skipped}`]);
+      rows.push([
+        taskLabel(r),
+        r.engine === "onnx" ? "onnxruntime (2 thr)" : r.engine,
+        "-",
+        cell,
+        "-",
+        "-",
+        TARGETS[r.task] ?? "",
+        capped ? "MISS" : "",
+        "",
+        `skipped: ${r.skipped}`,
+      ]);
       continue;
     }
     const p = peer.results[r.task];
     const ratio = p && r.imgPerSec ? r.imgPerSec / p.imgPerSec : undefined;
     const tensors = r.tensorsBefore !== undefined ? `${r.tensorsBefore}→${r.tensorsAfter}` : "";
     const engine = r.engine === "onnx" ? "onnxruntime (2 thr)" : r.engine;
-    rows.push([taskLabel(r), engine, r.imgPerSec?.toFixed(2) ?? "-", r.secPerBatch?.toFixed(2) ?? "-", r.secPerEpoch?.toFixed(2) ?? "-", ratio ? ratio.toFixed(2) : "-", TARGETS[r.task] ?? "", meets(r, ratio), tensors, r.peakRssMB?.toFixed(0) ?? ""]);
+    rows.push([
+      taskLabel(r),
+      engine,
+      r.imgPerSec?.toFixed(2) ?? "-",
+      r.secPerBatch?.toFixed(2) ?? "-",
+      r.secPerEpoch?.toFixed(2) ?? "-",
+      ratio ? ratio.toFixed(2) : "-",
+      TARGETS[r.task] ?? "",
+      meets(r, ratio),
+      tensors,
+      r.peakRssMB?.toFixed(0) ?? "",
+    ]);
   }
   for (const [task, p] of Object.entries(peer.results)) {
     const rss = p.peakRssMB?.toFixed(0) ?? "";
-    rows.push([task, `pytorch ${peer.torch} (${peer.threads} thr)`, p.imgPerSec.toFixed(2), p.secPerBatch?.toFixed(2) ?? "-", p.secPerEpoch?.toFixed(2) ?? "-", "1.00", "", "", "", rss]);
+    rows.push([
+      task,
+      `pytorch ${peer.torch} (${peer.threads} thr)`,
+      p.imgPerSec.toFixed(2),
+      p.secPerBatch?.toFixed(2) ?? "-",
+      p.secPerEpoch?.toFixed(2) ?? "-",
+      "1.00",
+      "",
+      "",
+      "",
+      rss,
+    ]);
   }
   const lines = [formatRows(rows)];
   if (peer.skipped) lines.push(peer.skipped);
@@ -82,11 +118,27 @@ export function formatTable(results: TaskResult[], peer: PeerResult): string {
  */
 export function machineInfo(): Record<string, unknown> {
   const cpu = cpus();
-  return { cpuModel: cpu[0]?.model ?? "unknown", cores: cpu.length, totalMemMB: Math.round(totalmem() / 2 ** 20), platform: `${process.platform}-${process.arch}`, node: process.version, versions: packageVersions([...RECORDED_EXTRA]) };
+  return {
+    cpuModel: cpu[0]?.model ?? "unknown",
+    cores: cpu.length,
+    totalMemMB: Math.round(totalmem() / 2 ** 20),
+    platform: `${process.platform}-${process.arch}`,
+    node: process.version,
+    versions: packageVersions([...RECORDED_EXTRA]),
+  };
 }
 
 // Packages recorded besides the defaults of packageVersions.
-const RECORDED_EXTRA = ["@tensorflow/tfjs", "@tensorflow/tfjs-core", "@tensorflow/tfjs-layers", "@tensorflow/tfjs-backend-wasm", "@tensorflow/tfjs-node", "@tensorflow/tfjs-node-gpu", "onnxruntime-node", "sharp"];
+const RECORDED_EXTRA = [
+  "@tensorflow/tfjs",
+  "@tensorflow/tfjs-core",
+  "@tensorflow/tfjs-layers",
+  "@tensorflow/tfjs-backend-wasm",
+  "@tensorflow/tfjs-node",
+  "@tensorflow/tfjs-node-gpu",
+  "onnxruntime-node",
+  "sharp",
+];
 
 /**
  * Writes the bench JSON (creating its folder).
@@ -95,5 +147,8 @@ const RECORDED_EXTRA = ["@tensorflow/tfjs", "@tensorflow/tfjs-core", "@tensorflo
  */
 export async function writeBenchJson(path: string, payload: Record<string, unknown>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  await writeFile(path, `${JSON.stringify({ date: new Date().toISOString(), machine: machineInfo(), ...payload }, null, 2)}\n`);
+  await writeFile(
+    path,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: machineInfo(), ...payload }, null, 2)}\n`,
+  );
 }

@@ -6,7 +6,16 @@
 import { fileURLToPath } from "node:url";
 import { runJsonChild } from "./child";
 import { initBackend, type BackendPreference } from "../../src/lib/backend";
-import { benchCnnTraining, benchFineTune, benchHeadEpoch, benchResNetOnnx, benchResNetTfjs, countingTensors, type TaskPlan, type TaskResult } from "./tasks";
+import {
+  benchCnnTraining,
+  benchFineTune,
+  benchHeadEpoch,
+  benchResNetOnnx,
+  benchResNetTfjs,
+  countingTensors,
+  type TaskPlan,
+  type TaskResult,
+} from "./tasks";
 
 /**
  * Tasks of the bench; `cnn224b32` is the peak-RSS task (CNN training at 224², batch 32); `ft15`/`ft100`: ResNet50
@@ -31,11 +40,23 @@ const firstLine = (text: string): string => text.trim().split("\n").filter(Boole
  * @example
  * const r = await runTaskInChild("wasm", "cnn128", { batches: 3, headExamples: 5000 }, 600);
  */
-export async function runTaskInChild(engine: BenchEngine, task: BenchTask, plan: TaskPlan, timeoutSec: number): Promise<TaskResult> {
-  const { json, stderr, code, signal } = await runJsonChild(SELF, ["--bench-task", engine, task, JSON.stringify(plan)], timeoutSec * 1000);
+export async function runTaskInChild(
+  engine: BenchEngine,
+  task: BenchTask,
+  plan: TaskPlan,
+  timeoutSec: number,
+): Promise<TaskResult> {
+  const { json, stderr, code, signal } = await runJsonChild(
+    SELF,
+    ["--bench-task", engine, task, JSON.stringify(plan)],
+    timeoutSec * 1000,
+  );
   if (json) return json as TaskResult;
   const heap = /memory access out of bounds|Aborted\(/.test(stderr) ? " (wasm heap exhausted: 4 GB max)" : "";
-  const why = signal === "SIGTERM" ? `> cap: stopped after the ${timeoutSec} s task limit` : `child died (${signal ?? `exit ${code}`}): ${firstLine(stderr)}${heap}`;
+  const why =
+    signal === "SIGTERM"
+      ? `> cap: stopped after the ${timeoutSec} s task limit`
+      : `child died (${signal ?? `exit ${code}`}): ${firstLine(stderr)}${heap}`;
   return { task, engine, skipped: why };
 }
 

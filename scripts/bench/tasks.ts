@@ -87,18 +87,35 @@ function batchClock(): Callback & { ends: number[] } {
  * @example
  * const r = await benchCnnTraining("wasm", 128, 16, { batches: 3, headExamples: 5000 }); // r.imgPerSec
  */
-export async function benchCnnTraining(engine: string, size: number, batch: number, plan: TaskPlan, trainEngine: TrainEngine = "tfjs"): Promise<TaskResult> {
+export async function benchCnnTraining(
+  engine: string,
+  size: number,
+  batch: number,
+  plan: TaskPlan,
+  trainEngine: TrainEngine = "tfjs",
+): Promise<TaskResult> {
   const n = batch * (plan.batches + 1);
   const model = buildCnn4({ inputSize: size, channels: 1, seed: 42 });
   const clock = batchClock();
   try {
     const source = { xs: randomFloats(n * size * size, 255), shape: [n, size, size, 1], ys: labels(n) };
-    await train(model, { train: source }, { epochs: 1, batchSize: batch, shuffle: false, progress: false, callbacks: [clock], engine: trainEngine });
+    await train(
+      model,
+      { train: source },
+      { epochs: 1, batchSize: batch, shuffle: false, progress: false, callbacks: [clock], engine: trainEngine },
+    );
   } finally {
     model.dispose();
   }
   const sec = (clock.ends[clock.ends.length - 1] - clock.ends[0]) / 1000;
-  return { task: `cnn${size}`, engine, imgPerSec: (batch * plan.batches) / sec, secPerBatch: sec / plan.batches, batch, batches: plan.batches };
+  return {
+    task: `cnn${size}`,
+    engine,
+    imgPerSec: (batch * plan.batches) / sec,
+    secPerBatch: sec / plan.batches,
+    batch,
+    batches: plan.batches,
+  };
 }
 
 /**
@@ -131,7 +148,14 @@ export async function benchResNetTfjs(engine: string, batch: number, plan: TaskP
     const start = performance.now();
     for (let i = 0; i < plan.batches; i++) await run();
     const sec = (performance.now() - start) / 1000;
-    return { task: "resnet50", engine, imgPerSec: (batch * plan.batches) / sec, secPerBatch: sec / plan.batches, batch, batches: plan.batches };
+    return {
+      task: "resnet50",
+      engine,
+      imgPerSec: (batch * plan.batches) / sec,
+      secPerBatch: sec / plan.batches,
+      batch,
+      batches: plan.batches,
+    };
   } finally {
     xs.dispose();
     model.dispose();
@@ -148,7 +172,8 @@ export async function benchResNetOnnx(batch: number, threads: number, plan: Task
   const missing = resnetMissing();
   if (missing) return { task: "resnet50", engine, skipped: missing };
   const onnx = await import("../../src/lib/models/onnx").catch(() => undefined);
-  if (!onnx || !(await onnx.onnxRuntimeAvailable())) return { task: "resnet50", engine, skipped: "onnxruntime: not installed/not available yet" };
+  if (!onnx || !(await onnx.onnxRuntimeAvailable()))
+    return { task: "resnet50", engine, skipped: "onnxruntime: not installed/not available yet" };
   const model = await loadResNet50Backbone({ inputSize: 224, channels: 3 });
   try {
     const predictor = await onnx.createOnnxPredictor(model, { threads, engine: "onnxruntime" });
@@ -159,9 +184,20 @@ export async function benchResNetOnnx(batch: number, threads: number, plan: Task
     for (let i = 0; i < plan.batches; i++) await predictor.predict(xs, shape);
     const sec = (performance.now() - start) / 1000;
     await predictor.dispose();
-    return { task: "resnet50", engine, imgPerSec: (batch * plan.batches) / sec, secPerBatch: sec / plan.batches, batch, batches: plan.batches };
+    return {
+      task: "resnet50",
+      engine,
+      imgPerSec: (batch * plan.batches) / sec,
+      secPerBatch: sec / plan.batches,
+      batch,
+      batches: plan.batches,
+    };
   } catch (err) {
-    return { task: "resnet50", engine, skipped: `onnxruntime failed: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}` };
+    return {
+      task: "resnet50",
+      engine,
+      skipped: `onnxruntime failed: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`,
+    };
   } finally {
     model.dispose();
   }
@@ -183,7 +219,14 @@ export async function benchHeadEpoch(engine: string, plan: TaskPlan): Promise<Ta
     const source = { xs: randomFloats(n * 2048, 1), shape: [n, 1, 1, 2048], ys: labels(n) };
     const history = await train(model, { train: source }, { epochs: 2, batchSize: 32, progress: false });
     const sec = history.history.seconds[1];
-    return { task: "head", engine, secPerEpoch: (sec * HEAD_EPOCH_EXAMPLES) / n, imgPerSec: n / sec, batch: 32, examples: n };
+    return {
+      task: "head",
+      engine,
+      secPerEpoch: (sec * HEAD_EPOCH_EXAMPLES) / n,
+      imgPerSec: n / sec,
+      batch: 32,
+      examples: n,
+    };
   } finally {
     model.dispose();
   }
@@ -195,26 +238,54 @@ export async function benchHeadEpoch(engine: string, plan: TaskPlan): Promise<Ta
  * @example
  * const r = await benchFineTune("onnx", 15, { batches: 2, headExamples: 5000, ftSize: 224, ftBatch: 16 }, "onnxruntime");
  */
-export async function benchFineTune(engine: string, top: number, plan: TaskPlan, trainEngine: TrainEngine): Promise<TaskResult> {
+export async function benchFineTune(
+  engine: string,
+  top: number,
+  plan: TaskPlan,
+  trainEngine: TrainEngine,
+): Promise<TaskResult> {
   const task = `ft${top}`;
   const missing = resnetMissing();
   if (missing) return { task, engine, skipped: missing };
   const { ftSize: size, ftBatch: batch } = plan;
   const n = batch * (plan.batches + 1);
   const model = await buildResNet50Transfer({ inputSize: size, channels: 1, head: "a", unfreezeTop: top, seed: 42 });
-  const trainableParams = model.trainableWeights.reduce((sum, w) => sum + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
+  const trainableParams = model.trainableWeights.reduce(
+    (sum, w) => sum + (w.shape as number[]).reduce((a, b) => a * b, 1),
+    0,
+  );
   const clock = batchClock();
   const lines: string[] = [];
   try {
     const source = { xs: randomFloats(n * size * size, 255), shape: [n, size, size, 1], ys: labels(n) };
-    await train(model, { train: source }, {
-      epochs: 1, batchSize: batch, learningRate: 1e-5, shuffle: false, callbacks: [clock], engine: trainEngine, batchNormStatistics: "keras",
-      progress: { update: () => undefined, line: (text) => void lines.push(text) },
-    });
+    await train(
+      model,
+      { train: source },
+      {
+        epochs: 1,
+        batchSize: batch,
+        learningRate: 1e-5,
+        shuffle: false,
+        callbacks: [clock],
+        engine: trainEngine,
+        batchNormStatistics: "keras",
+        progress: { update: () => undefined, line: (text) => void lines.push(text) },
+      },
+    );
   } finally {
     model.dispose();
   }
   const sec = (clock.ends[clock.ends.length - 1] - clock.ends[0]) / 1000;
   const planLine = lines.find((l) => l.includes("plan:"));
-  return { task, engine, imgPerSec: (batch * plan.batches) / sec, secPerBatch: sec / plan.batches, batch, batches: plan.batches, size, trainableParams, planLine };
+  return {
+    task,
+    engine,
+    imgPerSec: (batch * plan.batches) / sec,
+    secPerBatch: sec / plan.batches,
+    batch,
+    batches: plan.batches,
+    size,
+    trainableParams,
+    planLine,
+  };
 }

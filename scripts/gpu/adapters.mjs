@@ -3,7 +3,12 @@
 // Prints one JSON line per (backend, featureLevel) with the adapter info and a few limits, or null.
 import { create } from "webgpu";
 
-const LIMITS = ["maxBufferSize", "maxStorageBufferBindingSize", "maxComputeWorkgroupStorageSize", "maxComputeInvocationsPerWorkgroup"];
+const LIMITS = [
+  "maxBufferSize",
+  "maxStorageBufferBindingSize",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+];
 
 // One adapter request, summarised.
 async function describe(gpu, featureLevel) {
@@ -11,7 +16,15 @@ async function describe(gpu, featureLevel) {
   if (!adapter) return null;
   const { vendor, architecture, device, description, isFallbackAdapter } = adapter.info;
   const limits = Object.fromEntries(LIMITS.map((name) => [name, adapter.limits[name]]));
-  return { vendor, architecture, device, description, isFallbackAdapter, features: [...adapter.features].length, limits };
+  return {
+    vendor,
+    architecture,
+    device,
+    description,
+    isFallbackAdapter,
+    features: [...adapter.features].length,
+    limits,
+  };
 }
 
 for (const options of [[], ["backend=vulkan"], ["backend=opengles"]]) {

@@ -9,9 +9,19 @@
 import * as tf from "@tensorflow/tfjs";
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { BACKEND_PREFERENCES, describeBackend, initBackend, type BackendInfo, type BackendPreference } from "../../src/lib/backend";
+import {
+  BACKEND_PREFERENCES,
+  describeBackend,
+  initBackend,
+  type BackendInfo,
+  type BackendPreference,
+} from "../../src/lib/backend";
 import { createRng } from "../../src/lib/data/random";
-import { registerConvGradKernels, replacedConvGradKernels, restoreNativeConvGradKernels } from "../../src/lib/kernels/register";
+import {
+  registerConvGradKernels,
+  replacedConvGradKernels,
+  restoreNativeConvGradKernels,
+} from "../../src/lib/kernels/register";
 import { buildCnn4, CNN4_FILTERS } from "../../src/lib/models/cnn4";
 
 /** Largest relative error the correctness check accepts (float32 sums of a few hundred terms). */
@@ -32,21 +42,32 @@ function readOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      backend: { type: "string", default: "auto" }, size: { type: "string", default: "128" }, batch: { type: "string", default: "16" },
-      steps: { type: "string", default: "10" }, warmup: { type: "string", default: "2" }, kernels: { type: "boolean", default: false }, out: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      size: { type: "string", default: "128" },
+      batch: { type: "string", default: "16" },
+      steps: { type: "string", default: "10" },
+      warmup: { type: "string", default: "2" },
+      kernels: { type: "boolean", default: false },
+      out: { type: "string" },
     },
   });
   const int = (name: string, v: string): number => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`bench: --${name} must be a non-negative integer. Received: ${v}`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`bench: --${name} must be a non-negative integer. Received: ${v}`);
     return n;
   };
   if (!(BACKEND_PREFERENCES as readonly string[]).includes(values.backend)) {
     throw new Error(`bench: --backend must be one of ${BACKEND_PREFERENCES.join(", ")}. Received: ${values.backend}`);
   }
   return {
-    backend: values.backend as BackendPreference, size: int("size", values.size), batch: int("batch", values.batch),
-    steps: int("steps", values.steps), warmup: int("warmup", values.warmup), kernels: values.kernels, out: values.out,
+    backend: values.backend as BackendPreference,
+    size: int("size", values.size),
+    batch: int("batch", values.batch),
+    steps: int("steps", values.steps),
+    warmup: int("warmup", values.warmup),
+    kernels: values.kernels,
+    out: values.out,
   };
 }
 
@@ -56,9 +77,16 @@ function randomValues(n: number, rng: ReturnType<typeof createRng>): Float32Arra
 }
 
 // Gradients of sum(conv2d(x, W)²) on backend `name`, as arrays.
-async function convGrads(name: string, shape: { x: number[]; w: number[]; stride: number; pad: "same" | "valid" }, xs: Float32Array, ws: Float32Array): Promise<Float32Array[]> {
+async function convGrads(
+  name: string,
+  shape: { x: number[]; w: number[]; stride: number; pad: "same" | "valid" },
+  xs: Float32Array,
+  ws: Float32Array,
+): Promise<Float32Array[]> {
   await tf.setBackend(name);
-  const f = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, shape.stride, shape.pad))));
+  const f = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+    tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, shape.stride, shape.pad))),
+  );
   const inputs = [tf.tensor(xs, shape.x), tf.tensor(ws, shape.w)];
   const grads = f(inputs);
   const out = (await Promise.all(grads.map((g) => g.data()))) as Float32Array[];
@@ -84,9 +112,20 @@ async function checkConvGrads(backend: string): Promise<number> {
   for (let i = 0; i < 8; i++) {
     const ci = 1 + rng.int(8);
     const k = 1 + rng.int(3);
-    const shape = { x: [1 + rng.int(4), 6 + rng.int(20), 6 + rng.int(20), ci], w: [k, k, ci, 1 + rng.int(8)], stride: 1 + (i % 2), pad: (i % 4 < 2 ? "same" : "valid") as "same" | "valid" };
-    const xs = randomValues(shape.x.reduce((a, b) => a * b), rng);
-    const ws = randomValues(shape.w.reduce((a, b) => a * b), rng);
+    const shape = {
+      x: [1 + rng.int(4), 6 + rng.int(20), 6 + rng.int(20), ci],
+      w: [k, k, ci, 1 + rng.int(8)],
+      stride: 1 + (i % 2),
+      pad: (i % 4 < 2 ? "same" : "valid") as "same" | "valid",
+    };
+    const xs = randomValues(
+      shape.x.reduce((a, b) => a * b),
+      rng,
+    );
+    const ws = randomValues(
+      shape.w.reduce((a, b) => a * b),
+      rng,
+    );
     const want = await convGrads("cpu", shape, xs, ws);
     const got = await convGrads(backend, shape, xs, ws);
     worst = Math.max(worst, relativeError(want[0], got[0]), relativeError(want[1], got[1]));
@@ -120,9 +159,21 @@ async function timeKernels(opts: BenchOptions): Promise<Record<string, number>> 
     const w = tf.randomNormal([3, 3, ci, co]);
     const attrs = { strides: 1, pad: "same", dataFormat: "NHWC", dimRoundingMode: null };
     const run = (kernel: string, inputs: tf.NamedTensorMap, extra: object) => () =>
-      tf.tidy(() => tf.sum(tf.engine().runKernel(kernel, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor)).data();
-    out[`block${block + 1} dW ${side}²×${ci}→${co}`] = await medianMs(5, run("Conv2DBackpropFilter", { x, dy }, { filterShape: w.shape }));
-    out[`block${block + 1} dx ${side}²×${ci}→${co}`] = await medianMs(5, run("Conv2DBackpropInput", { dy, filter: w }, { inputShape: x.shape }));
+      tf
+        .tidy(() =>
+          tf.sum(
+            tf.engine().runKernel(kernel, inputs, { ...attrs, ...extra } as unknown as tf.NamedAttrMap) as tf.Tensor,
+          ),
+        )
+        .data();
+    out[`block${block + 1} dW ${side}²×${ci}→${co}`] = await medianMs(
+      5,
+      run("Conv2DBackpropFilter", { x, dy }, { filterShape: w.shape }),
+    );
+    out[`block${block + 1} dx ${side}²×${ci}→${co}`] = await medianMs(
+      5,
+      run("Conv2DBackpropInput", { dy, filter: w }, { inputShape: x.shape }),
+    );
     tf.dispose([x, dy, w]);
   }
   return out;
@@ -133,7 +184,10 @@ async function timeTraining(opts: BenchOptions): Promise<{ msPerStep: number; im
   const model = buildCnn4({ inputSize: opts.size, channels: 1, seed: 1 });
   model.compile({ optimizer: tf.train.adam(1e-3), loss: "binaryCrossentropy" });
   const x = tf.randomUniform([opts.batch, opts.size, opts.size, 1]);
-  const y = tf.tensor2d(Array.from({ length: opts.batch }, (_, i) => i % 2), [opts.batch, 1]);
+  const y = tf.tensor2d(
+    Array.from({ length: opts.batch }, (_, i) => i % 2),
+    [opts.batch, 1],
+  );
   for (let i = 0; i < opts.warmup; i++) await model.trainOnBatch(x, y);
   const times: number[] = [];
   let loss = NaN;
@@ -156,12 +210,16 @@ async function bench(opts: BenchOptions): Promise<{ result: Record<string, unkno
   const backend = info.tfBackend;
   const convGradMaxRelError = await checkConvGrads(backend);
   const ok = convGradMaxRelError < CHECK_TOLERANCE;
-  console.log(`conv gradient check vs cpu: max relative error ${convGradMaxRelError.toExponential(2)} ${ok ? "ok" : "FAILED"}`);
+  console.log(
+    `conv gradient check vs cpu: max relative error ${convGradMaxRelError.toExponential(2)} ${ok ? "ok" : "FAILED"}`,
+  );
   const ours = replacedConvGradKernels(backend);
   const result: Record<string, unknown> = { info, options: opts, convGradMaxRelError, oursRegistered: ours };
   if (opts.kernels) result.kernelsOurs = await timeKernels(opts);
   result.train = await timeTraining(opts);
-  console.log(`train cnn4 ${opts.size}² batch ${opts.batch} (our kernels: ${ours.join(", ") || "none"}): ${JSON.stringify(result.train)}`);
+  console.log(
+    `train cnn4 ${opts.size}² batch ${opts.batch} (our kernels: ${ours.join(", ") || "none"}): ${JSON.stringify(result.train)}`,
+  );
   const restored = opts.kernels ? restoreNativeConvGradKernels(backend) : [];
   if (restored.length > 0) {
     result.kernelsNative = await timeKernels(opts);
@@ -169,7 +227,8 @@ async function bench(opts: BenchOptions): Promise<{ result: Record<string, unkno
     console.log(`train with ${backend}'s own ${restored.join(", ")}: ${JSON.stringify(result.trainNative)}`);
     registerConvGradKernels(backend, { replace: restored });
   }
-  if (opts.kernels) console.log(JSON.stringify({ kernelsOurs: result.kernelsOurs, kernelsNative: result.kernelsNative }, null, 1));
+  if (opts.kernels)
+    console.log(JSON.stringify({ kernelsOurs: result.kernelsOurs, kernelsNative: result.kernelsNative }, null, 1));
   result.summary = describeBackend(info);
   return { result, ok };
 }

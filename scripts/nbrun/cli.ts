@@ -7,8 +7,16 @@
 import { pathToFileURL } from "node:url";
 import { findProjectRoot } from "../../src/lib/data/roots";
 import {
-  CELL_TIMEOUT_S, executeNotebook, findJupyter, formatFailure, formatRun, JUPYTER_INSTALL_HINT, prepareKernel,
-  RUNNER_LABELS, type JupyterInfo, type NotebookRunner,
+  CELL_TIMEOUT_S,
+  executeNotebook,
+  findJupyter,
+  formatFailure,
+  formatRun,
+  JUPYTER_INSTALL_HINT,
+  prepareKernel,
+  RUNNER_LABELS,
+  type JupyterInfo,
+  type NotebookRunner,
 } from "../jupyter";
 import { runCli } from "../cliMain";
 
@@ -49,8 +57,9 @@ export function resolveRunner(opts: ResolveRunnerOptions): { runner: NotebookRun
   if (name === "node") return { runner: "node" };
   if (name !== "nbconvert") {
     const got = JSON.stringify(name);
-    throw new Error(`resolveRunner: the runner must be "node" or "nbconvert"` +
-      ` (--runner or ${RUNNER_ENV}). Received: ${got}`);
+    throw new Error(
+      `resolveRunner: the runner must be "node" or "nbconvert"` + ` (--runner or ${RUNNER_ENV}). Received: ${got}`,
+    );
   }
   if (!opts.jupyter?.hasNbclient) {
     const found = opts.jupyter ? `Jupyter at ${opts.jupyter.python} has no nbclient` : "no Jupyter";
@@ -161,4 +170,5 @@ export function runnerFromArgs(args: string[]): { runner: NotebookRunner; python
   return resolveRunner({ requested: flagValue(args, "runner"), jupyter });
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runCli(() => main(process.argv.slice(2)));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  runCli(() => main(process.argv.slice(2)));

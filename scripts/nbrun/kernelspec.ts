@@ -47,7 +47,10 @@ function tslabSpec(binary: string, js: boolean): KernelSpec {
  */
 export function writeTslabKernelSpecs(opts: { prefix: string; binary: string }): string {
   const jupyterPath = join(opts.prefix, "share", "jupyter");
-  for (const [name, js] of [["tslab", false], ["jslab", true]] as const) {
+  for (const [name, js] of [
+    ["tslab", false],
+    ["jslab", true],
+  ] as const) {
     const dir = join(jupyterPath, "kernels", name);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "kernel.json"), JSON.stringify(tslabSpec(opts.binary, js), null, 1) + "\n");
@@ -84,11 +87,15 @@ export function readKernelSpec(name: string, jupyterPath: string): KernelSpec {
  */
 export async function freePorts(count: number, ip = "127.0.0.1"): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-      const server = createServer();
-      server.once("error", reject);
-      server.listen(0, ip, () => resolve(server));
-    })),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once("error", reject);
+          server.listen(0, ip, () => resolve(server));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
@@ -105,8 +112,16 @@ export async function writeConnectionFile(path: string, kernelName: string): Pro
   const ip = "127.0.0.1";
   const [shell_port, iopub_port, stdin_port, control_port, hb_port] = await freePorts(5, ip);
   const info: ConnectionInfo = {
-    transport: "tcp", ip, shell_port, iopub_port, stdin_port, control_port, hb_port,
-    key: newSessionKey(), signature_scheme: "hmac-sha256", kernel_name: kernelName,
+    transport: "tcp",
+    ip,
+    shell_port,
+    iopub_port,
+    stdin_port,
+    control_port,
+    hb_port,
+    key: newSessionKey(),
+    signature_scheme: "hmac-sha256",
+    kernel_name: kernelName,
   };
   writeFileSync(path, JSON.stringify(info, null, 1) + "\n", { mode: 0o600 });
   chmodSync(path, 0o600);

@@ -47,7 +47,9 @@ export interface NbclientRunOptions {
 export function runNotebookWithNbclient(src: string, dst: string, opts: NbclientRunOptions): RunnerResult {
   const started = Date.now();
   const proc = spawnSync(opts.python, ["-c", DRIVER, src, dst, String(opts.timeoutS), opts.kernelName], {
-    env: opts.env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024,
+    env: opts.env,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
   });
   const line = (proc.stdout ?? "").split("\n").find((l) => l.startsWith("PNEUMO_RESULT "));
   if (line) return JSON.parse(line.slice("PNEUMO_RESULT ".length)) as RunnerResult;

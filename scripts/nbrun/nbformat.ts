@@ -91,7 +91,8 @@ function splitsAsLines(mime: string): boolean {
 /** A mime bundle with its text values split into lines. */
 function splitBundle(data: Bundle): Bundle {
   const split = ([mime, v]: [string, unknown]) => [
-    mime, typeof v === "string" && splitsAsLines(mime) ? splitLines(v) : v,
+    mime,
+    typeof v === "string" && splitsAsLines(mime) ? splitLines(v) : v,
   ];
   return Object.fromEntries(Object.entries(data).map(split));
 }
@@ -113,7 +114,11 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === "object") {
     const object = value as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(object).sort().map((k) => [k, sortKeys(object[k])]));
+    return Object.fromEntries(
+      Object.keys(object)
+        .sort()
+        .map((k) => [k, sortKeys(object[k])]),
+    );
   }
   return value;
 }

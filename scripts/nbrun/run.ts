@@ -37,7 +37,12 @@ export interface NodeRunOptions {
 
 /** execute_request content nbclient sends (store_history so execution counts advance). */
 const executeContent = (code: string) => ({
-  code, silent: false, store_history: true, user_expressions: {}, allow_stdin: false, stop_on_error: true,
+  code,
+  silent: false,
+  store_history: true,
+  user_expressions: {},
+  allow_stdin: false,
+  stop_on_error: true,
 });
 
 /** A cell's `metadata.execution` (message times, as nbclient records them), created when missing. */
@@ -58,14 +63,15 @@ function cellFailure(out: RequestOutcome, index: number, opts: NodeRunOptions, k
   const content = (out.reply?.content ?? {}) as ExecuteReply;
   if (out.end === "timeout") {
     const replied = out.reply ? `the kernel replied "${content.status}"` : "no reply from the kernel";
-    const message = `CellTimeoutError: the cell did not finish within ${opts.timeoutS} s (interrupted, ${replied}); ` +
+    const message =
+      `CellTimeoutError: the cell did not finish within ${opts.timeoutS} s (interrupted, ${replied}); ` +
       "raise the limit with --timeout SECONDS or env PNEUMO_CELL_TIMEOUT";
     return { cell: index, cause: "timeout", message };
   }
   if (out.end === "exited") {
     const log = kernel.log.trim() || "(none)";
-    const message = `DeadKernelError: the kernel exited (${kernel.exitStatus}) while running this cell. ` +
-      `Kernel output:\n${log}`;
+    const message =
+      `DeadKernelError: the kernel exited (${kernel.exitStatus}) while running this cell. ` + `Kernel output:\n${log}`;
     return { cell: index, cause: "kernel-died", message };
   }
   if (content.status === "ok") return null;
@@ -84,12 +90,15 @@ async function runCells(nb: Notebook, kernel: KernelClient, opts: NodeRunOptions
     cell.execution_count = null;
     const outputs = cell.outputs;
     const out = await kernel.request({
-      msgType: "execute_request", content: executeContent(cellSource(cell)), timeoutMs: opts.timeoutS * 1000,
+      msgType: "execute_request",
+      content: executeContent(cellSource(cell)),
+      timeoutMs: opts.timeoutS * 1000,
       onIopub: (msg) => {
         recordTiming(cell, msg);
         recorder.record(outputs, msg);
       },
-      onTimeout: () => kernel.interrupt(), graceMs: opts.interruptGraceMs ?? 5000,
+      onTimeout: () => kernel.interrupt(),
+      graceMs: opts.interruptGraceMs ?? 5000,
     });
     if (out.reply) {
       executionTimes(cell)["shell.execute_reply"] = out.reply.header.date;

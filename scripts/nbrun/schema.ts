@@ -30,7 +30,9 @@ function keyErrors(where: string, value: Json, shape: keyof typeof SHAPES, extra
   const { required, optional } = SHAPES[shape];
   const allowed = [...required, ...optional];
   const missing = [...required, ...extraRequired].filter((k) => !(k in value)).map((k) => `${where}: missing "${k}"`);
-  const extra = Object.keys(value).filter((k) => !allowed.includes(k)).map((k) => `${where}: unexpected "${k}"`);
+  const extra = Object.keys(value)
+    .filter((k) => !allowed.includes(k))
+    .map((k) => `${where}: unexpected "${k}"`);
   return [...missing, ...extra];
 }
 

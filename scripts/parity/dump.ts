@@ -17,7 +17,9 @@ import { trainableVariables, weightedBce } from "../../src/lib/train/step";
 import { CLASS_WEIGHT, dropoutOff, floats, runGraph } from "../../test/train/fixtures/onnxParity";
 import { randomResNet50Transfer } from "../../test/train/fixtures/resnet50Random";
 
-const size = Number(process.env.SIZE ?? 64), n = Number(process.env.N ?? 2), top = Number(process.env.TOP ?? 100);
+const size = Number(process.env.SIZE ?? 64),
+  n = Number(process.env.N ?? 2),
+  top = Number(process.env.TOP ?? 100);
 const out = process.env.OUT ?? `.cache/parity/s${size}n${n}t${top}`;
 mkdirSync(".cache/parity", { recursive: true });
 await initBackend({ prefer: "wasm", quiet: true });
@@ -57,7 +59,8 @@ const { value, grads } = tf.variableGrads(() => {
 }, varList);
 const tfSec = (Date.now() - t0) / 1000;
 const trainable = model.trainableWeights.map((w, i) => ({
-  layer: w.name.slice(0, w.name.lastIndexOf("/")), originalName: w.originalName,
+  layer: w.name.slice(0, w.name.lastIndexOf("/")),
+  originalName: w.originalName,
   tfjs: put(grads[varList[i].name].dataSync() as Float32Array, w.shape as number[]),
   onnx: put(read(graph.weights[i].grad), w.shape as number[]),
 }));
@@ -66,7 +69,10 @@ const batch = { xs: put(xs, [n, size, size, 1]), ys: Array.from(ys), classWeight
 const meta = { size, n, top, layers, trainable, ...batch, loss, onnxSec, tfSec };
 const all = new Float32Array(offset);
 let o = 0;
-for (const c of chunks) { all.set(c, o); o += c.length; }
+for (const c of chunks) {
+  all.set(c, o);
+  o += c.length;
+}
 writeFileSync(`${out}.bin`, Buffer.from(all.buffer));
 writeFileSync(`${out}.json`, JSON.stringify(meta));
 console.log(`dumped ${out}: onnx ${onnxSec}s tfjs ${tfSec}s loss`, meta.loss);

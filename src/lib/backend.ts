@@ -4,8 +4,14 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { registerConvGradKernels } from "./kernels/register";
 import {
-  activateWebGpuBackend, DAWN_OPTIONS_ENV, findGpuDeviceNodes, findWebGpuAdapter, parseDawnOptions, WEBGPU_REPLACED_KERNELS,
-  webGpuProbeSkipReason, type WebGpuAdapterSummary,
+  activateWebGpuBackend,
+  DAWN_OPTIONS_ENV,
+  findGpuDeviceNodes,
+  findWebGpuAdapter,
+  parseDawnOptions,
+  WEBGPU_REPLACED_KERNELS,
+  webGpuProbeSkipReason,
+  type WebGpuAdapterSummary,
 } from "./kernels/webgpu";
 import { packageVersions } from "./runs/versions";
 import { checkTfjsVersion } from "./tfjsInternals";
@@ -107,7 +113,8 @@ function resolvePreference(prefer: string | undefined): BackendPreference {
 async function loadNative(choice: "node-gpu" | "node"): Promise<tf.KernelBackend> {
   const spec = PACKAGE[choice];
   // tfjs-node-gpu already loaded (auto skipped it for running on CPU): its "tensorflow" backend is tfjs-node's.
-  if (choice === "node" && tf.findBackendFactory("tensorflow") && (await tf.setBackend("tensorflow"))) return tf.backend();
+  if (choice === "node" && tf.findBackendFactory("tensorflow") && (await tf.setBackend("tensorflow")))
+    return tf.backend();
   try {
     requireHere.resolve(spec);
   } catch {
@@ -145,7 +152,10 @@ export function detectNativeGpu(backend: unknown): boolean | undefined {
 async function loadNodeGpu(auto: boolean): Promise<Partial<BackendInfo>> {
   const gpu = detectNativeGpu(await loadNative("node-gpu"));
   if (gpu === true) return { device: "GPU" };
-  if (auto) throw new BackendUnavailable(`loaded but ${gpu === false ? "found no GPU device" : "could not tell whether it found a GPU"} (4.22 needs CUDA 11.2 + cuDNN 8.1)`);
+  if (auto)
+    throw new BackendUnavailable(
+      `loaded but ${gpu === false ? "found no GPU device" : "could not tell whether it found a GPU"} (4.22 needs CUDA 11.2 + cuDNN 8.1)`,
+    );
   if (gpu === false) return { device: "CPU", warnings: ["tfjs-node-gpu loaded but no GPU device: running on CPU"] };
   return { device: "unknown", warnings: ["tfjs-node-gpu loaded; could not tell whether TensorFlow found a GPU"] };
 }
@@ -182,13 +192,19 @@ async function loadWebGpu(auto: boolean): Promise<Partial<BackendInfo>> {
     throw new BackendUnavailable("not installed");
   }
   const dawnOptions = parseDawnOptions(process.env[DAWN_OPTIONS_ENV]);
-  const skip = webGpuProbeSkipReason({ auto, platform: process.platform, deviceNodes: findGpuDeviceNodes(), dawnOptions });
+  const skip = webGpuProbeSkipReason({
+    auto,
+    platform: process.platform,
+    deviceNodes: findGpuDeviceNodes(),
+    dawnOptions,
+  });
   if (skip) throw new BackendUnavailable(skip);
   const adapter = await findWebGpuAdapter().catch((err: unknown) => {
     throw new BackendUnavailable(`failed to load: ${firstLine(err)}`);
   });
   if (!adapter) throw new BackendUnavailable("no adapter found");
-  if (adapter.software && auto) throw new BackendUnavailable(`software adapter "${adapter.name}" (use prefer: "webgpu" to force it)`);
+  if (adapter.software && auto)
+    throw new BackendUnavailable(`software adapter "${adapter.name}" (use prefer: "webgpu" to force it)`);
   const ok = await activateWebGpuBackend().catch((err: unknown) => {
     const missing = firstLine(err).includes(`Cannot find package '${PACKAGE.webgpu}'`);
     throw new BackendUnavailable(missing ? `not installed (${PACKAGE.webgpu})` : `failed to load: ${firstLine(err)}`);
@@ -201,7 +217,8 @@ async function loadWebGpu(auto: boolean): Promise<Partial<BackendInfo>> {
 
 // Plain JavaScript cpu backend: always there.
 async function loadCpu(): Promise<Partial<BackendInfo>> {
-  if (!(await tf.setBackend("cpu"))) throw new BackendUnavailable("failed to load: tf.setBackend('cpu') returned false");
+  if (!(await tf.setBackend("cpu")))
+    throw new BackendUnavailable("failed to load: tf.setBackend('cpu') returned false");
   return { device: "CPU (JS)" };
 }
 
@@ -221,13 +238,18 @@ async function chooseBackend(prefer: BackendPreference): Promise<BackendInfo> {
     try {
       const extra = await loadChoice(choice, prefer === "auto");
       await tf.ready();
-      const versions = { ...tf.version, ...packageVersions(choice === "webgpu" ? [PACKAGE.webgpu, "webgpu"] : [PACKAGE[choice]]) } as Record<string, string>;
+      const versions = {
+        ...tf.version,
+        ...packageVersions(choice === "webgpu" ? [PACKAGE.webgpu, "webgpu"] : [PACKAGE[choice]]),
+      } as Record<string, string>;
       return { choice, tfBackend: tf.getBackend(), skipped, ...extra, versions };
     } catch (err) {
       if (!(err instanceof BackendUnavailable)) throw err;
       if (prefer !== "auto") {
         const why = `${shortName(choice)}: ${err.message}`;
-        throw new Error(`initBackend: backend "${choice}" was requested but is unavailable (${why}). Fix: ${INSTALL_HINT[choice]}, or use prefer: "auto". Received: ${choice}`);
+        throw new Error(
+          `initBackend: backend "${choice}" was requested but is unavailable (${why}). Fix: ${INSTALL_HINT[choice]}, or use prefer: "auto". Received: ${choice}`,
+        );
       }
       skipped.push({ choice, reason: err.message });
     }
@@ -248,7 +270,8 @@ export function describeBackend(info: BackendInfo): string {
   if (info.adapter?.featureLevel === "compatibility") facts.push("compatibility mode");
   let line = `backend: ${info.choice}${facts.length ? ` (${facts.join(", ")})` : ""}`;
   if (info.warnings?.length) line += ` — ${info.warnings.join("; ")}`;
-  if (info.skipped.length) line += ` — skipped ${info.skipped.map((s) => `${shortName(s.choice)}: ${s.reason}`).join("; ")}`;
+  if (info.skipped.length)
+    line += ` — skipped ${info.skipped.map((s) => `${shortName(s.choice)}: ${s.reason}`).join("; ")}`;
   return line;
 }
 

@@ -32,7 +32,10 @@ describe("bootstrapCi", () => {
   });
 
   it("brackets the point estimate on a reasonable vector", () => {
-    const ci = bootstrapCi(TIES30.yTrue, TIES30.yScore, { nBoot: 300, metrics: ["auc", "accuracy", "sensitivity", "specificity", "averagePrecision"] });
+    const ci = bootstrapCi(TIES30.yTrue, TIES30.yScore, {
+      nBoot: 300,
+      metrics: ["auc", "accuracy", "sensitivity", "specificity", "averagePrecision"],
+    });
     for (const m of Object.values(ci)) {
       expect(m.lower).toBeLessThanOrEqual(m.estimate);
       expect(m.upper).toBeGreaterThanOrEqual(m.estimate);
@@ -55,7 +58,9 @@ describe("bootstrapCi", () => {
     // One positive among 10: about a third of plain replicates have no positive.
     const yTrue = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     const yScore = [0.9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.2, 0.3];
-    const { result, warnings } = captureWarnings(() => bootstrapCi(yTrue, yScore, { metrics: ["auc"], nBoot: 100, stratified: false }));
+    const { result, warnings } = captureWarnings(() =>
+      bootstrapCi(yTrue, yScore, { metrics: ["auc"], nBoot: 100, stratified: false }),
+    );
     expect(result.auc.nBoot).toBeLessThan(100);
     expect(result.auc.nBoot).toBeGreaterThan(40);
     expect(warnings).toHaveLength(1);
@@ -75,9 +80,13 @@ describe("bootstrapCi", () => {
   });
 
   it("throws on bad options with 'Received: …'", () => {
-    expect(() => bootstrapCi([0, 1], [0.1, 0.9], { nBoot: 0 })).toThrow(/nBoot must be a positive integer.*Received: 0/);
+    expect(() => bootstrapCi([0, 1], [0.1, 0.9], { nBoot: 0 })).toThrow(
+      /nBoot must be a positive integer.*Received: 0/,
+    );
     expect(() => bootstrapCi([0, 1], [0.1, 0.9], { alpha: 1.5 })).toThrow(/alpha must be in \(0, 1\).*Received: 1.5/);
-    expect(() => bootstrapCi([0, 1], [0.1, 0.9], { metrics: ["roc" as "auc"] })).toThrow(/metrics must be a non-empty list.*Received: \["roc"\]/);
+    expect(() => bootstrapCi([0, 1], [0.1, 0.9], { metrics: ["roc" as "auc"] })).toThrow(
+      /metrics must be a non-empty list.*Received: \["roc"\]/,
+    );
     expect(() => bootstrapCi([0, 1], [0.1], {})).toThrow(/Received: lengths 2 and 1/);
   });
 });
@@ -85,6 +94,9 @@ describe("bootstrapCi", () => {
 describe("quantileSorted", () => {
   it("interpolates like np.quantile (linear)", () => {
     // np.quantile([1, 2, 3, 4], [0, 0.5, 0.025, 0.975, 1]) = [1, 2.5, 1.075, 3.925, 4]
-    expectClose([0, 0.5, 0.025, 0.975, 1].map((q) => quantileSorted([1, 2, 3, 4], q)), [1, 2.5, 1.075, 3.925, 4]);
+    expectClose(
+      [0, 0.5, 0.025, 0.975, 1].map((q) => quantileSorted([1, 2, 3, 4], q)),
+      [1, 2.5, 1.075, 3.925, 4],
+    );
   });
 });

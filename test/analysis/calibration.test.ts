@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { applyTemperature, brierScoreLoss, expectedCalibrationError, fitTemperature, reliabilityCurve } from "../../src/lib/analysis/calibration";
+import {
+  applyTemperature,
+  brierScoreLoss,
+  expectedCalibrationError,
+  fitTemperature,
+  reliabilityCurve,
+} from "../../src/lib/analysis/calibration";
 import { captureWarnings, expectClose } from "./close";
 // Reference values: sklearn 1.2.1 calibration_curve / brier_score_loss; ECE with NumPy on the same
 // bins; temperature by scipy.optimize.brentq on the NLL gradient (scripts/reference/sklearn-metrics.py).
@@ -52,14 +58,20 @@ describe("expectedCalibrationError and brierScoreLoss", () => {
 describe("fitTemperature and applyTemperature", () => {
   it("match the brentq fit on probabilities (clipped to [1e-7, 1 − 1e-7] before the logit)", () => {
     const fit = fitTemperature(CALIB40.yTrue, CALIB40.yProb);
-    expectClose(fit, { temperature: CALIB40.temperature.temperature, nllAfter: CALIB40.temperature.nll, nllBefore: CALIB40.temperature.nllAtOne });
+    expectClose(fit, {
+      temperature: CALIB40.temperature.temperature,
+      nllAfter: CALIB40.temperature.nll,
+      nllBefore: CALIB40.temperature.nllAtOne,
+    });
     expect(fit.nllAfter).toBeLessThan(fit.nllBefore);
   });
 
   it("match the brentq fit on logits", () => {
     const ref = CALIB40.temperatureLogits24;
     expectClose(fitTemperature(LOGITS24.yTrue, LOGITS24.yScore, { input: "logits" }), {
-      temperature: ref.temperature, nllAfter: ref.nll, nllBefore: ref.nllAtOne,
+      temperature: ref.temperature,
+      nllAfter: ref.nll,
+      nllBefore: ref.nllAtOne,
     });
   });
 
@@ -80,17 +92,26 @@ describe("fitTemperature and applyTemperature", () => {
 
 describe("degenerate input (the one rule)", () => {
   it("throws on probabilities outside [0, 1], NaN, length mismatch and bad options", () => {
-    expect(() => brierScoreLoss([0, 1], [0.2, 1.2])).toThrow(/brierScoreLoss: yProb must be probabilities in \[0, 1\].*Received: 1.2 at index 1/);
+    expect(() => brierScoreLoss([0, 1], [0.2, 1.2])).toThrow(
+      /brierScoreLoss: yProb must be probabilities in \[0, 1\].*Received: 1.2 at index 1/,
+    );
     expect(() => reliabilityCurve([0, 1], [0.2, NaN])).toThrow(/Received: NaN at index 1/);
     expect(() => expectedCalibrationError([0, 1, 0], [0.2, 0.3])).toThrow(/Received: lengths 3 and 2/);
-    expect(() => reliabilityCurve([0, 1], [0.2, 0.3], { nBins: 0 })).toThrow(/nBins must be a positive integer.*Received: 0/);
-    expect(() => reliabilityCurve([0, 1], [0.2, 0.3], { strategy: "kmeans" as "uniform" })).toThrow(/Received: "kmeans"/);
+    expect(() => reliabilityCurve([0, 1], [0.2, 0.3], { nBins: 0 })).toThrow(
+      /nBins must be a positive integer.*Received: 0/,
+    );
+    expect(() => reliabilityCurve([0, 1], [0.2, 0.3], { strategy: "kmeans" as "uniform" })).toThrow(
+      /Received: "kmeans"/,
+    );
     expect(() => applyTemperature([0.2], 0)).toThrow(/temperature must be a finite number > 0.*Received: 0/);
     expect(() => fitTemperature([0, 1], [-3, 2])).toThrow(/apply a sigmoid to logits first.*Received: -3/);
   });
 
   it("stays defined (no NaN, no warning) with one class", () => {
-    const { result, warnings } = captureWarnings(() => [brierScoreLoss([1, 1], [0.5, 0.9]), expectedCalibrationError([1, 1], [0.5, 0.9])]);
+    const { result, warnings } = captureWarnings(() => [
+      brierScoreLoss([1, 1], [0.5, 0.9]),
+      expectedCalibrationError([1, 1], [0.5, 0.9]),
+    ]);
     expectClose(result, [(0.25 + 0.01) / 2, (0.5 + 0.1) / 2]);
     expect(warnings).toEqual([]);
   });

@@ -20,7 +20,8 @@ export function expectClose(actual: unknown, expected: unknown, tol = TOL, path 
     return;
   }
   if (expected !== null && typeof expected === "object") {
-    for (const [k, e] of Object.entries(expected)) expectClose((actual as Record<string, unknown>)[k], e, tol, `${path}.${k}`);
+    for (const [k, e] of Object.entries(expected))
+      expectClose((actual as Record<string, unknown>)[k], e, tol, `${path}.${k}`);
     return;
   }
   expect(actual, path).toEqual(expected);

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
-  accuracyScore, balancedAccuracyScore, binaryMetrics, confusionMatrix, f1Score, metricsAtThreshold, precisionScore, recallScore, specificityScore,
+  accuracyScore,
+  balancedAccuracyScore,
+  binaryMetrics,
+  confusionMatrix,
+  f1Score,
+  metricsAtThreshold,
+  precisionScore,
+  recallScore,
+  specificityScore,
 } from "../../src/lib/analysis/confusion";
 import { captureWarnings, expectClose } from "./close";
 // Reference values: scikit-learn 1.2.1 via scripts/reference/sklearn-metrics.py.
@@ -12,7 +20,16 @@ const predict = (scores: number[], threshold: number) => scores.map((s) => (s >=
 describe("confusionMatrix", () => {
   it("matches the sklearn confusion_matrix docstring example", () => {
     // sklearn: tn, fp, fn, tp = confusion_matrix([0, 1, 0, 1], [1, 1, 1, 0]).ravel() → (0, 2, 1, 1)
-    expect(confusionMatrix([0, 1, 0, 1], [1, 1, 1, 0])).toEqual({ tn: 0, fp: 2, fn: 1, tp: 1, matrix: [[0, 2], [1, 1]] });
+    expect(confusionMatrix([0, 1, 0, 1], [1, 1, 1, 0])).toEqual({
+      tn: 0,
+      fp: 2,
+      fn: 1,
+      tp: 1,
+      matrix: [
+        [0, 2],
+        [1, 1],
+      ],
+    });
   });
 
   it("matches sklearn counts at three thresholds with tied scores", () => {
@@ -65,7 +82,9 @@ describe("degenerate input (the one rule)", () => {
   it("returns NaN and warns once when a metric is undefined", () => {
     const p = captureWarnings(() => precisionScore([0, 1], [0, 0]));
     expect(p.result).toBeNaN();
-    expect(p.warnings).toEqual([expect.stringMatching(/^precisionScore: no sample is predicted positive \(1 positives, 1 negatives\)/)]);
+    expect(p.warnings).toEqual([
+      expect.stringMatching(/^precisionScore: no sample is predicted positive \(1 positives, 1 negatives\)/),
+    ]);
     const r = captureWarnings(() => recallScore([0, 0], [0, 1]));
     expect(r.result).toBeNaN();
     expect(r.warnings).toHaveLength(1);
@@ -74,7 +93,9 @@ describe("degenerate input (the one rule)", () => {
     expect(m.result.balancedAccuracy).toBeNaN();
     expect(m.result.sensitivity).toBe(2 / 3);
     expect(m.warnings).toHaveLength(1);
-    expect(m.warnings[0]).toMatch(/specificity, balancedAccuracy undefined at threshold 0.5 \(3 positives, 0 negatives\)/);
+    expect(m.warnings[0]).toMatch(
+      /specificity, balancedAccuracy undefined at threshold 0.5 \(3 positives, 0 negatives\)/,
+    );
   });
 
   it("does not warn when every metric is defined", () => {
@@ -82,9 +103,13 @@ describe("degenerate input (the one rule)", () => {
   });
 
   it("throws with 'Received: …' on malformed input", () => {
-    expect(() => accuracyScore([0, 1, 1], [0, 1])).toThrow(/accuracyScore: yTrue and yPred must have the same length.*Received: lengths 3 and 2/);
+    expect(() => accuracyScore([0, 1, 1], [0, 1])).toThrow(
+      /accuracyScore: yTrue and yPred must have the same length.*Received: lengths 3 and 2/,
+    );
     expect(() => f1Score([0, 1], [0, 0.7])).toThrow(/f1Score: yPred must hold only 0 and 1.*Received: 0.7 at index 1/);
-    expect(() => binaryMetrics([0, 1], [0.1, NaN])).toThrow(/binaryMetrics: yScore must be finite.*Received: NaN at index 1/);
+    expect(() => binaryMetrics([0, 1], [0.1, NaN])).toThrow(
+      /binaryMetrics: yScore must be finite.*Received: NaN at index 1/,
+    );
     expect(() => binaryMetrics([0, 1], [0.1, 0.2], NaN)).toThrow(/threshold must be a finite number.*Received: NaN/);
   });
 });

@@ -9,18 +9,22 @@ import { LARGE400, PAIR40 } from "./sklearn-reference";
 
 /** Independent O(m·n) DeLong covariance straight from the definition (ψ kernel, sample covariances). */
 function bruteForceCovariance(yTrue: number[], scores: number[][]): { auc: number[]; cov: number[][] } {
-  const pos = yTrue.flatMap((y, i) => (y === 1 ? [i] : [])), neg = yTrue.flatMap((y, i) => (y === 0 ? [i] : []));
+  const pos = yTrue.flatMap((y, i) => (y === 1 ? [i] : [])),
+    neg = yTrue.flatMap((y, i) => (y === 0 ? [i] : []));
   const psi = (x: number, y: number) => (x > y ? 1 : x === y ? 0.5 : 0);
   const v10 = scores.map((s) => pos.map((i) => neg.reduce((acc, j) => acc + psi(s[i], s[j]), 0) / neg.length));
   const v01 = scores.map((s) => neg.map((j) => pos.reduce((acc, i) => acc + psi(s[i], s[j]), 0) / pos.length));
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
   const cov = (a: number[], b: number[]) => {
-    const ma = mean(a), mb = mean(b);
+    const ma = mean(a),
+      mb = mean(b);
     return a.reduce((acc, _, t) => acc + (a[t] - ma) * (b[t] - mb), 0) / (a.length - 1);
   };
   return {
     auc: v10.map(mean),
-    cov: scores.map((_, i) => scores.map((__, j) => cov(v10[i], v10[j]) / pos.length + cov(v01[i], v01[j]) / neg.length)),
+    cov: scores.map((_, i) =>
+      scores.map((__, j) => cov(v10[i], v10[j]) / pos.length + cov(v01[i], v01[j]) / neg.length),
+    ),
   };
 }
 
@@ -85,11 +89,17 @@ describe("degenerate input (the one rule)", () => {
     const { result, warnings } = captureWarnings(() => delongTest([0, 0, 1], [0.1, 0.5, 0.7], [0.2, 0.1, 0.9]));
     expect(result.aucA).toBe(1);
     expect([result.se, result.z, result.p].every(Number.isNaN)).toBe(true);
-    expect(warnings).toEqual([expect.stringMatching(/^delongTest: DeLong needs at least 2 positives and 2 negatives \(1 positives, 2 negatives\)/)]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^delongTest: DeLong needs at least 2 positives and 2 negatives \(1 positives, 2 negatives\)/,
+      ),
+    ]);
   });
 
   it("throws on length mismatch and NaN scores", () => {
-    expect(() => delongTest([0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4], [0.1, 0.2])).toThrow(/yTrue and scoreB must have the same length.*Received: lengths 4 and 2/);
+    expect(() => delongTest([0, 1, 0, 1], [0.1, 0.2, 0.3, 0.4], [0.1, 0.2])).toThrow(
+      /yTrue and scoreB must have the same length.*Received: lengths 4 and 2/,
+    );
     expect(() => delongVariance([0, 1], [[0.1, NaN]])).toThrow(/scores\[0\] must be finite.*Received: NaN at index 1/);
     expect(() => delongVariance([0, 1], [])).toThrow(/non-empty list of score vectors/);
   });

@@ -12,10 +12,21 @@ beforeAll(async () => {
 });
 
 // A one-channel FloatImage from row-major values.
-const gray = (width: number, height: number, values: number[]): FloatImage => ({ width, height, channels: 1, data: Float32Array.from(values) });
+const gray = (width: number, height: number, values: number[]): FloatImage => ({
+  width,
+  height,
+  channels: 1,
+  data: Float32Array.from(values),
+});
 
 // 1×1 linear conv "last_conv" (kernel `k`: 1 → k.length channels, `strides`) → GAP → Dense(units) with kernel `w`.
-function linearCam(inShape: [number, number], k: number[], w: number[][], activation: "sigmoid" | "softmax", strides = 1): tf.LayersModel {
+function linearCam(
+  inShape: [number, number],
+  k: number[],
+  w: number[][],
+  activation: "sigmoid" | "softmax",
+  strides = 1,
+): tf.LayersModel {
   const input = tf.input({ shape: [...inShape, 1] });
   const conv = tf.layers.conv2d({ name: "last_conv", filters: k.length, kernelSize: 1, strides, useBias: false });
   const gap = tf.layers.globalAveragePooling2d({ name: "gap" });
@@ -38,7 +49,13 @@ describe("gradCam on hand-set linear models", () => {
   it("equals ReLU(Σ_k mean(∂y/∂A_k)·A_k) / max, by hand", () => {
     const model = linearCam([2, 4], [1, -1], [[2], [1]], "sigmoid");
     const cam = gradCam(model, gray(4, 2, X));
-    expect([cam.width, cam.height, cam.layerName, cam.classIndex, cam.gradientOf]).toEqual([4, 2, "last_conv", 0, "logit"]);
+    expect([cam.width, cam.height, cam.layerName, cam.classIndex, cam.gradientOf]).toEqual([
+      4,
+      2,
+      "last_conv",
+      0,
+      "logit",
+    ]);
     EXPECTED.forEach((v, i) => expect(cam.heatmap[i]).toBeCloseTo(v, 6));
     // score = sigmoid(mean(x)) = sigmoid(7.5 / 8) (hand computation)
     expect(cam.score).toBeCloseTo(1 / (1 + Math.exp(-7.5 / 8)), 6);
@@ -61,7 +78,15 @@ describe("gradCam on hand-set linear models", () => {
 
   it("explains the chosen softmax class; default = the arg-max class", () => {
     // kernel [1, −1], W = identity → logit₀ = mean(x), logit₁ = −mean(x); class 0 map ∝ ReLU(x), class 1 map ∝ ReLU(−x).
-    const model = linearCam([2, 4], [1, -1], [[1, 0], [0, 1]], "softmax");
+    const model = linearCam(
+      [2, 4],
+      [1, -1],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      "softmax",
+    );
     const first = gradCam(model, gray(4, 2, X));
     expect(first.classIndex).toBe(0); // mean(x) = 7.5/8 > 0 → class 0 wins
     EXPECTED.forEach((v, i) => expect(first.heatmap[i]).toBeCloseTo(v, 6));
@@ -69,7 +94,7 @@ describe("gradCam on hand-set linear models", () => {
     // ReLU(−x) / max = [1, 0, 0, 0, 0, 0, 2, 0] / 2
     [0.5, 0, 0, 0, 0, 0, 1, 0].forEach((v, i) => expect(second.heatmap[i]).toBeCloseTo(v, 6));
     // softmax([m, −m])₁ = 1 / (1 + e^{2m}), m = 7.5/8
-    expect(second.score).toBeCloseTo(1 / (1 + Math.exp(2 * 7.5 / 8)), 6);
+    expect(second.score).toBeCloseTo(1 / (1 + Math.exp((2 * 7.5) / 8)), 6);
   });
 
   it("resizes the feature map bilinearly (half-pixel centres) to the image size", () => {
@@ -85,11 +110,23 @@ describe("gradCam on hand-set linear models", () => {
   it("handles a skip connection around the target (inputs taken from before it stay fixed)", () => {
     // x → c1 = 1·x → feat = 2·c1 → add(feat, c1) → GAP → Dense w = 1: ∂logit/∂feat = 1/8 → CAM ∝ ReLU(2x).
     const input = tf.input({ shape: [2, 4, 1] });
-    const c1 = tf.layers.conv2d({ name: "c1", filters: 1, kernelSize: 1, useBias: false, kernelInitializer: "ones" }).apply(input) as tf.SymbolicTensor;
-    const feat = tf.layers.conv2d({ name: "feat", filters: 1, kernelSize: 1, useBias: false, kernelInitializer: tf.initializers.constant({ value: 2 }) }).apply(c1) as tf.SymbolicTensor;
+    const c1 = tf.layers
+      .conv2d({ name: "c1", filters: 1, kernelSize: 1, useBias: false, kernelInitializer: "ones" })
+      .apply(input) as tf.SymbolicTensor;
+    const feat = tf.layers
+      .conv2d({
+        name: "feat",
+        filters: 1,
+        kernelSize: 1,
+        useBias: false,
+        kernelInitializer: tf.initializers.constant({ value: 2 }),
+      })
+      .apply(c1) as tf.SymbolicTensor;
     const sum = tf.layers.add({ name: "skip_add" }).apply([feat, c1]) as tf.SymbolicTensor;
     const gap = tf.layers.globalAveragePooling2d({}).apply(sum) as tf.SymbolicTensor;
-    const out = tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: "ones" }).apply(gap) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: 1, activation: "sigmoid", kernelInitializer: "ones" })
+      .apply(gap) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: out });
     const cam = gradCam(model, gray(4, 2, X), { layerName: "feat" });
     EXPECTED.forEach((v, i) => expect(cam.heatmap[i]).toBeCloseTo(v, 6));
@@ -108,16 +145,32 @@ describe("gradCam on hand-set linear models", () => {
   });
 
   it("rejects bad layer names, non-4-D layers, bad class indices, wrong image shapes and map outputs, leaking nothing", () => {
-    const model = linearCam([2, 4], [1, -1], [[1, 0], [0, 1]], "softmax");
+    const model = linearCam(
+      [2, 4],
+      [1, -1],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      "softmax",
+    );
     const image = gray(4, 2, X);
     const before = tf.memory().numTensors;
     expect(() => gradCam(model, image, { layerName: "nope" })).toThrow(/gradCam: layerName .*Received: nope/);
     expect(() => gradCam(model, image, { layerName: "out" })).toThrow(/4-D output.*Received: out/);
-    expect(() => gradCam(model, image, { classIndex: 2 })).toThrow(/classIndex must be an integer in \[0, 1\].*Received: 2/);
-    expect(() => gradCam(model, gray(2, 4, X))).toThrow(/must match the model input \[2, 4, 1\].*Received: \[4, 2, 1\]/);
+    expect(() => gradCam(model, image, { classIndex: 2 })).toThrow(
+      /classIndex must be an integer in \[0, 1\].*Received: 2/,
+    );
+    expect(() => gradCam(model, gray(2, 4, X))).toThrow(
+      /must match the model input \[2, 4, 1\].*Received: \[4, 2, 1\]/,
+    );
     expect(tf.memory().numTensors).toBe(before);
-    const mapOut = tf.sequential({ layers: [tf.layers.conv2d({ name: "only_conv", inputShape: [2, 4, 1], filters: 1, kernelSize: 1 })] });
-    expect(() => gradCam(mapOut, image)).toThrow(/one output of shape \[batch, units\].*Received: output shapes \[\[null,2,4,1\]\]/);
+    const mapOut = tf.sequential({
+      layers: [tf.layers.conv2d({ name: "only_conv", inputShape: [2, 4, 1], filters: 1, kernelSize: 1 })],
+    });
+    expect(() => gradCam(mapOut, image)).toThrow(
+      /one output of shape \[batch, units\].*Received: output shapes \[\[null,2,4,1\]\]/,
+    );
   });
 });
 
@@ -155,7 +208,8 @@ describe("gradCam on a CNN trained to find a bright square", () => {
   function squareImage(rng: Rng, positive: boolean): Float32Array {
     const data = Float32Array.from({ length: SIZE * SIZE }, () => rng.uniform(0, 0.3));
     const [top, left, add] = positive ? [SQUARE.top, SQUARE.left, 0.7] : rng.next() < 0.5 ? [3, 14, 0.2] : [0, 0, 0];
-    for (let y = top; y < top + SQUARE.side; y++) for (let x = left; x < left + SQUARE.side; x++) data[y * SIZE + x] += add;
+    for (let y = top; y < top + SQUARE.side; y++)
+      for (let x = left; x < left + SQUARE.side; x++) data[y * SIZE + x] += add;
     return data;
   }
 
@@ -164,15 +218,36 @@ describe("gradCam on a CNN trained to find a bright square", () => {
     const rng = createRng(seed);
     const xs = new Float32Array(n * SIZE * SIZE);
     for (let i = 0; i < n; i++) xs.set(squareImage(rng, i % 2 === 1), i * SIZE * SIZE);
-    return { x: tf.tensor4d(xs, [n, SIZE, SIZE, 1]), y: tf.tensor2d(Array.from({ length: n }, (_, i) => i % 2), [n, 1]) };
+    return {
+      x: tf.tensor4d(xs, [n, SIZE, SIZE, 1]),
+      y: tf.tensor2d(
+        Array.from({ length: n }, (_, i) => i % 2),
+        [n, 1],
+      ),
+    };
   }
 
   beforeAll(async () => {
     const init = (seed: number) => tf.initializers.glorotUniform({ seed });
     model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ name: "conv1", inputShape: [SIZE, SIZE, 1], filters: 8, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: init(1) }),
-        tf.layers.conv2d({ name: "last_conv", filters: 8, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: init(2) }),
+        tf.layers.conv2d({
+          name: "conv1",
+          inputShape: [SIZE, SIZE, 1],
+          filters: 8,
+          kernelSize: 3,
+          padding: "same",
+          activation: "relu",
+          kernelInitializer: init(1),
+        }),
+        tf.layers.conv2d({
+          name: "last_conv",
+          filters: 8,
+          kernelSize: 3,
+          padding: "same",
+          activation: "relu",
+          kernelInitializer: init(2),
+        }),
         tf.layers.globalAveragePooling2d({ name: "gap" }),
         tf.layers.dense({ name: "out", units: 1, activation: "sigmoid", kernelInitializer: init(3) }),
       ],
@@ -181,7 +256,10 @@ describe("gradCam on a CNN trained to find a bright square", () => {
     const train = squareSet(7, 32);
     // The cpu backend's conv filter gradient is slow: stop as soon as training accuracy reaches 0.95 (≤ 12 epochs).
     await model.fit(train.x, train.y, {
-      epochs: 12, batchSize: 8, shuffle: false, verbose: 0,
+      epochs: 12,
+      batchSize: 8,
+      shuffle: false,
+      verbose: 0,
       callbacks: { onEpochEnd: async (_epoch, logs) => void (model.stopTraining = (logs?.acc ?? 0) >= 0.95) },
     });
     const test = squareSet(8, 40);
@@ -216,7 +294,10 @@ describe("gradCam on a CNN trained to find a bright square", () => {
     const image = squareImage(createRng(5), true);
     const cam = gradCam(model, { width: SIZE, height: SIZE, channels: 1, data: image });
     const reference = tf.tidy(() => {
-      const features = tf.model({ inputs: model.inputs, outputs: model.getLayer("last_conv").output as tf.SymbolicTensor });
+      const features = tf.model({
+        inputs: model.inputs,
+        outputs: model.getLayer("last_conv").output as tf.SymbolicTensor,
+      });
       const a = features.predict(tf.tensor4d(image, [1, SIZE, SIZE, 1])) as tf.Tensor4D;
       const w = model.getLayer("out").getWeights()[0].reshape([8]);
       const map = tf.relu(tf.sum(tf.mul(a, w), -1));
@@ -229,7 +310,11 @@ describe("gradCam on a CNN trained to find a bright square", () => {
 describe("gradCam on the project's models", () => {
   it("finds block4_conv2 in buildCnn4 and returns a 32×32 map in [0, 1]", () => {
     const model = buildCnn4({ inputSize: 32, seed: 3 });
-    const image = gray(32, 32, Array.from({ length: 32 * 32 }, (_, i) => ((i * 37) % 101) / 101));
+    const image = gray(
+      32,
+      32,
+      Array.from({ length: 32 * 32 }, (_, i) => ((i * 37) % 101) / 101),
+    );
     const before = tf.memory().numTensors;
     const cam = gradCam(model, image);
     expect(tf.memory().numTensors).toBe(before);
@@ -240,13 +325,21 @@ describe("gradCam on the project's models", () => {
   });
 
   const haveWeights = resnet50WeightsStatus().complete;
-  it.skipIf(!haveWeights)("finds the last ResNet50 activation in a transfer model (skipped without weights)", async () => {
-    const model = await buildResNet50Transfer({ inputSize: 32, channels: 1, head: "b", seed: 1 });
-    const image = gray(32, 32, Array.from({ length: 32 * 32 }, (_, i) => (i * 7) % 256));
-    const cam = gradCam(model, image);
-    expect(cam.layerName).toBe(RESNET50_LAST_ACTIVATION);
-    expect([cam.width, cam.height, cam.gradientOf]).toEqual([32, 32, "logit"]);
-    expect(cam.heatmap.every((v) => v >= 0 && v <= 1)).toBe(true);
-    model.dispose();
-  }, 60_000);
+  it.skipIf(!haveWeights)(
+    "finds the last ResNet50 activation in a transfer model (skipped without weights)",
+    async () => {
+      const model = await buildResNet50Transfer({ inputSize: 32, channels: 1, head: "b", seed: 1 });
+      const image = gray(
+        32,
+        32,
+        Array.from({ length: 32 * 32 }, (_, i) => (i * 7) % 256),
+      );
+      const cam = gradCam(model, image);
+      expect(cam.layerName).toBe(RESNET50_LAST_ACTIVATION);
+      expect([cam.width, cam.height, cam.gradientOf]).toEqual([32, 32, "logit"]);
+      expect(cam.heatmap.every((v) => v >= 0 && v <= 1)).toBe(true);
+      model.dispose();
+    },
+    60_000,
+  );
 });

@@ -8,7 +8,12 @@ import { imageToRgb, overlayHeatmap } from "../../src/lib/analysis/overlay";
 import type { FloatImage } from "../../src/lib/data/types";
 
 // A one-channel FloatImage from row-major values.
-const gray = (width: number, height: number, values: number[]): FloatImage => ({ width, height, channels: 1, data: Float32Array.from(values) });
+const gray = (width: number, height: number, values: number[]): FloatImage => ({
+  width,
+  height,
+  channels: 1,
+  data: Float32Array.from(values),
+});
 
 // Decode a PNG to raw RGB bytes and its size.
 async function decodePng(png: Buffer): Promise<{ rgb: number[]; width: number; height: number; channels: number }> {
@@ -29,7 +34,9 @@ describe("heatmapToRgb", () => {
   });
 
   it("rejects an unknown colour map", () => {
-    expect(() => heatmapToRgb([0], "viridis" as "jet")).toThrow(/colormap must be one of jet, inferno. Received: viridis/);
+    expect(() => heatmapToRgb([0], "viridis" as "jet")).toThrow(
+      /colormap must be one of jet, inferno. Received: viridis/,
+    );
   });
 });
 
@@ -85,8 +92,14 @@ describe("overlayHeatmap", () => {
 
   it("rejects a bad alpha, a heat map of the wrong length and an inconsistent image", async () => {
     const heat = { width: 4, height: 2, heatmap: new Float32Array(8) };
-    await expect(overlayHeatmap(image, heat, { alpha: 1.5 })).rejects.toThrow(/alpha must be in \[0, 1\].*Received: 1.5/);
-    await expect(overlayHeatmap(image, { width: 4, height: 2, heatmap: [0] })).rejects.toThrow(/heatmap must hold width·height values. Received: 4×2 with 1 values/);
-    await expect(overlayHeatmap({ ...image, channels: 2 }, heat)).rejects.toThrow(/1, 3 or 4 channels.*Received: 4×2×2 with 8 values/);
+    await expect(overlayHeatmap(image, heat, { alpha: 1.5 })).rejects.toThrow(
+      /alpha must be in \[0, 1\].*Received: 1.5/,
+    );
+    await expect(overlayHeatmap(image, { width: 4, height: 2, heatmap: [0] })).rejects.toThrow(
+      /heatmap must hold width·height values. Received: 4×2 with 1 values/,
+    );
+    await expect(overlayHeatmap({ ...image, channels: 2 }, heat)).rejects.toThrow(
+      /1, 3 or 4 channels.*Received: 4×2×2 with 8 values/,
+    );
   });
 });

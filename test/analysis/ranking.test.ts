@@ -1,14 +1,34 @@
 import { describe, expect, it } from "vitest";
-import { auc, averagePrecisionScore, precisionRecallCurve, rocAucScore, rocCurve } from "../../src/lib/analysis/ranking";
+import {
+  auc,
+  averagePrecisionScore,
+  precisionRecallCurve,
+  rocAucScore,
+  rocCurve,
+} from "../../src/lib/analysis/ranking";
 import { captureWarnings, expectClose } from "./close";
 // Reference values: scikit-learn 1.2.1 via scripts/reference/sklearn-metrics.py (see the header of the module).
-import { ALLTIES, COLLINEAR, DOC4, LOGITS24, TIES30, TIES30_PR, TIES30_ROC, TIES30_ROC_FULL, TIES30_SCORES } from "./sklearn-reference";
+import {
+  ALLTIES,
+  COLLINEAR,
+  DOC4,
+  LOGITS24,
+  TIES30,
+  TIES30_PR,
+  TIES30_ROC,
+  TIES30_ROC_FULL,
+  TIES30_SCORES,
+} from "./sklearn-reference";
 
 describe("rocCurve", () => {
   it("reproduces the sklearn roc_curve docstring example (thresholds[0] = Infinity)", () => {
     // sklearn docstring: y = [1, 1, 2, 2] (pos_label=2), scores [0.1, 0.4, 0.35, 0.8].
     const roc = rocCurve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]);
-    expect(roc).toEqual({ fpr: [0, 0, 0.5, 0.5, 1], tpr: [0, 0.5, 0.5, 1, 1], thresholds: [Infinity, 0.8, 0.4, 0.35, 0.1] });
+    expect(roc).toEqual({
+      fpr: [0, 0, 0.5, 0.5, 1],
+      tpr: [0, 0.5, 0.5, 1, 1],
+      thresholds: [Infinity, 0.8, 0.4, 0.35, 0.1],
+    });
     expectClose(roc, DOC4.roc);
   });
 
@@ -98,7 +118,9 @@ describe("degenerate input (the one rule)", () => {
   });
 
   it("throws with 'Received: …' on length mismatch, NaN, Infinity, bad labels and empty input", () => {
-    expect(() => rocAucScore([0, 1, 1], [0.1, 0.2])).toThrow(/rocAucScore: yTrue and yScore must have the same length.*Received: lengths 3 and 2/);
+    expect(() => rocAucScore([0, 1, 1], [0.1, 0.2])).toThrow(
+      /rocAucScore: yTrue and yScore must have the same length.*Received: lengths 3 and 2/,
+    );
     expect(() => rocCurve([0, 1], [0.1, NaN])).toThrow(/rocCurve: yScore must be finite.*Received: NaN at index 1/);
     expect(() => averagePrecisionScore([0, 1], [Infinity, 0])).toThrow(/Received: Infinity at index 0/);
     expect(() => rocAucScore([0, 2], [0.1, 0.2])).toThrow(/only 0 and 1.*Received: 2 at index 1/);

@@ -14,7 +14,15 @@ describe("imageSeries", () => {
 describe("seriesBreakdown", () => {
   // Hand-made: two IM normals, two NORMAL2 normals, two bacteria, one virus.
   const set = {
-    files: ["IM-1-1.jpeg", "IM-2-1.jpeg", "NORMAL2-IM-3-1.jpeg", "NORMAL2-IM-4-1.jpeg", "person1_bacteria_1.jpeg", "person2_bacteria_2.jpeg", "person3_virus_3.jpeg"],
+    files: [
+      "IM-1-1.jpeg",
+      "IM-2-1.jpeg",
+      "NORMAL2-IM-3-1.jpeg",
+      "NORMAL2-IM-4-1.jpeg",
+      "person1_bacteria_1.jpeg",
+      "person2_bacteria_2.jpeg",
+      "person3_virus_3.jpeg",
+    ],
     yTrue: [0, 0, 0, 0, 1, 1, 1],
     yScore: [0.1, 0.6, 0.2, 0.3, 0.9, 0.4, 0.7],
     subtypes: ["normal", "normal", "normal", "normal", "bacteria", "bacteria", "virus"] as const,
@@ -34,6 +42,8 @@ describe("seriesBreakdown", () => {
   });
 
   it("refuses a threshold that is not a number", () => {
-    expect(() => seriesBreakdown({ ...set, subtypes: [...set.subtypes] }, Number.NaN)).toThrow(/seriesBreakdown: threshold/);
+    expect(() => seriesBreakdown({ ...set, subtypes: [...set.subtypes] }, Number.NaN)).toThrow(
+      /seriesBreakdown: threshold/,
+    );
   });
 });

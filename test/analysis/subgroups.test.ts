@@ -19,7 +19,11 @@ describe("subgroupMetrics", () => {
     const report = subgroupMetrics(records, SUBGROUPS36.yScore, SUBGROUPS36.threshold);
     expect(Object.keys(report.bySubtype)).toEqual(["bacteria", "virus"]);
     for (const sub of ["bacteria", "virus"] as const) {
-      expectClose(report.bySubtype[sub], { count: ref[sub].count, sensitivity: ref[sub].sensitivity, auc: ref[sub].auc });
+      expectClose(report.bySubtype[sub], {
+        count: ref[sub].count,
+        sensitivity: ref[sub].sensitivity,
+        auc: ref[sub].auc,
+      });
       expect(report.bySubtype[sub]!.detected).toBe(Math.round(ref[sub].sensitivity * ref[sub].count));
     }
   });
@@ -28,7 +32,12 @@ describe("subgroupMetrics", () => {
     const report = subgroupMetrics(records, SUBGROUPS36.yScore, SUBGROUPS36.threshold);
     expectClose(report.byClass.NORMAL, { count: ref.NORMAL.count, recall: ref.NORMAL.specificity });
     expectClose(report.byClass.PNEUMONIA, { count: ref.PNEUMONIA.count, recall: ref.PNEUMONIA.sensitivity });
-    expectClose(report.overall, { count: ref.all.count, auc: ref.all.auc, sensitivity: ref.all.sensitivity, specificity: ref.all.specificity });
+    expectClose(report.overall, {
+      count: ref.all.count,
+      auc: ref.all.auc,
+      sensitivity: ref.all.sensitivity,
+      specificity: ref.all.specificity,
+    });
     const yTrue = records.map((r) => (r.label === "PNEUMONIA" ? 1 : 0));
     expect(report.overall).toMatchObject(binaryMetrics(yTrue, SUBGROUPS36.yScore, SUBGROUPS36.threshold));
   });
@@ -59,8 +68,12 @@ describe("degenerate input (the one rule)", () => {
 
   it("throws on inconsistent records, length mismatch and NaN scores", () => {
     const bad = [{ label: "NORMAL", subtype: "virus" }] as SubgroupRecord[];
-    expect(() => subgroupMetrics(bad, [0.5])).toThrow(/record 0 needs label NORMAL with subtype "normal".*Received: \{"label":"NORMAL","subtype":"virus"\}/);
-    expect(() => subgroupMetrics(toRecords(["normal", "virus"]), [0.5])).toThrow(/records and yScore must have the same length.*Received: lengths 2 and 1/);
+    expect(() => subgroupMetrics(bad, [0.5])).toThrow(
+      /record 0 needs label NORMAL with subtype "normal".*Received: \{"label":"NORMAL","subtype":"virus"\}/,
+    );
+    expect(() => subgroupMetrics(toRecords(["normal", "virus"]), [0.5])).toThrow(
+      /records and yScore must have the same length.*Received: lengths 2 and 1/,
+    );
     expect(() => subgroupMetrics(toRecords(["normal"]), [NaN])).toThrow(/Received: NaN at index 0/);
     expect(() => subgroupMetrics([], [])).toThrow(/records must be a non-empty array.*Received: \[\]/);
   });

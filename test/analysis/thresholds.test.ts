@@ -20,7 +20,12 @@ describe("maxF1Threshold", () => {
   it("matches argmax of F1 over sklearn's precision–recall curve", () => {
     expectClose(maxF1Threshold(TIES30.yTrue, TIES30.yScore), TIES30_THRESHOLDS.maxF1);
     // Hand: t = 0.35 → precision 2/3, recall 1, F1 0.8 (t = 0.8 gives 2/3).
-    expectClose(maxF1Threshold([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), { threshold: 0.35, f1: 0.8, precision: 2 / 3, recall: 1 });
+    expectClose(maxF1Threshold([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), {
+      threshold: 0.35,
+      f1: 0.8,
+      precision: 2 / 3,
+      recall: 1,
+    });
   });
 });
 
@@ -44,7 +49,9 @@ describe("thresholdForSensitivity", () => {
   });
 
   it("throws for a target outside (0, 1]", () => {
-    expect(() => thresholdForSensitivity([0, 1], [0.2, 0.8], 0)).toThrow(/target sensitivity must be in \(0, 1\].*Received: 0/);
+    expect(() => thresholdForSensitivity([0, 1], [0.2, 0.8], 0)).toThrow(
+      /target sensitivity must be in \(0, 1\].*Received: 0/,
+    );
     expect(() => thresholdForSensitivity([0, 1], [0.2, 0.8], 95)).toThrow(/Received: 95/);
   });
 });
@@ -53,7 +60,9 @@ describe("degenerate input (the one rule)", () => {
   it("returns NaN fields with one warning when a needed class is missing", () => {
     const y = captureWarnings(() => youdenThreshold([1, 1], [0.3, 0.6]));
     expect(Object.values(y.result).every(Number.isNaN)).toBe(true);
-    expect(y.warnings).toEqual([expect.stringMatching(/^youdenThreshold: yTrue needs both classes \(2 positives, 0 negatives\)/)]);
+    expect(y.warnings).toEqual([
+      expect.stringMatching(/^youdenThreshold: yTrue needs both classes \(2 positives, 0 negatives\)/),
+    ]);
     const f = captureWarnings(() => maxF1Threshold([0, 0], [0.3, 0.6]));
     expect(f.result.threshold).toBeNaN();
     expect(f.warnings).toHaveLength(1);

@@ -60,7 +60,12 @@ describe("server log", () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]).not.toMatch(/[\n\r\u001b]/);
     expect(logged[0]).toContain(String.raw`x.jpeg\n[serve] forged.jpeg`);
-    expect(lines.join("\n").split("\n").filter((l) => l.startsWith("[serve] forged"))).toEqual([]);
+    expect(
+      lines
+        .join("\n")
+        .split("\n")
+        .filter((l) => l.startsWith("[serve] forged")),
+    ).toEqual([]);
   });
 
   it("escapeLogValue writes newlines, carriage returns and other controls as escapes", () => {

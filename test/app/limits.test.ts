@@ -22,7 +22,12 @@ afterAll(() => server.close());
 
 // POSTs `chunks` with chunked transfer encoding (no Content-Length), waiting `gapMs` between chunks; resolves
 // once the response has been read and the connection is closed (or after 8 s).
-interface ChunkedOutcome { status?: number; body: string; error?: string; closedAfterMs?: number }
+interface ChunkedOutcome {
+  status?: number;
+  body: string;
+  error?: string;
+  closedAfterMs?: number;
+}
 function chunkedUpload(chunks: Buffer[], gapMs = 0): Promise<ChunkedOutcome> {
   const started = Date.now();
   const outcome: ChunkedOutcome = { body: "" };
@@ -94,7 +99,10 @@ describe("prediction server under slow and oversized clients", () => {
 
   it("answers 413 to a chunked upload that keeps coming, then closes it within the linger time", async () => {
     const started = Date.now();
-    const endless = await chunkedUpload(Array.from({ length: 1000 }, () => Buffer.alloc(16_384, 1)), 10);
+    const endless = await chunkedUpload(
+      Array.from({ length: 1000 }, () => Buffer.alloc(16_384, 1)),
+      10,
+    );
     expect(endless.status).toBe(413);
     expect(JSON.parse(endless.body).error).toMatch(/larger than the 0\.2 MB limit/);
     expect(endless.closedAfterMs).toBeDefined();

@@ -60,7 +60,10 @@ describe("upload pixel limit", () => {
   it("refuses a real, fully decodable single-colour PNG over a lower limit, and accepts one under it", async () => {
     const grey = { channels: 3, background: "#5a5a5a" } as const;
     const png = (width: number, height: number) =>
-      sharp({ create: { width, height, ...grey } }).toColourspace("b-w").png().toBuffer();
+      sharp({ create: { width, height, ...grey } })
+        .toColourspace("b-w")
+        .png()
+        .toBuffer();
     const over = await png(1500, 1000);
     expect(over.length).toBeLessThan(20_000); // small in bytes, large in pixels
     const refused = await upload(small, over, "wide.png");
@@ -72,7 +75,10 @@ describe("upload pixel limit", () => {
 
 describe("bad uploads get an upload message, never a data-set one", () => {
   const xray = sampleXray();
-  const webp = () => sharp({ create: { width: 8, height: 8, channels: 3, background: "#888" } }).webp().toBuffer();
+  const webp = () =>
+    sharp({ create: { width: 8, height: 8, channels: 3, background: "#888" } })
+      .webp()
+      .toBuffer();
   const cases: [string, string, () => Promise<Buffer | string>, number, RegExp][] = [
     ["a text file", "notes.txt", async () => "just some text", 415, /notes\.txt.*not a readable JPEG or PNG/],
     ["an empty upload", "x.png", async () => Buffer.alloc(0), 400, /empty/],

@@ -15,7 +15,17 @@ interface Case {
 // Random conv shapes: batch 1–3, sizes 5–9, channels 1–4, kernel 1–3, stride 1–2, each padding kind.
 function randomCases(count: number, seed: number): Case[] {
   const rng = createRng(seed);
-  const pads: ConvPad[] = ["same", "valid", 1, [[0, 0], [2, 0], [0, 1], [0, 0]]];
+  const pads: ConvPad[] = [
+    "same",
+    "valid",
+    1,
+    [
+      [0, 0],
+      [2, 0],
+      [0, 1],
+      [0, 0],
+    ],
+  ];
   return Array.from({ length: count }, (_, i) => {
     const ci = 1 + rng.int(4);
     const k = 1 + rng.int(3);
@@ -101,9 +111,9 @@ describe("conv2d gradients from forward ops (wasm)", () => {
   it("rejects NCHW with a message naming the fix", () => {
     const x = tf.zeros([1, 1, 4, 4]) as tf.Tensor4D;
     const dy = tf.zeros([1, 1, 4, 4]) as tf.Tensor4D;
-    expect(() => conv2dBackpropFilterViaConv(x, dy, [1, 1, 1, 1], { strides: 1, pad: "same", dataFormat: "NCHW" })).toThrow(
-      /only dataFormat 'NHWC'.*Received: NCHW/,
-    );
+    expect(() =>
+      conv2dBackpropFilterViaConv(x, dy, [1, 1, 1, 1], { strides: 1, pad: "same", dataFormat: "NCHW" }),
+    ).toThrow(/only dataFormat 'NHWC'.*Received: NCHW/);
     tf.dispose([x, dy]);
   });
 
@@ -111,8 +121,14 @@ describe("conv2d gradients from forward ops (wasm)", () => {
     const rng = createRng(2024);
     const before = tf.memory().numTensors;
     for (const c of randomCases(24, 11)) {
-      const xs = randomValues(c.x.reduce((a, b) => a * b), rng);
-      const ws = randomValues(c.filter.reduce((a, b) => a * b), rng);
+      const xs = randomValues(
+        c.x.reduce((a, b) => a * b),
+        rng,
+      );
+      const ws = randomValues(
+        c.filter.reduce((a, b) => a * b),
+        rng,
+      );
       await tf.setBackend("cpu");
       const reference = convGrads(c, xs, ws); // tfjs cpu backend's own gradient kernels
       await tf.setBackend("wasm");
@@ -127,8 +143,14 @@ describe("conv2d gradients from forward ops (wasm)", () => {
   it("our input-gradient formulation matches the cpu kernel on the same random shapes", async () => {
     const rng = createRng(99);
     for (const c of randomCases(24, 12)) {
-      const xs = randomValues(c.x.reduce((a, b) => a * b), rng);
-      const ws = randomValues(c.filter.reduce((a, b) => a * b), rng);
+      const xs = randomValues(
+        c.x.reduce((a, b) => a * b),
+        rng,
+      );
+      const ws = randomValues(
+        c.filter.reduce((a, b) => a * b),
+        rng,
+      );
       await tf.setBackend("cpu");
       const reference = convGrads(c, xs, ws).dx;
       await tf.setBackend("wasm");

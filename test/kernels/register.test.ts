@@ -4,14 +4,27 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRng } from "../../src/lib/data/random";
-import { missingConvGradKernels, registerConvGradKernels, replacedConvGradKernels } from "../../src/lib/kernels/register";
+import {
+  missingConvGradKernels,
+  registerConvGradKernels,
+  replacedConvGradKernels,
+} from "../../src/lib/kernels/register";
 
 const FAKE_BACKEND = "pneumo-test-backend";
 
 // Tiny conv net: stride-2 'same' and stride-1 'valid' convs, then a sigmoid unit.
 function buildTinyCnn(): tf.Sequential {
   const model = tf.sequential();
-  model.add(tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, strides: 2, padding: "same", activation: "relu" }));
+  model.add(
+    tf.layers.conv2d({
+      inputShape: [12, 12, 1],
+      filters: 4,
+      kernelSize: 3,
+      strides: 2,
+      padding: "same",
+      activation: "relu",
+    }),
+  );
   model.add(tf.layers.conv2d({ filters: 3, kernelSize: 2, padding: "valid", activation: "relu" }));
   model.add(tf.layers.flatten());
   model.add(tf.layers.dense({ units: 1, activation: "sigmoid" }));
@@ -37,7 +50,9 @@ async function fitOnce(weights: Float32Array[], xs: Float32Array, ys: Float32Arr
 
 describe("registerConvGradKernels", () => {
   beforeAll(async () => {
-    const wasmFile = createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm");
+    const wasmFile = createRequire(import.meta.url).resolve(
+      "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm",
+    );
     setWasmPaths(`${dirname(wasmFile)}/`);
     await tf.setBackend("wasm");
   });
@@ -65,7 +80,11 @@ describe("registerConvGradKernels", () => {
   });
 
   it("is backend-agnostic: fills gaps on another backend and keeps its own kernels unless replaced", () => {
-    const own: tf.KernelConfig = { kernelName: "Conv2DBackpropInput", backendName: FAKE_BACKEND, kernelFunc: () => tf.scalar(0) };
+    const own: tf.KernelConfig = {
+      kernelName: "Conv2DBackpropInput",
+      backendName: FAKE_BACKEND,
+      kernelFunc: () => tf.scalar(0),
+    };
     tf.registerKernel(own);
     expect(missingConvGradKernels(FAKE_BACKEND)).toEqual(["Conv2DBackpropFilter"]);
     expect(registerConvGradKernels(FAKE_BACKEND)).toEqual(["Conv2DBackpropFilter"]);

@@ -2,7 +2,11 @@ import * as tf from "@tensorflow/tfjs";
 import { afterAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/lib/backend";
 import { createRng } from "../../src/lib/data/random";
-import { registerConvGradKernels, replacedConvGradKernels, restoreNativeConvGradKernels } from "../../src/lib/kernels/register";
+import {
+  registerConvGradKernels,
+  replacedConvGradKernels,
+  restoreNativeConvGradKernels,
+} from "../../src/lib/kernels/register";
 import {
   DAWN_OPTIONS_ENV,
   adapterName,
@@ -22,7 +26,9 @@ process.env.XDG_RUNTIME_DIR ??= "/tmp"; // silences Mesa's "XDG_RUNTIME_DIR is i
 
 // First adapter found: the user's PNEUMO_DAWN_OPTIONS, else Dawn's defaults (Vulkan), else its OpenGL ES backend.
 async function probeAdapter(): Promise<WebGpuAdapterSummary | undefined> {
-  const tries = process.env[DAWN_OPTIONS_ENV] ? [parseDawnOptions(process.env[DAWN_OPTIONS_ENV])] : [[], ["backend=opengles"]];
+  const tries = process.env[DAWN_OPTIONS_ENV]
+    ? [parseDawnOptions(process.env[DAWN_OPTIONS_ENV])]
+    : [[], ["backend=opengles"]];
   for (const dawnOptions of tries) {
     const found = await findWebGpuAdapter({ dawnOptions }).catch((err: unknown) => {
       console.warn(`webgpu tests: Dawn failed to load: ${String(err)}`);
@@ -53,15 +59,29 @@ describe("adapter helpers", () => {
   it("isSoftwareAdapter spots llvmpipe, lavapipe, SwiftShader and Dawn's fallback adapter", () => {
     // Strings as Dawn 0.6.2 reports them: llvmpipe via OpenGL ES on this machine (Mesa 22.3.6); the others are
     // the names those drivers give in Vulkan (Mesa lavapipe, Google SwiftShader).
-    expect(isSoftwareAdapter({ device: "llvmpipe-llvm-15-0-6-256-bits-", description: "OpenGL version OpenGL ES 3.2 Mesa 22.3.6" })).toBe(true);
+    expect(
+      isSoftwareAdapter({
+        device: "llvmpipe-llvm-15-0-6-256-bits-",
+        description: "OpenGL version OpenGL ES 3.2 Mesa 22.3.6",
+      }),
+    ).toBe(true);
     expect(isSoftwareAdapter({ vendor: "mesa", device: "llvmpipe (LLVM 15.0.6, 256 bits)" })).toBe(true);
     expect(isSoftwareAdapter({ vendor: "google", device: "SwiftShader Device (Subzero)" })).toBe(true);
     expect(isSoftwareAdapter({ device: "Some GPU", isFallbackAdapter: true })).toBe(true);
-    expect(isSoftwareAdapter({ vendor: "nvidia", architecture: "hopper", device: "NVIDIA H100 80GB HBM3", description: "NVIDIA: 550.54.15" })).toBe(false);
+    expect(
+      isSoftwareAdapter({
+        vendor: "nvidia",
+        architecture: "hopper",
+        device: "NVIDIA H100 80GB HBM3",
+        description: "NVIDIA: 550.54.15",
+      }),
+    ).toBe(false);
   });
 
   it("adapterName prefers device, then description, then vendor + architecture", () => {
-    expect(adapterName({ vendor: "nvidia", device: "NVIDIA H100 80GB HBM3", description: "x" })).toBe("NVIDIA H100 80GB HBM3");
+    expect(adapterName({ vendor: "nvidia", device: "NVIDIA H100 80GB HBM3", description: "x" })).toBe(
+      "NVIDIA H100 80GB HBM3",
+    );
     expect(adapterName({ vendor: "", device: "", description: "OpenGL ES 3.2" })).toBe("OpenGL ES 3.2");
     expect(adapterName({ vendor: "nvidia", architecture: "hopper" })).toBe("nvidia hopper");
     expect(adapterName({})).toBe("unnamed adapter");
@@ -80,7 +100,11 @@ describe("restoreNativeConvGradKernels", () => {
   });
 
   it("puts back the backend's own kernels that registerConvGradKernels replaced, once", () => {
-    const native = ["Conv2DBackpropFilter", "Conv2DBackpropInput"].map((kernelName) => ({ kernelName, backendName: FAKE, kernelFunc: () => ({ dataId: {}, shape: [], dtype: "float32" as const }) }));
+    const native = ["Conv2DBackpropFilter", "Conv2DBackpropInput"].map((kernelName) => ({
+      kernelName,
+      backendName: FAKE,
+      kernelFunc: () => ({ dataId: {}, shape: [], dtype: "float32" as const }),
+    }));
     native.forEach((config) => tf.registerKernel(config));
     expect(registerConvGradKernels(FAKE, { replace: ["Conv2DBackpropInput"] })).toEqual(["Conv2DBackpropInput"]);
     expect(replacedConvGradKernels(FAKE)).toEqual(["Conv2DBackpropInput"]);
@@ -105,14 +129,26 @@ function randomCases(count: number, seed: number): Case[] {
   return Array.from({ length: count }, (_, i) => {
     const ci = 1 + rng.int(4);
     const k = 1 + rng.int(3);
-    return { x: [1 + rng.int(3), 5 + rng.int(8), 5 + rng.int(8), ci], filter: [k, k, ci, 1 + rng.int(4)], stride: 1 + (i % 2), pad: i % 4 < 2 ? "same" : "valid" };
+    return {
+      x: [1 + rng.int(3), 5 + rng.int(8), 5 + rng.int(8), ci],
+      filter: [k, k, ci, 1 + rng.int(4)],
+      stride: 1 + (i % 2),
+      pad: i % 4 < 2 ? "same" : "valid",
+    };
   });
 }
 
 // Gradients of sum(conv2d(x, W)²) w.r.t. x and W on backend `name`.
-async function convGrads(name: string, c: Case, xs: Float32Array, ws: Float32Array): Promise<{ dx: Float32Array; dW: Float32Array }> {
+async function convGrads(
+  name: string,
+  c: Case,
+  xs: Float32Array,
+  ws: Float32Array,
+): Promise<{ dx: Float32Array; dW: Float32Array }> {
   await tf.setBackend(name);
-  const grads = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad))));
+  const grads = tf.grads((x: tf.Tensor, w: tf.Tensor) =>
+    tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad))),
+  );
   const x = tf.tensor4d(xs, c.x);
   const w = tf.tensor4d(ws, c.filter);
   const [dx, dW] = grads([x, w]);
@@ -132,8 +168,14 @@ describe.skipIf(!ADAPTER)(`webgpu backend on ${ADAPTER ? `"${ADAPTER.name}"` : `
     if (ADAPTER?.software) {
       expect(info.choice).not.toBe("webgpu");
       // without a GPU device node (and no PNEUMO_DAWN_OPTIONS) auto does not even load Dawn
-      const facts = { auto: true, platform: process.platform, deviceNodes: findGpuDeviceNodes(), dawnOptions: parseDawnOptions(process.env[DAWN_OPTIONS_ENV]) };
-      const reason = webGpuProbeSkipReason(facts) ?? `software adapter "${ADAPTER.name}" (use prefer: "webgpu" to force it)`;
+      const facts = {
+        auto: true,
+        platform: process.platform,
+        deviceNodes: findGpuDeviceNodes(),
+        dawnOptions: parseDawnOptions(process.env[DAWN_OPTIONS_ENV]),
+      };
+      const reason =
+        webGpuProbeSkipReason(facts) ?? `software adapter "${ADAPTER.name}" (use prefer: "webgpu" to force it)`;
       expect(info.skipped).toContainEqual({ choice: "webgpu", reason });
     } else {
       expect(info.choice).toBe("webgpu");
@@ -157,8 +199,14 @@ describe.skipIf(!ADAPTER)(`webgpu backend on ${ADAPTER ? `"${ADAPTER.name}"` : `
     await initBackend({ prefer: "webgpu", quiet: true });
     const rng = createRng(7);
     for (const c of randomCases(8, 2024)) {
-      const xs = randomValues(c.x.reduce((a, b) => a * b), rng);
-      const ws = randomValues(c.filter.reduce((a, b) => a * b), rng);
+      const xs = randomValues(
+        c.x.reduce((a, b) => a * b),
+        rng,
+      );
+      const ws = randomValues(
+        c.filter.reduce((a, b) => a * b),
+        rng,
+      );
       const want = await convGrads("cpu", c, xs, ws); // cpu has its own Conv2DBackprop* kernels
       const got = await convGrads("webgpu", c, xs, ws);
       expect(relativeError(want.dx, got.dx), `dx ${JSON.stringify(c)}`).toBeLessThan(1e-4);
@@ -172,15 +220,24 @@ describe.skipIf(!ADAPTER)(`webgpu backend on ${ADAPTER ? `"${ADAPTER.name}"` : `
     try {
       const rng = createRng(8);
       for (const c of randomCases(4, 99)) {
-        const xs = randomValues(c.x.reduce((a, b) => a * b), rng);
-        const ws = randomValues(c.filter.reduce((a, b) => a * b), rng);
+        const xs = randomValues(
+          c.x.reduce((a, b) => a * b),
+          rng,
+        );
+        const ws = randomValues(
+          c.filter.reduce((a, b) => a * b),
+          rng,
+        );
         const want = await convGrads("cpu", c, xs, ws);
         const got = await convGrads("webgpu", c, xs, ws);
         expect(relativeError(want.dx, got.dx), `dx ${JSON.stringify(c)}`).toBeLessThan(1e-4);
         expect(relativeError(want.dW, got.dW), `dW ${JSON.stringify(c)}`).toBeLessThan(1e-4);
       }
     } finally {
-      expect(registerConvGradKernels("webgpu", { replace: true })).toEqual(["Conv2DBackpropFilter", "Conv2DBackpropInput"]);
+      expect(registerConvGradKernels("webgpu", { replace: true })).toEqual([
+        "Conv2DBackpropFilter",
+        "Conv2DBackpropInput",
+      ]);
     }
   });
 
@@ -198,8 +255,22 @@ describe.skipIf(!ADAPTER)(`webgpu backend on ${ADAPTER ? `"${ADAPTER.name}"` : `
       await tf.setBackend(name);
       const model = tf.sequential({
         layers: [
-          tf.layers.conv2d({ inputShape: [16, 16, 1], filters: 4, kernelSize: 3, strides: 2, padding: "same", activation: "relu", kernelInitializer: seeded(1) }),
-          tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: "valid", activation: "relu", kernelInitializer: seeded(2) }),
+          tf.layers.conv2d({
+            inputShape: [16, 16, 1],
+            filters: 4,
+            kernelSize: 3,
+            strides: 2,
+            padding: "same",
+            activation: "relu",
+            kernelInitializer: seeded(1),
+          }),
+          tf.layers.conv2d({
+            filters: 4,
+            kernelSize: 3,
+            padding: "valid",
+            activation: "relu",
+            kernelInitializer: seeded(2),
+          }),
           tf.layers.flatten(),
           tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: seeded(3) }),
         ],
@@ -207,7 +278,11 @@ describe.skipIf(!ADAPTER)(`webgpu backend on ${ADAPTER ? `"${ADAPTER.name}"` : `
       if (initial.length === 0) for (const w of model.getWeights()) initial.push((await w.data()) as Float32Array);
       model.setWeights(model.getWeights().map((w, i) => tf.tensor(initial[i], w.shape)));
       model.compile({ optimizer: tf.train.sgd(0.5), loss: "binaryCrossentropy" });
-      await model.fit(tf.tensor4d(xs, [4, 16, 16, 1]), tf.tensor2d(ys, [4, 1]), { epochs: 1, batchSize: 4, verbose: 0 });
+      await model.fit(tf.tensor4d(xs, [4, 16, 16, 1]), tf.tensor2d(ys, [4, 1]), {
+        epochs: 1,
+        batchSize: 4,
+        verbose: 0,
+      });
       stepped[name] = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
       model.dispose();
     }

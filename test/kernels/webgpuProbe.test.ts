@@ -32,7 +32,10 @@ describe("webGpuProbeSkipReason: load Dawn only where WebGPU can matter", () => 
 
 describe("findGpuDeviceNodes", () => {
   it("matches render nodes and NVIDIA nodes by prefix, and the exact WSL node", () => {
-    const tree: Record<string, string[]> = { "/dev/dri": ["card0", "renderD128"], "/dev": ["nvidia0", "nvidiactl", "null", "dxg", "dxgkrnl"] };
+    const tree: Record<string, string[]> = {
+      "/dev/dri": ["card0", "renderD128"],
+      "/dev": ["nvidia0", "nvidiactl", "null", "dxg", "dxgkrnl"],
+    };
     const list = (dir: string) => {
       if (!tree[dir]) throw new Error(`ENOENT: ${dir}`);
       return tree[dir];
@@ -43,12 +46,24 @@ describe("findGpuDeviceNodes", () => {
 });
 
 const quietHere = dawnInstalled && process.platform === "linux" && findGpuDeviceNodes().length === 0;
-describe.skipIf(!quietHere)("initBackend on a machine without a GPU (needs Linux, the webgpu package, no /dev/dri or /dev/nvidia*)", () => {
-  it("prints only the backend line: Dawn is not loaded, so no Mesa or Vulkan warnings", () => {
-    const env = { ...process.env, [BACKEND_ENV]: "auto", [DAWN_OPTIONS_ENV]: "", XDG_RUNTIME_DIR: "" };
-    const run = spawnSync(process.execPath, ["--import", "tsx", "test/kernels/fixtures/initBackendChild.ts"], { cwd: ROOT, env, encoding: "utf8", timeout: 60_000 });
-    expect(run.status, run.stderr).toBe(0);
-    expect(run.stderr).toBe("");
-    expect(run.stdout.trim().split("\n")).toEqual([expect.stringMatching(new RegExp(`^\\[pneumo-lab\\] backend: .*tfjs-backend-webgpu: ${NO_GPU.replace(/[()*/]/g, "\\$&")}`))]);
-  }, 90_000);
-});
+describe.skipIf(!quietHere)(
+  "initBackend on a machine without a GPU (needs Linux, the webgpu package, no /dev/dri or /dev/nvidia*)",
+  () => {
+    it("prints only the backend line: Dawn is not loaded, so no Mesa or Vulkan warnings", () => {
+      const env = { ...process.env, [BACKEND_ENV]: "auto", [DAWN_OPTIONS_ENV]: "", XDG_RUNTIME_DIR: "" };
+      const run = spawnSync(process.execPath, ["--import", "tsx", "test/kernels/fixtures/initBackendChild.ts"], {
+        cwd: ROOT,
+        env,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(run.status, run.stderr).toBe(0);
+      expect(run.stderr).toBe("");
+      expect(run.stdout.trim().split("\n")).toEqual([
+        expect.stringMatching(
+          new RegExp(`^\\[pneumo-lab\\] backend: .*tfjs-backend-webgpu: ${NO_GPU.replace(/[()*/]/g, "\\$&")}`),
+        ),
+      ]);
+    }, 90_000);
+  },
+);

@@ -42,18 +42,39 @@ describe("buildCnn4", () => {
   it("uses the fixed layer names in order; CNN4_LAST_CONV is the last conv", () => {
     const model = buildCnn4({ inputSize: 32 });
     const names = model.layers.map((l) => l.name);
-    expect(names.slice(0, 8)).toEqual(["input", "block1_conv1", "block1_bn1", "block1_conv2", "block1_bn2", "block1_pool", "block1_dropout", "block2_conv1"]);
-    expect(names.slice(-8)).toEqual(["flatten", "fc1", "fc1_bn", "fc1_dropout", "fc2", "fc2_bn", "fc2_dropout", "output"]);
+    expect(names.slice(0, 8)).toEqual([
+      "input",
+      "block1_conv1",
+      "block1_bn1",
+      "block1_conv2",
+      "block1_bn2",
+      "block1_pool",
+      "block1_dropout",
+      "block2_conv1",
+    ]);
+    expect(names.slice(-8)).toEqual([
+      "flatten",
+      "fc1",
+      "fc1_bn",
+      "fc1_dropout",
+      "fc2",
+      "fc2_bn",
+      "fc2_dropout",
+      "output",
+    ]);
     const convs = model.layers.filter((l) => l.getClassName() === "Conv2D").map((l) => l.name);
     expect(convs).toHaveLength(8);
     expect(convs[convs.length - 1]).toBe(CNN4_LAST_CONV);
     expect(model.getLayer(CNN4_LAST_CONV).outputShape).toEqual([null, 4, 4, 256]);
-    const dropouts = model.layers.filter((l) => l.getClassName() === "Dropout").map((l) => (l.getConfig() as { rate: number }).rate);
+    const dropouts = model.layers
+      .filter((l) => l.getClassName() === "Dropout")
+      .map((l) => (l.getConfig() as { rate: number }).rate);
     expect(dropouts).toEqual([0.25, 0.25, 0.25, 0.25, 0.5, 0.5]);
   });
 
   it("is reproducible with a seed and outputs probabilities", async () => {
-    const w = (seed: number): number[] => Array.from(buildCnn4({ inputSize: 16, seed }).getLayer("block2_conv1").getWeights()[0].dataSync());
+    const w = (seed: number): number[] =>
+      Array.from(buildCnn4({ inputSize: 16, seed }).getLayer("block2_conv1").getWeights()[0].dataSync());
     expect(w(7)).toEqual(w(7));
     expect(w(7)).not.toEqual(w(8));
     const model = buildCnn4({ inputSize: 16, seed: 7 });
@@ -63,7 +84,9 @@ describe("buildCnn4", () => {
   });
 
   it("rejects input sizes that are not multiples of 16, and bad channels", () => {
-    expect(() => buildCnn4({ inputSize: 100 })).toThrow(/buildCnn4: inputSize must be a positive multiple of 16.*Received: 100/);
+    expect(() => buildCnn4({ inputSize: 100 })).toThrow(
+      /buildCnn4: inputSize must be a positive multiple of 16.*Received: 100/,
+    );
     expect(() => buildCnn4({ inputSize: [64, 40] })).toThrow(/Received: \[64,40\]/);
     expect(() => buildCnn4({ channels: 2 as 1 })).toThrow(/channels must be 1 or 3\. Received: 2/);
   });

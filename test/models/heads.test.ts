@@ -13,8 +13,12 @@ describe("buildHead", () => {
   it("(a) GAP → 256 relu → Drop .5 → 128 relu → Drop .3 → 1 sigmoid", () => {
     const head = buildHead("a", [5, 5, 2048]);
     expect(layout(head)).toEqual([
-      "head_gap:GlobalAveragePooling2D", "head_dense1:Dense", "head_dropout1:Dropout",
-      "head_dense2:Dense", "head_dropout2:Dropout", "head_output:Dense",
+      "head_gap:GlobalAveragePooling2D",
+      "head_dense1:Dense",
+      "head_dropout1:Dropout",
+      "head_dense2:Dense",
+      "head_dropout2:Dropout",
+      "head_output:Dense",
     ]);
     // hand count: 2048·256+256 = 524,544; 256·128+128 = 32,896; 128+1 = 129
     expect(head.countParams()).toBe(524_544 + 32_896 + 129);
@@ -32,7 +36,9 @@ describe("buildHead", () => {
     expect(reg.config.l2).toBeCloseTo(HEAD_C_DEFAULT_L2, 10);
     expect(b.getLayer("head_dense1").getConfig().kernelRegularizer).toBeNull();
     const c2 = buildHead("c", [7, 7, 2048], { l2: 1e-3 });
-    expect((c2.getLayer("head_dense1").getConfig().kernelRegularizer as { config: { l2: number } }).config.l2).toBeCloseTo(1e-3, 10);
+    expect(
+      (c2.getLayer("head_dense1").getConfig().kernelRegularizer as { config: { l2: number } }).config.l2,
+    ).toBeCloseTo(1e-3, 10);
   });
 
   it("is reproducible with a seed; weights copy into another model by name", async () => {
@@ -44,7 +50,9 @@ describe("buildHead", () => {
     expect(w(a1)).not.toEqual(w(a3));
     expect(copyWeightsByName(a1, a3)).toEqual(["head_dense1", "head_dense2", "head_output"]);
     const x = tf.randomUniform([2, 2, 2, 8], 0, 1, "float32", 2);
-    expect(Array.from(await (a3.predict(x) as tf.Tensor).data())).toEqual(Array.from(await (a1.predict(x) as tf.Tensor).data()));
+    expect(Array.from(await (a3.predict(x) as tf.Tensor).data())).toEqual(
+      Array.from(await (a1.predict(x) as tf.Tensor).data()),
+    );
   });
 
   it("rejects unknown heads and bad feature shapes", () => {

@@ -10,7 +10,11 @@ import { loadModelFromDir, MODEL_JSON, readModelArtifacts, saveModelToDir, WEIGH
 const tempDir = (): string => mkdtempSync(join(tmpdir(), "pneumo-models-io-"));
 
 // Deterministic input batch in [0, 1).
-const inputBatch = (shape: number[]): tf.Tensor => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 7919) % 1000) / 1000), shape);
+const inputBatch = (shape: number[]): tf.Tensor =>
+  tf.tensor(
+    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => ((i * 7919) % 1000) / 1000),
+    shape,
+  );
 
 // Saved by the retired FastConv2D / FastBatchNormalization code (commit before their removal), scores recorded then.
 const FAST_LAYERS_V1 = join(import.meta.dirname, "..", "fixtures", "models", "fast-layers-v1");
@@ -20,8 +24,18 @@ describe("models saved by older code", () => {
   it("a model saved with the fast layers loads as stock Conv2D / BatchNormalization and scores as it did", async () => {
     await tf.setBackend("cpu");
     const model = await loadModelFromDir(FAST_LAYERS_V1);
-    expect(model.layers.map((l) => l.constructor.name)).toEqual(["InputLayer", "Conv2D", "BatchNormalization", "MaxPooling2D", "Flatten", "Dense"]);
-    const x = tf.tensor4d(Float32Array.from({ length: 2 * 64 }, (_, i) => (i % 17) / 17), [2, 8, 8, 1]);
+    expect(model.layers.map((l) => l.constructor.name)).toEqual([
+      "InputLayer",
+      "Conv2D",
+      "BatchNormalization",
+      "MaxPooling2D",
+      "Flatten",
+      "Dense",
+    ]);
+    const x = tf.tensor4d(
+      Float32Array.from({ length: 2 * 64 }, (_, i) => (i % 17) / 17),
+      [2, 8, 8, 1],
+    );
     const scores = Array.from(await (model.predict(x) as tf.Tensor).data());
     scores.forEach((s, i) => expect(s).toBeCloseTo(FAST_LAYERS_V1_SCORES[i]!, 6));
     model.dispose();
@@ -48,7 +62,12 @@ describe("saveModelToDir / loadModelFromDir", () => {
   });
 
   it("stores optimizer state only when asked", async () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 3, activation: "relu" }), tf.layers.dense({ units: 1, activation: "sigmoid" })] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ inputShape: [4], units: 3, activation: "relu" }),
+        tf.layers.dense({ units: 1, activation: "sigmoid" }),
+      ],
+    });
     model.compile({ optimizer: tf.train.adam(1e-3), loss: "binaryCrossentropy" });
     await model.fit(inputBatch([2, 4]), tf.tensor2d([[0], [1]]), { epochs: 1, verbose: 0 });
     const plain = join(tempDir(), "plain");
@@ -56,7 +75,9 @@ describe("saveModelToDir / loadModelFromDir", () => {
     await saveModelToDir(model, plain);
     await saveModelToDir(model, withOpt, { includeOptimizer: true });
     const groups = (dir: string): string[] =>
-      JSON.parse(readFileSync(join(dir, MODEL_JSON), "utf8")).weightsManifest[0].weights.map((w: { group?: string }) => w.group ?? "model");
+      JSON.parse(readFileSync(join(dir, MODEL_JSON), "utf8")).weightsManifest[0].weights.map(
+        (w: { group?: string }) => w.group ?? "model",
+      );
     expect(groups(plain).includes("optimizer")).toBe(false);
     expect(groups(withOpt).includes("optimizer")).toBe(true);
     const loaded = await loadModelFromDir(withOpt);
@@ -77,14 +98,18 @@ describe("saveModelToDir / loadModelFromDir", () => {
     writeFileSync(join(dir, WEIGHTS_BIN), Buffer.alloc(0)); // prove the shards, not weights.bin, are read
     const loaded = await loadModelFromDir(dir);
     const x = inputBatch([1, 16, 16, 1]);
-    expect(Array.from(await (loaded.predict(x) as tf.Tensor).data())).toEqual(Array.from(await (model.predict(x) as tf.Tensor).data()));
+    expect(Array.from(await (loaded.predict(x) as tf.Tensor).data())).toEqual(
+      Array.from(await (model.predict(x) as tf.Tensor).data()),
+    );
     const artifacts = await readModelArtifacts(dir);
     expect((artifacts.weightData as ArrayBuffer).byteLength).toBe(bytes.length);
   });
 
   it("names the folder and the fix when model.json is missing", async () => {
     const dir = tempDir();
-    await expect(loadModelFromDir(dir)).rejects.toThrow(/no model\.json in .*pneumo-models-io-.*saveModelToDir.*Received: /);
+    await expect(loadModelFromDir(dir)).rejects.toThrow(
+      /no model\.json in .*pneumo-models-io-.*saveModelToDir.*Received: /,
+    );
   });
 
   it("names a missing shard", async () => {

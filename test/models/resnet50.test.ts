@@ -4,7 +4,12 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../src/lib/backend";
 import {
-  buildResNet50Transfer, CAFFE_PREPROCESS_LAYER, caffePreprocessTensor, loadResNet50Backbone, RESNET50_LAST_ACTIVATION, setTrainableTop,
+  buildResNet50Transfer,
+  CAFFE_PREPROCESS_LAYER,
+  caffePreprocessTensor,
+  loadResNet50Backbone,
+  RESNET50_LAST_ACTIVATION,
+  setTrainableTop,
 } from "../../src/lib/models/resnet50";
 import { resnet50WeightsDir, resnet50WeightsStatus } from "../../src/lib/models/weights";
 
@@ -14,13 +19,19 @@ if (!HAVE_WEIGHTS) console.warn(`[resnet50.test] ${SKIP_NOTE.trim()}: ${resnet50
 
 // Keras's own layer order as serialized in the fetched model.json, minus avg_pool and fc1000.
 const kerasBackboneOrder = (): string[] =>
-  (JSON.parse(readFileSync(join(resnet50WeightsDir(), "model.json"), "utf8")).modelTopology.model_config.config.layers as { name: string }[])
+  (
+    JSON.parse(readFileSync(join(resnet50WeightsDir(), "model.json"), "utf8")).modelTopology.model_config.config
+      .layers as { name: string }[]
+  )
     .map((l) => l.name)
     .filter((n) => n !== "avg_pool" && n !== "fc1000");
 
 // Names of backbone layers (not head, not preprocess) with trainable = true.
 const trainableBackbone = (m: tf.LayersModel): string[] =>
-  m.layers.filter((l) => l.trainable && !l.name.startsWith("head_") && l.name !== CAFFE_PREPROCESS_LAYER).map((l) => l.name).sort();
+  m.layers
+    .filter((l) => l.trainable && !l.name.startsWith("head_") && l.name !== CAFFE_PREPROCESS_LAYER)
+    .map((l) => l.name)
+    .sort();
 
 describe("caffePreprocessTensor", () => {
   beforeAll(async () => {
@@ -49,7 +60,8 @@ describe.skipIf(!HAVE_WEIGHTS)(`ResNet50 backbone and transfer model${SKIP_NOTE}
     const b224 = await loadResNet50Backbone({ inputSize: 224 });
     expect(b224.outputs[0].shape).toEqual([null, 7, 7, 2048]);
     const names = b224.layers.map((l) => l.name);
-    for (const n of ["conv1", "bn_conv1", "res2a_branch2a", "res5c_branch2c", CAFFE_PREPROCESS_LAYER]) expect(names).toContain(n);
+    for (const n of ["conv1", "bn_conv1", "res2a_branch2a", "res5c_branch2c", CAFFE_PREPROCESS_LAYER])
+      expect(names).toContain(n);
     expect(names).not.toContain("fc1000");
     expect(names).not.toContain("avg_pool");
     // 175 Keras layers (include_top=False) + our preprocess layer
@@ -67,7 +79,8 @@ describe.skipIf(!HAVE_WEIGHTS)(`ResNet50 backbone and transfer model${SKIP_NOTE}
     const a = await (gray.predict(g) as tf.Tensor).data();
     const b = await (rgb.predict(g3) as tf.Tensor).data();
     const c = await (raw.predict(caffePreprocessTensor(g3)) as tf.Tensor).data();
-    const maxDiff = (u: ArrayLike<number>, v: ArrayLike<number>): number => Math.max(...Array.from(u, (x, i) => Math.abs(x - v[i])));
+    const maxDiff = (u: ArrayLike<number>, v: ArrayLike<number>): number =>
+      Math.max(...Array.from(u, (x, i) => Math.abs(x - v[i])));
     expect(maxDiff(a, b)).toBeLessThan(1e-3);
     expect(maxDiff(b, c)).toBeLessThan(1e-3);
     expect(Math.max(...Array.from(b))).toBeGreaterThan(0.1); // not a trivially zero output
@@ -79,7 +92,12 @@ describe.skipIf(!HAVE_WEIGHTS)(`ResNet50 backbone and transfer model${SKIP_NOTE}
     expect(model.outputs[0].shape).toEqual([null, 1]);
     expect(trainableBackbone(model)).toEqual([]);
     expect(model.trainableWeights.map((w) => w.originalName).sort()).toEqual([
-      "head_dense1/bias", "head_dense1/kernel", "head_dense2/bias", "head_dense2/kernel", "head_output/bias", "head_output/kernel",
+      "head_dense1/bias",
+      "head_dense1/kernel",
+      "head_dense2/bias",
+      "head_dense2/kernel",
+      "head_output/bias",
+      "head_output/kernel",
     ]);
     setTrainableTop(model, 15);
     expect(trainableBackbone(model)).toEqual(order.slice(-15).sort());
@@ -108,8 +126,14 @@ describe.skipIf(!HAVE_WEIGHTS)(`ResNet50 backbone and transfer model${SKIP_NOTE}
   });
 
   it("rejects bad options before loading", async () => {
-    await expect(buildResNet50Transfer({ inputSize: 64, head: "z" as "a" })).rejects.toThrow(/head must be one of a, b, c\. Received: z/);
-    await expect(buildResNet50Transfer({ inputSize: 64, head: "a", unfreezeTop: -1 })).rejects.toThrow(/unfreezeTop must be an integer ≥ 0.*Received: -1/);
-    await expect(loadResNet50Backbone({ inputSize: 16 })).rejects.toThrow(/inputSize must be an integer ≥ 32.*Received: 16/);
+    await expect(buildResNet50Transfer({ inputSize: 64, head: "z" as "a" })).rejects.toThrow(
+      /head must be one of a, b, c\. Received: z/,
+    );
+    await expect(buildResNet50Transfer({ inputSize: 64, head: "a", unfreezeTop: -1 })).rejects.toThrow(
+      /unfreezeTop must be an integer ≥ 0.*Received: -1/,
+    );
+    await expect(loadResNet50Backbone({ inputSize: 16 })).rejects.toThrow(
+      /inputSize must be an integer ≥ 32.*Received: 16/,
+    );
   });
 });

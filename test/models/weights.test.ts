@@ -2,7 +2,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { requireResNet50Weights, resnet50WeightsDir, resnet50WeightsStatus, WEIGHTS_ENV } from "../../src/lib/models/weights";
+import {
+  requireResNet50Weights,
+  resnet50WeightsDir,
+  resnet50WeightsStatus,
+  WEIGHTS_ENV,
+} from "../../src/lib/models/weights";
 
 // A folder with a model.json listing two shards of 2×3 float32 weights each (24 bytes each).
 function fakeWeightsDir(): string {
@@ -11,7 +16,10 @@ function fakeWeightsDir(): string {
     { name: "a/kernel", shape: [2, 3], dtype: "float32" },
     { name: "b/kernel", shape: [2, 3], dtype: "float32" },
   ];
-  writeFileSync(join(dir, "model.json"), JSON.stringify({ weightsManifest: [{ paths: ["s1.bin", "s2.bin"], weights }] }));
+  writeFileSync(
+    join(dir, "model.json"),
+    JSON.stringify({ weightsManifest: [{ paths: ["s1.bin", "s2.bin"], weights }] }),
+  );
   return dir;
 }
 
@@ -35,6 +43,8 @@ describe("ResNet50 weights location", () => {
 
   it("tells the user to run npm run fetch-weights when the folder is empty", () => {
     const dir = mkdtempSync(join(tmpdir(), "pneumo-weights-"));
-    expect(() => requireResNet50Weights(dir)).toThrow(/requireResNet50Weights: .*model\.json.*npm run fetch-weights.*PNEUMO_WEIGHTS_DIR.*Received: .*pneumo-weights-/);
+    expect(() => requireResNet50Weights(dir)).toThrow(
+      /requireResNet50Weights: .*model\.json.*npm run fetch-weights.*PNEUMO_WEIGHTS_DIR.*Received: .*pneumo-weights-/,
+    );
   });
 });

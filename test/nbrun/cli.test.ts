@@ -4,7 +4,10 @@ import { flagValue, resolveCellTimeout, resolveRunner, runnerNeedsJupyter } from
 
 const PYTHON = "/usr/bin/python3";
 const jupyter = (hasNbclient: boolean): JupyterInfo => ({
-  python: PYTHON, hasLab: false, hasNotebook: true, hasNbclient,
+  python: PYTHON,
+  hasLab: false,
+  hasNotebook: true,
+  hasNbclient,
 });
 const NBCONVERT_ENV = { PNEUMO_NOTEBOOK_RUNNER: "nbconvert" };
 

@@ -39,10 +39,16 @@ describe("OutputRecorder", () => {
 
   it("joins consecutive writes to one stream, keeps stdout and stderr apart", () => {
     const outputs = record(
-      iopub("stream", { name: "stdout", text: "a" }), iopub("stream", { name: "stdout", text: "b\n" }),
-      iopub("stream", { name: "stderr", text: "e\n" }), iopub("stream", { name: "stdout", text: "c\n" }),
+      iopub("stream", { name: "stdout", text: "a" }),
+      iopub("stream", { name: "stdout", text: "b\n" }),
+      iopub("stream", { name: "stderr", text: "e\n" }),
+      iopub("stream", { name: "stdout", text: "c\n" }),
     );
-    expect(outputs.map((o) => [o.name, o.text])).toEqual([["stdout", "ab\n"], ["stderr", "e\n"], ["stdout", "c\n"]]);
+    expect(outputs.map((o) => [o.name, o.text])).toEqual([
+      ["stdout", "ab\n"],
+      ["stderr", "e\n"],
+      ["stdout", "c\n"],
+    ]);
   });
 
   it("updates a display in place by its display_id, across cells", () => {
@@ -68,7 +74,8 @@ const HTML_PNG_JSON = { "text/html": "<p>\n</p>", "image/png": PNG, "application
 /** A small executed notebook as the runner builds it in memory (strings, not lists). */
 function executed(): Notebook {
   return {
-    nbformat: 4, nbformat_minor: 5,
+    nbformat: 4,
+    nbformat_minor: 5,
     metadata: {
       kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },
       language_info: { name: "typescript" },
@@ -76,7 +83,10 @@ function executed(): Notebook {
     cells: [
       { cell_type: "markdown", id: "m0", metadata: {}, source: "# Title\ntext" },
       {
-        cell_type: "code", id: "c1", source: "a\nb", execution_count: 1,
+        cell_type: "code",
+        id: "c1",
+        source: "a\nb",
+        execution_count: 1,
         metadata: { execution: { "iopub.status.busy": "2026-01-01T00:00:00Z" } },
         outputs: [
           { output_type: "stream", name: "stdout", text: "1\n2\n" },

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
-  decodeMessage, DELIMITER, encodeMessage, newMessage, sign, verify, type SigningKey,
+  decodeMessage,
+  DELIMITER,
+  encodeMessage,
+  newMessage,
+  sign,
+  verify,
+  type SigningKey,
 } from "../../scripts/nbrun/protocol";
 
 const signing: SigningKey = { key: "secret-key", signatureScheme: "hmac-sha256" };
@@ -12,7 +18,12 @@ const PARTS_HMAC = "87411400debbc320fbf460f232240940489cfb78cc860066fd79e0460f95
 describe("sign / verify", () => {
   it("is HMAC-SHA256 over header, parent_header, metadata and content, in order", () => {
     expect(sign(signing, PARTS)).toBe(PARTS_HMAC);
-    expect(sign(signing, PARTS.map((p) => Buffer.from(p)))).toBe(PARTS_HMAC);
+    expect(
+      sign(
+        signing,
+        PARTS.map((p) => Buffer.from(p)),
+      ),
+    ).toBe(PARTS_HMAC);
     expect(sign(signing, [PARTS[1], PARTS[0], PARTS[2], PARTS[3]])).not.toBe(PARTS_HMAC);
   });
 

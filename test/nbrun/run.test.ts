@@ -33,18 +33,20 @@ for (const [name, argv] of Object.entries(FAKE_SPECS)) {
 const env = { ...process.env, JUPYTER_PATH: jupyterPath };
 
 const codeCell = (source: string) => ({
-  cell_type: "code" as const, metadata: {}, source, outputs: [], execution_count: null,
+  cell_type: "code" as const,
+  metadata: {},
+  source,
+  outputs: [],
+  execution_count: null,
 });
 
 /** Write a notebook of code cells (a markdown cell first) for `kernel`; returns its path. */
 function notebook(name: string, sources: string[], kernel = "tslab"): string {
   const nb: Notebook = {
-    cells: [
-      { cell_type: "markdown", metadata: {}, source: "# test" },
-      ...sources.map((source) => codeCell(source)),
-    ],
+    cells: [{ cell_type: "markdown", metadata: {}, source: "# test" }, ...sources.map((source) => codeCell(source))],
     metadata: { kernelspec: { name: kernel, display_name: kernel, language: "typescript" } },
-    nbformat: 4, nbformat_minor: 5,
+    nbformat: 4,
+    nbformat_minor: 5,
   };
   const path = join(tmp, `${name}.ipynb`);
   writeFileSync(path, JSON.stringify(nb));
@@ -154,7 +156,9 @@ describe("runNotebookInNode on a spec-written kernel", () => {
   /** Run code cells on a kernel from the fake spec folder; the copy goes to fake-out/<name>.ipynb. */
   const runFake = (name: string, sources: string[], timeoutS: number, kernel = "fake") =>
     runNotebookInNode(notebook(name, sources, kernel), join(tmp, "fake-out", `${name}.ipynb`), {
-      jupyterPath: fakePath, env: fakeEnv, timeoutS,
+      jupyterPath: fakePath,
+      env: fakeEnv,
+      timeoutS,
     });
 
   it("keeps execute_result and error outputs; the reply's traceback is the failure", async () => {
@@ -174,7 +178,10 @@ describe("runNotebookInNode on a spec-written kernel", () => {
     const hang = await runFake("hang", ["hang"], 1);
     expect(hang.failure?.cause).toBe("timeout");
     const interrupted = {
-      output_type: "error", ename: "KeyboardInterrupt", evalue: "", traceback: ["KeyboardInterrupt"],
+      output_type: "error",
+      ename: "KeyboardInterrupt",
+      evalue: "",
+      traceback: ["KeyboardInterrupt"],
     };
     expect(read(join(tmp, "fake-out", "hang.ipynb")).cells[1].outputs).toEqual([interrupted]);
     const died = await runFake("died", ["ok", "exit", "never"], 30);

@@ -15,12 +15,23 @@ const SIZE = 16;
 // Conv → BN → pool → flatten → dense sigmoid at 16×16×1 (BN adds non-trainable moving statistics).
 function smallConvModel(): tf.LayersModel {
   const model = tf.sequential();
-  model.add(tf.layers.conv2d({ inputShape: [SIZE, SIZE, 1], filters: 4, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  model.add(
+    tf.layers.conv2d({
+      inputShape: [SIZE, SIZE, 1],
+      filters: 4,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    }),
+  );
   model.add(tf.layers.batchNormalization());
   model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
   model.add(tf.layers.dropout({ rate: 0.25, seed: 2 }));
   model.add(tf.layers.flatten());
-  model.add(tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }));
+  model.add(
+    tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+  );
   return model;
 }
 
@@ -46,7 +57,11 @@ describe("train does not leak tensors on wasm", () => {
     const model = smallConvModel();
     const before = tf.memory().numTensors;
     const counter = tensorCounter();
-    const history = await train(model, { train: memorySource(24), val: memorySource(8) }, { epochs: 4, batchSize: 8, classWeight: { 0: 2, 1: 0.5 }, progress: false, callbacks: [counter] });
+    const history = await train(
+      model,
+      { train: memorySource(24), val: memorySource(8) },
+      { epochs: 4, batchSize: 8, classWeight: { 0: 2, 1: 0.5 }, progress: false, callbacks: [counter] },
+    );
     expect(history.epoch).toEqual([0, 1, 2, 3]);
     expect(counter.counts).toHaveLength(4);
     // Adam's slot variables (2 per trainable weight) exist from the first step on, so every epoch ends equal.
@@ -62,8 +77,20 @@ describe("train does not leak tensors on wasm", () => {
     const model = smallConvModel();
     const before = tf.memory().numTensors;
     const counter = tensorCounter();
-    const source = { records: picked, batch: { width: SIZE, height: SIZE, channels: 1 as const, transform: (im: FloatImage): FloatImage => ({ ...im, data: im.data.map((v) => v / 255) }) } };
-    await train(model, { train: source, val: source }, { epochs: 3, batchSize: 4, progress: false, callbacks: [counter] });
+    const source = {
+      records: picked,
+      batch: {
+        width: SIZE,
+        height: SIZE,
+        channels: 1 as const,
+        transform: (im: FloatImage): FloatImage => ({ ...im, data: im.data.map((v) => v / 255) }),
+      },
+    };
+    await train(
+      model,
+      { train: source, val: source },
+      { epochs: 3, batchSize: 4, progress: false, callbacks: [counter] },
+    );
     expect(new Set(counter.counts).size).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();

@@ -2,7 +2,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { browserLaunchOptions, CHROMIUM_ENV, describeBrowser, findChromium, resolveBrowser } from "../../src/lib/plots/browser";
+import {
+  browserLaunchOptions,
+  CHROMIUM_ENV,
+  describeBrowser,
+  findChromium,
+  resolveBrowser,
+} from "../../src/lib/plots/browser";
 import { npmChromiumPackage } from "../../src/lib/plots/npmChromium";
 
 const dir = mkdtempSync(join(tmpdir(), "browser-resolve-"));
@@ -16,17 +22,26 @@ function fakeBrowser(name: string, script: string): string {
   return path;
 }
 const GOOD = fakeBrowser("chromium-good", 'echo "Chromium 142.0.7444.175 built on Debian 13"');
-const BROKEN = fakeBrowser("chromium-broken", 'echo "chromium: error while loading shared libraries: libfoo.so" >&2; exit 127');
+const BROKEN = fakeBrowser(
+  "chromium-broken",
+  'echo "chromium: error while loading shared libraries: libfoo.so" >&2; exit 127',
+);
 const NO_ENV = {} as NodeJS.ProcessEnv;
 
 describe("resolveBrowser: PNEUMO_CHROMIUM, then a system browser, then the npm Chromium", () => {
   it("PNEUMO_CHROMIUM wins over a system browser", () => {
     const b = resolveBrowser({ env: { [CHROMIUM_ENV]: GOOD }, candidates: [BROKEN] });
-    expect([b.source, b.path, b.version]).toEqual(["PNEUMO_CHROMIUM", GOOD, "Chromium 142.0.7444.175 built on Debian 13"]);
+    expect([b.source, b.path, b.version]).toEqual([
+      "PNEUMO_CHROMIUM",
+      GOOD,
+      "Chromium 142.0.7444.175 built on Debian 13",
+    ]);
   });
 
   it("a PNEUMO_CHROMIUM that is missing or does not start is an error naming it, not a silent fallback", () => {
-    expect(() => resolveBrowser({ env: { [CHROMIUM_ENV]: "/nonexistent/chrome" } })).toThrow(/no such file.*Received: PNEUMO_CHROMIUM=\/nonexistent\/chrome/);
+    expect(() => resolveBrowser({ env: { [CHROMIUM_ENV]: "/nonexistent/chrome" } })).toThrow(
+      /no such file.*Received: PNEUMO_CHROMIUM=\/nonexistent\/chrome/,
+    );
     expect(() => resolveBrowser({ env: { [CHROMIUM_ENV]: BROKEN } })).toThrow(/libfoo\.so.*Received: PNEUMO_CHROMIUM=/);
     expect(findChromium({ [CHROMIUM_ENV]: "/nonexistent/chrome" })).toBeNull();
   });
@@ -46,14 +61,22 @@ describe("resolveBrowser: PNEUMO_CHROMIUM, then a system browser, then the npm C
     expect(b.path).toMatch(/\.cache\/chromium-[\d.]+\/chromium$/);
     expect(b.skipped.map((s) => s.path)).toEqual([BROKEN]);
     expect(b.env.FONTCONFIG_FILE).toMatch(/pneumo-fonts\.conf$/); // Open Sans, Plotly's first font
-    expect(describeBrowser(b)).toBe(`${b.version} (npm @sparticuz/chromium, ${b.path}${b.env.LD_LIBRARY_PATH ? "; its own NSS libraries" : ""})`);
+    expect(describeBrowser(b)).toBe(
+      `${b.version} (npm @sparticuz/chromium, ${b.path}${b.env.LD_LIBRARY_PATH ? "; its own NSS libraries" : ""})`,
+    );
   });
 });
 
 describe("browserLaunchOptions", () => {
   it("turns off playwright's signal handlers (they exit the process with 130) and passes the browser's env", () => {
     const opts = browserLaunchOptions({ path: GOOD, env: { LD_LIBRARY_PATH: "/x/lib" } });
-    expect(opts).toMatchObject({ executablePath: GOOD, headless: true, handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false });
+    expect(opts).toMatchObject({
+      executablePath: GOOD,
+      headless: true,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
     expect(opts.env).toMatchObject({ LD_LIBRARY_PATH: "/x/lib", PATH: process.env.PATH });
     expect(browserLaunchOptions({ path: GOOD, env: {} }).env).toBeUndefined();
   });

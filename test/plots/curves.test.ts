@@ -15,12 +15,18 @@ function trace(fig: Figure, name: string): Trace {
 const ROC = { fpr: [0, 0, 0.5, 0.5, 1], tpr: [0, 0.5, 0.5, 1, 1], thresholds: [Infinity, 0.8, 0.6, 0.4, 0.1] };
 
 describe("trainingCurvesFigure", () => {
-  const history = { epoch: [1, 2, 3], history: { loss: [0.7, 0.5, 0.4], val_loss: [0.8, 0.6, 0.55], auc: [0.7, 0.8, 0.9], val_auc: [0.6, 0.75, 0.85] } };
+  const history = {
+    epoch: [1, 2, 3],
+    history: { loss: [0.7, 0.5, 0.4], val_loss: [0.8, 0.6, 0.55], auc: [0.7, 0.8, 0.9], val_auc: [0.6, 0.75, 0.85] },
+  };
 
   it("draws train and validation per metric on its own subplot", () => {
     const fig = trainingCurvesFigure(history);
     expect(fig.data.map((d) => [d.meta, d.xaxis, d.yaxis])).toEqual([
-      ["loss", "x", "y"], ["val_loss", "x", "y"], ["auc", "x2", "y2"], ["val_auc", "x2", "y2"],
+      ["loss", "x", "y"],
+      ["val_loss", "x", "y"],
+      ["auc", "x2", "y2"],
+      ["val_auc", "x2", "y2"],
     ]);
     expect(fig.data[1].y).toEqual([0.8, 0.6, 0.55]);
     expect(fig.data[0].x).toEqual([1, 2, 3]);
@@ -30,7 +36,10 @@ describe("trainingCurvesFigure", () => {
   });
 
   it("accepts a flat record without epochs (numbered from 1) and chosen metrics", () => {
-    const fig = trainingCurvesFigure({ loss: [1, 0.5], accuracy: [0.5, 0.9], val_accuracy: [0.4, 0.8] }, { metrics: ["accuracy"] });
+    const fig = trainingCurvesFigure(
+      { loss: [1, 0.5], accuracy: [0.5, 0.9], val_accuracy: [0.4, 0.8] },
+      { metrics: ["accuracy"] },
+    );
     expect(fig.data.map((d) => d.meta)).toEqual(["accuracy", "val_accuracy"]);
     expect(fig.data[0].x).toEqual([1, 2]);
   });
@@ -59,7 +68,10 @@ describe("rocFigure", () => {
   it("marks the operating point from fpr/tpr, sensitivity/specificity, or the curve's thresholds", () => {
     const fromRates = trace(rocFigure(ROC, { threshold: { threshold: 0.6, fpr: 0.5, tpr: 0.5 } }), "threshold");
     expect([fromRates.x, fromRates.y]).toEqual([[0.5], [0.5]]);
-    const fromSens = trace(rocFigure(ROC, { threshold: { threshold: 0.4, sensitivity: 1, specificity: 0.5 } }), "threshold");
+    const fromSens = trace(
+      rocFigure(ROC, { threshold: { threshold: 0.4, sensitivity: 1, specificity: 0.5 } }),
+      "threshold",
+    );
     expect([fromSens.x, fromSens.y]).toEqual([[0.5], [1]]);
     // score >= 0.5 predicts the 0.8 and 0.6 samples positive: tp 1, fp 1 -> (0.5, 0.5)
     const lookedUp = trace(rocFigure(ROC, { threshold: { threshold: 0.5 } }), "threshold");
@@ -71,11 +83,18 @@ describe("rocFigure", () => {
     const band = { fpr: [0, 0.5, 1], lower: [0, 0.3, 1], upper: [0.2, 0.9, 1], level: 0.95 };
     const fig = rocFigure(ROC, { band });
     expect(fig.data[0].y).toEqual([0, 0.3, 1]);
-    expect(fig.data[1]).toMatchObject({ name: "95% bootstrap band", y: [0.2, 0.9, 1], fill: "tonexty", x: [0, 0.5, 1] });
+    expect(fig.data[1]).toMatchObject({
+      name: "95% bootstrap band",
+      y: [0.2, 0.9, 1],
+      fill: "tonexty",
+      x: [0, 0.5, 1],
+    });
   });
 
   it("throws when a bare threshold cannot be located", () => {
-    expect(() => rocFigure({ fpr: [0, 1], tpr: [0, 1] }, { threshold: { threshold: 0.5 } })).toThrow(/Received: \{"threshold":0.5\}/);
+    expect(() => rocFigure({ fpr: [0, 1], tpr: [0, 1] }, { threshold: { threshold: 0.5 } })).toThrow(
+      /Received: \{"threshold":0.5\}/,
+    );
   });
 });
 

@@ -9,7 +9,10 @@ import { closeExporter, exportFigure, exporterBrowser, renderFigure } from "../.
 import { imagePanelsFigure } from "../../src/lib/plots/images";
 import type { Figure } from "../../src/lib/plots/types";
 
-const FIG: Figure = { data: [{ type: "scatter", mode: "lines", x: [0, 1], y: [0, 1], name: "diag" }], layout: { title: { text: "export test" } } };
+const FIG: Figure = {
+  data: [{ type: "scatter", mode: "lines", x: [0, 1], y: [0, 1], name: "diag" }],
+  layout: { title: { text: "export test" } },
+};
 const made: string[] = [];
 // A fresh output folder, removed after the file's tests.
 const outDir = (): string => {
@@ -35,7 +38,9 @@ describe("exportFigure without a browser", () => {
   });
 
   it("rejects unsafe names and unknown formats", async () => {
-    await expect(exportFigure(FIG, "../escape", { formats: ["html"], dir: outDir() })).rejects.toThrow(/Received: \.\.\/escape/);
+    await expect(exportFigure(FIG, "../escape", { formats: ["html"], dir: outDir() })).rejects.toThrow(
+      /Received: \.\.\/escape/,
+    );
     await expect(exportFigure(FIG, "x", { formats: ["pdf" as "png"], dir: outDir() })).rejects.toThrow(/Received: pdf/);
   });
 
@@ -43,7 +48,9 @@ describe("exportFigure without a browser", () => {
     vi.stubEnv("PNEUMO_CHROMIUM", "/nonexistent/chromium");
     try {
       const dir = outDir();
-      await expect(exportFigure(FIG, "diag", { formats: ["html", "png"], dir })).rejects.toThrow(/^exportFigure: .*no such file.*Received: PNEUMO_CHROMIUM=\/nonexistent\/chromium/s);
+      await expect(exportFigure(FIG, "diag", { formats: ["html", "png"], dir })).rejects.toThrow(
+        /^exportFigure: .*no such file.*Received: PNEUMO_CHROMIUM=\/nonexistent\/chromium/s,
+      );
       expect(existsSync(join(dir, "diag.html"))).toBe(false);
     } finally {
       vi.unstubAllEnvs();
@@ -67,16 +74,22 @@ describe.skipIf(!CHROMIUM)("exportFigure with headless Chromium", () => {
   });
 
   it("scales PNGs and takes the size from the layout (default scale 2)", async () => {
-    const meta = await sharp(await renderFigure({ ...FIG, layout: { ...FIG.layout, width: 250, height: 150 } }, "png")).metadata();
+    const meta = await sharp(
+      await renderFigure({ ...FIG, layout: { ...FIG.layout, width: 250, height: 150 } }, "png"),
+    ).metadata();
     expect([meta.width, meta.height]).toEqual([500, 300]);
   });
 
   it("renders image traces: the centre of a solid red panel is red", async () => {
-    const red = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#ff0000" } }).png().toBuffer();
+    const red = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#ff0000" } })
+      .png()
+      .toBuffer();
     // one 100 px cell: layout 120 × 142 px, plot area from (10, 32), so the image centre is at (60, 82)
     const fig = imagePanelsFigure([{ image: await embedImage(red), title: "red" }], { cellSize: 100 });
     expect([fig.layout.width, fig.layout.height]).toEqual([120, 142]);
-    const { data, info } = await sharp(await renderFigure(fig, "png", { scale: 1 })).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(await renderFigure(fig, "png", { scale: 1 }))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     const at = (82 * info.width + 60) * info.channels;
     expect([...data.subarray(at, at + 3)]).toEqual([255, 0, 0]);
   });

@@ -25,7 +25,10 @@ interface Child {
 function startChild(mode: "kernel" | "script", env: Record<string, string> = {}): Child {
   const tmp = mkdtempSync(`${tmpdir()}/export-child-`);
   made.push(tmp);
-  const proc = spawn(process.execPath, ["--import", "tsx", CHILD, mode], { cwd: ROOT, env: { ...process.env, ...env, TMPDIR: tmp } });
+  const proc = spawn(process.execPath, ["--import", "tsx", CHILD, mode], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, TMPDIR: tmp },
+  });
   let out = "";
   const waiters: { re: RegExp; done: (l: string) => void; fail: (e: Error) => void }[] = [];
   const check = () => {
@@ -39,7 +42,13 @@ function startChild(mode: "kernel" | "script", env: Record<string, string> = {})
   const exited = new Promise<number | string>((done) =>
     proc.on("exit", (code, signal) => {
       done(code ?? signal ?? -1);
-      setTimeout(() => waiters.splice(0).forEach((w) => w.fail(new Error(`child exited (${code ?? signal}) before ${w.re}:\n${out}`))), 200);
+      setTimeout(
+        () =>
+          waiters
+            .splice(0)
+            .forEach((w) => w.fail(new Error(`child exited (${code ?? signal}) before ${w.re}:\n${out}`))),
+        200,
+      );
     }),
   );
   const line = (re: RegExp) =>
@@ -65,14 +74,17 @@ function chromiumIn(tmp: string): number {
 }
 
 async function eventually(fn: () => boolean, ms = 10_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (fn()) return true;
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100)))
+    if (fn()) return true;
   return fn();
 }
 
 describe.skipIf(!browserAvailable() || !existsSync("/proc/self/cmdline"))("the export browser and its process", () => {
   it("a SIGINT after an export interrupts but does not end the process; the kept browser renders again, and exit leaves no Chromium (issue 17 #12)", async () => {
     const child = startChild("kernel");
-    expect(await child.line(/^\[pneumo-lab\] figure export: Chromium/)).toMatch(/\((PNEUMO_CHROMIUM|system|npm @sparticuz\/chromium),/);
+    expect(await child.line(/^\[pneumo-lab\] figure export: Chromium/)).toMatch(
+      /\((PNEUMO_CHROMIUM|system|npm @sparticuz\/chromium),/,
+    );
     await child.line(/^ready/);
     child.proc.kill("SIGINT");
     await child.line(/^interrupted/);

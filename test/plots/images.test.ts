@@ -5,7 +5,12 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import type { FloatImage } from "../../src/lib/data/types";
 import { embedImage, floatImageToPng } from "../../src/lib/plots/encode";
-import { gradCamGridFigure, imageGridFigure, pipelineStripFigure, predictionGridFigure } from "../../src/lib/plots/images";
+import {
+  gradCamGridFigure,
+  imageGridFigure,
+  pipelineStripFigure,
+  predictionGridFigure,
+} from "../../src/lib/plots/images";
 
 // A FloatImage whose pixels are the given values.
 function floatImage(width: number, height: number, channels: number, values: number[]): FloatImage {
@@ -14,7 +19,12 @@ function floatImage(width: number, height: number, channels: number, values: num
 
 // A width × height grey ramp in [0, 1].
 function ramp(width: number, height: number, channels = 1): FloatImage {
-  return floatImage(width, height, channels, Array.from({ length: width * height * channels }, (_, i) => (i % width) / (width - 1)));
+  return floatImage(
+    width,
+    height,
+    channels,
+    Array.from({ length: width * height * channels }, (_, i) => (i % width) / (width - 1)),
+  );
 }
 
 // Raw pixels of PNG bytes in their stored channels (sharp expands grey to RGB unless told "b-w").
@@ -60,7 +70,9 @@ describe("floatImageToPng / embedImage", () => {
   });
 
   it("passes PNG/JPEG bytes and files through with their type", async () => {
-    const jpeg = await sharp({ create: { width: 8, height: 6, channels: 3, background: "#808080" } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 8, height: 6, channels: 3, background: "#808080" } })
+      .jpeg()
+      .toBuffer();
     const fromBytes = await embedImage(jpeg);
     expect(fromBytes).toMatchObject({ width: 8, height: 6 });
     expect(fromBytes.uri.startsWith("data:image/jpeg;base64,")).toBe(true);
@@ -76,17 +88,34 @@ describe("floatImageToPng / embedImage", () => {
   });
 
   it("rejects malformed images and unreadable bytes", async () => {
-    await expect(floatImageToPng(floatImage(2, 2, 1, [0, 1]))).rejects.toThrow(/floatImageToPng: image must .*Received: 2×2×1 with 2 values/);
+    await expect(floatImageToPng(floatImage(2, 2, 1, [0, 1]))).rejects.toThrow(
+      /floatImageToPng: image must .*Received: 2×2×1 with 2 values/,
+    );
     await expect(embedImage(new Uint8Array([1, 2, 3]))).rejects.toThrow(/Received: 3 bytes/);
   });
 });
 
 describe("image figures", () => {
   it("imageGridFigure: one image trace per item whose data URI decodes to the item's size", async () => {
-    const fig = await imageGridFigure([{ image: ramp(32, 32), caption: "NORMAL" }, { image: ramp(24, 16), caption: "PNEUMONIA" }, { image: ramp(16, 16) }], { cols: 2 });
-    expect(fig.data.map((d) => [d.type, d.xaxis, d.yaxis])).toEqual([["image", "x", "y"], ["image", "x2", "y2"], ["image", "x3", "y3"]]);
+    const fig = await imageGridFigure(
+      [
+        { image: ramp(32, 32), caption: "NORMAL" },
+        { image: ramp(24, 16), caption: "PNEUMONIA" },
+        { image: ramp(16, 16) },
+      ],
+      { cols: 2 },
+    );
+    expect(fig.data.map((d) => [d.type, d.xaxis, d.yaxis])).toEqual([
+      ["image", "x", "y"],
+      ["image", "x2", "y2"],
+      ["image", "x3", "y3"],
+    ]);
     const sizes = await Promise.all(fig.data.map(async (d) => decodeUri(String(d.source))));
-    expect(sizes.map((s) => [s.width, s.height])).toEqual([[32, 32], [24, 16], [16, 16]]);
+    expect(sizes.map((s) => [s.width, s.height])).toEqual([
+      [32, 32],
+      [24, 16],
+      [16, 16],
+    ]);
     // axes span the pixels (centres at integer coordinates), y downwards, aspect locked
     expect(fig.layout.xaxis2).toMatchObject({ range: [-0.5, 23.5], visible: false });
     expect(fig.layout.yaxis2).toMatchObject({ range: [15.5, -0.5], scaleanchor: "x2" });
@@ -96,27 +125,52 @@ describe("image figures", () => {
 
   it("predictionGridFigure: captions with true/pred/p, green when correct and red when wrong", async () => {
     const fig = await predictionGridFigure(
-      [{ image: ramp(8, 8), label: 1, probability: 0.9 }, { image: ramp(8, 8), label: "NORMAL", probability: 0.7, note: "IM-1.jpeg" }],
+      [
+        { image: ramp(8, 8), label: 1, probability: 0.9 },
+        { image: ramp(8, 8), label: "NORMAL", probability: 0.7, note: "IM-1.jpeg" },
+      ],
       { threshold: 0.5 },
     );
     const notes = fig.layout.annotations as { text: string; font: { color: string } }[];
-    expect(notes.map((a) => a.text)).toEqual(["true PNEUMONIA<br>pred PNEUMONIA<br>p = 0.900", "true NORMAL<br>pred PNEUMONIA<br>p = 0.700<br>IM-1.jpeg"]);
+    expect(notes.map((a) => a.text)).toEqual([
+      "true PNEUMONIA<br>pred PNEUMONIA<br>p = 0.900",
+      "true NORMAL<br>pred PNEUMONIA<br>p = 0.700<br>IM-1.jpeg",
+    ]);
     expect(notes.map((a) => a.font.color)).toEqual(["#2ca02c", "#d62728"]);
-    expect((fig.layout.shapes as { line: { color: string } }[]).map((s) => s.line.color)).toEqual(["#2ca02c", "#d62728"]);
-    await expect(predictionGridFigure([{ image: ramp(8, 8), label: "COVID", probability: 0.5 }])).rejects.toThrow(/Received: COVID/);
+    expect((fig.layout.shapes as { line: { color: string } }[]).map((s) => s.line.color)).toEqual([
+      "#2ca02c",
+      "#d62728",
+    ]);
+    await expect(predictionGridFigure([{ image: ramp(8, 8), label: "COVID", probability: 0.5 }])).rejects.toThrow(
+      /Received: COVID/,
+    );
   });
 
   it("gradCamGridFigure: image and overlay side by side, titled", async () => {
-    const overlay = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#ff0000" } }).png().toBuffer();
-    const fig = await gradCamGridFigure([{ image: ramp(8, 8), overlay, title: "p = 0.97" }, { image: ramp(8, 8), overlay }]);
-    expect((fig.layout.annotations as { text: string }[]).map((a) => a.text)).toEqual(["p = 0.97", "Grad-CAM", "image 2", "Grad-CAM"]);
+    const overlay = await sharp({ create: { width: 8, height: 8, channels: 3, background: "#ff0000" } })
+      .png()
+      .toBuffer();
+    const fig = await gradCamGridFigure([
+      { image: ramp(8, 8), overlay, title: "p = 0.97" },
+      { image: ramp(8, 8), overlay },
+    ]);
+    expect((fig.layout.annotations as { text: string }[]).map((a) => a.text)).toEqual([
+      "p = 0.97",
+      "Grad-CAM",
+      "image 2",
+      "Grad-CAM",
+    ]);
     expect(fig.data).toHaveLength(4);
     const red = await decodeUri(String(fig.data[1].source));
     expect(red.data.slice(0, 3)).toEqual([255, 0, 0]);
   });
 
   it("pipelineStripFigure: one titled panel per step in a single row", async () => {
-    const fig = await pipelineStripFigure([{ name: "decoded", image: ramp(8, 8) }, { name: "CLAHE", image: ramp(8, 8) }, { name: "caffe", image: ramp(8, 8) }]);
+    const fig = await pipelineStripFigure([
+      { name: "decoded", image: ramp(8, 8) },
+      { name: "CLAHE", image: ramp(8, 8) },
+      { name: "caffe", image: ramp(8, 8) },
+    ]);
     expect((fig.layout.annotations as { text: string }[]).map((a) => a.text)).toEqual(["decoded", "CLAHE", "caffe"]);
     const domains = ["yaxis", "yaxis2", "yaxis3"].map((k) => (fig.layout[k] as { domain: number[] }).domain);
     expect(new Set(domains.map((d) => d.join()))).toEqual(new Set(["0,1"]));

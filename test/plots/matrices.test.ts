@@ -9,20 +9,42 @@ describe("confusionMatrixFigure", () => {
   it("puts counts in z with true rows NORMAL, PNEUMONIA and annotates count and row %", () => {
     const fig = confusionMatrixFigure(cm);
     const heat = fig.data[0];
-    expect(heat).toMatchObject({ type: "heatmap", x: ["NORMAL", "PNEUMONIA"], y: ["NORMAL", "PNEUMONIA"], z: [[180, 54], [12, 378]] });
+    expect(heat).toMatchObject({
+      type: "heatmap",
+      x: ["NORMAL", "PNEUMONIA"],
+      y: ["NORMAL", "PNEUMONIA"],
+      z: [
+        [180, 54],
+        [12, 378],
+      ],
+    });
     // row %: 180/234 = 76.9%, 54/234 = 23.1%, 12/390 = 3.1%, 378/390 = 96.9% (hand computation)
     const texts = (fig.layout.annotations as { text: string; x: string; y: string }[]).map((a) => [a.y, a.x, a.text]);
     expect(texts).toEqual([
-      ["NORMAL", "NORMAL", "180<br>76.9%"], ["NORMAL", "PNEUMONIA", "54<br>23.1%"],
-      ["PNEUMONIA", "NORMAL", "12<br>3.1%"], ["PNEUMONIA", "PNEUMONIA", "378<br>96.9%"],
+      ["NORMAL", "NORMAL", "180<br>76.9%"],
+      ["NORMAL", "PNEUMONIA", "54<br>23.1%"],
+      ["PNEUMONIA", "NORMAL", "12<br>3.1%"],
+      ["PNEUMONIA", "PNEUMONIA", "378<br>96.9%"],
     ]);
     expect((fig.layout.yaxis as { autorange: string }).autorange).toBe("reversed");
   });
 
   it("colours by row percentage when asked, keeping counts in customdata", () => {
-    const fig = confusionMatrixFigure([[1, 3], [0, 4]], { colorBy: "row", threshold: 0.25 });
-    expect(fig.data[0].z).toEqual([[25, 75], [0, 100]]);
-    expect(fig.data[0].customdata).toEqual([[1, 3], [0, 4]]);
+    const fig = confusionMatrixFigure(
+      [
+        [1, 3],
+        [0, 4],
+      ],
+      { colorBy: "row", threshold: 0.25 },
+    );
+    expect(fig.data[0].z).toEqual([
+      [25, 75],
+      [0, 100],
+    ]);
+    expect(fig.data[0].customdata).toEqual([
+      [1, 3],
+      [0, 4],
+    ]);
     expect((fig.layout.title as { text: string }).text).toBe("Confusion matrix (threshold 0.250)");
   });
 
@@ -52,7 +74,11 @@ describe("scoreHistogramFigure", () => {
 
 describe("reliabilityFigure", () => {
   it("plots non-empty bins against the diagonal with their counts underneath", () => {
-    const bins = { meanPredicted: [0.05, 0.3, NaN, 0.8], fractionPositive: [0.1, 0.2, NaN, 0.9], count: [10, 5, 0, 20] };
+    const bins = {
+      meanPredicted: [0.05, 0.3, NaN, 0.8],
+      fractionPositive: [0.1, 0.2, NaN, 0.9],
+      count: [10, 5, 0, 20],
+    };
     const fig = reliabilityFigure(bins, { brier: 0.1, ece: 0.05 });
     const [diag, model, bars] = fig.data;
     expect(diag).toMatchObject({ x: [0, 1], y: [0, 1] });
@@ -62,6 +88,8 @@ describe("reliabilityFigure", () => {
   });
 
   it("rejects bins of different lengths", () => {
-    expect(() => reliabilityFigure({ meanPredicted: [0.1], fractionPositive: [0.1, 0.2], count: [1] })).toThrow(/Received: 1, 2, 1/);
+    expect(() => reliabilityFigure({ meanPredicted: [0.1], fractionPositive: [0.1, 0.2], count: [1] })).toThrow(
+      /Received: 1, 2, 1/,
+    );
   });
 });

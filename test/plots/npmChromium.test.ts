@@ -31,7 +31,9 @@ describe("npmChromiumPackage", () => {
   // It is a dependency: where it is installed, no browser test may skip for want of a browser.
   it("finds the installed @sparticuz/chromium and its bin/ archives (any build layout)", () => {
     expect(PKG).not.toBeNull();
-    expect(PKG!.version).toBe(JSON.parse(readFileSync(join(ROOT, "node_modules/@sparticuz/chromium/package.json"), "utf8")).version);
+    expect(PKG!.version).toBe(
+      JSON.parse(readFileSync(join(ROOT, "node_modules/@sparticuz/chromium/package.json"), "utf8")).version,
+    );
     expect(existsSync(join(PKG!.binDir, "chromium.br"))).toBe(true);
   });
 });
@@ -50,31 +52,38 @@ describe("extractTar", () => {
   });
 });
 
-describe.skipIf(!PKG || !canUnshare())("npm Chromium without the system's libnss3/libnspr4 (needs `unshare -m` as root; skipped where unavailable)", () => {
-  it("fails to start without the fallback, and renders PNG + SVG with the package's own NSS on LD_LIBRARY_PATH", () => {
-    const cacheDir = tempDir("chromium-no-nss-");
-    const { path, env } = prepareNpmChromium({ cacheDir }); // unpack the binary while the system libraries are visible
-    expect(env.LD_LIBRARY_PATH).toBeUndefined(); // this machine has them, so no fallback yet
-    // The system NSS files the binary loads, e.g. /lib/x86_64-linux-gnu/libnss3.so, to cover with /dev/null.
-    const ldd = execFileSync("ldd", [path], { encoding: "utf8" });
-    const hide = [...ldd.matchAll(/^\s*(lib(?:nss3|nssutil3|smime3|nspr4|plc4|plds4)\.so\S*) => (\/\S+)/gm)].map((m) => m[2]);
-    expect(hide.map((p) => p.split("/").pop())).toEqual(expect.arrayContaining(["libnss3.so", "libnspr4.so"]));
-    const mounts = hide.map((p) => `mount --bind /dev/null ${p}`).join(" && ");
-    const child = `${process.execPath} --import tsx test/plots/fixtures/noNssChild.ts ${cacheDir}`;
-    const run = spawnSync("unshare", ["-m", "sh", "-c", `${mounts} && exec ${child}`], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: { ...process.env, [CHROMIUM_ENV]: "", [CHROMIUM_CACHE_ENV]: cacheDir },
-      timeout: 120_000,
-    });
-    expect(run.status, run.stderr).toBe(0);
-    const result = JSON.parse(run.stdout.trim().split("\n").pop()!);
-    expect(result.bareError).toMatch(/error while loading shared libraries: .*lib(nss3|nspr4|nssutil3|smime3|plc4|plds4)\.so/);
-    expect(result.launchBare).toMatch(/error while loading shared libraries/);
-    expect(result).toMatchObject({ source: "npm @sparticuz/chromium", pngSignature: "PNG", svgHasTitle: true });
-    expect(result.ldLibraryPath).toMatch(new RegExp(`^${join(cacheDir, "al2023", "lib")}`));
-    expect(result.pngBytes).toBeGreaterThan(2000);
-    expect(readdirSync(join(cacheDir, "al2023", "lib"))).toContain("libnss3.so");
-    expect(existsSync(join(cacheDir, "no-nss.png"))).toBe(true);
-  }, 180_000);
-});
+describe.skipIf(!PKG || !canUnshare())(
+  "npm Chromium without the system's libnss3/libnspr4 (needs `unshare -m` as root; skipped where unavailable)",
+  () => {
+    it("fails to start without the fallback, and renders PNG + SVG with the package's own NSS on LD_LIBRARY_PATH", () => {
+      const cacheDir = tempDir("chromium-no-nss-");
+      const { path, env } = prepareNpmChromium({ cacheDir }); // unpack the binary while the system libraries are visible
+      expect(env.LD_LIBRARY_PATH).toBeUndefined(); // this machine has them, so no fallback yet
+      // The system NSS files the binary loads, e.g. /lib/x86_64-linux-gnu/libnss3.so, to cover with /dev/null.
+      const ldd = execFileSync("ldd", [path], { encoding: "utf8" });
+      const hide = [...ldd.matchAll(/^\s*(lib(?:nss3|nssutil3|smime3|nspr4|plc4|plds4)\.so\S*) => (\/\S+)/gm)].map(
+        (m) => m[2],
+      );
+      expect(hide.map((p) => p.split("/").pop())).toEqual(expect.arrayContaining(["libnss3.so", "libnspr4.so"]));
+      const mounts = hide.map((p) => `mount --bind /dev/null ${p}`).join(" && ");
+      const child = `${process.execPath} --import tsx test/plots/fixtures/noNssChild.ts ${cacheDir}`;
+      const run = spawnSync("unshare", ["-m", "sh", "-c", `${mounts} && exec ${child}`], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, [CHROMIUM_ENV]: "", [CHROMIUM_CACHE_ENV]: cacheDir },
+        timeout: 120_000,
+      });
+      expect(run.status, run.stderr).toBe(0);
+      const result = JSON.parse(run.stdout.trim().split("\n").pop()!);
+      expect(result.bareError).toMatch(
+        /error while loading shared libraries: .*lib(nss3|nspr4|nssutil3|smime3|plc4|plds4)\.so/,
+      );
+      expect(result.launchBare).toMatch(/error while loading shared libraries/);
+      expect(result).toMatchObject({ source: "npm @sparticuz/chromium", pngSignature: "PNG", svgHasTitle: true });
+      expect(result.ldLibraryPath).toMatch(new RegExp(`^${join(cacheDir, "al2023", "lib")}`));
+      expect(result.pngBytes).toBeGreaterThan(2000);
+      expect(readdirSync(join(cacheDir, "al2023", "lib"))).toContain("libnss3.so");
+      expect(existsSync(join(cacheDir, "no-nss.png"))).toBe(true);
+    }, 180_000);
+  },
+);

@@ -3,7 +3,10 @@ import { figureDivHtml, standaloneHtml } from "../../src/lib/plots/bundle";
 import { show, tslabDisplay, type DisplayLike } from "../../src/lib/plots/show";
 import type { Figure } from "../../src/lib/plots/types";
 
-const FIG: Figure = { data: [{ type: "scatter", x: [1, 2], y: [3, 4], name: "</script><b>" }], layout: { title: { text: "t" } } };
+const FIG: Figure = {
+  data: [{ type: "scatter", x: [1, 2], y: [3, 4], name: "</script><b>" }],
+  layout: { title: { text: "t" } },
+};
 
 // A display that records what it is sent.
 function recordingDisplay(): DisplayLike & { htmls: string[] } {
@@ -43,24 +46,38 @@ describe("show", () => {
 
   it("finds tslab's display through the kernel's __tslab__.require; a display that refuses shows nothing", async () => {
     const display = recordingDisplay();
-    (globalThis as { __tslab__?: unknown }).__tslab__ = { require: (id: string) => (id === "tslab" ? { display } : undefined) };
+    (globalThis as { __tslab__?: unknown }).__tslab__ = {
+      require: (id: string) => (id === "tslab" ? { display } : undefined),
+    };
     expect(tslabDisplay()).toBe(display); // no tslab/dist/jupyter: the bare display, HTML only
     await show(FIG, { inject: "never", staticImage: false });
     expect(display.htmls).toHaveLength(1);
-    const notReady: DisplayLike = { html: () => { throw new Error("Not ready"); }, png: () => undefined };
+    const notReady: DisplayLike = {
+      html: () => {
+        throw new Error("Not ready");
+      },
+      png: () => undefined,
+    };
     await expect(show(FIG, { display: notReady, staticImage: false })).resolves.toBeUndefined();
   });
 
   it("writes one multi-representation output through tslab's message writer, by display id when asked", async () => {
     const sent: { msg: { data: Record<string, string>; transient: object }; update: boolean }[] = [];
-    const jupyter = { lastWriteDisplayData: (msg: (typeof sent)[number]["msg"], update: boolean) => void sent.push({ msg, update }) };
+    const jupyter = {
+      lastWriteDisplayData: (msg: (typeof sent)[number]["msg"], update: boolean) => void sent.push({ msg, update }),
+    };
     const bare = recordingDisplay();
-    (globalThis as { __tslab__?: unknown }).__tslab__ = { require: (id: string) => ({ tslab: { display: bare }, "tslab/dist/jupyter": jupyter })[id] };
+    (globalThis as { __tslab__?: unknown }).__tslab__ = {
+      require: (id: string) => ({ tslab: { display: bare }, "tslab/dist/jupyter": jupyter })[id],
+    };
     const display = tslabDisplay()!;
     display.bundle!({ "text/html": "<b>1</b>", "text/plain": "1" }, { id: "d1" });
     display.bundle!({ "text/html": "<b>2</b>" }, { id: "d1", update: true });
     expect(sent).toEqual([
-      { msg: { data: { "text/html": "<b>1</b>", "text/plain": "1" }, metadata: {}, transient: { display_id: "d1" } }, update: false },
+      {
+        msg: { data: { "text/html": "<b>1</b>", "text/plain": "1" }, metadata: {}, transient: { display_id: "d1" } },
+        update: false,
+      },
       { msg: { data: { "text/html": "<b>2</b>" }, metadata: {}, transient: { display_id: "d1" } }, update: true },
     ]);
     await show(FIG, { inject: "never", staticImage: false });
@@ -81,10 +98,14 @@ describe("HTML snippets", () => {
 
   it("figureDivHtml keeps a static PNG in the div until plotly.js replaces it", () => {
     const html = figureDivHtml(FIG, "fig-2", { height: 400, fallbackPng: "iVBORw0KGgo=" });
-    expect(html).toContain('<div id="fig-2" class="pneumo-plot"><img src="data:image/png;base64,iVBORw0KGgo=" alt="t" style="max-width:100%"></div>');
+    expect(html).toContain(
+      '<div id="fig-2" class="pneumo-plot"><img src="data:image/png;base64,iVBORw0KGgo=" alt="t" style="max-width:100%"></div>',
+    );
     // without Plotly the image stays; with it the div is emptied, sized and drawn
     expect(html).toContain("if (!el.firstChild) el.textContent");
-    expect(html.indexOf('el.setAttribute("style", "height:400px;")')).toBeLessThan(html.indexOf("window.Plotly.newPlot"));
+    expect(html.indexOf('el.setAttribute("style", "height:400px;")')).toBeLessThan(
+      html.indexOf("window.Plotly.newPlot"),
+    );
   });
 
   it("standaloneHtml inlines the bundle before the figure", () => {

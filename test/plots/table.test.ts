@@ -19,13 +19,24 @@ describe("formatTable", () => {
   });
 
   it("sorts numerically by a column (interval estimates, numeric strings) and names a bad column", () => {
-    expect(formatTable(ROWS, { sort: { by: "auc", descending: true } }).rows.map((r) => r[0].text)).toEqual(["resnet50", "cnn4"]);
+    expect(formatTable(ROWS, { sort: { by: "auc", descending: true } }).rows.map((r) => r[0].text)).toEqual([
+      "resnet50",
+      "cnn4",
+    ]);
     expect(formatTable(ROWS, { sort: "ap" }).rows.map((r) => r[0].text)).toEqual(["resnet50", "cnn4"]);
-    expect(() => formatTable(ROWS, { sort: "AUC" })).toThrow(/sort column must be one of model, split, n, auc, ap\. Received: AUC/);
+    expect(() => formatTable(ROWS, { sort: "AUC" })).toThrow(
+      /sort column must be one of model, split, n, auc, ap\. Received: AUC/,
+    );
   });
 
   it("reads a DataFrame-like (danfojs columns + values) and rejects other input by name", () => {
-    const t = formatTable({ columns: ["split", "count"], values: [["train", 12], ["val", 3]] });
+    const t = formatTable({
+      columns: ["split", "count"],
+      values: [
+        ["train", 12],
+        ["val", 3],
+      ],
+    });
     expect(tableText(t)).toBe("split  count\n─────  ─────\ntrain     12\nval        3");
     expect(() => formatTable(42 as never)).toThrow(/^table: rows must be .*Received: number/);
   });
@@ -44,7 +55,10 @@ describe("tableHtml", () => {
 describe("table", () => {
   it("prints the text table outside a notebook", () => {
     const lines: string[] = [];
-    interface Row { split: string; count: number } // an interface has no index signature, as CountRow
+    interface Row {
+      split: string;
+      count: number;
+    } // an interface has no index signature, as CountRow
     const rows: Row[] = [{ split: "train", count: 12 }];
     table(rows, { log: (t) => lines.push(t) });
     expect(lines).toEqual(["split  count\n─────  ─────\ntrain     12"]);
@@ -53,7 +67,11 @@ describe("table", () => {
   it("sends HTML with the text as its plain form to a notebook display, printing nothing", () => {
     const sent: Record<string, string>[] = [];
     const lines: string[] = [];
-    const display = { html: () => undefined, png: () => undefined, bundle: (data: Record<string, string>) => void sent.push(data) };
+    const display = {
+      html: () => undefined,
+      png: () => undefined,
+      bundle: (data: Record<string, string>) => void sent.push(data),
+    };
     table(ROWS, { display, log: (t) => lines.push(t) });
     expect(lines).toEqual([]);
     expect(sent).toHaveLength(1);

@@ -47,7 +47,15 @@ describe.skipIf(!jupyter?.hasNotebook && !jupyter?.hasLab)("npm run lab", () => 
 
   it("serves the project root, opens on notebooks/, and saves notebooks/ without outputs", async () => {
     const port = await freePort();
-    const args = ["--import", "tsx", "scripts/lab.ts", "--no-browser", `--port=${port}`, `--NotebookApp.token=${token}`, `--ServerApp.token=${token}`];
+    const args = [
+      "--import",
+      "tsx",
+      "scripts/lab.ts",
+      "--no-browser",
+      `--port=${port}`,
+      `--NotebookApp.token=${token}`,
+      `--ServerApp.token=${token}`,
+    ];
     child = spawn(process.execPath, args, { cwd: ROOT, detached: true, stdio: "ignore" });
     const base = `http://127.0.0.1:${port}`;
     const api = (path: string) => `${base}/api/contents/${path}?token=${token}`;
@@ -59,13 +67,23 @@ describe.skipIf(!jupyter?.hasNotebook && !jupyter?.hasLab)("npm run lab", () => 
     expect(landing.headers.get("location") ?? "").toMatch(/\/tree\/notebooks(\?|$)/);
     // a save with outputs, as File > Save sends it after a run
     const notebook = {
-      cells: [{ cell_type: "code", source: "1 + 1", metadata: {}, execution_count: 3,
-        outputs: [{ output_type: "execute_result", execution_count: 3, data: { "text/plain": "2" }, metadata: {} }] }],
+      cells: [
+        {
+          cell_type: "code",
+          source: "1 + 1",
+          metadata: {},
+          execution_count: 3,
+          outputs: [{ output_type: "execute_result", execution_count: 3, data: { "text/plain": "2" }, metadata: {} }],
+        },
+      ],
       metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
-      nbformat: 4, nbformat_minor: 5,
+      nbformat: 4,
+      nbformat_minor: 5,
     };
     const put = await fetch(api(`notebooks/${name}`), {
-      method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ type: "notebook", content: notebook }),
+      method: "PUT",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ type: "notebook", content: notebook }),
     });
     expect(put.status).toBeLessThan(300);
     const onDisk = JSON.parse(readFileSync(join(ROOT, "notebooks", name), "utf8")) as typeof notebook;

@@ -53,10 +53,17 @@ describe("earlyStopping", () => {
     const model = tinyDenseModel(3);
     const snapshots: number[][] = [];
     const grab = { name: "grab", onEpochEnd: () => void snapshots.push(Array.from(model.getWeights()[0].dataSync())) };
-    const h = await train(model, { train: separableData(32, 3) }, {
-      epochs: 10, batchSize: 8, learningRate: 0.05, progress: false,
-      callbacks: [grab, earlyStopping({ monitor: "loss", patience: 2, minDelta: 100 })],
-    });
+    const h = await train(
+      model,
+      { train: separableData(32, 3) },
+      {
+        epochs: 10,
+        batchSize: 8,
+        learningRate: 0.05,
+        progress: false,
+        callbacks: [grab, earlyStopping({ monitor: "loss", patience: 2, minDelta: 100 })],
+      },
+    );
     expect(h.epoch).toEqual([0, 1, 2]);
     expect(h.stoppedEpoch).toBe(2);
     const final = Array.from(model.getWeights()[0].dataSync());
@@ -80,10 +87,17 @@ describe("reduceLrOnPlateau", () => {
   });
 
   it("halves the lr that train uses and logs", async () => {
-    const h = await train(tinyDenseModel(2), { train: separableData(16, 2) }, {
-      epochs: 6, batchSize: 8, learningRate: 0.01, progress: false,
-      callbacks: [reduceLrOnPlateau({ monitor: "loss", patience: 2, minDelta: 100 })],
-    });
+    const h = await train(
+      tinyDenseModel(2),
+      { train: separableData(16, 2) },
+      {
+        epochs: 6,
+        batchSize: 8,
+        learningRate: 0.01,
+        progress: false,
+        callbacks: [reduceLrOnPlateau({ monitor: "loss", patience: 2, minDelta: 100 })],
+      },
+    );
     // History logs the lr each epoch trained with; reductions after epochs 2 and 4 take effect from epochs 3 and 5.
     expect(h.history.lr).toEqual([0.01, 0.01, 0.01, 0.005, 0.005, 0.0025]);
   });

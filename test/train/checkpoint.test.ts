@@ -50,11 +50,14 @@ describe("checkpoint errors name the file and what to do", () => {
     await expect(resume(runDir)).rejects.toThrow(new RegExp(`${latest} is empty.*delete the folder ${folder}`));
   });
 
-  it("a truncated latest.json (was: \"Unterminated string in JSON at position …\" without the file)", async () => {
+  it('a truncated latest.json (was: "Unterminated string in JSON at position …" without the file)', async () => {
     const { runDir, latest } = await checkpointedRun();
     const text = readFileSync(latest, "utf8");
     writeFileSync(latest, text.slice(0, Math.floor(text.length / 2)));
-    const error = await resume(runDir).then(() => undefined, (e: Error) => e.message);
+    const error = await resume(runDir).then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
     expect(error).toContain(`${latest} is truncated or corrupt (not valid JSON)`);
     expect(error).toContain("restore the file from a backup, or delete the folder");
     expect(error).toMatch(/Received: \d+ bytes, /);
@@ -81,7 +84,7 @@ describe("resume housekeeping", () => {
     ];
     const live = `${CHECKPOINT_DIR}/${CHECKPOINT_FILE}.tmp-${process.pid}-1764579000004`;
     mkdirSync(join(runDir, "best-model"));
-    for (const rel of [...left, live]) writeFileSync(join(runDir, rel), "{\"torn");
+    for (const rel of [...left, live]) writeFileSync(join(runDir, rel), '{"torn');
     const { lines } = await resume(runDir);
     expect(left.filter((rel) => existsSync(join(runDir, rel)))).toEqual([]);
     expect(existsSync(join(runDir, live))).toBe(true);

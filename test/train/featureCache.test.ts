@@ -11,7 +11,12 @@ beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
-const KEY: FeatureCacheKey = { manifestHash: "abc123", preprocessing: "div255", backbone: "mean-pool-test", inputSize: 8 };
+const KEY: FeatureCacheKey = {
+  manifestHash: "abc123",
+  preprocessing: "div255",
+  backbone: "mean-pool-test",
+  inputSize: 8,
+};
 
 // A "backbone" that averages each image to two features [mean, mean²] and counts its calls.
 function countingBackbone(): { fn: (xs: tf.Tensor4D) => tf.Tensor; calls: () => number } {
@@ -41,14 +46,21 @@ describe("cachedFeatures", () => {
     expect(second.fromCache).toBe(true);
     expect(Array.from(second.features)).toEqual(Array.from(first.features));
     expect(second.files).toEqual(records.map((r) => r.file));
-    expect(readdirSync(dir).sort()).toEqual([`features-${featureKeyHash(KEY)}.bin`, `features-${featureKeyHash(KEY)}.json`]);
+    expect(readdirSync(dir).sort()).toEqual([
+      `features-${featureKeyHash(KEY)}.bin`,
+      `features-${featureKeyHash(KEY)}.json`,
+    ]);
 
     // A different key is a different cache entry.
     await cachedFeatures({ ...opts, key: { ...KEY, inputSize: 4 } });
     expect(backbone.calls()).toBe(6);
 
     // The features feed train as an in-memory source.
-    const h = await train(tinyDenseModel(2), { train: { xs: second.features, shape: second.shape, ys: second.labels } }, { epochs: 1, batchSize: 5, progress: false });
+    const h = await train(
+      tinyDenseModel(2),
+      { train: { xs: second.features, shape: second.shape, ys: second.labels } },
+      { epochs: 1, batchSize: 5, progress: false },
+    );
     expect(h.history.loss).toHaveLength(1);
   });
 
@@ -78,6 +90,8 @@ describe("cachedFeatures", () => {
   });
 
   it("rejects an incomplete key", async () => {
-    await expect(cachedFeatures({ backbone: (xs) => xs, records: [], key: { ...KEY, inputSize: 0 }, dir: "/tmp/x" })).rejects.toThrow(/inputSize.*Received/);
+    await expect(
+      cachedFeatures({ backbone: (xs) => xs, records: [], key: { ...KEY, inputSize: 0 }, dir: "/tmp/x" }),
+    ).rejects.toThrow(/inputSize.*Received/);
   });
 });

@@ -3,12 +3,27 @@ import type { CachedFeatures } from "../../src/lib/train/featureCache";
 import { stackFeatures, viewPreprocessing } from "../../src/lib/train/featureViews";
 
 const set = (rows: number[][], labels: number[], files: string[], path = "p"): CachedFeatures => ({
-  features: Float32Array.from(rows.flat()), shape: [rows.length, rows[0]!.length], labels: Float32Array.from(labels), files, fromCache: true, path,
+  features: Float32Array.from(rows.flat()),
+  shape: [rows.length, rows[0]!.length],
+  labels: Float32Array.from(labels),
+  files,
+  fromCache: true,
+  path,
 });
 
 describe("stackFeatures", () => {
   it("puts the views' rows one after another with their labels and files", () => {
-    const out = stackFeatures([set([[1, 2], [3, 4]], [0, 1], ["a", "b"]), set([[5, 6]], [1], ["b"])]);
+    const out = stackFeatures([
+      set(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [0, 1],
+        ["a", "b"],
+      ),
+      set([[5, 6]], [1], ["b"]),
+    ]);
     expect(out.shape).toEqual([3, 2]);
     expect(Array.from(out.features)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(Array.from(out.labels)).toEqual([0, 1, 1]);
@@ -16,7 +31,9 @@ describe("stackFeatures", () => {
   });
 
   it("refuses sets of other row widths, and none", () => {
-    expect(() => stackFeatures([set([[1, 2]], [0], ["a"]), set([[1, 2, 3]], [0], ["a"], "wide.bin")])).toThrow(/rows of shape \[2\]\. Received: \[3\] in wide\.bin/);
+    expect(() => stackFeatures([set([[1, 2]], [0], ["a"]), set([[1, 2, 3]], [0], ["a"], "wide.bin")])).toThrow(
+      /rows of shape \[2\]\. Received: \[3\] in wide\.bin/,
+    );
     expect(() => stackFeatures([])).toThrow(/at least one/);
   });
 });

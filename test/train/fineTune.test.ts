@@ -14,9 +14,25 @@ beforeAll(async () => {
 function twoPartModel(): tf.LayersModel {
   return tf.sequential({
     layers: [
-      tf.layers.dense({ inputShape: [3], units: 4, activation: "relu", name: "bb_a", kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
-      tf.layers.dense({ units: 4, activation: "relu", name: "bb_b", kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
-      tf.layers.dense({ units: 1, activation: "sigmoid", name: "head", kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
+      tf.layers.dense({
+        inputShape: [3],
+        units: 4,
+        activation: "relu",
+        name: "bb_a",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }),
+      }),
+      tf.layers.dense({
+        units: 4,
+        activation: "relu",
+        name: "bb_b",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }),
+      }),
+      tf.layers.dense({
+        units: 1,
+        activation: "sigmoid",
+        name: "head",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+      }),
     ],
   });
 }
@@ -33,14 +49,21 @@ describe("fineTune", () => {
     const kernel = (name: string) => Array.from(model.getLayer(name).getWeights()[0].dataSync());
     const before = { a: kernel("bb_a"), b: kernel("bb_b"), head: kernel("head") };
     let afterPhase1: { a: number[]; b: number[]; head: number[] } | undefined;
-    const grab = { name: "grab", onTrainEnd: () => void (afterPhase1 = { a: kernel("bb_a"), b: kernel("bb_b"), head: kernel("head") }) };
+    const grab = {
+      name: "grab",
+      onTrainEnd: () => void (afterPhase1 = { a: kernel("bb_a"), b: kernel("bb_b"), head: kernel("head") }),
+    };
     const runDir = tempDir("finetune-");
-    const result = await fineTune(model, { train: separableData(16, 3), val: separableData(8, 3, 9) }, {
-      phase1: { epochs: 2, batchSize: 8, learningRate: 0.01, progress: false, callbacks: [grab] },
-      phase2: { epochs: 2, batchSize: 8, unfreezeTop: 1, cyclicalLr: { stepSize: 2 }, progress: false },
-      setTrainable,
-      runDir,
-    });
+    const result = await fineTune(
+      model,
+      { train: separableData(16, 3), val: separableData(8, 3, 9) },
+      {
+        phase1: { epochs: 2, batchSize: 8, learningRate: 0.01, progress: false, callbacks: [grab] },
+        phase2: { epochs: 2, batchSize: 8, unfreezeTop: 1, cyclicalLr: { stepSize: 2 }, progress: false },
+        setTrainable,
+        runDir,
+      },
+    );
     expect(calls).toEqual([0, 1]);
     expect(afterPhase1!.a).toEqual(before.a);
     expect(afterPhase1!.b).toEqual(before.b);
@@ -57,6 +80,12 @@ describe("fineTune", () => {
   });
 
   it("asks for setTrainable when phase 2 unfreezes layers", async () => {
-    await expect(fineTune(twoPartModel(), { train: separableData(4, 3) }, { phase1: { epochs: 1 }, phase2: { epochs: 1, unfreezeTop: 2 } })).rejects.toThrow(/needs setTrainable/);
+    await expect(
+      fineTune(
+        twoPartModel(),
+        { train: separableData(4, 3) },
+        { phase1: { epochs: 1 }, phase2: { epochs: 1, unfreezeTop: 2 } },
+      ),
+    ).rejects.toThrow(/needs setTrainable/);
   });
 });

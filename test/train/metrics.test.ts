@@ -24,7 +24,12 @@ describe("epoch metrics", () => {
 
   it("passMetrics: threshold metrics at 0.5 and AUC (sklearn example values)", () => {
     // labels [0,0,1,1], scores [0.1,0.6,0.7,0.9]: tn 1, fp 1, tp 2 → accuracy 0.75, precision 2/3, recall 1; AUC 1.
-    expect(passMetrics([0, 0, 1, 1], [0.1, 0.6, 0.7, 0.9])).toEqual({ accuracy: 0.75, auc: 1, precision: 2 / 3, recall: 1 });
+    expect(passMetrics([0, 0, 1, 1], [0.1, 0.6, 0.7, 0.9])).toEqual({
+      accuracy: 0.75,
+      auc: 1,
+      precision: 2 / 3,
+      recall: 1,
+    });
     // sklearn roc_auc_score([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]) = 0.75
     expect(passMetrics([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).auc).toBe(0.75);
   });

@@ -25,7 +25,11 @@ describe("modelCheckpoint", () => {
       await cb.onEpochEnd!(epoch, { val_auc }, ctx);
     }
     expect(saved).toEqual([0, 1, 4]); // 0.7 again at epoch 3 is not an improvement
-    expect(JSON.parse(readFileSync(join(runDir, "best-model", "best.json"), "utf8"))).toEqual({ epoch: 4, monitor: "val_auc", value: 0.8 });
+    expect(JSON.parse(readFileSync(join(runDir, "best-model", "best.json"), "utf8"))).toEqual({
+      epoch: 4,
+      monitor: "val_auc",
+      value: 0.8,
+    });
     expect(cb.getState!()).toEqual({ best: 0.8 });
   });
 
@@ -33,7 +37,14 @@ describe("modelCheckpoint", () => {
     const runDir = tempDir("mc-train-");
     const model = tinyDenseModel(3);
     const data = { train: separableData(16, 3), val: separableData(8, 3, 4) };
-    const h = await train(model, data, { epochs: 3, batchSize: 4, learningRate: 0.05, runDir, progress: false, callbacks: [modelCheckpoint({ monitor: "val_loss" })] });
+    const h = await train(model, data, {
+      epochs: 3,
+      batchSize: 4,
+      learningRate: 0.05,
+      runDir,
+      progress: false,
+      callbacks: [modelCheckpoint({ monitor: "val_loss" })],
+    });
     const best = JSON.parse(readFileSync(join(runDir, "best-model", "best.json"), "utf8"));
     const bestEpoch = h.history.val_loss.indexOf(Math.min(...h.history.val_loss));
     expect(best.epoch).toBe(bestEpoch);

@@ -14,12 +14,31 @@ function bnModel(): tf.LayersModel {
   const frozen = tf.layers.batchNormalization({ name: "bn0" });
   frozen.trainable = false;
   let x = frozen.apply(input) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ name: "conv1", filters: 3, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({
+      name: "conv1",
+      filters: 3,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ name: "bn1" }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ name: "conv2", filters: 2, kernelSize: 3, activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({
+      name: "conv2",
+      filters: 2,
+      kernelSize: 3,
+      activation: "relu",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ name: "bn2" }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.flatten().apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: 1, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out });
 }
 
@@ -46,7 +65,9 @@ function movingStats(model: tf.LayersModel, layer: string): { mean: number[]; va
 
 function expectClose(actual: number[], expected: number[], rel = 1e-4): void {
   expect(actual).toHaveLength(expected.length);
-  actual.forEach((a, i) => expect(Math.abs(a - expected[i]!)).toBeLessThanOrEqual(rel * Math.max(1e-6, Math.abs(expected[i]!))));
+  actual.forEach((a, i) =>
+    expect(Math.abs(a - expected[i]!)).toBeLessThanOrEqual(rel * Math.max(1e-6, Math.abs(expected[i]!))),
+  );
 }
 
 describe("recomputeBatchNormStatistics", () => {
@@ -78,13 +99,29 @@ describe("recomputeBatchNormStatistics", () => {
   it("estimates a branching model layer by layer in inference order, exactly", async () => {
     // input → conv → bnA → (conv → bnB) + bnA → bnC → flatten → dense: not a chain.
     const input = tf.input({ shape: [6, 6, 1] });
-    const c = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: "same", kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }).apply(input) as tf.SymbolicTensor;
+    const c = tf.layers
+      .conv2d({
+        filters: 2,
+        kernelSize: 3,
+        padding: "same",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }),
+      })
+      .apply(input) as tf.SymbolicTensor;
     const a = tf.layers.batchNormalization({ name: "bnA" }).apply(c) as tf.SymbolicTensor;
-    const d = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: "same", kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }).apply(a) as tf.SymbolicTensor;
+    const d = tf.layers
+      .conv2d({
+        filters: 2,
+        kernelSize: 3,
+        padding: "same",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+      })
+      .apply(a) as tf.SymbolicTensor;
     const b = tf.layers.batchNormalization({ name: "bnB" }).apply(d) as tf.SymbolicTensor;
     const sum = tf.layers.add().apply([a, b]) as tf.SymbolicTensor;
     const e = tf.layers.batchNormalization({ name: "bnC" }).apply(sum) as tf.SymbolicTensor;
-    const out = tf.layers.dense({ units: 1, activation: "sigmoid" }).apply(tf.layers.flatten().apply(e) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: 1, activation: "sigmoid" })
+      .apply(tf.layers.flatten().apply(e) as tf.SymbolicTensor) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: out });
     const data = offsetData();
     const xs = tf.tensor(data.xs, data.shape);
@@ -111,22 +148,34 @@ describe("recomputeBatchNormStatistics", () => {
   it("finds only trainable batch norms and refuses a bad batch count", async () => {
     const model = bnModel();
     expect(trainableBatchNorms(model).map((l) => l.name)).toEqual(["bn1", "bn2"]);
-    await expect(recomputeBatchNormStatistics(model, offsetData(), { batches: 0 })).rejects.toThrow(/batches must be a positive integer.*Received: 0/);
+    await expect(recomputeBatchNormStatistics(model, offsetData(), { batches: 0 })).rejects.toThrow(
+      /batches must be a positive integer.*Received: 0/,
+    );
   });
 });
 
 describe("train: batchNormStatistics", () => {
-  it("re-estimates after each epoch by default, and keeps Keras's moving averages with \"keras\"", async () => {
+  it('re-estimates after each epoch by default, and keeps Keras\'s moving averages with "keras"', async () => {
     const data = offsetData();
     const lines: string[] = [];
     const sink = { line: (l: string) => lines.push(l), update: () => {} };
     const precise = bnModel();
-    await train(precise, { train: data, val: data }, { epochs: 1, batchSize: 8, learningRate: 1e-3, progress: sink, engine: "tfjs" });
+    await train(
+      precise,
+      { train: data, val: data },
+      { epochs: 1, batchSize: 8, learningRate: 1e-3, progress: sink, engine: "tfjs" },
+    );
     const xs = tf.tensor(data.xs, data.shape);
     expectClose(movingStats(precise, "bn1").mean, expectedStats(precise, "bn1", xs).mean);
-    expect(lines.some((l) => /batch-norm statistics of 2 layers re-estimated from 32 training images/.test(l))).toBe(true);
+    expect(lines.some((l) => /batch-norm statistics of 2 layers re-estimated from 32 training images/.test(l))).toBe(
+      true,
+    );
     const keras = bnModel();
-    await train(keras, { train: data, val: data }, { epochs: 1, batchSize: 8, learningRate: 1e-3, progress: false, engine: "tfjs", batchNormStatistics: "keras" });
+    await train(
+      keras,
+      { train: data, val: data },
+      { epochs: 1, batchSize: 8, learningRate: 1e-3, progress: false, engine: "tfjs", batchNormStatistics: "keras" },
+    );
     // Four steps at momentum 0.99 leave the moving variance near its initial 1.
     expect(movingStats(keras, "bn1").variance.every((v) => v > 0.9)).toBe(true);
     xs.dispose();

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { formatProgress, formatSeconds, linesProgress, notebookProgress, resolveProgress, terminalProgress } from "../../src/lib/train/progress";
+import {
+  formatProgress,
+  formatSeconds,
+  linesProgress,
+  notebookProgress,
+  resolveProgress,
+  terminalProgress,
+} from "../../src/lib/train/progress";
 
 // A fake output stream recording what is written.
 function fakeStream(isTTY: boolean): { write(t: string): void; isTTY: boolean; columns: number; text: string[] } {
@@ -10,7 +17,14 @@ function fakeStream(isTTY: boolean): { write(t: string): void; isTTY: boolean; c
 describe("progress", () => {
   it("formats batch i/n, metrics, ETA and images/s", () => {
     // 10 of 40 batches in 8 s → 0.8 s per batch · 30 left = 24 s; 320 images / 8 s = 40 img/s.
-    const line = formatProgress({ label: "epoch 1/5", step: 10, total: 40, items: 320, elapsedSec: 8, metrics: { loss: 0.5123 } });
+    const line = formatProgress({
+      label: "epoch 1/5",
+      step: 10,
+      total: 40,
+      items: 320,
+      elapsedSec: 8,
+      metrics: { loss: 0.5123 },
+    });
     expect(line).toBe("epoch 1/5  batch 10/40  loss 0.5123  ETA 24s  40.0 img/s");
     expect(formatSeconds(185)).toBe("3m05s");
     expect(formatSeconds(3725)).toBe("1h02m");
@@ -47,7 +61,12 @@ describe("notebook progress", () => {
   /** A display that records bundles with their target. */
   function bundles() {
     const sent: { data: Record<string, string>; id?: string; update?: boolean }[] = [];
-    const display = { html: () => undefined, png: () => undefined, bundle: (data: Record<string, string>, t: { id?: string; update?: boolean } = {}) => void sent.push({ data, ...t }) };
+    const display = {
+      html: () => undefined,
+      png: () => undefined,
+      bundle: (data: Record<string, string>, t: { id?: string; update?: boolean } = {}) =>
+        void sent.push({ data, ...t }),
+    };
     return { sent, display };
   }
 
@@ -68,7 +87,9 @@ describe("notebook progress", () => {
   it("is what progress: true picks inside tslab; a terminal sink elsewhere", () => {
     expect(() => notebookProgress()).toThrow(/^notebookProgress: no notebook display here/);
     const { sent, display } = bundles();
-    (globalThis as { __tslab__?: unknown }).__tslab__ = { require: (id: string) => (id === "tslab" ? { display } : undefined) };
+    (globalThis as { __tslab__?: unknown }).__tslab__ = {
+      require: (id: string) => (id === "tslab" ? { display } : undefined),
+    };
     resolveProgress(true).line("hello");
     expect(sent.map((s) => s.data["text/plain"])).toEqual(["hello"]);
     delete (globalThis as { __tslab__?: unknown }).__tslab__;

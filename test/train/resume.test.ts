@@ -18,8 +18,15 @@ const CHILD = "test/train/fixtures/resumeChild.ts";
 const EPOCHS = 5;
 
 // Starts the child trainer (one node process with the tsx loader, so SIGKILL reaches the trainer itself).
-function startChild(runDir: string, resume: boolean): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, runDir, String(EPOCHS), ...(resume ? ["--resume"] : [])], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+function startChild(
+  runDir: string,
+  resume: boolean,
+): { child: ChildProcess; out: () => string; exited: Promise<number | null> } {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", CHILD, runDir, String(EPOCHS), ...(resume ? ["--resume"] : [])],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
   let text = "";
   child.stdout!.on("data", (chunk) => (text += chunk));
   child.stderr!.on("data", (chunk) => (text += chunk));
@@ -44,12 +51,20 @@ describe("train resume", () => {
   it("continues after a SIGKILL mid-epoch from the next epoch, each epoch in the history exactly once", async () => {
     const runDir = tempDir("train-resume-");
     const first = startChild(runDir, false);
-    const committed = await waitFor(async () => {
-      const state = await readCheckpoint(runDir).catch(() => undefined);
-      return state && state.epoch >= 1 ? state.epoch : undefined;
-    }, 45_000, "a checkpoint of epoch ≥ 1");
+    const committed = await waitFor(
+      async () => {
+        const state = await readCheckpoint(runDir).catch(() => undefined);
+        return state && state.epoch >= 1 ? state.epoch : undefined;
+      },
+      45_000,
+      "a checkpoint of epoch ≥ 1",
+    );
     // Kill inside the following epoch: it has begun, and an epoch lasts ≥ 12 batches × 25 ms.
-    await waitFor(() => (epochsBegun(first.out()).includes(committed + 1) ? true : undefined), 10_000, `epoch ${committed + 1} to begin`);
+    await waitFor(
+      () => (epochsBegun(first.out()).includes(committed + 1) ? true : undefined),
+      10_000,
+      `epoch ${committed + 1} to begin`,
+    );
     await new Promise((r) => setTimeout(r, 100));
     first.child.kill("SIGKILL");
     await first.exited;

@@ -34,8 +34,15 @@ describe("triangularLr", () => {
     // 8 examples, batch 2 → 4 batches per epoch; step 4. Epoch 0's last batch is iteration 3: x = |3/4 − 1| = 0.25
     // → 1e-5 + 9e-5·0.75 = 7.75e-5. Epoch 1's last is iteration 7: x = |7/4 − 1| = 0.75 → 1e-5 + 9e-5·0.25 = 3.25e-5.
     const seen: number[] = [];
-    const spy = { name: "spy", onBatchEnd: (_i: number, ctx: { learningRate: number }) => void seen.push(ctx.learningRate) };
-    const h = await train(tinyDenseModel(2), { train: separableData(8, 2) }, { epochs: 2, batchSize: 2, progress: false, callbacks: [cyclicalLr({ stepSize: 4 }), spy] });
+    const spy = {
+      name: "spy",
+      onBatchEnd: (_i: number, ctx: { learningRate: number }) => void seen.push(ctx.learningRate),
+    };
+    const h = await train(
+      tinyDenseModel(2),
+      { train: separableData(8, 2) },
+      { epochs: 2, batchSize: 2, progress: false, callbacks: [cyclicalLr({ stepSize: 4 }), spy] },
+    );
     expect(h.history.lr[0]).toBeCloseTo(7.75e-5, 12);
     expect(h.history.lr[1]).toBeCloseTo(3.25e-5, 12);
     expect(seen.map((v, i) => v - triangularLr(i, { stepSize: 4 }))).toEqual(new Array(8).fill(0));

@@ -15,7 +15,10 @@ describe("readTensorPack on a corrupt pack", () => {
     bytes[0] ^= 0xff; // same length, other content: the case where the old message read "16 bytes, expected 16"
     await writeFile(bin, bytes);
     const actual = sha256Hex(bytes);
-    const error = await readTensorPack(bin, index).then(() => undefined, (e: Error) => e);
+    const error = await readTensorPack(bin, index).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error?.message).toContain(bin);
     expect(error?.message).toContain(`SHA-256 ${actual}`);
     expect(error?.message).toContain(`expected 16 bytes, SHA-256 ${index.sha256}`);

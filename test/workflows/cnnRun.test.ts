@@ -8,8 +8,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { rocAucScore } from "../../src/lib/analysis";
 import { readRunManifest } from "../../src/lib/runs";
 import {
-  compareEvaluations, evaluateRun, evaluationFigures, gradcamExamples, metricsRows, predictionExamples, readPredictionsCsv, resolvePreset, trainCnnRun,
-  type Evaluation, type Preset,
+  compareEvaluations,
+  evaluateRun,
+  evaluationFigures,
+  gradcamExamples,
+  metricsRows,
+  predictionExamples,
+  readPredictionsCsv,
+  resolvePreset,
+  trainCnnRun,
+  type Evaluation,
+  type Preset,
 } from "../../src/lib/workflows";
 import { tempDir } from "../data/helpers";
 
@@ -47,8 +56,15 @@ describe("trainCnnRun + evaluateRun on the bundled sample", () => {
     expect(m.data?.groupByPatient).toBe(true);
     expect(m.backend?.choice).toBe("wasm");
     // the engine plan resolved once at the start: onnxruntime trains the CNN on wasm, on the cpu provider
-    expect(m.plan).toMatchObject({ tfBackend: "wasm", inference: "onnxruntime", training: "onnxruntime", executionProvider: "cpu" });
-    expect((m.plan as { line: string }).line).toMatch(/^plan: TF\.js wasm · inference onnxruntime · training onnxruntime · cpu EP, \d+ threads$/);
+    expect(m.plan).toMatchObject({
+      tfBackend: "wasm",
+      inference: "onnxruntime",
+      training: "onnxruntime",
+      executionProvider: "cpu",
+    });
+    expect((m.plan as { line: string }).line).toMatch(
+      /^plan: TF\.js wasm · inference onnxruntime · training onnxruntime · cpu EP, \d+ threads$/,
+    );
     expect(m.versions["@tensorflow/tfjs"]).toBe("4.22.0");
     expect(m.settings).toMatchObject({ model: "cnn4", inputSize: 32, preprocessing: "rescale" });
     expect(m.metrics?.threshold).toBe(evaluation.threshold);
@@ -70,13 +86,27 @@ describe("trainCnnRun + evaluateRun on the bundled sample", () => {
 
   it("predicts two sample images from the CLI with the run's threshold and writes Grad-CAM overlays", async () => {
     const dir = join("data", "sample", "chest_xray", "test", "PNEUMONIA");
-    const images = readdirSync(dir).sort().slice(0, 2).map((f) => join(dir, f));
+    const images = readdirSync(dir)
+      .sort()
+      .slice(0, 2)
+      .map((f) => join(dir, f));
     const out = join(await tempDir(), "cams");
-    const { stdout } = await run("npx", ["tsx", "scripts/cli.ts", "predict", ...images, "--run", runDir, "--gradcam", out], { timeout: 120_000 });
-    const lines = stdout.trim().split("\n").filter((l) => l.includes("p(pneumonia)="));
+    const { stdout } = await run(
+      "npx",
+      ["tsx", "scripts/cli.ts", "predict", ...images, "--run", runDir, "--gradcam", out],
+      { timeout: 120_000 },
+    );
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .filter((l) => l.includes("p(pneumonia)="));
     expect(lines).toHaveLength(2);
     for (const line of lines) {
-      expect(line).toMatch(new RegExp(`\\t(NORMAL|PNEUMONIA)\\tp\\(pneumonia\\)=0\\.\\d{4}\\tthreshold=${evaluation.threshold.toFixed(4)}`));
+      expect(line).toMatch(
+        new RegExp(
+          `\\t(NORMAL|PNEUMONIA)\\tp\\(pneumonia\\)=0\\.\\d{4}\\tthreshold=${evaluation.threshold.toFixed(4)}`,
+        ),
+      );
       const png = line.split("gradcam=")[1]!;
       expect((await sharp(png).metadata()).format).toBe("png");
     }
@@ -85,8 +115,17 @@ describe("trainCnnRun + evaluateRun on the bundled sample", () => {
   it("reports a non-image file by name and exits 1, still predicting the others", async () => {
     const bad = join(await tempDir(), "notes.txt");
     await writeFile(bad, "not an x-ray");
-    const good = join("data", "sample", "chest_xray", "test", "NORMAL", readdirSync(join("data", "sample", "chest_xray", "test", "NORMAL")).sort()[0]!);
-    const result = await run("npx", ["tsx", "scripts/cli.ts", "predict", bad, good, "--run", runDir], { timeout: 120_000 }).catch((e) => e);
+    const good = join(
+      "data",
+      "sample",
+      "chest_xray",
+      "test",
+      "NORMAL",
+      readdirSync(join("data", "sample", "chest_xray", "test", "NORMAL")).sort()[0]!,
+    );
+    const result = await run("npx", ["tsx", "scripts/cli.ts", "predict", bad, good, "--run", runDir], {
+      timeout: 120_000,
+    }).catch((e) => e);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`${bad}\tERROR`);
     expect(result.stdout).toContain(`${good}\t`);
@@ -110,13 +149,20 @@ describe("evaluation report, comparison and examples", () => {
 
   it("compares two score sets on the same cases with DeLong (reversed scores give AUC 1 − AUC)", () => {
     const test = evaluation.predictions.test!;
-    const reversed: Evaluation = { ...evaluation, model: "reversed", predictions: { ...evaluation.predictions, test: { ...test, yScore: test.yScore.map((s) => 1 - s) } } };
+    const reversed: Evaluation = {
+      ...evaluation,
+      model: "reversed",
+      predictions: { ...evaluation.predictions, test: { ...test, yScore: test.yScore.map((s) => 1 - s) } },
+    };
     const cmp = compareEvaluations(evaluation, reversed, { nBoot: 30 });
     expect(cmp.files).toEqual(test.files);
     expect(cmp.delong.aucA).toBeCloseTo(evaluation.metrics.test!.auc, 12);
     expect(cmp.delong.aucB).toBeCloseTo(1 - evaluation.metrics.test!.auc, 12);
     expect(cmp.figure.layout.title).toBeDefined();
-    const other: Evaluation = { ...evaluation, predictions: { ...evaluation.predictions, test: { ...test, files: test.files.map((f) => `x/${f}`) } } };
+    const other: Evaluation = {
+      ...evaluation,
+      predictions: { ...evaluation.predictions, test: { ...test, files: test.files.map((f) => `x/${f}`) } },
+    };
     expect(() => compareEvaluations(evaluation, other)).toThrow(/share no scored images/);
   });
 

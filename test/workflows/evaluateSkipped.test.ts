@@ -10,7 +10,6 @@ import { tempDir } from "../data/helpers";
 import { runScript } from "../scripts/runScript";
 import { writeTinyRun } from "./tinyRun";
 
-
 // Overwrites the first `n` records of `split` with bytes that are no image; returns their files.
 async function breakImages(runDir: string, split: "val" | "test", n: number): Promise<string[]> {
   const manifest = await readSplitManifest((await readRunManifest(runDir)).data!.manifest);
@@ -39,10 +38,16 @@ describe("evaluations name the images they skip", () => {
     const ev = await evaluateRun(runDir, { nBoot: 20, save: true, log: (l) => lines.push(l) });
     expect(ev.metrics.val.n).toBe(counts.val - 2);
     expect(ev.metrics.test!.n).toBe(counts.test - 3);
-    expect(lines).toContain(`predictRecords: skipped 2 of ${counts.val} images (unreadable; left out of every metric):`);
-    expect(lines).toContain(`predictRecords: skipped 3 of ${counts.test} images (unreadable; left out of every metric):`);
+    expect(lines).toContain(
+      `predictRecords: skipped 2 of ${counts.val} images (unreadable; left out of every metric):`,
+    );
+    expect(lines).toContain(
+      `predictRecords: skipped 3 of ${counts.test} images (unreadable; left out of every metric):`,
+    );
     for (const file of [...badVal, ...badTest]) {
-      expect(lines.some((l) => l.startsWith(`predictRecords:   ${file}: decodeImage: the file is not a readable JPEG/PNG`))).toBe(true);
+      expect(
+        lines.some((l) => l.startsWith(`predictRecords:   ${file}: decodeImage: the file is not a readable JPEG/PNG`)),
+      ).toBe(true);
     }
     const saved = JSON.parse(await readFile(join(runDir, "metrics.json"), "utf8"));
     expect(saved.metrics.val.skipped.map((s: { file: string }) => s.file)).toEqual(badVal);
@@ -63,7 +68,9 @@ describe("evaluations name the images they skip", () => {
     writeFileSync(join(folder, "test", "NORMAL", "IM-0151-0001.jpeg"), "broken");
     const ev = await evaluateOnFolder(runDir, folder, { nBoot: 20, log: (l) => lines.push(l) });
     expect(ev.metrics.n).toBe(39);
-    expect(ev.metrics.skipped).toEqual([{ file: "test/NORMAL/IM-0151-0001.jpeg", reason: expect.stringContaining("not a readable") }]);
+    expect(ev.metrics.skipped).toEqual([
+      { file: "test/NORMAL/IM-0151-0001.jpeg", reason: expect.stringContaining("not a readable") },
+    ]);
     expect(lines).toContain("predictRecords: skipped 1 of 40 images (unreadable; left out of every metric):");
     const saved = JSON.parse(await readFile(join(runDir, "metrics-external-test.json"), "utf8"));
     expect(saved.metrics.skipped[0].file).toBe("test/NORMAL/IM-0151-0001.jpeg");

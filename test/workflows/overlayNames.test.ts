@@ -7,18 +7,25 @@ import { tempDir } from "../data/helpers";
 import { runScript } from "../scripts/runScript";
 import { writeTinyRun } from "./tinyRun";
 
-
 describe("overlayNames", () => {
   it("keeps the plain name when it is unique", () => {
     expect(overlayNames(["a/x.jpeg", "b/y.png"])).toEqual(["x-gradcam.png", "y-gradcam.png"]);
   });
 
   it("puts the parent folder in front when two inputs share a name", () => {
-    expect(overlayNames(["a/x.jpeg", "b/x.jpeg", "c/y.png"])).toEqual(["a-x-gradcam.png", "b-x-gradcam.png", "y-gradcam.png"]);
+    expect(overlayNames(["a/x.jpeg", "b/x.jpeg", "c/y.png"])).toEqual([
+      "a-x-gradcam.png",
+      "b-x-gradcam.png",
+      "y-gradcam.png",
+    ]);
   });
 
   it("adds a number where the parent folder does not tell them apart, or a file is given twice", () => {
-    expect(overlayNames(["p/NORMAL/x.jpeg", "q/NORMAL/x.jpeg", "x.jpeg"])).toEqual(["NORMAL-x-gradcam.png", "NORMAL-x-2-gradcam.png", "x-gradcam.png"]);
+    expect(overlayNames(["p/NORMAL/x.jpeg", "q/NORMAL/x.jpeg", "x.jpeg"])).toEqual([
+      "NORMAL-x-gradcam.png",
+      "NORMAL-x-2-gradcam.png",
+      "x-gradcam.png",
+    ]);
     expect(overlayNames(["a/x.jpeg", "a/x.jpeg"])).toEqual(["a-x-gradcam.png", "a-x-2-gradcam.png"]);
     expect(overlayNames(["x.jpeg", "x.png"])).toEqual(["x-gradcam.png", "x-2-gradcam.png"]);
   });
@@ -46,9 +53,19 @@ describe("predict --gradcam DIR a/x.jpeg b/x.jpeg", () => {
 
   it("writes one overlay per input, none overwritten", async () => {
     const out = join(tempDir(), "cams");
-    const { code, stdout } = await runScript("scripts/cli.ts", ["predict", ...images, "--run", runDir, "--gradcam", out]);
+    const { code, stdout } = await runScript("scripts/cli.ts", [
+      "predict",
+      ...images,
+      "--run",
+      runDir,
+      "--gradcam",
+      out,
+    ]);
     expect(code).toBe(0);
-    const written = stdout.split("\n").filter((l) => l.includes("gradcam=")).map((l) => l.split("gradcam=")[1]);
+    const written = stdout
+      .split("\n")
+      .filter((l) => l.includes("gradcam="))
+      .map((l) => l.split("gradcam=")[1]);
     expect(written).toEqual([join(out, "a-x-gradcam.png"), join(out, "b-x-gradcam.png")]);
     expect(readdirSync(out).sort()).toEqual(["a-x-gradcam.png", "b-x-gradcam.png"]);
   }, 120_000);

@@ -47,7 +47,12 @@ function flatEpochsUntil(cb: Callback, key: string, ctx: TrainContext, done: () 
 // Flat epochs until ReduceLROnPlateau changes the rate, and the factor it applied.
 function plateauOf(callbacks: Callback[]): { patience: number; factor: number } {
   const ctx = context(0.01);
-  const patience = flatEpochsUntil(byName(callbacks, "ReduceLROnPlateau"), "val_loss", ctx, () => ctx.learningRate !== 0.01);
+  const patience = flatEpochsUntil(
+    byName(callbacks, "ReduceLROnPlateau"),
+    "val_loss",
+    ctx,
+    () => ctx.learningRate !== 0.01,
+  );
   return { patience, factor: ctx.learningRate / 0.01 };
 }
 
@@ -82,10 +87,19 @@ describe("the presets keep the values the code had before they moved", () => {
 
 describe("a preset's values reach the callbacks and optimizer", () => {
   it("ResNet50 head and phase 2 follow edited preset values", () => {
-    const rn = { ...resolvePreset("reference", {}).resnet, reduceLrFactor: 0.2, reduceLrPatience: 4, earlyStoppingPatience: 6 };
+    const rn = {
+      ...resolvePreset("reference", {}).resnet,
+      reduceLrFactor: 0.2,
+      reduceLrPatience: 4,
+      earlyStoppingPatience: 6,
+    };
     expect(plateauOf(headCallbacks(rn))).toEqual({ patience: 4, factor: 0.2 });
     expect(stoppingPatienceOf(headCallbacks(rn))).toBe(6);
-    const tuned = fineTuneTraining({ ...rn, fineTuneLr: { baseLr: 2e-6, maxLr: 8e-6, stepSize: 10 }, fineTuneEarlyStoppingPatience: 5 });
+    const tuned = fineTuneTraining({
+      ...rn,
+      fineTuneLr: { baseLr: 2e-6, maxLr: 8e-6, stepSize: 10 },
+      fineTuneEarlyStoppingPatience: 5,
+    });
     expect(tuned.learningRate).toBe(2e-6);
     const ctx = context();
     byName(tuned.callbacks, "CyclicalLR").onBatchBegin?.(10, ctx);
@@ -95,7 +109,14 @@ describe("a preset's values reach the callbacks and optimizer", () => {
 
   it("trainCnnRun hands train() the preset's learning rate and callbacks, and records them in the manifest", async () => {
     const preset: Preset = resolvePreset("quick", {});
-    preset.cnn = { ...preset.cnn, inputSize: 32, learningRate: 3e-3, reduceLrFactor: 0.25, reduceLrPatience: 4, earlyStoppingPatience: 6 };
+    preset.cnn = {
+      ...preset.cnn,
+      inputSize: 32,
+      learningRate: 3e-3,
+      reduceLrFactor: 0.25,
+      reduceLrPatience: 4,
+      earlyStoppingPatience: 6,
+    };
     calls.length = 0;
     const run = await trainCnnRun({ preset, name: "cnn-preset", runsRoot: tempDir(), progress: false, log: () => {} });
     expect(calls).toHaveLength(1);
@@ -104,7 +125,12 @@ describe("a preset's values reach the callbacks and optimizer", () => {
     expect(plateauOf(opts.callbacks!)).toEqual({ patience: 4, factor: 0.25 });
     expect(stoppingPatienceOf(opts.callbacks!)).toBe(6);
     const manifest = await readRunManifest(run.runDir);
-    expect(manifest.settings).toMatchObject({ learningRate: 3e-3, reduceLrFactor: 0.25, reduceLrPatience: 4, earlyStoppingPatience: 6 });
+    expect(manifest.settings).toMatchObject({
+      learningRate: 3e-3,
+      reduceLrFactor: 0.25,
+      reduceLrPatience: 4,
+      earlyStoppingPatience: 6,
+    });
     expect(manifest.trainEngine).toBe("tfjs");
   }, 120_000);
 });

@@ -16,8 +16,19 @@ import { tempDir } from "../data/helpers";
 const runsRoot = tempDir();
 const copyDir = join(tempDir(), "report");
 const base: ReproduceOptions = {
-  preset: "quick", dataDir: sampleDataRoot(), externals: [sampleDataRoot()], size: 32, cnnEpochs: 1, headEpochs: 1, headViews: 1, nBoot: 50,
-  runsRoot, name: "r", reportCopy: copyDir, progress: false, log: () => {},
+  preset: "quick",
+  dataDir: sampleDataRoot(),
+  externals: [sampleDataRoot()],
+  size: 32,
+  cnnEpochs: 1,
+  headEpochs: 1,
+  headViews: 1,
+  nBoot: 50,
+  runsRoot,
+  name: "r",
+  reportCopy: copyDir,
+  progress: false,
+  log: () => {},
 };
 const runDir = join(runsRoot, "r");
 const FIRST = ["split", "cnn4", "resnet50"];
@@ -30,7 +41,13 @@ let resumed: ReproduceResult;
 let laterStageAfterKill = true;
 const firstLog: string[] = [];
 beforeAll(async () => {
-  killed = await reproduce({ ...base, log: (l) => firstLog.push(l), afterStage: (s) => { if (s === "resnet50") throw new Error("killed after resnet50"); } }).catch((e: unknown) => e);
+  killed = await reproduce({
+    ...base,
+    log: (l) => firstLog.push(l),
+    afterStage: (s) => {
+      if (s === "resnet50") throw new Error("killed after resnet50");
+    },
+  }).catch((e: unknown) => e);
   before = Object.fromEntries(FIRST.map((s) => [s, stageText(s)]));
   laterStageAfterKill = existsSync(join(runDir, "stages", "internal.json")) || existsSync(join(runDir, "results"));
   modelTimes = ["cnn4", "resnet50"].map((m) => statSync(join(runDir, m, "model", "model.json")).mtimeMs);
@@ -46,10 +63,17 @@ describe("reproduce: resuming between stages", () => {
 
   it("the rerun skips the finished stages, leaves their records and models as they were, and runs the rest", () => {
     expect(resumed.stages.map((s) => [s.stage, s.skipped])).toEqual([
-      ["split", true], ["cnn4", true], ["resnet50", true], ["internal", false], ["external-chest_xray", false], ["report", false],
+      ["split", true],
+      ["cnn4", true],
+      ["resnet50", true],
+      ["internal", false],
+      ["external-chest_xray", false],
+      ["report", false],
     ]);
     for (const s of FIRST) expect(stageText(s)).toBe(before[s]);
-    expect(["cnn4", "resnet50"].map((m) => statSync(join(runDir, m, "model", "model.json")).mtimeMs)).toEqual(modelTimes);
+    expect(["cnn4", "resnet50"].map((m) => statSync(join(runDir, m, "model", "model.json")).mtimeMs)).toEqual(
+      modelTimes,
+    );
   });
 
   it("a third run skips every stage and leaves the report byte for byte", async () => {
@@ -61,8 +85,12 @@ describe("reproduce: resuming between stages", () => {
 
   it("refuses a changed setting of a finished stage before anything runs, naming it", async () => {
     const records = ["cnn4", "internal", "report"].map(stageText);
-    await expect(reproduce({ ...base, cnnEpochs: 2 })).rejects.toThrow(/stage cnn4 of .* already finished, but it ran with cnn\.epochs 1, you asked for 2\. Nothing was changed/);
-    await expect(reproduce({ ...base, tta: false })).rejects.toThrow(/stage internal .* it ran with tta true, you asked for false/);
+    await expect(reproduce({ ...base, cnnEpochs: 2 })).rejects.toThrow(
+      /stage cnn4 of .* already finished, but it ran with cnn\.epochs 1, you asked for 2\. Nothing was changed/,
+    );
+    await expect(reproduce({ ...base, tta: false })).rejects.toThrow(
+      /stage internal .* it ran with tta true, you asked for false/,
+    );
     expect(["cnn4", "internal", "report"].map(stageText)).toEqual(records);
   }, 120_000);
 });
@@ -78,12 +106,15 @@ describe("reproduce: generalization options and external folders", () => {
     const record = JSON.parse(stageText("external-chest_xray"));
     expect(record.outputs.overlap).toEqual({ train: 0, val: 0, test: 40 });
     const md = await readFile(join(runDir, "report", "report.md"), "utf8");
-    expect(md).toContain('## external chest_xray (NOT independent: 40 images also in this run\'s split {"train":0,"val":0,"test":40})');
+    expect(md).toContain(
+      '## external chest_xray (NOT independent: 40 images also in this run\'s split {"train":0,"val":0,"test":40})',
+    );
   });
 
   it("scores an external folder at the validation thresholds: on the same images it matches the internal rows", () => {
     const read = (f: string) => JSON.parse(readFileSync(join(runDir, "results", f), "utf8")) as ModelResult[];
-    const internal = read("internal.json"), external = read("external-chest_xray.json");
+    const internal = read("internal.json"),
+      external = read("external-chest_xray.json");
     expect(external.map((r) => r.model)).toEqual(internal.map((r) => r.model));
     external.forEach((r, k) => {
       expect(r.set).toBe("external chest_xray");
@@ -98,7 +129,13 @@ describe("reproduce: the report of a quick run", () => {
   const rows = () => JSON.parse(readFileSync(join(runDir, "results", "internal.json"), "utf8")) as ModelResult[];
 
   it("has both models, their flip-TTA rows and the ensemble, with thresholds from validation", () => {
-    expect(rows().map((r) => r.model)).toEqual(["cnn4", "resnet50", "cnn4 + flip TTA", "resnet50 + flip TTA", "ensemble cnn4+resnet50 + flip TTA"]);
+    expect(rows().map((r) => r.model)).toEqual([
+      "cnn4",
+      "resnet50",
+      "cnn4 + flip TTA",
+      "resnet50 + flip TTA",
+      "ensemble cnn4+resnet50 + flip TTA",
+    ]);
     for (const r of rows()) {
       expect(r.operatingPoints.map((p) => p.rule)).toEqual(["youden", "maxF1", "sensitivity95"]);
       expect(r.operatingPoints[2]!.val.sensitivity).toBeGreaterThanOrEqual(0.95);
@@ -110,13 +147,31 @@ describe("reproduce: the report of a quick run", () => {
     const md = await readFile(join(runDir, "report", "report.md"), "utf8");
     const html = await readFile(join(runDir, "report", "index.html"), "utf8");
     for (const r of rows()) {
-      for (const m of ["accuracy", "precision", "sensitivity", "f1", "specificity", "auc", "averagePrecision"] as const) {
+      for (const m of [
+        "accuracy",
+        "precision",
+        "sensitivity",
+        "f1",
+        "specificity",
+        "auc",
+        "averagePrecision",
+      ] as const) {
         expect(md).toContain(withCi(r.ci[m]));
         expect(html).toContain(withCi(r.ci[m]));
       }
-      expect(md).toContain(`| ${r.model} | ${r.atThreshold.tn} | ${r.atThreshold.fp} | ${r.atThreshold.fn} | ${r.atThreshold.tp} |`);
+      expect(md).toContain(
+        `| ${r.model} | ${r.atThreshold.tn} | ${r.atThreshold.fp} | ${r.atThreshold.fn} | ${r.atThreshold.tp} |`,
+      );
     }
-    for (const text of ["sensitivity ≥ 0.95", "NORMAL NORMAL2-IM-…", "PNEUMONIA bacteria", "Kermany et al., Cell 2018", "DeLong", "split manifest SHA-256", "wall time: cnn4"]) {
+    for (const text of [
+      "sensitivity ≥ 0.95",
+      "NORMAL NORMAL2-IM-…",
+      "PNEUMONIA bacteria",
+      "Kermany et al., Cell 2018",
+      "DeLong",
+      "split manifest SHA-256",
+      "wall time: cnn4",
+    ]) {
       expect(md).toContain(text);
     }
     expect(html).toContain('<script src="plotly.min.js"></script>');
@@ -131,11 +186,19 @@ describe("reproduce: the report of a quick run", () => {
     await writeFile(join(other, "index.html"), "another run's report");
     await writeFile(join(other, "source.json"), JSON.stringify({ runDir: "/elsewhere" }));
     const lines: string[] = [];
-    const opts = { runDir, store: new StageStore(runDir), externals: [], copyTo: other, log: (l: string) => lines.push(l) };
+    const opts = {
+      runDir,
+      store: new StageStore(runDir),
+      externals: [],
+      copyTo: other,
+      log: (l: string) => lines.push(l),
+    };
     await writeReproduceReport(opts);
     expect(await readFile(join(other, "index.html"), "utf8")).toBe("another run's report");
     expect(lines.join("\n")).toMatch(/holds the report of \/elsewhere: kept; .*--replace-report/);
     await writeReproduceReport({ ...opts, replace: true });
-    expect(await readFile(join(other, "index.html"), "utf8")).toContain("pneumo-lab: the reference experiment, reproduced");
+    expect(await readFile(join(other, "index.html"), "utf8")).toContain(
+      "pneumo-lab: the reference experiment, reproduced",
+    );
   });
 });

@@ -6,7 +6,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { sampleDataRoot } from "../../src/lib/data/roots";
 import { readRunManifest, RUN_SPLIT } from "../../src/lib/runs";
 import {
-  evaluateRun, loadPredictor, resolvePreset, trainCnnRun, type Evaluation, type Preset, type TrainRunOptions,
+  evaluateRun,
+  loadPredictor,
+  resolvePreset,
+  trainCnnRun,
+  type Evaluation,
+  type Preset,
+  type TrainRunOptions,
 } from "../../src/lib/workflows";
 import { tempDir } from "../data/helpers";
 
@@ -28,7 +34,10 @@ function otherDataFolder(): string {
       const from = join(sampleDataRoot(), split, label);
       const to = join(root, split, label);
       mkdirSync(to, { recursive: true });
-      readdirSync(from).sort().filter((_, i) => i % 2 === 0).forEach((f) => copyFileSync(join(from, f), join(to, f)));
+      readdirSync(from)
+        .sort()
+        .filter((_, i) => i % 2 === 0)
+        .forEach((f) => copyFileSync(join(from, f), join(to, f)));
     }
   }
   return root;
@@ -109,8 +118,9 @@ describe("resume is checked before anything of the run changes", () => {
   it("refuses other size, engine, preset or data, naming it, and leaves the run byte-identical", async () => {
     const before = snapshot(runA);
     const resume = (extra: TrainRunOptions) =>
-      trainCnnRun({ preset: tinyPreset(), name: "A", runsRoot, resume: true, ...quiet, ...extra })
-        .catch((e: Error) => e.message);
+      trainCnnRun({ preset: tinyPreset(), name: "A", runsRoot, resume: true, ...quiet, ...extra }).catch(
+        (e: Error) => e.message,
+      );
     const size = /--resume: this run used size 32, you asked for 48\. Nothing in .*A was changed/;
     expect(await resume({ inputSize: 48 })).toMatch(size);
     expect(await resume({ engine: "tfjs" })).toContain("this run used engine auto, you asked for tfjs");

@@ -14,7 +14,9 @@ const COPIES = 6;
 async function sampleWithDuplicates(): Promise<string> {
   const root = join(tempDir(), "chest_xray");
   cpSync(sampleDataRoot(), root, { recursive: true });
-  const normals = readdirSync(join(root, "train", "NORMAL")).sort().slice(0, COPIES);
+  const normals = readdirSync(join(root, "train", "NORMAL"))
+    .sort()
+    .slice(0, COPIES);
   for (const [i, name] of normals.entries()) {
     await copyFile(join(root, "train", "NORMAL", name), join(root, "test", "NORMAL", `IM-99${10 + i}-0001.jpeg`));
   }
@@ -43,10 +45,18 @@ describe("training runs report leakage", () => {
     const groups = prepared.leakage.duplicatesAcrossSplits!;
     expect(groups.length).toBeGreaterThan(0); // seed 42 puts some copies in another split than their original
     expect(lines[0]).toMatch(/^\[pneumo-lab\] split: /);
-    expect(lines[1]).toMatch(new RegExp(`^\\[pneumo-lab\\] leakage: 0 patient\\(s\\) in several splits, ${groups.length} duplicate file group`));
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^\\[pneumo-lab\\] leakage: 0 patient\\(s\\) in several splits, ${groups.length} duplicate file group`,
+      ),
+    );
     const named = lines.find((l) => l.includes("identical files in several splits"))!;
     for (const g of groups.slice(0, 5)) for (const f of g.files) expect(named).toContain(f.file);
-    expect(runData.leakage).toMatchObject({ patientsInSeveralSplits: 0, duplicateGroupsAcrossSplits: groups.length, imagesAffected: 2 * groups.length });
+    expect(runData.leakage).toMatchObject({
+      patientsInSeveralSplits: 0,
+      duplicateGroupsAcrossSplits: groups.length,
+      imagesAffected: 2 * groups.length,
+    });
     expect(runData.leakage!.duplicates).toEqual(groups.map((g) => g.files.map((f) => f.file).join(" = ")));
   });
 
@@ -54,7 +64,14 @@ describe("training runs report leakage", () => {
     const lines: string[] = [];
     const runsRoot = tempDir();
     const runDir = join(runsRoot, "run");
-    await trainCnnRun({ preset: tinyPreset(), dataDir: root, name: "run", runsRoot, progress: false, log: (l) => lines.push(l) });
+    await trainCnnRun({
+      preset: tinyPreset(),
+      dataDir: root,
+      name: "run",
+      runsRoot,
+      progress: false,
+      log: (l) => lines.push(l),
+    });
     const manifest = await readRunManifest(runDir);
     const leakage = manifest.data!.leakage!;
     expect(leakage.duplicateGroupsAcrossSplits).toBeGreaterThan(0);
@@ -64,8 +81,19 @@ describe("training runs report leakage", () => {
 
   it("logs one clean line when nothing leaks", async () => {
     const lines: string[] = [];
-    const { runData } = await prepareRunData(tinyPreset(), { dataDir: sampleDataRoot(join(cwd)), log: (l) => lines.push(l) });
-    expect(lines.slice(1)).toEqual(["[pneumo-lab] leakage: 0 patient(s) in several splits, 0 duplicate file group(s) across splits, 0 image(s) affected"]);
-    expect(runData.leakage).toEqual({ patientsInSeveralSplits: 0, duplicateGroupsAcrossSplits: 0, imagesAffected: 0, patients: [], duplicates: [] });
+    const { runData } = await prepareRunData(tinyPreset(), {
+      dataDir: sampleDataRoot(join(cwd)),
+      log: (l) => lines.push(l),
+    });
+    expect(lines.slice(1)).toEqual([
+      "[pneumo-lab] leakage: 0 patient(s) in several splits, 0 duplicate file group(s) across splits, 0 image(s) affected",
+    ]);
+    expect(runData.leakage).toEqual({
+      patientsInSeveralSplits: 0,
+      duplicateGroupsAcrossSplits: 0,
+      imagesAffected: 0,
+      patients: [],
+      duplicates: [],
+    });
   });
 });

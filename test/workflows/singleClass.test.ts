@@ -40,7 +40,16 @@ describe("evaluate --data on a folder with one class", () => {
   }, 120_000);
 
   it("with --allow-single-class, prints sensitivity for an all-PNEUMONIA folder and says AUC is undefined", async () => {
-    const { code, stdout } = await cli(["evaluate", "--run", runDir, "--data", pneumonia, "--boot", "20", "--allow-single-class"]);
+    const { code, stdout } = await cli([
+      "evaluate",
+      "--run",
+      runDir,
+      "--data",
+      pneumonia,
+      "--boot",
+      "20",
+      "--allow-single-class",
+    ]);
     expect(code).toBe(0);
     const line = stdout.split("\n").find((l) => l.startsWith("cnn4 "))!;
     expect(line).toMatch(/\(n=25\): AUC undefined  AP 1\.0000/); // every image is positive, so precision is 1 at every cut

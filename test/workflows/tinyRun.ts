@@ -30,7 +30,14 @@ export async function writeTinyRun(opts: TinyRunOptions = {}): Promise<string> {
   if (opts.dataDir) {
     const made = await makeSplit({ strategy: "pooled", dataDir: opts.dataDir, outDir: tempDir() });
     const { meta, csvPath } = made.manifest;
-    data = { manifest: csvPath, csvSha256: meta.csvSha256, strategy: meta.strategy, seed: meta.seed, groupByPatient: meta.groupByPatient, counts: meta.counts };
+    data = {
+      manifest: csvPath,
+      csvSha256: meta.csvSha256,
+      strategy: meta.strategy,
+      seed: meta.seed,
+      groupByPatient: meta.groupByPatient,
+      counts: meta.counts,
+    };
   }
   await writeRunManifest(runDir, {
     kind: "train",

@@ -8,10 +8,18 @@ import { averagePrecisionFromInput, rocAucFromInput, rocFromInput, type RocCurve
 import { checkBinaryInput, checkThreshold, describe, warnUndefined } from "./validate";
 
 /** Metrics {@link bootstrapCi} can resample: ranking metrics and threshold metrics at `threshold`. */
-export type BootstrapMetric = "auc" | "averagePrecision" | "accuracy" | "sensitivity" | "specificity" | "precision" | "f1" | "balancedAccuracy";
+export type BootstrapMetric =
+  "auc" | "averagePrecision" | "accuracy" | "sensitivity" | "specificity" | "precision" | "f1" | "balancedAccuracy";
 
 export const BOOTSTRAP_METRICS: readonly BootstrapMetric[] = [
-  "auc", "averagePrecision", "accuracy", "sensitivity", "specificity", "precision", "f1", "balancedAccuracy",
+  "auc",
+  "averagePrecision",
+  "accuracy",
+  "sensitivity",
+  "specificity",
+  "precision",
+  "f1",
+  "balancedAccuracy",
 ];
 
 /** Point estimate on the full sample and percentile interval over the replicates. */
@@ -50,8 +58,10 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   if (n === 0) return NaN;
   const h = (n - 1) * q;
   if (h >= n - 1) return sorted[n - 1];
-  const lo = Math.floor(h), t = h - lo;
-  const a = sorted[lo], b = sorted[lo + 1];
+  const lo = Math.floor(h),
+    t = h - lo;
+  const a = sorted[lo],
+    b = sorted[lo + 1];
   return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
 }
 
@@ -62,18 +72,27 @@ function resolveOptions<M extends BootstrapMetric>(options: BootstrapOptions<M>)
   const { nBoot = 1000, alpha = 0.05, seed = 42, threshold = 0.5, stratified = true } = options;
   // Array.isArray on the typed list would narrow it to any[]; check the unknown copy instead.
   if (!Array.isArray(requested) || requested.length === 0 || requested.some((m) => !BOOTSTRAP_METRICS.includes(m))) {
-    throw new RangeError(`${fn}: metrics must be a non-empty list of ${BOOTSTRAP_METRICS.join(", ")}. Received: ${describe(requested)}`);
+    throw new RangeError(
+      `${fn}: metrics must be a non-empty list of ${BOOTSTRAP_METRICS.join(", ")}. Received: ${describe(requested)}`,
+    );
   }
   const metrics = requested as readonly M[];
-  if (!Number.isInteger(nBoot) || nBoot < 1) throw new RangeError(`${fn}: nBoot must be a positive integer, e.g. 1000. Received: ${describe(nBoot)}`);
-  if (!(alpha > 0 && alpha < 1)) throw new RangeError(`${fn}: alpha must be in (0, 1), e.g. 0.05 for a 95% interval. Received: ${describe(alpha)}`);
+  if (!Number.isInteger(nBoot) || nBoot < 1)
+    throw new RangeError(`${fn}: nBoot must be a positive integer, e.g. 1000. Received: ${describe(nBoot)}`);
+  if (!(alpha > 0 && alpha < 1))
+    throw new RangeError(`${fn}: alpha must be in (0, 1), e.g. 0.05 for a 95% interval. Received: ${describe(alpha)}`);
   if (!Number.isFinite(seed)) throw new RangeError(`${fn}: seed must be a finite number. Received: ${describe(seed)}`);
   checkThreshold(fn, threshold);
   return { metrics, nBoot, alpha, seed, threshold, stratified };
 }
 
 /** Every requested metric of one (re)sample, NaN where undefined, without warnings. */
-function evaluate(metrics: readonly BootstrapMetric[], yTrue: Float64Array, yScore: Float64Array, threshold: number): number[] {
+function evaluate(
+  metrics: readonly BootstrapMetric[],
+  yTrue: Float64Array,
+  yScore: Float64Array,
+  threshold: number,
+): number[] {
   const m = metricsFromCounts(countAtThreshold(yTrue, yScore, threshold), threshold);
   return metrics.map((name) => {
     if (name === "auc") return rocAucFromInput(yTrue, yScore);
@@ -107,12 +126,14 @@ export function bootstrapCi<M extends BootstrapMetric = "auc" | "accuracy" | "se
 ): Record<M, BootstrapInterval> {
   const input = checkBinaryInput("bootstrapCi", yTrue, yScore);
   const { metrics, nBoot, alpha, seed, threshold, stratified } = resolveOptions(options);
-  const positives: number[] = [], negatives: number[] = [];
+  const positives: number[] = [],
+    negatives: number[] = [];
   input.yTrue.forEach((y, i) => (y === 1 ? positives : negatives).push(i));
   const groups = stratified ? [positives, negatives] : [Array.from(input.yTrue, (_, i) => i)];
   const rng = createRng(seed);
   const replicates = metrics.map(() => [] as number[]);
-  const yb = new Float64Array(input.yTrue.length), sb = new Float64Array(input.yTrue.length);
+  const yb = new Float64Array(input.yTrue.length),
+    sb = new Float64Array(input.yTrue.length);
   for (let b = 0; b < nBoot; b++) {
     drawIndices(rng, groups).forEach((idx, k) => {
       yb[k] = input.yTrue[idx];
@@ -128,8 +149,14 @@ export function bootstrapCi<M extends BootstrapMetric = "auc" | "accuracy" | "se
   metrics.forEach((name, j) => {
     const values = Float64Array.from(replicates[j]).sort();
     if (Number.isNaN(estimates[j])) notes.push(`${name} is undefined on the full sample`);
-    if (values.length < nBoot) notes.push(`${name} undefined in ${nBoot - values.length} of ${nBoot} replicates (dropped)`);
-    result[name] = { estimate: estimates[j], lower: quantileSorted(values, alpha / 2), upper: quantileSorted(values, 1 - alpha / 2), nBoot: values.length };
+    if (values.length < nBoot)
+      notes.push(`${name} undefined in ${nBoot - values.length} of ${nBoot} replicates (dropped)`);
+    result[name] = {
+      estimate: estimates[j],
+      lower: quantileSorted(values, alpha / 2),
+      upper: quantileSorted(values, 1 - alpha / 2),
+      nBoot: values.length,
+    };
   });
   if (notes.length > 0) warnUndefined("bootstrapCi", notes.join("; "));
   return result;
@@ -141,19 +168,32 @@ export function bootstrapCi<M extends BootstrapMetric = "auc" | "accuracy" | "se
  * @example
  * const band = rocBandFromCurves(bootstrapRocCurves(yTrue, yScore, { nBoot: 200 }));
  */
-export function bootstrapRocCurves(yTrue: ArrayLike<number>, yScore: ArrayLike<number>, options: { nBoot?: number; seed?: number } = {}): RocCurve[] {
+export function bootstrapRocCurves(
+  yTrue: ArrayLike<number>,
+  yScore: ArrayLike<number>,
+  options: { nBoot?: number; seed?: number } = {},
+): RocCurve[] {
   const input = checkBinaryInput("bootstrapRocCurves", yTrue, yScore);
   const { nBoot, seed } = resolveOptions({ nBoot: options.nBoot ?? 200, seed: options.seed ?? 42, metrics: ["auc"] });
-  const positives: number[] = [], negatives: number[] = [];
+  const positives: number[] = [],
+    negatives: number[] = [];
   input.yTrue.forEach((y, i) => (y === 1 ? positives : negatives).push(i));
   if (positives.length === 0 || negatives.length === 0) {
-    throw new RangeError(`bootstrapRocCurves: yTrue needs both classes for ROC curves. Received: ${positives.length} positives, ${negatives.length} negatives`);
+    throw new RangeError(
+      `bootstrapRocCurves: yTrue needs both classes for ROC curves. Received: ${positives.length} positives, ${negatives.length} negatives`,
+    );
   }
   const rng = createRng(seed);
   const curves: RocCurve[] = [];
   for (let b = 0; b < nBoot; b++) {
     const idx = drawIndices(rng, [positives, negatives]);
-    curves.push(rocFromInput(Float64Array.from(idx, (i) => input.yTrue[i]), Float64Array.from(idx, (i) => input.yScore[i]), true));
+    curves.push(
+      rocFromInput(
+        Float64Array.from(idx, (i) => input.yTrue[i]),
+        Float64Array.from(idx, (i) => input.yScore[i]),
+        true,
+      ),
+    );
   }
   return curves;
 }

@@ -81,9 +81,16 @@ function binOf(p: number, edges: number[]): number {
 }
 
 /** Reliability bins of checked input. */
-function binProbabilities(yTrue: Float64Array, yProb: Float64Array, nBins: number, strategy: BinStrategy): ReliabilityCurve {
+function binProbabilities(
+  yTrue: Float64Array,
+  yProb: Float64Array,
+  nBins: number,
+  strategy: BinStrategy,
+): ReliabilityCurve {
   const edges = binEdges(yProb, nBins, strategy);
-  const sums = new Float64Array(nBins), trues = new Float64Array(nBins), counts = new Array<number>(nBins).fill(0);
+  const sums = new Float64Array(nBins),
+    trues = new Float64Array(nBins),
+    counts = new Array<number>(nBins).fill(0);
   yProb.forEach((p, i) => {
     const k = binOf(p, edges);
     sums[k] += p;
@@ -110,7 +117,11 @@ function binProbabilities(yTrue: Float64Array, yProb: Float64Array, nBins: numbe
  * reliabilityCurve([0, 0, 0, 0, 1, 1, 1, 1, 1], [0.1, 0.2, 0.3, 0.4, 0.65, 0.7, 0.8, 0.9, 1], { nBins: 3 });
  * // { fractionPositive: [0, 0.5, 1], meanPredicted: [0.2, 0.525, 0.85], count: [3, 2, 4], ... }
  */
-export function reliabilityCurve(yTrue: ArrayLike<number>, yProb: ArrayLike<number>, options: ReliabilityOptions = {}): ReliabilityCurve {
+export function reliabilityCurve(
+  yTrue: ArrayLike<number>,
+  yProb: ArrayLike<number>,
+  options: ReliabilityOptions = {},
+): ReliabilityCurve {
   const fn = "reliabilityCurve";
   const input = checkBinaryInput(fn, yTrue, yProb, { probabilities: true, scoreName: "yProb" });
   const { nBins, strategy } = resolveBins(fn, options);
@@ -123,7 +134,11 @@ export function reliabilityCurve(yTrue: ArrayLike<number>, yProb: ArrayLike<numb
  * @example
  * expectedCalibrationError([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.3]); // 0.175
  */
-export function expectedCalibrationError(yTrue: ArrayLike<number>, yProb: ArrayLike<number>, options: ReliabilityOptions = {}): number {
+export function expectedCalibrationError(
+  yTrue: ArrayLike<number>,
+  yProb: ArrayLike<number>,
+  options: ReliabilityOptions = {},
+): number {
   const fn = "expectedCalibrationError";
   const input = checkBinaryInput(fn, yTrue, yProb, { probabilities: true, scoreName: "yProb" });
   const { nBins, strategy } = resolveBins(fn, options);
@@ -171,7 +186,8 @@ function meanNll(yTrue: Float64Array, z: Float64Array, beta: number): number {
 
 /** Gradient Σ (σ(βz) − y) z and curvature Σ σ(1 − σ) z² of the summed NLL in β. */
 function nllDerivatives(yTrue: Float64Array, z: Float64Array, beta: number): [number, number] {
-  let g = 0, h = 0;
+  let g = 0,
+    h = 0;
   z.forEach((zi, i) => {
     const s = 1 / (1 + Math.exp(-beta * zi));
     g += (s - yTrue[i]) * zi;
@@ -182,7 +198,8 @@ function nllDerivatives(yTrue: Float64Array, z: Float64Array, beta: number): [nu
 
 /** Root of the (increasing) NLL gradient in [BETA_MIN, BETA_MAX] by Newton steps kept inside a shrinking bracket. */
 function solveBeta(yTrue: Float64Array, z: Float64Array): number {
-  let lo = BETA_MIN, hi = BETA_MAX;
+  let lo = BETA_MIN,
+    hi = BETA_MAX;
   if (nllDerivatives(yTrue, z, lo)[0] >= 0) return lo;
   if (nllDerivatives(yTrue, z, hi)[0] <= 0) return hi;
   let beta = 1;
@@ -209,13 +226,19 @@ function solveBeta(yTrue: Float64Array, z: Float64Array): number {
  * const fit = fitTemperature(yVal, pVal); // { temperature: 1.8, nllBefore: 0.52, nllAfter: 0.41 }
  * const calibrated = applyTemperature(pTest, fit.temperature);
  */
-export function fitTemperature(yTrue: ArrayLike<number>, scores: ArrayLike<number>, options: TemperatureOptions = {}): TemperatureFit {
+export function fitTemperature(
+  yTrue: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  options: TemperatureOptions = {},
+): TemperatureFit {
   const fn = "fitTemperature";
   const input = checkBinaryInput(fn, yTrue, scores, { probabilities: options.input !== "logits", scoreName: "scores" });
   const z = toLogits(fn, input.yScore, options.input, "scores");
   const beta = solveBeta(input.yTrue, z);
   if (beta === BETA_MIN || beta === BETA_MAX) {
-    console.warn(`${fn}: the NLL has no minimum for T in [${1 / BETA_MAX}, ${1 / BETA_MIN}]; T = ${1 / beta} is a bound, not a fit.`);
+    console.warn(
+      `${fn}: the NLL has no minimum for T in [${1 / BETA_MAX}, ${1 / BETA_MIN}]; T = ${1 / beta} is a bound, not a fit.`,
+    );
   }
   return { temperature: 1 / beta, nllBefore: meanNll(input.yTrue, z, 1), nllAfter: meanNll(input.yTrue, z, beta) };
 }
@@ -227,10 +250,16 @@ export function fitTemperature(yTrue: ArrayLike<number>, scores: ArrayLike<numbe
  * applyTemperature([0.9, 0.2], 2); // [0.75, 0.3333333333333333]
  * applyTemperature([2, -1], 2, { input: "logits" }); // [0.7310585786300049, 0.3775406687981454]
  */
-export function applyTemperature(scores: ArrayLike<number>, temperature: number, options: TemperatureOptions = {}): number[] {
+export function applyTemperature(
+  scores: ArrayLike<number>,
+  temperature: number,
+  options: TemperatureOptions = {},
+): number[] {
   const fn = "applyTemperature";
   if (typeof temperature !== "number" || !(temperature > 0) || !Number.isFinite(temperature)) {
-    throw new RangeError(`${fn}: temperature must be a finite number > 0 (from fitTemperature). Received: ${describe(temperature)}`);
+    throw new RangeError(
+      `${fn}: temperature must be a finite number > 0 (from fitTemperature). Received: ${describe(temperature)}`,
+    );
   }
   return Array.from(toLogits(fn, scores, options.input, "scores"), (z) => 1 / (1 + Math.exp(-z / temperature)));
 }

@@ -34,7 +34,10 @@ type Counts = Omit<ConfusionMatrix, "matrix">;
 
 /** Confusion counts of checked labels and 0/1 predictions (no checks). */
 export function countConfusion(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): Counts {
-  let tn = 0, fp = 0, fn = 0, tp = 0;
+  let tn = 0,
+    fp = 0,
+    fn = 0,
+    tp = 0;
   for (let i = 0; i < yTrue.length; i++) {
     if (yTrue[i] === 1) {
       if (yPred[i] === 1) tp++;
@@ -47,7 +50,10 @@ export function countConfusion(yTrue: ArrayLike<number>, yPred: ArrayLike<number
 
 /** Confusion counts of checked labels and scores thresholded with `score >= threshold` (no checks). */
 export function countAtThreshold(yTrue: ArrayLike<number>, yScore: ArrayLike<number>, threshold: number): Counts {
-  let tn = 0, fp = 0, fn = 0, tp = 0;
+  let tn = 0,
+    fp = 0,
+    fn = 0,
+    tp = 0;
   for (let i = 0; i < yTrue.length; i++) {
     const positive = yScore[i] >= threshold;
     if (yTrue[i] === 1) {
@@ -90,7 +96,13 @@ function checkedCounts(fn: string, yTrue: ArrayLike<number>, yPred: ArrayLike<nu
 }
 
 /** Compute one metric from counts; warn once and return NaN when it is undefined. */
-function scoreOf(fn: string, yTrue: ArrayLike<number>, yPred: ArrayLike<number>, pick: (m: BinaryMetrics) => number, why: string): number {
+function scoreOf(
+  fn: string,
+  yTrue: ArrayLike<number>,
+  yPred: ArrayLike<number>,
+  pick: (m: BinaryMetrics) => number,
+  why: string,
+): number {
   const c = checkedCounts(fn, yTrue, yPred);
   const value = pick(metricsFromCounts(c, NaN));
   if (Number.isNaN(value)) warnUndefined(fn, `${why} ${classCounts(c.tp + c.fn, c.tn + c.fp)}`);
@@ -105,7 +117,13 @@ function scoreOf(fn: string, yTrue: ArrayLike<number>, yPred: ArrayLike<number>,
  */
 export function confusionMatrix(yTrue: ArrayLike<number>, yPred: ArrayLike<number>): ConfusionMatrix {
   const c = checkedCounts("confusionMatrix", yTrue, yPred);
-  return { ...c, matrix: [[c.tn, c.fp], [c.fn, c.tp]] };
+  return {
+    ...c,
+    matrix: [
+      [c.tn, c.fp],
+      [c.fn, c.tp],
+    ],
+  };
 }
 
 /**
@@ -179,12 +197,21 @@ export function binaryMetrics(yTrue: ArrayLike<number>, yScore: ArrayLike<number
  * @example
  * metricsAtThreshold([0, 1], [0.2, 0.8], 0.5).accuracy; // 1
  */
-export function metricsAtThreshold(yTrue: ArrayLike<number>, yScore: ArrayLike<number>, threshold = 0.5): BinaryMetrics {
+export function metricsAtThreshold(
+  yTrue: ArrayLike<number>,
+  yScore: ArrayLike<number>,
+  threshold = 0.5,
+): BinaryMetrics {
   return thresholdMetrics("metricsAtThreshold", yTrue, yScore, threshold);
 }
 
 /** Shared body of binaryMetrics / metricsAtThreshold, warning under the caller's name. */
-function thresholdMetrics(fn: string, yTrue: ArrayLike<number>, yScore: ArrayLike<number>, threshold: number): BinaryMetrics {
+function thresholdMetrics(
+  fn: string,
+  yTrue: ArrayLike<number>,
+  yScore: ArrayLike<number>,
+  threshold: number,
+): BinaryMetrics {
   const input = checkBinaryInput(fn, yTrue, yScore);
   checkThreshold(fn, threshold);
   const c = countAtThreshold(input.yTrue, input.yScore, threshold);
@@ -192,7 +219,10 @@ function thresholdMetrics(fn: string, yTrue: ArrayLike<number>, yScore: ArrayLik
   const keys = ["precision", "recall", "specificity", "f1", "balancedAccuracy"] as const;
   const undefinedKeys = keys.filter((k) => Number.isNaN(metrics[k]));
   if (undefinedKeys.length > 0) {
-    warnUndefined(fn, `${undefinedKeys.join(", ")} undefined at threshold ${threshold} ${classCounts(c.tp + c.fn, c.tn + c.fp)}`);
+    warnUndefined(
+      fn,
+      `${undefinedKeys.join(", ")} undefined at threshold ${threshold} ${classCounts(c.tp + c.fn, c.tn + c.fp)}`,
+    );
   }
   return metrics;
 }

@@ -5,7 +5,15 @@
  * operating characteristic curves", IEEE Signal Processing Letters 21 (2014) 1389–1393.
  */
 import { twoSidedNormalP } from "./special";
-import { checkLabels, checkSameLength, checkScores, classCounts, countPositives, describe, warnUndefined } from "./validate";
+import {
+  checkLabels,
+  checkSameLength,
+  checkScores,
+  classCounts,
+  countPositives,
+  describe,
+  warnUndefined,
+} from "./validate";
 
 /** AUCs of k score vectors and the k×k DeLong covariance matrix of those AUC estimates. */
 export interface DelongVariance {
@@ -32,7 +40,7 @@ export function midranks(x: ArrayLike<number>): Float64Array {
   const n = x.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => x[a] - x[b]);
   const ranks = new Float64Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && x[order[j + 1]] === x[order[i]]) j++;
     const rank = (i + j) / 2 + 1;
@@ -57,12 +65,19 @@ function sampleCovariance(v: Float64Array[]): number[][] {
 
 /** Structural components of one score vector: V10 per positive, V01 per negative, and the AUC (midrank form). */
 function structuralComponents(yTrue: Float64Array, score: Float64Array) {
-  const pos: number[] = [], neg: number[] = [];
+  const pos: number[] = [],
+    neg: number[] = [];
   score.forEach((s, i) => (yTrue[i] === 1 ? pos : neg).push(s));
-  const m = pos.length, n = neg.length;
-  const tz = midranks(score), tx = midranks(pos), ty = midranks(neg);
-  const v10 = new Float64Array(m), v01 = new Float64Array(n);
-  let ip = 0, in_ = 0, rankSum = 0;
+  const m = pos.length,
+    n = neg.length;
+  const tz = midranks(score),
+    tx = midranks(pos),
+    ty = midranks(neg);
+  const v10 = new Float64Array(m),
+    v01 = new Float64Array(n);
+  let ip = 0,
+    in_ = 0,
+    rankSum = 0;
   for (let i = 0; i < score.length; i++) {
     if (yTrue[i] === 1) {
       // Negatives ranked below this positive (ties count ½) over n: V10 = (overall rank − rank among positives) / n.
@@ -96,7 +111,9 @@ export function delongVariance(yTrue: ArrayLike<number>, scores: readonly ArrayL
 /** Check every score vector of a list against the label count. */
 function checkScoreList(fn: string, n: number, scores: readonly ArrayLike<number>[]): Float64Array[] {
   if (!Array.isArray(scores) || scores.length === 0) {
-    throw new RangeError(`${fn}: scores must be a non-empty list of score vectors, e.g. [scoreA, scoreB]. Received: ${describe(scores)}`);
+    throw new RangeError(
+      `${fn}: scores must be a non-empty list of score vectors, e.g. [scoreA, scoreB]. Received: ${describe(scores)}`,
+    );
   }
   return scores.map((s, k) => {
     const checked = checkScores(fn, s, { scoreName: `scores[${k}]` });
@@ -107,7 +124,8 @@ function checkScoreList(fn: string, n: number, scores: readonly ArrayLike<number
 
 /** DeLong covariance of checked input, warning once when it is undefined. */
 function delongFromChecked(fn: string, yTrue: Float64Array, scores: Float64Array[]): DelongVariance {
-  const m = countPositives(yTrue), n = yTrue.length - m;
+  const m = countPositives(yTrue),
+    n = yTrue.length - m;
   const k = scores.length;
   if (m < 2 || n < 2) {
     warnUndefined(fn, `DeLong needs at least 2 positives and 2 negatives ${classCounts(m, n)}`);
@@ -130,7 +148,11 @@ function delongFromChecked(fn: string, yTrue: Float64Array, scores: Float64Array
  * delongTest([0, 0, 1, 1, 0, 1], [0.1, 0.4, 0.35, 0.8, 0.2, 0.6], [0.3, 0.2, 0.4, 0.5, 0.6, 0.7]);
  * // { aucA: 0.889, aucB: 0.667, diff: 0.222, se: ..., z: ..., p: ... }
  */
-export function delongTest(yTrue: ArrayLike<number>, scoreA: ArrayLike<number>, scoreB: ArrayLike<number>): DelongTestResult {
+export function delongTest(
+  yTrue: ArrayLike<number>,
+  scoreA: ArrayLike<number>,
+  scoreB: ArrayLike<number>,
+): DelongTestResult {
   const fn = "delongTest";
   const labels = checkLabels(fn, yTrue);
   const a = checkScores(fn, scoreA, { scoreName: "scoreA" });
@@ -141,7 +163,15 @@ export function delongTest(yTrue: ArrayLike<number>, scoreA: ArrayLike<number>, 
   const diff = auc[0] - auc[1];
   const se = Math.sqrt(Math.max(0, c[0][0] + c[1][1] - 2 * c[0][1]));
   if (Number.isNaN(se)) return { aucA: auc[0], aucB: auc[1], diff, se, z: NaN, p: NaN };
-  if (se === 0) return { aucA: auc[0], aucB: auc[1], diff, se, z: diff === 0 ? 0 : Math.sign(diff) * Infinity, p: diff === 0 ? 1 : 0 };
+  if (se === 0)
+    return {
+      aucA: auc[0],
+      aucB: auc[1],
+      diff,
+      se,
+      z: diff === 0 ? 0 : Math.sign(diff) * Infinity,
+      p: diff === 0 ? 1 : 0,
+    };
   const z = diff / se;
   return { aucA: auc[0], aucB: auc[1], diff, se, z, p: twoSidedNormalP(z) };
 }

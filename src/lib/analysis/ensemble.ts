@@ -20,8 +20,14 @@ export interface EnsembleMember {
  */
 export function ensembleProbabilities(members: readonly EnsembleMember[]): number[] {
   if (!Array.isArray(members) || members.length === 0) {
-    throw new RangeError(`ensembleProbabilities: give at least one member { scores, temperature }. Received: ${describe(members)}`);
+    throw new RangeError(
+      `ensembleProbabilities: give at least one member { scores, temperature }. Received: ${describe(members)}`,
+    );
   }
-  const calibrated = members.map((m) => (m.temperature === undefined || m.temperature === 1 ? Array.from(m.scores as ArrayLike<number>) : applyTemperature(m.scores, m.temperature)));
+  const calibrated = members.map((m) =>
+    m.temperature === undefined || m.temperature === 1
+      ? Array.from(m.scores as ArrayLike<number>)
+      : applyTemperature(m.scores, m.temperature),
+  );
   return meanOfViews(calibrated);
 }

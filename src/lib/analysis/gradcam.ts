@@ -26,8 +26,19 @@ export interface GradCamResult {
 
 /** Layer classes that only normalise, drop, pool or pad a feature map: the default target looks past them. */
 const PASS_THROUGH_CLASSES = new Set([
-  "BatchNormalization", "LayerNormalization", "Dropout", "SpatialDropout1D", "SpatialDropout2D", "AlphaDropout",
-  "GaussianDropout", "GaussianNoise", "MaxPooling2D", "AveragePooling2D", "ZeroPadding2D", "Cropping2D", "InputLayer",
+  "BatchNormalization",
+  "LayerNormalization",
+  "Dropout",
+  "SpatialDropout1D",
+  "SpatialDropout2D",
+  "AlphaDropout",
+  "GaussianDropout",
+  "GaussianNoise",
+  "MaxPooling2D",
+  "AveragePooling2D",
+  "ZeroPadding2D",
+  "Cropping2D",
+  "InputLayer",
 ]);
 
 // Output shape of a layer, or undefined when it has several (shared layers, multi-output layers).
@@ -65,7 +76,9 @@ function toBatch(model: tf.LayersModel, image: FloatImage | tf.Tensor3D): tf.Ten
   const expected = model.inputs[0].shape.slice(1);
   const fits = shape.length === 3 && expected.length === 3 && expected.every((d, i) => d === null || d === shape[i]);
   if (!fits) {
-    throw new Error(`gradCam: image shape must match the model input [${expected.join(", ")}] (height, width, channels); preprocess/resize it first. Received: [${shape.join(", ")}]`);
+    throw new Error(
+      `gradCam: image shape must match the model input [${expected.join(", ")}] (height, width, channels); preprocess/resize it first. Received: [${shape.join(", ")}]`,
+    );
   }
   if (image instanceof tf.Tensor) return tf.expandDims(image, 0) as tf.Tensor4D;
   return tf.tensor4d(image.data, [1, shape[0], shape[1], shape[2]]);
@@ -74,7 +87,9 @@ function toBatch(model: tf.LayersModel, image: FloatImage | tf.Tensor3D): tf.Ten
 // The one inbound node of a layer; layers called more than once make "the" graph ambiguous.
 function onlyNode(layer: tf.layers.Layer): (typeof layer.inboundNodes)[number] {
   if (layer.inboundNodes.length !== 1) {
-    throw new Error(`gradCam: layer "${layer.name}" is used ${layer.inboundNodes.length} times; Grad-CAM needs each layer after the target used once. Received: ${layer.inboundNodes.length} inbound nodes`);
+    throw new Error(
+      `gradCam: layer "${layer.name}" is used ${layer.inboundNodes.length} times; Grad-CAM needs each layer after the target used once. Received: ${layer.inboundNodes.length} inbound nodes`,
+    );
   }
   return layer.inboundNodes[0];
 }
@@ -107,14 +122,17 @@ function runLayers(layers: tf.layers.Layer[], values: Map<number, tf.Tensor>, ta
     const node = layer.inboundNodes[0];
     const inputs = node.inputTensors.map((t) => values.get(t.id));
     if (inputs.some((t) => t === undefined)) {
-      throw new Error(`gradCam: layer "${layer.name}" comes before its inputs in model.layers. Received: inputs ${node.inputTensors.map((t) => t.name).join(", ")}`);
+      throw new Error(
+        `gradCam: layer "${layer.name}" comes before its inputs in model.layers. Received: inputs ${node.inputTensors.map((t) => t.name).join(", ")}`,
+      );
     }
     const ready = inputs as tf.Tensor[];
     const out = layer.apply(ready.length === 1 ? ready[0] : ready, { training: false }) as tf.Tensor | tf.Tensor[];
     (Array.isArray(out) ? out : [out]).forEach((t, i) => values.set(node.outputTensors[i].id, t));
   }
   const value = values.get(target.id);
-  if (!value) throw new Error(`gradCam: the model output does not depend on the target layer. Received: output "${target.name}"`);
+  if (!value)
+    throw new Error(`gradCam: the model output does not depend on the target layer. Received: output "${target.name}"`);
   return value;
 }
 
@@ -141,7 +159,9 @@ function targetScalar(last: tf.Tensor, dense: tf.layers.Layer | undefined, class
 function resolveClass(output: Float32Array | Int32Array | Uint8Array, classIndex?: number): number {
   if (classIndex === undefined) return output.length === 1 ? 0 : output.indexOf(Math.max(...output));
   if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= output.length) {
-    throw new Error(`gradCam: classIndex must be an integer in [0, ${output.length - 1}] (the model has ${output.length} output units). Received: ${classIndex}`);
+    throw new Error(
+      `gradCam: classIndex must be an integer in [0, ${output.length - 1}] (the model has ${output.length} output units). Received: ${classIndex}`,
+    );
   }
   return classIndex;
 }
@@ -178,14 +198,22 @@ function camAtImageSize(cam: tf.Tensor4D, height: number, width: number): Float3
  * cam.layerName; // "block4_conv2"
  * await overlayHeatmap(xray, cam, { outPath: "out/cam.png" });
  */
-export function gradCam(model: tf.LayersModel, image: FloatImage | tf.Tensor3D, opts: GradCamOptions = {}): GradCamResult {
+export function gradCam(
+  model: tf.LayersModel,
+  image: FloatImage | tf.Tensor3D,
+  opts: GradCamOptions = {},
+): GradCamResult {
   const layerName = opts.layerName ?? findGradCamLayer(model);
   const layer = model.layers.find((l) => l.name === layerName);
   if (!layer || singleOutputShape(layer)?.length !== 4) {
-    throw new Error(`gradCam: layerName must name a layer of model "${model.name}" with one 4-D output (e.g. a Conv2D or the activation after it). Received: ${layerName}`);
+    throw new Error(
+      `gradCam: layerName must name a layer of model "${model.name}" with one 4-D output (e.g. a Conv2D or the activation after it). Received: ${layerName}`,
+    );
   }
   if (model.outputs.length !== 1 || model.outputs[0].shape.length !== 2) {
-    throw new Error(`gradCam: the model must have one output of shape [batch, units] (class scores). Received: output shapes ${JSON.stringify(model.outputs.map((o) => o.shape))}`);
+    throw new Error(
+      `gradCam: the model must have one output of shape [batch, units] (class scores). Received: output shapes ${JSON.stringify(model.outputs.map((o) => o.shape))}`,
+    );
   }
   const feature = onlyNode(layer).outputTensors[0];
   const dense = logitLayer(model);
@@ -206,7 +234,15 @@ export function gradCam(model: tf.LayersModel, image: FloatImage | tf.Tensor3D, 
     };
     const cam = tf.tidy(() => camFromGradients(features, tf.valueAndGrad(scoreOf)(features).grad as tf.Tensor4D));
     const heatmap = camAtImageSize(cam, height, width);
-    return { heatmap, width, height, score: scores[classIndex], classIndex, layerName, gradientOf: dense ? "logit" : "output" };
+    return {
+      heatmap,
+      width,
+      height,
+      score: scores[classIndex],
+      classIndex,
+      layerName,
+      gradientOf: dense ? "logit" : "output",
+    };
   } finally {
     tf.dispose([batch, ...outs]);
   }

@@ -12,7 +12,17 @@
  *   exactly ONE `console.warn` per call, naming the function and the class counts (sklearn warns
  *   in the same situations). Other metrics of the same result keep their values.
  */
-export { confusionMatrix, accuracyScore, precisionScore, recallScore, specificityScore, f1Score, balancedAccuracyScore, binaryMetrics, metricsAtThreshold } from "./confusion";
+export {
+  confusionMatrix,
+  accuracyScore,
+  precisionScore,
+  recallScore,
+  specificityScore,
+  f1Score,
+  balancedAccuracyScore,
+  binaryMetrics,
+  metricsAtThreshold,
+} from "./confusion";
 export type { ConfusionMatrix, BinaryMetrics } from "./confusion";
 export { rocCurve, rocAucScore, precisionRecallCurve, averagePrecisionScore, auc } from "./ranking";
 export type { RocCurve, RocCurveOptions, PrecisionRecallCurve } from "./ranking";
@@ -22,8 +32,22 @@ export { bootstrapRocCurves, bootstrapCi, BOOTSTRAP_METRICS } from "./bootstrap"
 export type { BootstrapMetric, BootstrapInterval, BootstrapOptions } from "./bootstrap";
 export { delongVariance, delongTest } from "./delong";
 export type { DelongVariance, DelongTestResult } from "./delong";
-export { reliabilityCurve, expectedCalibrationError, brierScoreLoss, fitTemperature, applyTemperature, PROB_EPS } from "./calibration";
-export type { BinStrategy, ReliabilityOptions, ReliabilityCurve, ScoreKind, TemperatureOptions, TemperatureFit } from "./calibration";
+export {
+  reliabilityCurve,
+  expectedCalibrationError,
+  brierScoreLoss,
+  fitTemperature,
+  applyTemperature,
+  PROB_EPS,
+} from "./calibration";
+export type {
+  BinStrategy,
+  ReliabilityOptions,
+  ReliabilityCurve,
+  ScoreKind,
+  TemperatureOptions,
+  TemperatureFit,
+} from "./calibration";
 export { subgroupMetrics, PNEUMONIA_SUBTYPES } from "./subgroups";
 export type { SubgroupRecord, PneumoniaSubtype, SubtypeMetrics, ClassMetrics, SubgroupReport } from "./subgroups";
 export { erfc, twoSidedNormalP } from "./special";

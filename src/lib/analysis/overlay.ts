@@ -28,7 +28,8 @@ export interface OverlayOptions {
 // Check the overlay options and fill in defaults.
 function resolveOptions(opts: OverlayOptions): { alpha: number; colormap: ColormapName } {
   const alpha = opts.alpha ?? 0.4;
-  if (!(alpha >= 0 && alpha <= 1)) throw new Error(`overlayHeatmap: alpha must be in [0, 1] (0.4 is keras-io's). Received: ${alpha}`);
+  if (!(alpha >= 0 && alpha <= 1))
+    throw new Error(`overlayHeatmap: alpha must be in [0, 1] (0.4 is keras-io's). Received: ${alpha}`);
   const colormap = opts.colormap ?? "jet";
   if (!COLORMAP_NAMES.includes(colormap)) {
     throw new Error(`overlayHeatmap: colormap must be one of ${COLORMAP_NAMES.join(", ")}. Received: ${colormap}`);
@@ -58,7 +59,9 @@ export function imageToRgb(image: FloatImage, range?: [number, number]): Uint8Ar
 function coloredHeatmap(heatmap: HeatmapLike, colormap: ColormapName, width: number, height: number): Uint8Array {
   const { width: w, height: h } = heatmap;
   if (!(Number.isInteger(w) && Number.isInteger(h) && w > 0 && h > 0 && heatmap.heatmap.length === w * h)) {
-    throw new Error(`overlayHeatmap: heatmap must hold width·height values. Received: ${w}×${h} with ${heatmap.heatmap.length} values`);
+    throw new Error(
+      `overlayHeatmap: heatmap must hold width·height values. Received: ${w}×${h} with ${heatmap.heatmap.length} values`,
+    );
   }
   const rgb = heatmapToRgb(heatmap.heatmap, colormap);
   if (w === width && h === height) return rgb;
@@ -75,13 +78,19 @@ function coloredHeatmap(heatmap: HeatmapLike, colormap: ColormapName, width: num
  * const cam = gradCam(model, input);
  * const png = await overlayHeatmap(xray, cam, { alpha: 0.4, outPath: "figures/cam-person1.png" });
  */
-export async function overlayHeatmap(image: FloatImage, heatmap: HeatmapLike, opts: OverlayOptions = {}): Promise<Buffer> {
+export async function overlayHeatmap(
+  image: FloatImage,
+  heatmap: HeatmapLike,
+  opts: OverlayOptions = {},
+): Promise<Buffer> {
   const { alpha, colormap } = resolveOptions(opts);
   const base = imageToRgb(image, opts.range);
   const { width, height } = image;
   const colors = coloredHeatmap(heatmap, colormap, width, height);
   const blended = base.map((b, i) => Math.round(alpha * colors[i] + (1 - alpha) * b));
-  const png = await sharp(blended, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  const png = await sharp(blended, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
   if (opts.outPath) {
     await mkdir(dirname(opts.outPath), { recursive: true });
     await writeFile(opts.outPath, png);

@@ -3,7 +3,15 @@
  * curves share one core ({@link binaryClfCurve}) that sorts scores descending and merges ties.
  * Scores may be any finite reals (probabilities, logits, margins).
  */
-import { checkBinaryInput, checkSameLength, checkScores, classCounts, countPositives, describe, warnUndefined } from "./validate";
+import {
+  checkBinaryInput,
+  checkSameLength,
+  checkScores,
+  classCounts,
+  countPositives,
+  describe,
+  warnUndefined,
+} from "./validate";
 
 /** Cumulative counts per distinct threshold, thresholds descending (sklearn `_binary_clf_curve`). */
 export interface ClfCurve {
@@ -43,7 +51,9 @@ export interface RocCurveOptions {
 export function binaryClfCurve(yTrue: ArrayLike<number>, yScore: ArrayLike<number>): ClfCurve {
   const n = yScore.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => yScore[b] - yScore[a] || a - b);
-  const fps: number[] = [], tps: number[] = [], thresholds: number[] = [];
+  const fps: number[] = [],
+    tps: number[] = [],
+    thresholds: number[] = [];
   let tp = 0;
   for (let k = 0; k < n; k++) {
     tp += yTrue[order[k]];
@@ -76,7 +86,8 @@ export function rocFromInput(yTrue: ArrayLike<number>, yScore: ArrayLike<number>
     const keep = cornerIndices(fps, tps);
     [fps, tps, thresholds] = [keep.map((i) => fps[i]), keep.map((i) => tps[i]), keep.map((i) => thresholds[i])];
   }
-  const negatives = fps[fps.length - 1], positives = tps[tps.length - 1];
+  const negatives = fps[fps.length - 1],
+    positives = tps[tps.length - 1];
   return {
     fpr: [0, ...fps].map((v) => (negatives > 0 ? v / negatives : NaN)),
     tpr: [0, ...tps].map((v) => (positives > 0 ? v / positives : NaN)),
@@ -105,7 +116,8 @@ export function averagePrecisionFromInput(yTrue: ArrayLike<number>, yScore: Arra
   const positives = tps[tps.length - 1];
   if (positives === 0) return NaN;
   // Descending thresholds: recall rises from 0; AP = sum of (R_k − R_{k−1}) · P_k.
-  let ap = 0, previousRecall = 0;
+  let ap = 0,
+    previousRecall = 0;
   for (let k = 0; k < tps.length; k++) {
     const recall = tps[k] / positives;
     ap += (recall - previousRecall) * (tps[k] / (tps[k] + fps[k]));
@@ -116,9 +128,14 @@ export function averagePrecisionFromInput(yTrue: ArrayLike<number>, yScore: Arra
 
 /** Warn when a class is missing from checked labels; returns whether both are present. */
 function warnOneClass(fn: string, yTrue: ArrayLike<number>, needs: "both" | "positives"): boolean {
-  const positives = countPositives(yTrue), negatives = yTrue.length - positives;
+  const positives = countPositives(yTrue),
+    negatives = yTrue.length - positives;
   const missing = needs === "both" ? positives === 0 || negatives === 0 : positives === 0;
-  if (missing) warnUndefined(fn, `yTrue ${needs === "both" ? "needs both classes" : "has no positives"} ${classCounts(positives, negatives)}`);
+  if (missing)
+    warnUndefined(
+      fn,
+      `yTrue ${needs === "both" ? "needs both classes" : "has no positives"} ${classCounts(positives, negatives)}`,
+    );
   return !missing;
 }
 
@@ -164,7 +181,11 @@ export function precisionRecallCurve(yTrue: ArrayLike<number>, yScore: ArrayLike
   const positives = tps[tps.length - 1];
   const precision = tps.map((tp, i) => tp / (tp + fps[i])).reverse();
   const recall = tps.map((tp) => (hasPositives ? tp / positives : NaN)).reverse();
-  return { precision: [...precision, 1], recall: [...recall, hasPositives ? 0 : NaN], thresholds: thresholds.slice().reverse() };
+  return {
+    precision: [...precision, 1],
+    recall: [...recall, hasPositives ? 0 : NaN],
+    thresholds: thresholds.slice().reverse(),
+  };
 }
 
 /**
@@ -193,13 +214,16 @@ export function auc(x: ArrayLike<number>, y: ArrayLike<number>): number {
   if (xs.length < 2) {
     throw new RangeError(`auc: at least 2 points are needed to compute an area. Received: ${xs.length} point`);
   }
-  let rises = false, falls = false;
+  let rises = false,
+    falls = false;
   for (let i = 1; i < xs.length; i++) {
     if (xs[i] > xs[i - 1]) rises = true;
     if (xs[i] < xs[i - 1]) falls = true;
   }
   if (rises && falls) {
-    throw new RangeError(`auc: x must be monotonic (increasing or decreasing); sort the points by x. Received: ${describe(Array.from(xs))}`);
+    throw new RangeError(
+      `auc: x must be monotonic (increasing or decreasing); sort the points by x. Received: ${describe(Array.from(xs))}`,
+    );
   }
   return trapezoid(xs, ys);
 }

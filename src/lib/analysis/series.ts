@@ -60,7 +60,13 @@ export function seriesBreakdown(
     const correct = members.filter((i) => (set.yScore[i]! >= threshold ? 1 : 0) === label).length;
     const others = set.yTrue.flatMap((y, i) => (y !== label ? [i] : []));
     const idx = [...members, ...others];
-    const auc = others.length === 0 ? NaN : rocAucScore(idx.map((i) => set.yTrue[i]!), idx.map((i) => set.yScore[i]!));
+    const auc =
+      others.length === 0
+        ? NaN
+        : rocAucScore(
+            idx.map((i) => set.yTrue[i]!),
+            idx.map((i) => set.yScore[i]!),
+          );
     out.push({ series: name, label, count: members.length, correct, rate: correct / members.length, auc });
   }
   return out;

@@ -19,8 +19,13 @@ const D = [
   4362.61909014324716, 3439.36767414372164, 1230.33935480374942,
 ];
 // erfc(x) = exp(−x²)/x · (1/√π − P(1/x²) / (x² Q(1/x²))) for x > 4.
-const P = [0.305326634961232344, 0.360344899949804439, 0.125781726111229246, 0.0160837851487422766, 6.58749161529837803e-4, 0.0163153871373020978];
-const Q = [2.56852019228982242, 1.87295284992346047, 0.527905102951428412, 0.0605183413124413191, 0.00233520497626869185];
+const P = [
+  0.305326634961232344, 0.360344899949804439, 0.125781726111229246, 0.0160837851487422766, 6.58749161529837803e-4,
+  0.0163153871373020978,
+];
+const Q = [
+  2.56852019228982242, 1.87295284992346047, 0.527905102951428412, 0.0605183413124413191, 0.00233520497626869185,
+];
 const INV_SQRT_PI = 0.56418958354775628695;
 const SMALL = 1.11e-16;
 
@@ -35,7 +40,8 @@ function expMinusSquare(y: number): number {
 function erfcNonNegative(y: number): number {
   if (y <= 0.46875) {
     const ysq = y > SMALL ? y * y : 0;
-    let num = A[4] * ysq, den = ysq;
+    let num = A[4] * ysq,
+      den = ysq;
     for (let i = 0; i < 3; i++) {
       num = (num + A[i]) * ysq;
       den = (den + B[i]) * ysq;
@@ -43,7 +49,8 @@ function erfcNonNegative(y: number): number {
     return 1 - (y * (num + A[3])) / (den + B[3]);
   }
   if (y <= 4) {
-    let num = C[8] * y, den = y;
+    let num = C[8] * y,
+      den = y;
     for (let i = 0; i < 7; i++) {
       num = (num + C[i]) * y;
       den = (den + D[i]) * y;
@@ -52,7 +59,8 @@ function erfcNonNegative(y: number): number {
   }
   if (y >= 27.3) return 0; // exp(−y²) underflows below the smallest double
   const ysq = 1 / (y * y);
-  let num = P[5] * ysq, den = ysq;
+  let num = P[5] * ysq,
+    den = ysq;
   for (let i = 0; i < 4; i++) {
     num = (num + P[i]) * ysq;
     den = (den + Q[i]) * ysq;

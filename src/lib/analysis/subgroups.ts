@@ -52,10 +52,15 @@ export interface SubgroupReport {
 /** Check records: an array of {label, subtype} whose label and subtype agree; returns the 0/1 targets. */
 function checkRecords(fn: string, records: readonly SubgroupRecord[]): Float64Array {
   if (!Array.isArray(records) || records.length === 0) {
-    throw new RangeError(`${fn}: records must be a non-empty array of { label, subtype } (e.g. ImageRecord[]). Received: ${describe(records)}`);
+    throw new RangeError(
+      `${fn}: records must be a non-empty array of { label, subtype } (e.g. ImageRecord[]). Received: ${describe(records)}`,
+    );
   }
   return Float64Array.from(records, (r, i) => {
-    const ok = r !== null && typeof r === "object" && LABELS.includes(r.label) &&
+    const ok =
+      r !== null &&
+      typeof r === "object" &&
+      LABELS.includes(r.label) &&
       (r.label === "NORMAL" ? r.subtype === "normal" : PNEUMONIA_SUBTYPES.includes(r.subtype as PneumoniaSubtype));
     if (!ok) {
       throw new RangeError(
@@ -69,7 +74,10 @@ function checkRecords(fn: string, records: readonly SubgroupRecord[]): Float64Ar
 /** AUC of the samples selected by `keep` (checked input, no warnings). */
 function aucOf(yTrue: Float64Array, yScore: Float64Array, keep: (i: number) => boolean): number {
   const idx = Array.from(yTrue.keys()).filter(keep);
-  return rocAucFromInput(Float64Array.from(idx, (i) => yTrue[i]), Float64Array.from(idx, (i) => yScore[i]));
+  return rocAucFromInput(
+    Float64Array.from(idx, (i) => yTrue[i]),
+    Float64Array.from(idx, (i) => yScore[i]),
+  );
 }
 
 /**
@@ -82,7 +90,11 @@ function aucOf(yTrue: Float64Array, yScore: Float64Array, keep: (i: number) => b
  * report.bySubtype.virus;   // { count: 148, detected: 131, sensitivity: 0.885, auc: 0.93 }
  * report.byClass.NORMAL;    // { count: 234, correct: 180, recall: 0.769 }
  */
-export function subgroupMetrics(records: readonly SubgroupRecord[], yScore: ArrayLike<number>, threshold = 0.5): SubgroupReport {
+export function subgroupMetrics(
+  records: readonly SubgroupRecord[],
+  yScore: ArrayLike<number>,
+  threshold = 0.5,
+): SubgroupReport {
   const fn = "subgroupMetrics";
   const yTrue = checkRecords(fn, records);
   const scores = checkScores(fn, yScore);
@@ -90,9 +102,13 @@ export function subgroupMetrics(records: readonly SubgroupRecord[], yScore: Arra
   checkThreshold(fn, threshold);
 
   const counts = countAtThreshold(yTrue, scores, threshold);
-  const positives = counts.tp + counts.fn, negatives = counts.tn + counts.fp;
+  const positives = counts.tp + counts.fn,
+    negatives = counts.tn + counts.fp;
   if (positives === 0 || negatives === 0) {
-    warnUndefined(fn, `AUCs and the recall of the missing class need both NORMAL and PNEUMONIA records ${classCounts(positives, negatives)}`);
+    warnUndefined(
+      fn,
+      `AUCs and the recall of the missing class need both NORMAL and PNEUMONIA records ${classCounts(positives, negatives)}`,
+    );
   }
   const overall = { ...metricsFromCounts(counts, threshold), count: yTrue.length, auc: rocAucFromInput(yTrue, scores) };
   const byClass: Record<Label, ClassMetrics> = {

@@ -34,9 +34,13 @@ export interface SensitivityThreshold {
 
 /** Curve counts of checked input, warning (and returning null) unless the classes needed are present. */
 function curveOrWarn(fn: string, yTrue: Float64Array, yScore: Float64Array, needsNegatives: boolean) {
-  const positives = countPositives(yTrue), negatives = yTrue.length - positives;
+  const positives = countPositives(yTrue),
+    negatives = yTrue.length - positives;
   if (positives === 0 || (needsNegatives && negatives === 0)) {
-    warnUndefined(fn, `yTrue ${needsNegatives ? "needs both classes" : "has no positives"} ${classCounts(positives, negatives)}`);
+    warnUndefined(
+      fn,
+      `yTrue ${needsNegatives ? "needs both classes" : "has no positives"} ${classCounts(positives, negatives)}`,
+    );
     return null;
   }
   return { ...binaryClfCurve(yTrue, yScore), positives, negatives };
@@ -56,7 +60,8 @@ export function youdenThreshold(yTrue: ArrayLike<number>, yScore: ArrayLike<numb
   if (curve === null) return { threshold: NaN, tpr: NaN, fpr: NaN, j: NaN };
   let best: YoudenResult = { threshold: NaN, tpr: NaN, fpr: NaN, j: -Infinity };
   curve.thresholds.forEach((threshold, i) => {
-    const tpr = curve.tps[i] / curve.positives, fpr = curve.fps[i] / curve.negatives;
+    const tpr = curve.tps[i] / curve.positives,
+      fpr = curve.fps[i] / curve.negatives;
     if (tpr - fpr > best.j) best = { threshold, tpr, fpr, j: tpr - fpr };
   });
   return best;
@@ -76,7 +81,8 @@ export function maxF1Threshold(yTrue: ArrayLike<number>, yScore: ArrayLike<numbe
   if (curve === null) return { threshold: NaN, f1: NaN, precision: NaN, recall: NaN };
   let best: MaxF1Result = { threshold: NaN, f1: -Infinity, precision: NaN, recall: NaN };
   curve.thresholds.forEach((threshold, i) => {
-    const precision = curve.tps[i] / (curve.tps[i] + curve.fps[i]), recall = curve.tps[i] / curve.positives;
+    const precision = curve.tps[i] / (curve.tps[i] + curve.fps[i]),
+      recall = curve.tps[i] / curve.positives;
     const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
     if (f1 > best.f1) best = { threshold, f1, precision, recall };
   });
@@ -93,7 +99,11 @@ export function maxF1Threshold(yTrue: ArrayLike<number>, yScore: ArrayLike<numbe
  * thresholdForSensitivity([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], 0.9);
  * // { target: 0.9, threshold: 0.35, sensitivity: 1, specificity: 0.5, fpr: 0.5 }
  */
-export function thresholdForSensitivity(yTrue: ArrayLike<number>, yScore: ArrayLike<number>, target: number): SensitivityThreshold {
+export function thresholdForSensitivity(
+  yTrue: ArrayLike<number>,
+  yScore: ArrayLike<number>,
+  target: number,
+): SensitivityThreshold {
   const fn = "thresholdForSensitivity";
   const input = checkBinaryInput(fn, yTrue, yScore);
   if (typeof target !== "number" || !(target > 0 && target <= 1)) {
@@ -105,5 +115,11 @@ export function thresholdForSensitivity(yTrue: ArrayLike<number>, yScore: ArrayL
   // tps rises along the descending thresholds; the first index reaching the target is the highest threshold.
   const i = curve.tps.findIndex((tp) => tp / curve.positives >= target);
   const fpr = curve.negatives > 0 ? curve.fps[i] / curve.negatives : NaN;
-  return { target, threshold: curve.thresholds[i], sensitivity: curve.tps[i] / curve.positives, specificity: 1 - fpr, fpr };
+  return {
+    target,
+    threshold: curve.thresholds[i],
+    sensitivity: curve.tps[i] / curve.positives,
+    specificity: 1 - fpr,
+    fpr,
+  };
 }

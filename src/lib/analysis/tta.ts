@@ -17,7 +17,8 @@ export function flipHorizontal(image: FloatImage): FloatImage {
   for (let y = 0; y < height; y++) {
     const row = y * width * channels;
     for (let x = 0; x < width; x++) {
-      const from = row + (width - 1 - x) * channels, to = row + x * channels;
+      const from = row + (width - 1 - x) * channels,
+        to = row + x * channels;
       for (let c = 0; c < channels; c++) out[to + c] = data[from + c]!;
     }
   }
@@ -38,7 +39,9 @@ export function meanOfViews(views: readonly ArrayLike<number>[]): number[] {
   const n = checked[0]!.length;
   const bad = checked.findIndex((v) => v.length !== n);
   if (bad >= 0) {
-    throw new RangeError(`${fn}: every view must score the same images; view 0 has ${n}, view ${bad} ${checked[bad]!.length}. Received: lengths ${checked.map((v) => v.length).join(", ")}`);
+    throw new RangeError(
+      `${fn}: every view must score the same images; view 0 has ${n}, view ${bad} ${checked[bad]!.length}. Received: lengths ${checked.map((v) => v.length).join(", ")}`,
+    );
   }
   return Array.from({ length: n }, (_, i) => checked.reduce((sum, v) => sum + v[i]!, 0) / checked.length);
 }

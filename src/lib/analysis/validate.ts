@@ -74,7 +74,9 @@ export function checkScores(fn: string, yScore: ArrayLike<number>, options: Chec
   for (let i = 0; i < yScore.length; i++) {
     const v = yScore[i];
     if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new RangeError(`${fn}: ${name} must be finite numbers (no NaN or ±Infinity). Received: ${describe(v)} at index ${i}`);
+      throw new RangeError(
+        `${fn}: ${name} must be finite numbers (no NaN or ±Infinity). Received: ${describe(v)} at index ${i}`,
+      );
     }
     if (options.probabilities && (v < 0 || v > 1)) {
       throw new RangeError(
@@ -93,7 +95,9 @@ export function checkScores(fn: string, yScore: ArrayLike<number>, options: Chec
  */
 export function checkSameLength(fn: string, n: number, m: number, names = "yTrue and yScore"): void {
   if (n !== m) {
-    throw new RangeError(`${fn}: ${names} must have the same length, one entry per sample. Received: lengths ${n} and ${m}`);
+    throw new RangeError(
+      `${fn}: ${names} must have the same length, one entry per sample. Received: lengths ${n} and ${m}`,
+    );
   }
 }
 
@@ -121,7 +125,9 @@ export function checkBinaryInput(
  */
 export function checkThreshold(fn: string, threshold: number): void {
   if (typeof threshold !== "number" || !Number.isFinite(threshold)) {
-    throw new RangeError(`${fn}: threshold must be a finite number (predict positive when score >= threshold). Received: ${describe(threshold)}`);
+    throw new RangeError(
+      `${fn}: threshold must be a finite number (predict positive when score >= threshold). Received: ${describe(threshold)}`,
+    );
   }
 }
 

@@ -22,9 +22,10 @@ export function megabytes(bytes: number): string {
 
 // The 413 message: the size when known (Content-Length), else only that it passed the limit (chunked).
 function tooLarge(maxBytes: number, declared?: number): string {
-  const size = declared === undefined
-    ? `larger than the ${megabytes(maxBytes)} limit`
-    : `${megabytes(declared)}; the limit is ${megabytes(maxBytes)}`;
+  const size =
+    declared === undefined
+      ? `larger than the ${megabytes(maxBytes)} limit`
+      : `${megabytes(declared)}; the limit is ${megabytes(maxBytes)}`;
   return `The file is too large (${size}). Downscale the image or save it as JPEG, and try again.`;
 }
 
@@ -82,13 +83,16 @@ export function readBody(req: IncomingMessage, limits: BodyLimits): Promise<Buff
         startLinger();
       } else chunks.push(chunk);
     };
-    const rate = setInterval(() => {
-      const seconds = (Date.now() - started) / 1000;
-      if (oversized || seconds * 1000 < limits.rateGraceMs) return;
-      const perSecond = size / seconds;
-      if (perSecond >= limits.minBytesPerSecond) return;
-      tooSlow(`${Math.round(perSecond)} bytes/s, the minimum is ${limits.minBytesPerSecond}`);
-    }, Math.min(500, limits.rateGraceMs));
+    const rate = setInterval(
+      () => {
+        const seconds = (Date.now() - started) / 1000;
+        if (oversized || seconds * 1000 < limits.rateGraceMs) return;
+        const perSecond = size / seconds;
+        if (perSecond >= limits.minBytesPerSecond) return;
+        tooSlow(`${Math.round(perSecond)} bytes/s, the minimum is ${limits.minBytesPerSecond}`);
+      },
+      Math.min(500, limits.rateGraceMs),
+    );
     if (oversized) startLinger();
     armIdle();
     req.on("data", onData);

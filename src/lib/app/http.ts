@@ -6,7 +6,11 @@ import { isIP } from "node:net";
 export class HttpError extends Error {
   readonly close: boolean;
 
-  constructor(readonly status: number, message: string, opts: { close?: boolean } = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    opts: { close?: boolean } = {},
+  ) {
     super(message);
     this.name = "HttpError";
     this.close = opts.close ?? false;

@@ -149,10 +149,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     server.listen(opts.port ?? 8080, host, resolve);
   });
   bound.port = (server.address() as AddressInfo).port;
-  const close = () => new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
   return { server, url: serverUrl(host, bound.port), close };
 }
 

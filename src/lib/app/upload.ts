@@ -5,7 +5,13 @@ import { HttpError } from "./http";
 
 // Format names for messages, as sharp reports them.
 const FORMAT_NAMES: Record<string, string> = {
-  webp: "WebP", gif: "GIF", tiff: "TIFF", heif: "HEIF", avif: "AVIF", svg: "SVG", jp2: "JPEG 2000",
+  webp: "WebP",
+  gif: "GIF",
+  tiff: "TIFF",
+  heif: "HEIF",
+  avif: "AVIF",
+  svg: "SVG",
+  jp2: "JPEG 2000",
 };
 const TRY_ANOTHER = "Try another file: a chest X-ray saved as JPEG or PNG.";
 
@@ -14,7 +20,10 @@ const megapixels = (pixels: number) => `${(pixels / 1e6).toFixed(1)} MP`;
 
 // sharp's reason for a failure, on one line without repeats.
 function sharpReason(error: unknown): string {
-  const lines = String(error instanceof Error ? error.message : error).split("\n").map((l) => l.trim()).filter(Boolean);
+  const lines = String(error instanceof Error ? error.message : error)
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
   return [...new Set(lines)].join("; ");
 }
 

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 
 /** Padding accepted by the conv gradient kernels: TF.js's `pad` attribute of Conv2D. */
-export type ConvPad = "same" | "valid" | number | [[number, number], [number, number], [number, number], [number, number]];
+export type ConvPad =
+  "same" | "valid" | number | [[number, number], [number, number], [number, number], [number, number]];
 
 /** Geometry shared by both gradients, as TF.js's `computeConv2DInfo` works it out. */
 export interface ConvGradOptions {
@@ -17,7 +18,12 @@ export interface ConvGradOptions {
 
 // Along H and W of an NHWC tensor: pad (positive) or crop (negative) each side.
 function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
-  const padded = tf.pad(t, [[0, 0], [Math.max(top, 0), Math.max(bottom, 0)], [Math.max(left, 0), Math.max(right, 0)], [0, 0]]);
+  const padded = tf.pad(t, [
+    [0, 0],
+    [Math.max(top, 0), Math.max(bottom, 0)],
+    [Math.max(left, 0), Math.max(right, 0)],
+    [0, 0],
+  ]);
   const [b, h, w, c] = padded.shape;
   const cropTop = Math.max(-top, 0);
   const cropLeft = Math.max(-left, 0);
@@ -32,16 +38,33 @@ function padOrCrop(t: tf.Tensor4D, top: number, bottom: number, left: number, ri
 function dilateSpatial(t: tf.Tensor4D, sh: number, sw: number): tf.Tensor4D {
   if (sh === 1 && sw === 1) return t;
   const [b, h, w, c] = t.shape;
-  const cols = tf.pad(tf.reshape(t, [b * h, w, 1, c]), [[0, 0], [0, 0], [0, sw - 1], [0, 0]]); // [B·H, W, sw, C]
-  const rows = tf.pad(tf.reshape(cols, [b, h, 1, w * sw * c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0]]); // [B, H, sh, W·sw·C]
+  const cols = tf.pad(tf.reshape(t, [b * h, w, 1, c]), [
+    [0, 0],
+    [0, 0],
+    [0, sw - 1],
+    [0, 0],
+  ]); // [B·H, W, sw, C]
+  const rows = tf.pad(tf.reshape(cols, [b, h, 1, w * sw * c]), [
+    [0, 0],
+    [0, 0],
+    [0, sh - 1],
+    [0, 0],
+  ]); // [B, H, sh, W·sw·C]
   const flat = tf.reshape(rows, [b, h * sh, w * sw, c]);
   return tf.slice(flat, [0, 0, 0, 0], [b, (h - 1) * sh + 1, (w - 1) * sw + 1, c]) as tf.Tensor4D;
 }
 
 // Conv geometry (pads, output size) from TF.js itself, after checking what we support.
-function convInfo(fn: string, xShape: number[], filterShape: number[], opts: ConvGradOptions): tf.backend_util.Conv2DInfo {
+function convInfo(
+  fn: string,
+  xShape: number[],
+  filterShape: number[],
+  opts: ConvGradOptions,
+): tf.backend_util.Conv2DInfo {
   if (opts.dataFormat === "NCHW") {
-    throw new Error(`${fn}: only dataFormat 'NHWC' is supported; transpose to channels-last first. Received: ${opts.dataFormat}`);
+    throw new Error(
+      `${fn}: only dataFormat 'NHWC' is supported; transpose to channels-last first. Received: ${opts.dataFormat}`,
+    );
   }
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],

@@ -1,4 +1,9 @@
-export { conv2dBackpropFilterViaConv, conv2dBackpropInputViaConv, type ConvGradOptions, type ConvPad } from "./convGrad";
+export {
+  conv2dBackpropFilterViaConv,
+  conv2dBackpropInputViaConv,
+  type ConvGradOptions,
+  type ConvPad,
+} from "./convGrad";
 export {
   CONV_GRAD_KERNELS,
   missingConvGradKernels,

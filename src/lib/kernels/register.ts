@@ -21,7 +21,9 @@ const NATIVE = new Map<string, tf.KernelConfig>();
 // Kernel inputs arrive as engine Tensors; say so clearly if a backend hands over bare TensorInfos.
 function asTensor4D(kernel: string, name: string, t: tf.TensorInfo | undefined): tf.Tensor4D {
   if (!(t instanceof tf.Tensor) || t.rank !== 4) {
-    throw new Error(`${kernel} (pneumo-lab replacement): input '${name}' must be a rank-4 tf.Tensor. Received: shape ${JSON.stringify(t?.shape)}`);
+    throw new Error(
+      `${kernel} (pneumo-lab replacement): input '${name}' must be a rank-4 tf.Tensor. Received: shape ${JSON.stringify(t?.shape)}`,
+    );
   }
   return t as tf.Tensor4D;
 }
@@ -76,14 +78,17 @@ function inputGradConfig(backendName: string): tf.KernelConfig {
  */
 export function registerConvGradKernels(backendName: string, opts: RegisterConvGradOptions = {}): ConvGradKernelName[] {
   if (typeof backendName !== "string" || backendName.length === 0) {
-    throw new Error(`registerConvGradKernels: backendName must be a non-empty backend name such as "wasm". Received: ${String(backendName)}`);
+    throw new Error(
+      `registerConvGradKernels: backendName must be a non-empty backend name such as "wasm". Received: ${String(backendName)}`,
+    );
   }
   const configs: Record<ConvGradKernelName, tf.KernelConfig> = {
     Conv2DBackpropFilter: filterGradConfig(backendName),
     Conv2DBackpropInput: inputGradConfig(backendName),
   };
   const registered: ConvGradKernelName[] = [];
-  const replace = (name: ConvGradKernelName): boolean => opts.replace === true || (Array.isArray(opts.replace) && opts.replace.includes(name));
+  const replace = (name: ConvGradKernelName): boolean =>
+    opts.replace === true || (Array.isArray(opts.replace) && opts.replace.includes(name));
   for (const name of CONV_GRAD_KERNELS) {
     const existing = tf.getKernel(name, backendName);
     if (existing && (OURS.has(existing) || !replace(name))) continue;

@@ -27,7 +27,8 @@ export function findGpuDeviceNodes(list: (dir: string) => string[] = (dir) => re
     const dir = pattern.slice(0, pattern.lastIndexOf("/"));
     const [prefix, wildcard] = [pattern.slice(dir.length + 1).replace("*", ""), pattern.endsWith("*")];
     try {
-      for (const name of list(dir)) if (wildcard ? name.startsWith(prefix) : name === prefix) found.push(`${dir}/${name}`);
+      for (const name of list(dir))
+        if (wildcard ? name.startsWith(prefix) : name === prefix) found.push(`${dir}/${name}`);
     } catch {
       // no such folder: no such device
     }
@@ -56,7 +57,8 @@ export interface WebGpuProbeFacts {
  * // "no GPU device (/dev/dri/renderD*, /dev/nvidia*, /dev/dxg)"
  */
 export function webGpuProbeSkipReason(facts: WebGpuProbeFacts): string | undefined {
-  if (!facts.auto || facts.platform !== "linux" || facts.dawnOptions.length > 0 || facts.deviceNodes.length > 0) return undefined;
+  if (!facts.auto || facts.platform !== "linux" || facts.dawnOptions.length > 0 || facts.deviceNodes.length > 0)
+    return undefined;
   return `no GPU device (${GPU_DEVICE_NODES.join(", ")})`;
 }
 
@@ -160,7 +162,9 @@ function copyInfo(info: WebGpuAdapterFacts | undefined): WebGpuAdapterFacts {
  * @example
  * const found = await findWebGpuAdapter(); // { name: "NVIDIA H100 80GB HBM3", software: false, featureLevel: "core", … }
  */
-export async function findWebGpuAdapter(opts: { dawnOptions?: string[] } = {}): Promise<WebGpuAdapterSummary | undefined> {
+export async function findWebGpuAdapter(
+  opts: { dawnOptions?: string[] } = {},
+): Promise<WebGpuAdapterSummary | undefined> {
   const dawnOptions = opts.dawnOptions ?? parseDawnOptions(process.env[DAWN_OPTIONS_ENV]);
   const instance = await loadDawn(dawnOptions);
   for (const featureLevel of ["core", "compatibility"] as const) {
@@ -206,10 +210,12 @@ function installNavigatorGpu(gpu: GpuLike): void {
  * if (await findWebGpuAdapter()) await activateWebGpuBackend(); // tf.getBackend() === "webgpu"
  */
 export async function activateWebGpuBackend(): Promise<boolean> {
-  if (!dawn || !chosen) throw new Error("activateWebGpuBackend: call findWebGpuAdapter first and check it found one. Received: no adapter");
+  if (!dawn || !chosen)
+    throw new Error("activateWebGpuBackend: call findWebGpuAdapter first and check it found one. Received: no adapter");
   const { gpu, globals } = dawn;
   const request = chosen.options;
-  for (const [key, value] of Object.entries(globals)) if (!(key in globalThis)) Object.assign(globalThis, { [key]: value });
+  for (const [key, value] of Object.entries(globals))
+    if (!(key in globalThis)) Object.assign(globalThis, { [key]: value });
   // Import before adding navigator.gpu, else the package registers its own factory (core WebGPU only).
   const { WebGPUBackend } = await import("@tensorflow/tfjs-backend-webgpu");
   installNavigatorGpu(gpu);
@@ -217,9 +223,13 @@ export async function activateWebGpuBackend(): Promise<boolean> {
     if (tf.findBackendFactory("webgpu")) tf.removeBackend("webgpu");
     factory = async () => {
       const adapter = await gpu.requestAdapter(request);
-      if (!adapter) throw new Error(`webgpu backend factory: Dawn returned no adapter. Received: ${JSON.stringify(request)}`);
+      if (!adapter)
+        throw new Error(`webgpu backend factory: Dawn returned no adapter. Received: ${JSON.stringify(request)}`);
       const device = await requestDevice(adapter);
-      return new WebGPUBackend(device as ConstructorParameters<typeof WebGPUBackend>[0], adapter.info as ConstructorParameters<typeof WebGPUBackend>[1]);
+      return new WebGPUBackend(
+        device as ConstructorParameters<typeof WebGPUBackend>[0],
+        adapter.info as ConstructorParameters<typeof WebGPUBackend>[1],
+      );
     };
     tf.registerBackend("webgpu", factory, 0);
   }

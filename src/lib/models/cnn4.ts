@@ -43,7 +43,12 @@ function conv(name: string, filters: number, nextSeed: SeedSource): tf.layers.La
 
 // Dense layer with a seeded Glorot kernel.
 function dense(name: string, units: number, activation: "relu" | "sigmoid", nextSeed: SeedSource): tf.layers.Layer {
-  return tf.layers.dense({ name, units, activation, kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }) });
+  return tf.layers.dense({
+    name,
+    units,
+    activation,
+    kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }),
+  });
 }
 
 // One block: conv → bn → conv → bn → maxpool 2×2 → dropout 0.25.

@@ -38,7 +38,13 @@ function checkHead(head: string, fn: string): HeadKind {
 }
 
 // Dense with a seeded Glorot kernel and optional L2.
-function headDense(name: string, units: number, activation: "relu" | "sigmoid", l2: number | undefined, nextSeed: SeedSource): tf.layers.Layer {
+function headDense(
+  name: string,
+  units: number,
+  activation: "relu" | "sigmoid",
+  l2: number | undefined,
+  nextSeed: SeedSource,
+): tf.layers.Layer {
   return tf.layers.dense({
     name,
     units,
@@ -63,7 +69,9 @@ export function applyHead(features: tf.SymbolicTensor, head: HeadKind, opts: Hea
   let x = tf.layers.globalAveragePooling2d({ name: `${HEAD_PREFIX}gap` }).apply(features) as tf.SymbolicTensor;
   HEAD_SPECS[kind].forEach(({ units, dropout }, i) => {
     x = headDense(`${HEAD_PREFIX}dense${i + 1}`, units, "relu", l2, nextSeed).apply(x) as tf.SymbolicTensor;
-    x = tf.layers.dropout({ name: `${HEAD_PREFIX}dropout${i + 1}`, rate: dropout, seed: nextSeed() }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .dropout({ name: `${HEAD_PREFIX}dropout${i + 1}`, rate: dropout, seed: nextSeed() })
+      .apply(x) as tf.SymbolicTensor;
   });
   return headDense(`${HEAD_PREFIX}output`, 1, "sigmoid", undefined, nextSeed).apply(x) as tf.SymbolicTensor;
 }
@@ -78,7 +86,9 @@ export function applyHead(features: tf.SymbolicTensor, head: HeadKind, opts: Hea
 export function buildHead(head: HeadKind, featureShape: number[], opts: HeadOptions = {}): tf.LayersModel {
   checkHead(head, "buildHead");
   if (featureShape.length !== 3 || !featureShape.every((v) => Number.isInteger(v) && v > 0)) {
-    throw new Error(`buildHead: featureShape must be [height, width, channels] of positive integers, e.g. [7, 7, 2048]. Received: ${JSON.stringify(featureShape)}`);
+    throw new Error(
+      `buildHead: featureShape must be [height, width, channels] of positive integers, e.g. [7, 7, 2048]. Received: ${JSON.stringify(featureShape)}`,
+    );
   }
   const input = tf.input({ name: `${HEAD_PREFIX}input`, shape: featureShape });
   return tf.model({ name: `head_${head}`, inputs: input, outputs: applyHead(input, head, opts) });

@@ -54,7 +54,9 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
   return {
     save: async (artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> => {
       if (artifacts.modelTopology instanceof ArrayBuffer) {
-        throw new Error(`saveModelToDir: only layers models (JSON topology) can be saved. Received: binary topology for ${dir}`);
+        throw new Error(
+          `saveModelToDir: only layers models (JSON topology) can be saved. Received: binary topology for ${dir}`,
+        );
       }
       await mkdir(dir, { recursive: true });
       const weights = new Uint8Array(joinWeightData(artifacts.weightData));
@@ -118,7 +120,9 @@ export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
     for (const path of group.paths) {
       const shard = join(root, path);
       if (!existsSync(shard)) {
-        throw new Error(`loadModelFromDir: weight shard listed in ${jsonPath} is missing. Fix: re-save or re-fetch the model. Received: ${shard}`);
+        throw new Error(
+          `loadModelFromDir: weight shard listed in ${jsonPath} is missing. Fix: re-save or re-fetch the model. Received: ${shard}`,
+        );
       }
       const bytes = await readFile(shard);
       buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);

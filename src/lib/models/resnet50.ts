@@ -54,7 +54,9 @@ const artifactCache = new Map<string, Promise<tf.io.ModelArtifacts>>();
 function resolveSize(inputSize: number | [number, number], fn: string): [number, number] {
   const hw: [number, number] = typeof inputSize === "number" ? [inputSize, inputSize] : inputSize;
   if (hw.length !== 2 || !hw.every((v) => Number.isInteger(v) && v >= 32)) {
-    throw new Error(`${fn}: inputSize must be an integer ≥ 32 or [height, width] of such (e.g. 224 or 150). Received: ${JSON.stringify(inputSize)}`);
+    throw new Error(
+      `${fn}: inputSize must be an integer ≥ 32 or [height, width] of such (e.g. 224 or 150). Received: ${JSON.stringify(inputSize)}`,
+    );
   }
   return hw;
 }
@@ -72,20 +74,38 @@ function caffeLayerJson(inputName: string): LayerJson {
     name: CAFFE_PREPROCESS_LAYER,
     class_name: "Conv2D",
     config: {
-      name: CAFFE_PREPROCESS_LAYER, trainable: false, dtype: "float32", filters: 3, kernel_size: [1, 1], strides: [1, 1],
-      padding: "valid", data_format: "channels_last", dilation_rate: [1, 1], activation: "linear", use_bias: true,
+      name: CAFFE_PREPROCESS_LAYER,
+      trainable: false,
+      dtype: "float32",
+      filters: 3,
+      kernel_size: [1, 1],
+      strides: [1, 1],
+      padding: "valid",
+      data_format: "channels_last",
+      dilation_rate: [1, 1],
+      activation: "linear",
+      use_bias: true,
     },
     inbound_nodes: [[[inputName, 0, 0, {}]]],
   };
 }
 
 // Rewrite the stored topology: new input shape, optional preprocess layer, optional top removed; weights follow.
-function editArtifacts(base: tf.io.ModelArtifacts, hw: [number, number], channels: 1 | 3, preprocess: boolean, keepTop: boolean): tf.io.ModelArtifacts {
-  const topology = structuredClone(base.modelTopology) as { model_config: { config: { layers: LayerJson[]; output_layers: unknown[] } } };
+function editArtifacts(
+  base: tf.io.ModelArtifacts,
+  hw: [number, number],
+  channels: 1 | 3,
+  preprocess: boolean,
+  keepTop: boolean,
+): tf.io.ModelArtifacts {
+  const topology = structuredClone(base.modelTopology) as {
+    model_config: { config: { layers: LayerJson[]; output_layers: unknown[] } };
+  };
   const config = topology.model_config.config;
   const input = config.layers[0];
   input.config.batch_input_shape = [null, hw[0], hw[1], preprocess ? channels : 3];
-  if (!preprocess && channels !== 3) throw new Error(`loadResNet50Backbone: channels 1 needs preprocess: true. Received: channels ${channels}`);
+  if (!preprocess && channels !== 3)
+    throw new Error(`loadResNet50Backbone: channels 1 needs preprocess: true. Received: channels ${channels}`);
   let layers = config.layers;
   if (!keepTop) {
     const top = new Set(["avg_pool", "fc1000"]);
@@ -94,7 +114,9 @@ function editArtifacts(base: tf.io.ModelArtifacts, hw: [number, number], channel
   }
   if (preprocess) {
     for (const layer of layers) {
-      layer.inbound_nodes = JSON.parse(JSON.stringify(layer.inbound_nodes).replaceAll(`["${input.name}",`, `["${CAFFE_PREPROCESS_LAYER}",`));
+      layer.inbound_nodes = JSON.parse(
+        JSON.stringify(layer.inbound_nodes).replaceAll(`["${input.name}",`, `["${CAFFE_PREPROCESS_LAYER}",`),
+      );
     }
     layers = [layers[0], caffeLayerJson(input.name), ...layers.slice(1)];
   }
@@ -189,7 +211,8 @@ function keepFrozenBatchNormInInference(layer: tf.layers.Layer): void {
  * setTrainableTop(model, 15); // res5c block trainable, the rest frozen
  */
 export function setTrainableTop(model: tf.LayersModel, n: number): void {
-  if (!Number.isInteger(n) || n < 0) throw new Error(`setTrainableTop: n must be an integer ≥ 0 (0 = all frozen). Received: ${n}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`setTrainableTop: n must be an integer ≥ 0 (0 = all frozen). Received: ${n}`);
   const backbone = model.layers.filter((l) => !l.name.startsWith(HEAD_PREFIX) && l.name !== CAFFE_PREPROCESS_LAYER);
   backbone.forEach((layer, i) => {
     layer.trainable = i >= backbone.length - n;
@@ -214,7 +237,9 @@ export async function buildResNet50Transfer(opts: ResNet50TransferOptions): Prom
   }
   const unfreezeTop = opts.unfreezeTop ?? 0;
   if (!Number.isInteger(unfreezeTop) || unfreezeTop < 0) {
-    throw new Error(`buildResNet50Transfer: unfreezeTop must be an integer ≥ 0 (0 = all frozen). Received: ${unfreezeTop}`);
+    throw new Error(
+      `buildResNet50Transfer: unfreezeTop must be an integer ≥ 0 (0 = all frozen). Received: ${unfreezeTop}`,
+    );
   }
   const backbone = await loadResNet50Backbone(opts);
   const output = applyHead(backbone.outputs[0], opts.head, { l2: opts.l2, seed: opts.seed });

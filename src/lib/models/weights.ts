@@ -62,7 +62,8 @@ export function resnet50WeightsStatus(dir: string = resnet50WeightsDir()): Weigh
   let have = 0;
   let need = 0;
   for (const group of manifest) {
-    for (const spec of group.weights) need += spec.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[spec.dtype ?? "float32"] ?? 4);
+    for (const spec of group.weights)
+      need += spec.shape.reduce((a, b) => a * b, 1) * (DTYPE_BYTES[spec.dtype ?? "float32"] ?? 4);
     for (const path of group.paths) {
       const shard = join(dir, path);
       if (!existsSync(shard)) {

@@ -41,15 +41,21 @@ export function interpolateRoc(curve: RocLike, x: number): number {
  */
 export function rocBandFromCurves(curves: readonly RocLike[], opts: RocBandOptions = {}): RocBandResult {
   const level = opts.level ?? 0.95;
-  if (!(level > 0 && level < 1)) throw new Error(`rocBandFromCurves: level must be in (0, 1), e.g. 0.95. Received: ${level}`);
-  if (curves.length === 0) throw new Error("rocBandFromCurves: need at least one bootstrap ROC curve. Received: 0 curves");
+  if (!(level > 0 && level < 1))
+    throw new Error(`rocBandFromCurves: level must be in (0, 1), e.g. 0.95. Received: ${level}`);
+  if (curves.length === 0)
+    throw new Error("rocBandFromCurves: need at least one bootstrap ROC curve. Received: 0 curves");
   curves.forEach((c, k) => {
     if (c.fpr.length === 0 || c.fpr.length !== c.tpr.length) {
-      throw new Error(`rocBandFromCurves: curve ${k} needs fpr and tpr of the same non-zero length. Received: ${c.fpr.length} and ${c.tpr.length}`);
+      throw new Error(
+        `rocBandFromCurves: curve ${k} needs fpr and tpr of the same non-zero length. Received: ${c.fpr.length} and ${c.tpr.length}`,
+      );
     }
   });
   const grid = resolveGrid(opts.grid ?? 101);
-  const lower: number[] = [], upper: number[] = [], median: number[] = [];
+  const lower: number[] = [],
+    upper: number[] = [],
+    median: number[] = [];
   const column = new Float64Array(curves.length);
   for (const x of grid) {
     curves.forEach((c, k) => (column[k] = interpolateRoc(c, x)));
@@ -64,11 +70,15 @@ export function rocBandFromCurves(curves: readonly RocLike[], opts: RocBandOptio
 /** Expand a grid size to evenly spaced points, or check a given grid. */
 function resolveGrid(grid: readonly number[] | number): number[] {
   if (typeof grid === "number") {
-    if (!Number.isInteger(grid) || grid < 2) throw new Error(`rocBandFromCurves: grid must be an integer >= 2 or an array. Received: ${grid}`);
+    if (!Number.isInteger(grid) || grid < 2)
+      throw new Error(`rocBandFromCurves: grid must be an integer >= 2 or an array. Received: ${grid}`);
     return Array.from({ length: grid }, (_, i) => i / (grid - 1));
   }
   const ok = grid.length > 0 && grid.every((v, i) => v >= 0 && v <= 1 && (i === 0 || v > grid[i - 1]));
-  if (!ok) throw new Error(`rocBandFromCurves: grid must be strictly increasing values in [0, 1]. Received: [${grid.slice(0, 5).join(", ")}${grid.length > 5 ? ", ..." : ""}]`);
+  if (!ok)
+    throw new Error(
+      `rocBandFromCurves: grid must be strictly increasing values in [0, 1]. Received: [${grid.slice(0, 5).join(", ")}${grid.length > 5 ? ", ..." : ""}]`,
+    );
   return [...grid];
 }
 
@@ -93,14 +103,18 @@ export interface ThresholdSweep {
 export function sweepFromRoc(roc: RocLike, counts: { positives: number; negatives: number }): ThresholdSweep {
   const { positives: p, negatives: n } = counts;
   if (!roc.thresholds || roc.thresholds.length !== roc.fpr.length) {
-    throw new Error(`sweepFromRoc: the ROC curve needs thresholds, one per point (use rocCurve's result). Received: ${roc.thresholds?.length ?? "none"} thresholds for ${roc.fpr.length} points`);
+    throw new Error(
+      `sweepFromRoc: the ROC curve needs thresholds, one per point (use rocCurve's result). Received: ${roc.thresholds?.length ?? "none"} thresholds for ${roc.fpr.length} points`,
+    );
   }
-  if (!(p > 0 && n > 0)) throw new Error(`sweepFromRoc: positives and negatives must both be > 0. Received: ${p} and ${n}`);
+  if (!(p > 0 && n > 0))
+    throw new Error(`sweepFromRoc: positives and negatives must both be > 0. Received: ${p} and ${n}`);
   const out: ThresholdSweep = { thresholds: [], sensitivity: [], specificity: [], precision: [] };
   for (let i = 0; i < roc.fpr.length; i++) {
     const t = roc.thresholds[i];
     if (!Number.isFinite(t)) continue;
-    const tp = roc.tpr[i] * p, fp = roc.fpr[i] * n;
+    const tp = roc.tpr[i] * p,
+      fp = roc.fpr[i] * n;
     out.thresholds.push(t);
     out.sensitivity.push(roc.tpr[i]);
     out.specificity.push(1 - roc.fpr[i]);

@@ -14,11 +14,21 @@ export const CHROMIUM_ENV = "PNEUMO_CHROMIUM";
 /** Environment variable naming the folder the npm Chromium is unpacked into (default `<project>/.cache`). */
 export const CHROMIUM_CACHE_ENV = "PNEUMO_CHROMIUM_CACHE";
 /** System binaries tried when the env variable is unset. */
-export const CHROMIUM_CANDIDATES: readonly string[] = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+export const CHROMIUM_CANDIDATES: readonly string[] = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+];
 /** Flags for a quiet, offline, sandbox-free headless browser. */
 export const CHROMIUM_ARGS: readonly string[] = [
-  "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
 ];
 
 /** Where a browser came from. */
@@ -78,8 +88,10 @@ function defaultCacheDir(version: string, env: NodeJS.ProcessEnv): string {
 function overrideBrowser(custom: string, env: NodeJS.ProcessEnv): ResolvedBrowser {
   const probe = existsSync(custom) ? probeChromium(custom, env) : { error: "no such file" };
   if (probe.version) return { path: custom, version: probe.version, source: CHROMIUM_ENV, env: {}, skipped: [] };
-  throw new Error(`resolveBrowser: ${CHROMIUM_ENV} must name a Chrome/Chromium binary that starts (${probe.error}). ` +
-    `Fix: correct or unset it (then a system or the npm Chromium is used). Received: ${CHROMIUM_ENV}=${custom}`);
+  throw new Error(
+    `resolveBrowser: ${CHROMIUM_ENV} must name a Chrome/Chromium binary that starts (${probe.error}). ` +
+      `Fix: correct or unset it (then a system or the npm Chromium is used). Received: ${CHROMIUM_ENV}=${custom}`,
+  );
 }
 
 /**
@@ -102,9 +114,13 @@ export function resolveBrowser(opts: ResolveBrowserOptions = {}): ResolvedBrowse
   }
   const pkg = npmChromiumPackage();
   if (!pkg) {
-    const tried = skipped.map((s) => `${s.path}: ${s.reason}`).join("; ") || `no browser at ${(opts.candidates ?? CHROMIUM_CANDIDATES).join(", ")}`;
-    throw new Error(`resolveBrowser: PNG/SVG export needs Chromium, and ${NPM_CHROMIUM_PACKAGE} is not installed. ` +
-      `Fix: npm install (it ships one), apt-get install chromium, or set ${CHROMIUM_ENV}. Received: ${tried}`);
+    const tried =
+      skipped.map((s) => `${s.path}: ${s.reason}`).join("; ") ||
+      `no browser at ${(opts.candidates ?? CHROMIUM_CANDIDATES).join(", ")}`;
+    throw new Error(
+      `resolveBrowser: PNG/SVG export needs Chromium, and ${NPM_CHROMIUM_PACKAGE} is not installed. ` +
+        `Fix: npm install (it ships one), apt-get install chromium, or set ${CHROMIUM_ENV}. Received: ${tried}`,
+    );
   }
   const npm = prepareNpmChromium({ cacheDir: opts.cacheDir ?? defaultCacheDir(pkg.version, env), env });
   return { ...npm, source: `npm ${NPM_CHROMIUM_PACKAGE}`, skipped };
@@ -130,7 +146,12 @@ export function describeBrowser(b: Pick<ResolvedBrowser, "path" | "version" | "s
 export function browserLaunchOptions(b: Pick<ResolvedBrowser, "path" | "env">): LaunchOptions {
   const env = Object.keys(b.env).length ? { ...process.env, ...b.env } : undefined;
   return {
-    executablePath: b.path, headless: true, args: [...CHROMIUM_ARGS], env,
-    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
+    executablePath: b.path,
+    headless: true,
+    args: [...CHROMIUM_ARGS],
+    env,
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
   };
 }

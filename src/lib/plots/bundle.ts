@@ -24,7 +24,9 @@ export function plotlyBundlePath(): string {
       // try the next base
     }
   }
-  throw new Error(`plotlyBundlePath: cannot find the npm package ${PLOTLY_PACKAGE}; run \`npm install\` in the project. Received: searched from ${bases.join(", ")}`);
+  throw new Error(
+    `plotlyBundlePath: cannot find the npm package ${PLOTLY_PACKAGE}; run \`npm install\` in the project. Received: searched from ${bases.join(", ")}`,
+  );
 }
 
 /**
@@ -43,7 +45,10 @@ export function plotlyBundle(): string {
  * scriptJson({ name: "</script>" }); // '{"name":"\\u003c/script>"}'
  */
 export function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 /**
@@ -77,9 +82,17 @@ export interface FigureDivOptions {
  */
 export function figureDivHtml(fig: Figure, divId: string, size: FigureDivOptions = {}): string {
   const style = size.height ? ` style="height:${size.height}px;${size.width ? `width:${size.width}px;` : ""}"` : "";
-  const layout = { ...fig.layout, ...(size.width ? { width: size.width } : {}), ...(size.height ? { height: size.height } : {}) };
-  const missing = escapeHtml("Plotly is not loaded in this page. Re-run the cell with show(fig, { inject: \"always\" }), trust the notebook, or use showPng(fig).");
-  const fallback = size.fallbackPng ? `<img src="data:image/png;base64,${size.fallbackPng}" alt="${escapeHtml(figureTitle(fig))}" style="max-width:100%">` : "";
+  const layout = {
+    ...fig.layout,
+    ...(size.width ? { width: size.width } : {}),
+    ...(size.height ? { height: size.height } : {}),
+  };
+  const missing = escapeHtml(
+    'Plotly is not loaded in this page. Re-run the cell with show(fig, { inject: "always" }), trust the notebook, or use showPng(fig).',
+  );
+  const fallback = size.fallbackPng
+    ? `<img src="data:image/png;base64,${size.fallbackPng}" alt="${escapeHtml(figureTitle(fig))}" style="max-width:100%">`
+    : "";
   return [
     `<div id="${escapeHtml(divId)}" class="pneumo-plot"${fallback ? "" : style}>${fallback}</div>`,
     "<script>",
@@ -87,7 +100,7 @@ export function figureDivHtml(fig: Figure, divId: string, size: FigureDivOptions
     `  var el = document.getElementById(${scriptJson(divId)});`,
     `  if (!window.Plotly) { if (!el.firstChild) el.textContent = ${scriptJson(missing)}; return; }`,
     ...(style ? [`  el.setAttribute("style", ${scriptJson(style.slice(8, -1))});`] : []),
-    "  el.textContent = \"\";",
+    '  el.textContent = "";',
     `  window.Plotly.newPlot(el, ${scriptJson(fig.data)}, ${scriptJson(layout)}, ${scriptJson(PLOT_CONFIG)});`,
     "})();",
     "</script>",
@@ -102,7 +115,12 @@ export function figureDivHtml(fig: Figure, divId: string, size: FigureDivOptions
 export function figureTitle(fig: Figure): string {
   const title = fig.layout.title;
   const text = typeof title === "string" ? title : (title as { text?: unknown } | undefined)?.text;
-  return typeof text === "string" && text.trim() ? text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim() : "figure";
+  return typeof text === "string" && text.trim()
+    ? text
+        .replace(/<[^>]*>/g, " ")
+        .replace(/\s+/g, " ")
+        .trim()
+    : "figure";
 }
 
 /**

@@ -49,17 +49,58 @@ export function modelComparisonFigure(models: readonly ModelCurves[], opts: Mode
   const { cells, layout } = subplotGrid(1, 2, { titles: ["ROC", "Precision–recall"], hGap: 0.1 });
   const [rocCell, prCell] = cells;
   const data: Trace[] = [
-    { type: "scatter", mode: "lines", name: "chance", x: [0, 1], y: [0, 1], xaxis: rocCell.xaxis, yaxis: rocCell.yaxis, line: { dash: "dash", color: COLORS.chance }, hoverinfo: "skip" },
+    {
+      type: "scatter",
+      mode: "lines",
+      name: "chance",
+      x: [0, 1],
+      y: [0, 1],
+      xaxis: rocCell.xaxis,
+      yaxis: rocCell.yaxis,
+      line: { dash: "dash", color: COLORS.chance },
+      hoverinfo: "skip",
+    },
   ];
   if (opts.prevalence !== undefined) {
-    data.push({ type: "scatter", mode: "lines", name: `prevalence ${formatNumber(opts.prevalence, 2)}`, x: [0, 1], y: [opts.prevalence, opts.prevalence], xaxis: prCell.xaxis, yaxis: prCell.yaxis, line: { dash: "dot", color: COLORS.chance }, hoverinfo: "skip" });
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: `prevalence ${formatNumber(opts.prevalence, 2)}`,
+      x: [0, 1],
+      y: [opts.prevalence, opts.prevalence],
+      xaxis: prCell.xaxis,
+      yaxis: prCell.yaxis,
+      line: { dash: "dot", color: COLORS.chance },
+      hoverinfo: "skip",
+    });
   }
   models.forEach((m, k) => {
     const color = m.color ?? PALETTE[k % PALETTE.length];
-    data.push({ type: "scatter", mode: "lines", name: `${m.name} (AUC = ${formatEstimate(m.auc)})`, legendgroup: m.name, x: toPlotArray(m.roc.fpr), y: toPlotArray(m.roc.tpr), xaxis: rocCell.xaxis, yaxis: rocCell.yaxis, line: { color, width: 2 } });
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: `${m.name} (AUC = ${formatEstimate(m.auc)})`,
+      legendgroup: m.name,
+      x: toPlotArray(m.roc.fpr),
+      y: toPlotArray(m.roc.tpr),
+      xaxis: rocCell.xaxis,
+      yaxis: rocCell.yaxis,
+      line: { color, width: 2 },
+    });
     const ap = m.averagePrecision !== undefined ? ` (AP = ${formatEstimate(m.averagePrecision)})` : "";
     // the PR trace joins the ROC trace's legend group; it gets its own entry only to show the AP
-    data.push({ type: "scatter", mode: "lines", name: `${m.name}${ap}`, legendgroup: m.name, showlegend: ap !== "", x: toPlotArray(m.pr.recall), y: toPlotArray(m.pr.precision), xaxis: prCell.xaxis, yaxis: prCell.yaxis, line: { color, width: 2, shape: "hv" } });
+    data.push({
+      type: "scatter",
+      mode: "lines",
+      name: `${m.name}${ap}`,
+      legendgroup: m.name,
+      showlegend: ap !== "",
+      x: toPlotArray(m.pr.recall),
+      y: toPlotArray(m.pr.precision),
+      xaxis: prCell.xaxis,
+      yaxis: prCell.yaxis,
+      line: { color, width: 2, shape: "hv" },
+    });
   });
   mergeAxis(layout, rocCell.xKey, { title: { text: "False positive rate" }, range: [-0.01, 1.01] });
   mergeAxis(layout, rocCell.yKey, { title: { text: "True positive rate" }, range: [-0.01, 1.01] });
@@ -71,5 +112,8 @@ export function modelComparisonFigure(models: readonly ModelCurves[], opts: Mode
     const diff = d.diff ?? estimateOf(models[0].auc) - estimateOf(models[1].auc);
     title += `: ΔAUC = ${formatNumber(diff)}, DeLong p = ${formatPValue(d.p)}`;
   }
-  return { data, layout: { ...layout, title: { text: title }, width: 1000, height: 480, legend: { orientation: "h", y: -0.2 } } };
+  return {
+    data,
+    layout: { ...layout, title: { text: title }, width: 1000, height: 480, legend: { orientation: "h", y: -0.2 } },
+  };
 }

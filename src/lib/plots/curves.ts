@@ -1,7 +1,17 @@
 /** Curve figures: training history, ROC (operating point, bootstrap band), precision–recall, threshold sweep. */
 import type { ThresholdSweep } from "./band";
 import { formatEstimate, formatNumber, mergeAxis, subplotGrid, toPlotArray } from "./grid";
-import { COLORS, type Figure, type HistoryLike, type IntervalLike, type PrLike, type RocBand, type RocLike, type ThresholdPoint, type Trace } from "./types";
+import {
+  COLORS,
+  type Figure,
+  type HistoryLike,
+  type IntervalLike,
+  type PrLike,
+  type RocBand,
+  type RocLike,
+  type ThresholdPoint,
+  type Trace,
+} from "./types";
 
 /** Options of {@link trainingCurvesFigure}. */
 export interface TrainingCurvesOptions {
@@ -11,10 +21,16 @@ export interface TrainingCurvesOptions {
 }
 
 /** Split a History into epochs and the metric record. */
-function historyRecord(history: HistoryLike): { epochs: number[] | undefined; record: Record<string, ArrayLike<number>> } {
+function historyRecord(history: HistoryLike): {
+  epochs: number[] | undefined;
+  record: Record<string, ArrayLike<number>>;
+} {
   const h = history as { epoch?: ArrayLike<number>; history?: unknown };
   if (h.history !== undefined && typeof h.history === "object" && !("length" in (h.history as object))) {
-    return { epochs: h.epoch ? Array.from(h.epoch) : undefined, record: h.history as Record<string, ArrayLike<number>> };
+    return {
+      epochs: h.epoch ? Array.from(h.epoch) : undefined,
+      record: h.history as Record<string, ArrayLike<number>>,
+    };
   }
   const record = history as Record<string, ArrayLike<number>>;
   return { epochs: record.epoch ? Array.from(record.epoch) : undefined, record };
@@ -32,19 +48,33 @@ export function trainingCurvesFigure(history: HistoryLike, opts: TrainingCurvesO
   const defaults = ["loss", record.accuracy ? "accuracy" : "acc", "auc"];
   const metrics = (opts.metrics ?? defaults).filter((m) => record[m] !== undefined || record[`val_${m}`] !== undefined);
   if (metrics.length === 0) {
-    throw new Error(`trainingCurvesFigure: none of the metrics [${(opts.metrics ?? defaults).join(", ")}] is in the history; pass opts.metrics. Received: keys [${Object.keys(record).join(", ")}]`);
+    throw new Error(
+      `trainingCurvesFigure: none of the metrics [${(opts.metrics ?? defaults).join(", ")}] is in the history; pass opts.metrics. Received: keys [${Object.keys(record).join(", ")}]`,
+    );
   }
   const { cells, layout } = subplotGrid(1, metrics.length, { titles: metrics });
   const data: Trace[] = [];
   metrics.forEach((m, k) => {
     const cell = cells[k];
-    for (const [key, name, color] of [[m, "train", COLORS.train], [`val_${m}`, "validation", COLORS.val]] as const) {
+    for (const [key, name, color] of [
+      [m, "train", COLORS.train],
+      [`val_${m}`, "validation", COLORS.val],
+    ] as const) {
       const ys = record[key];
       if (!ys) continue;
       const x = epochs && epochs.length === ys.length ? epochs : Array.from({ length: ys.length }, (_, i) => i + 1);
       data.push({
-        type: "scatter", mode: "lines+markers", name, legendgroup: name, showlegend: k === 0,
-        x, y: toPlotArray(ys), xaxis: cell.xaxis, yaxis: cell.yaxis, line: { color }, meta: key,
+        type: "scatter",
+        mode: "lines+markers",
+        name,
+        legendgroup: name,
+        showlegend: k === 0,
+        x,
+        y: toPlotArray(ys),
+        xaxis: cell.xaxis,
+        yaxis: cell.yaxis,
+        line: { color },
+        meta: key,
       });
     }
     const n = Math.max(...data.filter((t) => t.xaxis === cell.xaxis).map((t) => (t.x as unknown[]).length), 0);
@@ -77,7 +107,9 @@ export function operatingPoint(roc: RocLike, point: ThresholdPoint): { fpr: numb
   if (tpr !== undefined && fpr !== undefined) return { fpr, tpr };
   const th = roc.thresholds;
   if (!th) {
-    throw new Error(`rocFigure: the threshold point needs fpr/tpr or sensitivity/specificity, or the ROC needs thresholds. Received: ${JSON.stringify(point)}`);
+    throw new Error(
+      `rocFigure: the threshold point needs fpr/tpr or sensitivity/specificity, or the ROC needs thresholds. Received: ${JSON.stringify(point)}`,
+    );
   }
   // Points count score >= thresholds[i] (descending), so the point of t is the last i with thresholds[i] >= t.
   let i = -1;
@@ -88,7 +120,15 @@ export function operatingPoint(roc: RocLike, point: ThresholdPoint): { fpr: numb
 
 /** Diagonal "chance" line trace. */
 function chanceTrace(): Trace {
-  return { type: "scatter", mode: "lines", name: "chance", x: [0, 1], y: [0, 1], line: { dash: "dash", color: COLORS.chance }, hoverinfo: "skip" };
+  return {
+    type: "scatter",
+    mode: "lines",
+    name: "chance",
+    x: [0, 1],
+    y: [0, 1],
+    line: { dash: "dash", color: COLORS.chance },
+    hoverinfo: "skip",
+  };
 }
 
 /**
@@ -99,8 +139,27 @@ function chanceTrace(): Trace {
 export function bandTraces(band: RocBand, color: string = COLORS.band): Trace[] {
   const label = band.level !== undefined ? `${Math.round(band.level * 100)}% bootstrap band` : "bootstrap band";
   return [
-    { type: "scatter", mode: "lines", name: `${label} (lower)`, x: [...band.fpr], y: toPlotArray(band.lower), line: { width: 0 }, showlegend: false, hoverinfo: "skip" },
-    { type: "scatter", mode: "lines", name: label, x: [...band.fpr], y: toPlotArray(band.upper), line: { width: 0 }, fill: "tonexty", fillcolor: color, hoverinfo: "skip" },
+    {
+      type: "scatter",
+      mode: "lines",
+      name: `${label} (lower)`,
+      x: [...band.fpr],
+      y: toPlotArray(band.lower),
+      line: { width: 0 },
+      showlegend: false,
+      hoverinfo: "skip",
+    },
+    {
+      type: "scatter",
+      mode: "lines",
+      name: label,
+      x: [...band.fpr],
+      y: toPlotArray(band.upper),
+      line: { width: 0 },
+      fill: "tonexty",
+      fillcolor: color,
+      hoverinfo: "skip",
+    },
   ];
 }
 
@@ -110,7 +169,14 @@ export function bandTraces(band: RocBand, color: string = COLORS.band): Trace[] 
  * right edge); a paper offset below the axes lands on the axis title when the plot is short. The container anchor
  * and a bottom margin that holds two legend rows keep it clear at any size.
  */
-const LEGEND_BELOW = { orientation: "h", x: 0.5, xanchor: "center", yref: "container", y: 0, yanchor: "bottom" } as const;
+const LEGEND_BELOW = {
+  orientation: "h",
+  x: 0.5,
+  xanchor: "center",
+  yref: "container",
+  y: 0,
+  yanchor: "bottom",
+} as const;
 const LEGEND_MARGIN = { b: 130 } as const;
 
 /** Square unit axes for ROC / PR plots. */
@@ -131,7 +197,14 @@ export function rocFigure(roc: RocLike, opts: RocFigureOptions = {}): Figure {
   const data: Trace[] = opts.band ? bandTraces(opts.band) : [];
   data.push(chanceTrace());
   const name = `${opts.name ?? "ROC"}${opts.auc !== undefined ? ` (AUC = ${formatEstimate(opts.auc)})` : ""}`;
-  const curve: Trace = { type: "scatter", mode: "lines", name, x: toPlotArray(roc.fpr), y: toPlotArray(roc.tpr), line: { color: COLORS.modelA, width: 2 } };
+  const curve: Trace = {
+    type: "scatter",
+    mode: "lines",
+    name,
+    x: toPlotArray(roc.fpr),
+    y: toPlotArray(roc.tpr),
+    line: { color: COLORS.modelA, width: 2 },
+  };
   if (roc.thresholds) {
     curve.customdata = toPlotArray(roc.thresholds);
     curve.hovertemplate = "fpr %{x:.3f}<br>tpr %{y:.3f}<br>threshold %{customdata:.3f}<extra></extra>";
@@ -140,11 +213,23 @@ export function rocFigure(roc: RocLike, opts: RocFigureOptions = {}): Figure {
   if (opts.threshold) {
     const p = operatingPoint(roc, opts.threshold);
     data.push({
-      type: "scatter", mode: "markers", name: `threshold ${formatNumber(opts.threshold.threshold)} (sens ${formatNumber(p.tpr, 2)}, spec ${formatNumber(1 - p.fpr, 2)})`,
-      x: [p.fpr], y: [p.tpr], marker: { size: 11, color: COLORS.marker, symbol: "x" },
+      type: "scatter",
+      mode: "markers",
+      name: `threshold ${formatNumber(opts.threshold.threshold)} (sens ${formatNumber(p.tpr, 2)}, spec ${formatNumber(1 - p.fpr, 2)})`,
+      x: [p.fpr],
+      y: [p.tpr],
+      marker: { size: 11, color: COLORS.marker, symbol: "x" },
     });
   }
-  return { data, layout: { title: { text: opts.title ?? "ROC curve" }, ...unitAxes("False positive rate (1 − specificity)", "True positive rate (sensitivity)"), legend: LEGEND_BELOW, margin: LEGEND_MARGIN } };
+  return {
+    data,
+    layout: {
+      title: { text: opts.title ?? "ROC curve" },
+      ...unitAxes("False positive rate (1 − specificity)", "True positive rate (sensitivity)"),
+      legend: LEGEND_BELOW,
+      margin: LEGEND_MARGIN,
+    },
+  };
 }
 
 /** Options of {@link prFigure}. */
@@ -166,17 +251,49 @@ export interface PrFigureOptions {
  */
 export function prFigure(pr: PrLike, opts: PrFigureOptions): Figure {
   const { prevalence } = opts;
-  if (!(prevalence >= 0 && prevalence <= 1)) throw new Error(`prFigure: prevalence must be in [0, 1] (positives / total). Received: ${prevalence}`);
+  if (!(prevalence >= 0 && prevalence <= 1))
+    throw new Error(`prFigure: prevalence must be in [0, 1] (positives / total). Received: ${prevalence}`);
   const name = `${opts.name ?? "PR"}${opts.averagePrecision !== undefined ? ` (AP = ${formatEstimate(opts.averagePrecision)})` : ""}`;
   const data: Trace[] = [
-    { type: "scatter", mode: "lines", name: `baseline (prevalence ${formatNumber(prevalence, 2)})`, x: [0, 1], y: [prevalence, prevalence], line: { dash: "dash", color: COLORS.chance }, hoverinfo: "skip" },
-    { type: "scatter", mode: "lines", name, x: toPlotArray(pr.recall), y: toPlotArray(pr.precision), line: { color: COLORS.modelA, width: 2, shape: "hv" } },
+    {
+      type: "scatter",
+      mode: "lines",
+      name: `baseline (prevalence ${formatNumber(prevalence, 2)})`,
+      x: [0, 1],
+      y: [prevalence, prevalence],
+      line: { dash: "dash", color: COLORS.chance },
+      hoverinfo: "skip",
+    },
+    {
+      type: "scatter",
+      mode: "lines",
+      name,
+      x: toPlotArray(pr.recall),
+      y: toPlotArray(pr.precision),
+      line: { color: COLORS.modelA, width: 2, shape: "hv" },
+    },
   ];
   if (opts.point) {
-    const label = opts.point.threshold !== undefined ? `threshold ${formatNumber(opts.point.threshold)}` : "operating point";
-    data.push({ type: "scatter", mode: "markers", name: label, x: [opts.point.recall], y: [opts.point.precision], marker: { size: 11, color: COLORS.marker, symbol: "x" } });
+    const label =
+      opts.point.threshold !== undefined ? `threshold ${formatNumber(opts.point.threshold)}` : "operating point";
+    data.push({
+      type: "scatter",
+      mode: "markers",
+      name: label,
+      x: [opts.point.recall],
+      y: [opts.point.precision],
+      marker: { size: 11, color: COLORS.marker, symbol: "x" },
+    });
   }
-  return { data, layout: { title: { text: opts.title ?? "Precision–recall curve" }, ...unitAxes("Recall (sensitivity)", "Precision (PPV)"), legend: LEGEND_BELOW, margin: LEGEND_MARGIN } };
+  return {
+    data,
+    layout: {
+      title: { text: opts.title ?? "Precision–recall curve" },
+      ...unitAxes("Recall (sensitivity)", "Precision (PPV)"),
+      legend: LEGEND_BELOW,
+      margin: LEGEND_MARGIN,
+    },
+  };
 }
 
 /**
@@ -191,11 +308,52 @@ export function thresholdSweepFigure(sweep: ThresholdSweep, opts: { threshold?: 
     ["specificity", sweep.specificity, COLORS.normal],
     ["precision", sweep.precision, COLORS.modelB],
   ];
-  const data: Trace[] = series.map(([name, y, color]) => ({ type: "scatter", mode: "lines", name, x, y: toPlotArray(y), line: { color, shape: "hv" } }));
-  const shapes = opts.threshold === undefined ? [] : [{ type: "line", xref: "x", yref: "paper", x0: opts.threshold, x1: opts.threshold, y0: 0, y1: 1, line: { dash: "dot", color: COLORS.marker } }];
-  const annotations = opts.threshold === undefined ? [] : [{ x: opts.threshold, y: 1, xref: "x", yref: "paper", yanchor: "bottom", text: `t = ${formatNumber(opts.threshold)}`, showarrow: false }];
+  const data: Trace[] = series.map(([name, y, color]) => ({
+    type: "scatter",
+    mode: "lines",
+    name,
+    x,
+    y: toPlotArray(y),
+    line: { color, shape: "hv" },
+  }));
+  const shapes =
+    opts.threshold === undefined
+      ? []
+      : [
+          {
+            type: "line",
+            xref: "x",
+            yref: "paper",
+            x0: opts.threshold,
+            x1: opts.threshold,
+            y0: 0,
+            y1: 1,
+            line: { dash: "dot", color: COLORS.marker },
+          },
+        ];
+  const annotations =
+    opts.threshold === undefined
+      ? []
+      : [
+          {
+            x: opts.threshold,
+            y: 1,
+            xref: "x",
+            yref: "paper",
+            yanchor: "bottom",
+            text: `t = ${formatNumber(opts.threshold)}`,
+            showarrow: false,
+          },
+        ];
   return {
     data,
-    layout: { title: { text: opts.title ?? "Metrics vs threshold" }, xaxis: { title: { text: "threshold (predict PNEUMONIA when score ≥ t)" } }, yaxis: { title: { text: "value" }, range: [0, 1.02] }, shapes, annotations, hovermode: "x unified" },
+    layout: {
+      title: { text: opts.title ?? "Metrics vs threshold" },
+      xaxis: { title: { text: "threshold (predict PNEUMONIA when score ≥ t)" } },
+      yaxis: { title: { text: "value" }, range: [0, 1.02] },
+      shapes,
+      annotations,
+      hovermode: "x unified",
+    },
   };
 }

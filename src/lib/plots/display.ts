@@ -26,7 +26,10 @@ export interface DisplayLike {
 }
 
 /** tslab's internal writer of `display_data` / `update_display_data` messages (tslab 1.0.x `dist/jupyter`). */
-type WriteDisplayData = (msg: { data: MimeBundle; metadata: object; transient: { display_id?: string } }, update: boolean) => void;
+type WriteDisplayData = (
+  msg: { data: MimeBundle; metadata: object; transient: { display_id?: string } },
+  update: boolean,
+) => void;
 
 const NOTED = Symbol.for("pneumo-lab.plots.notTslabNoted");
 const WRAPPERS = Symbol.for("pneumo-lab.plots.displayWrappers");
@@ -123,7 +126,9 @@ export function resolveDisplay(opts: { display?: DisplayLike; quiet?: boolean } 
   const flags = globalThis as unknown as FlagHost;
   if (!opts.quiet && !flags[NOTED]) {
     flags[NOTED] = true;
-    console.log("show: not running in a tslab notebook, figure not displayed (use exportFigure to write it to a file).");
+    console.log(
+      "show: not running in a tslab notebook, figure not displayed (use exportFigure to write it to a file).",
+    );
   }
   return null;
 }

@@ -25,7 +25,12 @@ export interface EmbedOptions {
   maxSize?: number;
 }
 
-const RASTER_MIME: Record<string, string> = { png: "image/png", jpeg: "image/jpeg", webp: "image/webp", gif: "image/gif" };
+const RASTER_MIME: Record<string, string> = {
+  png: "image/png",
+  jpeg: "image/jpeg",
+  webp: "image/webp",
+  gif: "image/gif",
+};
 
 /** Pick the concrete range of `auto` from the pixel values. */
 function resolveRange(data: Float32Array, range: PixelRange): { lo: number; hi: number } {
@@ -54,14 +59,17 @@ export async function floatImageToPng(image: FloatImage, opts: EmbedOptions = {}
 
 /** Apply the maxSize downscale to a sharp pipeline. */
 function limitSize(img: Sharp, width: number, height: number, maxSize = 512): Sharp {
-  return Math.max(width, height) > maxSize ? img.resize({ width: maxSize, height: maxSize, fit: "inside", withoutEnlargement: true }) : img;
+  return Math.max(width, height) > maxSize
+    ? img.resize({ width: maxSize, height: maxSize, fit: "inside", withoutEnlargement: true })
+    : img;
 }
 
 /** Bytes of a string source: a base64 data URI or a file path. */
 async function stringBytes(src: string): Promise<Buffer> {
   const m = /^data:image\/[a-z+]+;base64,(.*)$/s.exec(src);
   if (m) return Buffer.from(m[1], "base64");
-  if (src.startsWith("data:")) throw new Error(`embedImage: only base64 image data URIs are supported. Received: ${src.slice(0, 40)}...`);
+  if (src.startsWith("data:"))
+    throw new Error(`embedImage: only base64 image data URIs are supported. Received: ${src.slice(0, 40)}...`);
   return readFile(src);
 }
 
@@ -80,13 +88,19 @@ export async function embedImage(src: ImageSource, opts: EmbedOptions = {}): Pro
   try {
     meta = await sharp(bytes).metadata();
   } catch (err) {
-    throw new Error(`embedImage: could not read the image bytes (${(err as Error).message}); pass PNG/JPEG bytes, a FloatImage or a file path. Received: ${bytes.length} bytes`);
+    throw new Error(
+      `embedImage: could not read the image bytes (${(err as Error).message}); pass PNG/JPEG bytes, a FloatImage or a file path. Received: ${bytes.length} bytes`,
+    );
   }
-  const width = meta.width ?? 0, height = meta.height ?? 0;
+  const width = meta.width ?? 0,
+    height = meta.height ?? 0;
   const maxSize = opts.maxSize ?? 512;
   const mime = meta.format ? RASTER_MIME[meta.format] : undefined;
-  if (mime && Math.max(width, height) <= maxSize) return { uri: `data:${mime};base64,${bytes.toString("base64")}`, width, height };
-  const { data, info } = await limitSize(sharp(bytes), width, height, maxSize).png().toBuffer({ resolveWithObject: true });
+  if (mime && Math.max(width, height) <= maxSize)
+    return { uri: `data:${mime};base64,${bytes.toString("base64")}`, width, height };
+  const { data, info } = await limitSize(sharp(bytes), width, height, maxSize)
+    .png()
+    .toBuffer({ resolveWithObject: true });
   return { uri: `data:image/png;base64,${data.toString("base64")}`, width: info.width, height: info.height };
 }
 

@@ -116,8 +116,10 @@ async function launchExporter(browser: ResolvedBrowser): Promise<Exporter> {
     liveProfile = null;
     rmSync(userDataDir, { recursive: true, force: true });
     const why = (err as Error).message.split("\n")[0];
-    throw new Error(`exportFigure: could not start Chromium at ${browser.path} (${why}). ` +
-      `Check the binary or set ${CHROMIUM_ENV}. Received: ${describeBrowser(browser)}`);
+    throw new Error(
+      `exportFigure: could not start Chromium at ${browser.path} (${why}). ` +
+        `Check the binary or set ${CHROMIUM_ENV}. Received: ${describeBrowser(browser)}`,
+    );
   }
 }
 
@@ -173,7 +175,11 @@ export async function closeExporter(): Promise<void> {
 /** Width, height and scale of a render, from options then layout. */
 function renderSize(fig: Figure, opts: RenderOptions): Required<RenderOptions> {
   const num = (v: unknown) => (typeof v === "number" && v > 0 ? v : undefined);
-  const size = { width: opts.width ?? num(fig.layout.width) ?? 900, height: opts.height ?? num(fig.layout.height) ?? 600, scale: opts.scale ?? 2 };
+  const size = {
+    width: opts.width ?? num(fig.layout.width) ?? 900,
+    height: opts.height ?? num(fig.layout.height) ?? 600,
+    scale: opts.scale ?? 2,
+  };
   for (const [k, v] of Object.entries(size)) {
     if (!(Number.isFinite(v) && v > 0)) throw new Error(`exportFigure: ${k} must be a positive number. Received: ${v}`);
   }
@@ -192,7 +198,8 @@ export async function renderFigure(fig: Figure, format: "png" | "svg", opts: Ren
     lastBrowser = browser;
     const url = await page.evaluate(
       ({ fig, format, size, config }) => {
-        const plotly = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } }).Plotly;
+        const plotly = (globalThis as unknown as { Plotly: { toImage(f: unknown, o: unknown): Promise<string> } })
+          .Plotly;
         return plotly.toImage({ data: fig.data, layout: fig.layout, config }, { format, ...size });
       },
       { fig, format, size, config: { ...PLOT_CONFIG, staticPlot: true } },
@@ -206,7 +213,8 @@ export async function renderFigure(fig: Figure, format: "png" | "svg", opts: Ren
 /** Bytes of a base64 or URL-encoded data URL (`Plotly.toImage` gives PNG as base64, SVG URL-encoded). */
 function decodeDataUrl(url: string): Buffer {
   const comma = url.indexOf(",");
-  const head = url.slice(0, comma), body = url.slice(comma + 1);
+  const head = url.slice(0, comma),
+    body = url.slice(comma + 1);
   return head.endsWith(";base64") ? Buffer.from(body, "base64") : Buffer.from(decodeURIComponent(body), "utf8");
 }
 
@@ -221,7 +229,8 @@ function decodeDataUrl(url: string): Buffer {
  * // { html: ".../outputs/figures/04-roc.html", png: ".../04-roc.png", svg: ".../04-roc.svg" }
  */
 export async function exportFigure(fig: Figure, name: string, opts: ExportOptions = {}): Promise<ExportedFiles> {
-  if (!/^[\w][\w.-]*$/.test(name)) throw new Error(`exportFigure: name must be a plain file stem (letters, digits, "_", "-", "."). Received: ${name}`);
+  if (!/^[\w][\w.-]*$/.test(name))
+    throw new Error(`exportFigure: name must be a plain file stem (letters, digits, "_", "-", "."). Received: ${name}`);
   const formats = opts.formats ?? ["html", "png"];
   const bad = formats.filter((f) => !["html", "png", "svg"].includes(f));
   if (bad.length) throw new Error(`exportFigure: formats must be "html", "png" or "svg". Received: ${bad.join(", ")}`);

@@ -35,9 +35,17 @@ export interface SubplotGridOptions {
  * const { cells, layout } = subplotGrid(1, 2, { titles: ["loss", "AUC"] });
  * cells[1].xaxis; // "x2"
  */
-export function subplotGrid(rows: number, cols: number, opts: SubplotGridOptions = {}): { cells: GridCell[]; layout: Layout } {
-  for (const [name, v] of [["rows", rows], ["cols", cols]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`subplotGrid: ${name} must be a positive integer. Received: ${v}`);
+export function subplotGrid(
+  rows: number,
+  cols: number,
+  opts: SubplotGridOptions = {},
+): { cells: GridCell[]; layout: Layout } {
+  for (const [name, v] of [
+    ["rows", rows],
+    ["cols", cols],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new Error(`subplotGrid: ${name} must be a positive integer. Received: ${v}`);
   }
   const hGap = cols > 1 ? (opts.hGap ?? 0.08) : 0;
   const vGap = rows > 1 ? (opts.vGap ?? 0.12) : 0;
@@ -50,10 +58,15 @@ export function subplotGrid(rows: number, cols: number, opts: SubplotGridOptions
     for (let c = 0; c < cols; c++) {
       const i = r * cols + c;
       const suffix = i === 0 ? "" : String(i + 1);
-      const x0 = c * (w + hGap), y1 = 1 - r * (h + vGap);
+      const x0 = c * (w + hGap),
+        y1 = 1 - r * (h + vGap);
       const cell: GridCell = {
-        row: r, col: c,
-        xaxis: `x${suffix}`, yaxis: `y${suffix}`, xKey: `xaxis${suffix}`, yKey: `yaxis${suffix}`,
+        row: r,
+        col: c,
+        xaxis: `x${suffix}`,
+        yaxis: `y${suffix}`,
+        xKey: `xaxis${suffix}`,
+        yKey: `yaxis${suffix}`,
         xDomain: [round6(x0), round6(Math.min(1, x0 + w))],
         yDomain: [round6(Math.max(0, y1 - h)), round6(y1)],
       };
@@ -71,8 +84,14 @@ export function subplotGrid(rows: number, cols: number, opts: SubplotGridOptions
 /** Annotation centred above a cell. */
 function cellTitle(text: string, cell: GridCell, color: string | undefined, size: number): object {
   return {
-    text, showarrow: false, xref: "paper", yref: "paper", xanchor: "center", yanchor: "bottom",
-    x: (cell.xDomain[0] + cell.xDomain[1]) / 2, y: cell.yDomain[1],
+    text,
+    showarrow: false,
+    xref: "paper",
+    yref: "paper",
+    xanchor: "center",
+    yanchor: "bottom",
+    x: (cell.xDomain[0] + cell.xDomain[1]) / 2,
+    y: cell.yDomain[1],
     font: color ? { size, color } : { size },
   };
 }

@@ -1,7 +1,14 @@
 /** Figures: builders return plain Plotly specs `{data, layout}`; `show` renders inline, `exportFigure` writes files. */
 export * from "./types";
 export { formatEstimate, subplotGrid, toPlotArray, type GridCell, type SubplotGridOptions } from "./grid";
-export { interpolateRoc, rocBandFromCurves, sweepFromRoc, type RocBandOptions, type RocBandResult, type ThresholdSweep } from "./band";
+export {
+  interpolateRoc,
+  rocBandFromCurves,
+  sweepFromRoc,
+  type RocBandOptions,
+  type RocBandResult,
+  type ThresholdSweep,
+} from "./band";
 export {
   bandTraces,
   operatingPoint,
@@ -14,8 +21,21 @@ export {
   type TrainingCurvesOptions,
 } from "./curves";
 export { confusionMatrixFigure, type ConfusionFigureOptions } from "./matrices";
-export { reliabilityFigure, scoreHistogramFigure, type ReliabilityFigureOptions, type ScoreHistogramOptions } from "./distributions";
-export { embedImage, floatImageToPng, imageToDataUri, type EmbeddedImage, type EmbedOptions, type ImageSource, type PixelRange } from "./encode";
+export {
+  reliabilityFigure,
+  scoreHistogramFigure,
+  type ReliabilityFigureOptions,
+  type ScoreHistogramOptions,
+} from "./distributions";
+export {
+  embedImage,
+  floatImageToPng,
+  imageToDataUri,
+  type EmbeddedImage,
+  type EmbedOptions,
+  type ImageSource,
+  type PixelRange,
+} from "./encode";
 export {
   gradCamGridFigure,
   imageGridFigure,
@@ -31,9 +51,23 @@ export {
   type PredictionItem,
 } from "./images";
 export { formatPValue, modelComparisonFigure, type ModelComparisonOptions, type ModelCurves } from "./compare";
-export { PLOTLY_PACKAGE, figureDivHtml, figureTitle, plotlyBundlePath, standaloneHtml, type FigureDivOptions } from "./bundle";
+export {
+  PLOTLY_PACKAGE,
+  figureDivHtml,
+  figureTitle,
+  plotlyBundlePath,
+  standaloneHtml,
+  type FigureDivOptions,
+} from "./bundle";
 export { show, showPng, type ShowOptions } from "./show";
-export { newDisplayId, sendBundle, tslabDisplay, type BundleTarget, type DisplayLike, type MimeBundle } from "./display";
+export {
+  newDisplayId,
+  sendBundle,
+  tslabDisplay,
+  type BundleTarget,
+  type DisplayLike,
+  type MimeBundle,
+} from "./display";
 export {
   formatTable,
   table,

@@ -55,7 +55,9 @@ export function npmChromiumPackage(): { binDir: string; version: string } | null
 // Whether `dir` is the package's own root (its package.json names it).
 function isPackageRoot(dir: string): boolean {
   const path = join(dir, "package.json");
-  return existsSync(path) && (JSON.parse(readFileSync(path, "utf8")) as { name?: string }).name === NPM_CHROMIUM_PACKAGE;
+  return (
+    existsSync(path) && (JSON.parse(readFileSync(path, "utf8")) as { name?: string }).name === NPM_CHROMIUM_PACKAGE
+  );
 }
 
 /** Write a file under a temporary name, then rename it into place (a reader never sees half a file). */
@@ -73,7 +75,7 @@ function writeAtomic(path: string, bytes: Buffer, mode: number): void {
  */
 export function extractTar(tar: Buffer, dir: string): string[] {
   const files: string[] = [];
-  for (let at = 0; at + 512 <= tar.length; ) {
+  for (let at = 0; at + 512 <= tar.length;) {
     const header = tar.subarray(at, at + 512);
     if (header.every((b) => b === 0)) break; // end-of-archive blocks
     const field = (from: number, len: number) => header.toString("utf8", from, from + len).replace(/\0.*$/s, "");
@@ -83,7 +85,8 @@ export function extractTar(tar: Buffer, dir: string): string[] {
     const mode = parseInt(field(100, 8).trim() || "644", 8) & 0o777;
     const body = tar.subarray(at + 512, at + 512 + size);
     at += 512 + Math.ceil(size / 512) * 512;
-    if (name.split("/").includes("..")) throw new Error(`extractTar: entry escapes the target folder. Received: ${name}`);
+    if (name.split("/").includes(".."))
+      throw new Error(`extractTar: entry escapes the target folder. Received: ${name}`);
     if (type === "5") mkdirSync(join(dir, name), { recursive: true });
     if (type !== "0") continue;
     mkdirSync(dirname(join(dir, name)), { recursive: true });
@@ -134,7 +137,8 @@ const withLibDir = (dir: string, current: string | undefined): string => [dir, .
 function fontsConf(binDir: string, cacheDir: string, systemConf: string): string {
   const fonts = unpackArchive(binDir, cacheDir, "fonts");
   const conf = join(fonts, "pneumo-fonts.conf");
-  const xml = `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n` +
+  const xml =
+    `<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n` +
     `  <include ignore_missing="yes">${systemConf}</include>\n  <dir>${join(fonts, "fonts")}</dir>\n` +
     `  <cachedir>${join(fonts, "cache")}</cachedir>\n</fontconfig>\n`;
   if (!existsSync(conf) || readFileSync(conf, "utf8") !== xml) writeAtomic(conf, Buffer.from(xml), 0o644);
@@ -152,7 +156,8 @@ function fontsConf(binDir: string, cacheDir: string, systemConf: string): string
  */
 export function prepareNpmChromium(opts: NpmChromiumOptions & { cacheDir: string }): RunnableChromium {
   const pkg = npmChromiumPackage();
-  if (!pkg) throw new Error(`prepareNpmChromium: ${NPM_CHROMIUM_PACKAGE} is not installed. Fix: npm install. Received: none`);
+  if (!pkg)
+    throw new Error(`prepareNpmChromium: ${NPM_CHROMIUM_PACKAGE} is not installed. Fix: npm install. Received: none`);
   const { cacheDir } = opts;
   const baseEnv = opts.env ?? process.env;
   mkdirSync(cacheDir, { recursive: true });

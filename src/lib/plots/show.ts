@@ -86,8 +86,16 @@ export async function show(fig: Figure, opts: ShowOptions = {}): Promise<void> {
   if (!display || !injectPlotly(display, opts.inject)) return;
   const png = await staticPng(fig, opts);
   const base64 = png?.toString("base64");
-  const html = figureDivHtml(fig, newDisplayId("pneumo-plot"), { width: opts.width, height: opts.height, fallbackPng: base64 });
-  const data = { "text/html": html, ...(base64 ? { "image/png": base64 } : {}), "text/plain": `<figure: ${figureTitle(fig)}>` };
+  const html = figureDivHtml(fig, newDisplayId("pneumo-plot"), {
+    width: opts.width,
+    height: opts.height,
+    fallbackPng: base64,
+  });
+  const data = {
+    "text/html": html,
+    ...(base64 ? { "image/png": base64 } : {}),
+    "text/plain": `<figure: ${figureTitle(fig)}>`,
+  };
   tryDisplay(() => sendBundle(display, data));
 }
 
@@ -96,7 +104,10 @@ export async function show(fig: Figure, opts: ShowOptions = {}): Promise<void> {
  * @example
  * await showPng(fig, { width: 800, height: 500 });
  */
-export async function showPng(fig: Figure, opts: Omit<ShowOptions, "inject" | "save"> & { scale?: number } = {}): Promise<boolean> {
+export async function showPng(
+  fig: Figure,
+  opts: Omit<ShowOptions, "inject" | "save"> & { scale?: number } = {},
+): Promise<boolean> {
   const display = resolveDisplay(opts);
   if (!display) return false;
   const png = await renderFigure(fig, "png", opts);

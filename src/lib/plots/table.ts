@@ -87,15 +87,19 @@ function formatCell(v: unknown, digits: number): Cell {
 /** Rows as objects, from either input shape. */
 function toRecords(data: TableInput): readonly Record<string, unknown>[] {
   if (Array.isArray(data)) return data as readonly Record<string, unknown>[];
-  if (isDataFrameLike(data)) return data.values.map((row) => Object.fromEntries(data.columns.map((c, i) => [c, row[i]])));
-  throw new Error(`table: rows must be an array of objects or a DataFrame (columns + values). Received: ${typeof data}`);
+  if (isDataFrameLike(data))
+    return data.values.map((row) => Object.fromEntries(data.columns.map((c, i) => [c, row[i]])));
+  throw new Error(
+    `table: rows must be an array of objects or a DataFrame (columns + values). Received: ${typeof data}`,
+  );
 }
 
 /** Sort formatted rows by one column: numbers first in numeric order, then text. */
 function sortRows(rows: Cell[][], index: number, descending: boolean): Cell[][] {
   const sign = descending ? -1 : 1;
   return [...rows].sort((a, b) => {
-    const x = a[index], y = b[index];
+    const x = a[index],
+      y = b[index];
     if (x.value !== null && y.value !== null) return sign * (x.value - y.value);
     if (x.value !== null || y.value !== null) return x.value !== null ? -1 : 1;
     return sign * x.text.localeCompare(y.text);
@@ -145,8 +149,10 @@ export function tableHtml(t: FormattedTable): string {
   const head = `<tr>${t.columns.map((c, i) => cell("th", c, i)).join("")}</tr>`;
   const body = t.rows.map((r) => `<tr>${r.map((c, i) => cell("td", c.text, i)).join("")}</tr>`).join("\n");
   const caption = t.title ? `<caption style="text-align:left;font-weight:bold">${escapeHtml(t.title)}</caption>` : "";
-  return `<table class="pneumo-table" style="border-collapse:collapse;font-variant-numeric:tabular-nums;margin:0">` +
-    `${caption}<thead>${head}</thead>\n<tbody>\n${body}\n</tbody></table>`;
+  return (
+    `<table class="pneumo-table" style="border-collapse:collapse;font-variant-numeric:tabular-nums;margin:0">` +
+    `${caption}<thead>${head}</thead>\n<tbody>\n${body}\n</tbody></table>`
+  );
 }
 
 /**
@@ -178,6 +184,7 @@ export function table(data: TableInput, opts: TableOptions = {}): void {
   const formatted = formatTable(data, opts);
   const text = tableText(formatted);
   const display = resolveDisplay({ display: opts.display, quiet: true });
-  if (display && tryDisplay(() => sendBundle(display, { "text/html": tableHtml(formatted), "text/plain": text }))) return;
+  if (display && tryDisplay(() => sendBundle(display, { "text/html": tableHtml(formatted), "text/plain": text })))
+    return;
   (opts.log ?? console.log)(text);
 }

@@ -91,4 +91,5 @@ export interface ConfusionLike {
 }
 
 /** Training history: Keras-like `{epoch, history: {loss: [...], val_loss: [...]}}` or the flat record. */
-export type HistoryLike = { epoch?: ArrayLike<number>; history: Record<string, ArrayLike<number>> } | Record<string, ArrayLike<number>>;
+export type HistoryLike =
+  { epoch?: ArrayLike<number>; history: Record<string, ArrayLike<number>> } | Record<string, ArrayLike<number>>;

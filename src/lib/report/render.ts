@@ -9,8 +9,16 @@ import { confusionMatrixFigure } from "../plots/matrices";
 import type { Figure } from "../plots/types";
 import type { ModelResult } from "./results";
 import {
-  calibrationTable, confusionTable, delongTable, htmlTable, markdownTable, operatingPointsTable, publishedTable, resultsTable,
-  seriesTable, type Table,
+  calibrationTable,
+  confusionTable,
+  delongTable,
+  htmlTable,
+  markdownTable,
+  operatingPointsTable,
+  publishedTable,
+  resultsTable,
+  seriesTable,
+  type Table,
 } from "./tables";
 
 /** Everything the report shows. */
@@ -28,8 +36,12 @@ export const REPORT_PLOTLY_FILE = "plotly.min.js";
 // The tables of one scored set, in report order.
 function setTables(set: string, rows: ModelResult[]): Table[] {
   return [
-    resultsTable(rows, set), operatingPointsTable(rows, set), confusionTable(rows, set), delongTable(rows, set),
-    seriesTable(rows, set), calibrationTable(rows, set),
+    resultsTable(rows, set),
+    operatingPointsTable(rows, set),
+    confusionTable(rows, set),
+    delongTable(rows, set),
+    seriesTable(rows, set),
+    calibrationTable(rows, set),
   ];
 }
 
@@ -52,11 +64,18 @@ export function reportMarkdown(input: ReportInput): string {
 // ROC/PR overlay of every row, the DeLong p of the first two in the title.
 function overlayFigure(set: string, rows: ModelResult[]): Figure {
   const models = rows.map((r) => ({
-    name: r.model, roc: rocCurve(r.scores.yTrue, r.scores.yScore), pr: precisionRecallCurve(r.scores.yTrue, r.scores.yScore),
-    auc: r.ci.auc, averagePrecision: r.ci.averagePrecision,
+    name: r.model,
+    roc: rocCurve(r.scores.yTrue, r.scores.yScore),
+    pr: precisionRecallCurve(r.scores.yTrue, r.scores.yScore),
+    auc: r.ci.auc,
+    averagePrecision: r.ci.averagePrecision,
   }));
   const [a, b] = rows;
-  const sameImages = a && b && a.scores.files.length === b.scores.files.length && a.scores.files.every((f, i) => f === b.scores.files[i]);
+  const sameImages =
+    a &&
+    b &&
+    a.scores.files.length === b.scores.files.length &&
+    a.scores.files.every((f, i) => f === b.scores.files[i]);
   const delong = sameImages ? delongTest(a.scores.yTrue, a.scores.yScore, b.scores.yScore) : undefined;
   const prevalence = a ? a.positives / a.n : undefined;
   return modelComparisonFigure(models, { delong, prevalence, title: `ROC and precision–recall on ${set}` });
@@ -65,9 +84,14 @@ function overlayFigure(set: string, rows: ModelResult[]): Figure {
 // The figures of one set: the overlay, then a confusion matrix and a reliability diagram per model.
 function setFigures(set: string, rows: ModelResult[]): Figure[] {
   const perModel = rows.flatMap((r) => [
-    confusionMatrixFigure(r.atThreshold, { threshold: r.threshold, title: `${r.model}: confusion at ${r.threshold.toFixed(3)}` }),
+    confusionMatrixFigure(r.atThreshold, {
+      threshold: r.threshold,
+      title: `${r.model}: confusion at ${r.threshold.toFixed(3)}`,
+    }),
     reliabilityFigure(reliabilityCurve(r.scores.yTrue, r.scores.yScore, { nBins: 10 }), {
-      brier: r.calibration.brier, ece: r.calibration.ece, title: `${r.model}: reliability`,
+      brier: r.calibration.brier,
+      ece: r.calibration.ece,
+      title: `${r.model}: reliability`,
     }),
   ]);
   return [overlayFigure(set, rows), ...perModel];
@@ -90,14 +114,31 @@ export function reportHtml(input: ReportInput): string {
   const sections = input.sets.map(({ set, rows }) => {
     const [overlay, ...rest] = setFigures(set, rows);
     return [
-      `<h2>${escapeHtml(set)}</h2>`, ...setTables(set, rows).slice(0, 1).map(htmlTable),
-      `<div>${div(overlay!, { width: 1250, height: 700 })}</div>`, ...setTables(set, rows).slice(1).map(htmlTable),
+      `<h2>${escapeHtml(set)}</h2>`,
+      ...setTables(set, rows).slice(0, 1).map(htmlTable),
+      `<div>${div(overlay!, { width: 1250, height: 700 })}</div>`,
+      ...setTables(set, rows).slice(1).map(htmlTable),
       `<div class="grid">${rest.map((f) => `<div>${div(f)}</div>`).join("\n")}</div>`,
     ].join("\n");
   });
   return [
-    "<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">', `<title>${escapeHtml(input.title)}</title>`,
-    `<style>${STYLE}</style>`, `<script src="${REPORT_PLOTLY_FILE}"></script>`, "</head>", "<body>", `<h1>${escapeHtml(input.title)}</h1>`,
-    ...sections, "<h2>Published figures</h2>", htmlTable(publishedTable()), "<h2>Run</h2>", htmlTable(runTable(input)), "</body>", "</html>", "",
+    "<!DOCTYPE html>",
+    '<html lang="en">',
+    "<head>",
+    '<meta charset="utf-8">',
+    `<title>${escapeHtml(input.title)}</title>`,
+    `<style>${STYLE}</style>`,
+    `<script src="${REPORT_PLOTLY_FILE}"></script>`,
+    "</head>",
+    "<body>",
+    `<h1>${escapeHtml(input.title)}</h1>`,
+    ...sections,
+    "<h2>Published figures</h2>",
+    htmlTable(publishedTable()),
+    "<h2>Run</h2>",
+    htmlTable(runTable(input)),
+    "</body>",
+    "</html>",
+    "",
   ].join("\n");
 }

@@ -12,7 +12,15 @@ import { maxF1Threshold, thresholdForSensitivity, youdenThreshold } from "../ana
 import type { PredictionSet } from "../workflows/predictions";
 
 /** The metrics of the results table, each with a 95 % interval. */
-export const TABLE_METRICS = ["accuracy", "precision", "sensitivity", "f1", "specificity", "auc", "averagePrecision"] as const;
+export const TABLE_METRICS = [
+  "accuracy",
+  "precision",
+  "sensitivity",
+  "f1",
+  "specificity",
+  "auc",
+  "averagePrecision",
+] as const;
 export type TableMetric = (typeof TABLE_METRICS)[number];
 
 /** How an operating point is chosen on validation. */
@@ -71,14 +79,26 @@ export function modelResult(opts: ModelResultOptions): ModelResult {
   const { val, test, nBoot } = opts;
   const operatingPoints = (Object.keys(RULE_PICKERS) as OperatingRule[]).map((rule) => {
     const threshold = RULE_PICKERS[rule](val.yTrue, val.yScore);
-    return { rule, threshold, val: binaryMetrics(val.yTrue, val.yScore, threshold), test: binaryMetrics(test.yTrue, test.yScore, threshold) };
+    return {
+      rule,
+      threshold,
+      val: binaryMetrics(val.yTrue, val.yScore, threshold),
+      test: binaryMetrics(test.yTrue, test.yScore, threshold),
+    };
   });
   const threshold = operatingPoints[0]!.threshold;
-  const records = test.subtypes.map((subtype, i) => ({ label: test.yTrue[i] === 1 ? ("PNEUMONIA" as const) : ("NORMAL" as const), subtype }));
+  const records = test.subtypes.map((subtype, i) => ({
+    label: test.yTrue[i] === 1 ? ("PNEUMONIA" as const) : ("NORMAL" as const),
+    subtype,
+  }));
   const temperature = fitTemperature(val.yTrue, val.yScore).temperature;
   const scaled = applyTemperature(test.yScore, temperature);
   return {
-    model: opts.model, set: opts.set, n: test.yTrue.length, positives: test.yTrue.filter((y) => y === 1).length, threshold,
+    model: opts.model,
+    set: opts.set,
+    n: test.yTrue.length,
+    positives: test.yTrue.filter((y) => y === 1).length,
+    threshold,
     ci: bootstrapCi(test.yTrue, test.yScore, { metrics: TABLE_METRICS, nBoot, seed: 42, threshold }),
     atThreshold: binaryMetrics(test.yTrue, test.yScore, threshold),
     operatingPoints,
@@ -86,8 +106,10 @@ export function modelResult(opts: ModelResultOptions): ModelResult {
     series: seriesBreakdown(test, threshold),
     calibration: {
       temperature,
-      brier: brierScoreLoss(test.yTrue, test.yScore), ece: expectedCalibrationError(test.yTrue, test.yScore),
-      brierScaled: brierScoreLoss(test.yTrue, scaled), eceScaled: expectedCalibrationError(test.yTrue, scaled),
+      brier: brierScoreLoss(test.yTrue, test.yScore),
+      ece: expectedCalibrationError(test.yTrue, test.yScore),
+      brierScaled: brierScoreLoss(test.yTrue, scaled),
+      eceScaled: expectedCalibrationError(test.yTrue, scaled),
     },
     scores: { files: test.files, yTrue: test.yTrue, yScore: test.yScore },
     nBoot,

@@ -16,10 +16,20 @@ export interface Table {
 }
 
 const METRIC_LABELS: Record<(typeof TABLE_METRICS)[number], string> = {
-  accuracy: "accuracy", precision: "precision", sensitivity: "recall", f1: "F1", specificity: "specificity", auc: "AUC", averagePrecision: "AP",
+  accuracy: "accuracy",
+  precision: "precision",
+  sensitivity: "recall",
+  f1: "F1",
+  specificity: "specificity",
+  auc: "AUC",
+  averagePrecision: "AP",
 };
 
-const RULE_LABELS: Record<OperatingRule, string> = { youden: "Youden J", maxF1: "max F1", sensitivity95: "sensitivity ≥ 0.95" };
+const RULE_LABELS: Record<OperatingRule, string> = {
+  youden: "Youden J",
+  maxF1: "max F1",
+  sensitivity95: "sensitivity ≥ 0.95",
+};
 
 /** "0.912 [0.881, 0.940]", or "n/a" for an undefined metric. */
 export function withCi(ci: BootstrapInterval): string {
@@ -46,11 +56,32 @@ export function resultsTable(rows: readonly ModelResult[], set: string): Table {
 export function operatingPointsTable(rows: readonly ModelResult[], set: string): Table {
   return {
     title: `Operating points chosen on validation, applied to ${set}`,
-    columns: ["model", "rule", "threshold", "val sensitivity", "val specificity", "accuracy", "sensitivity", "specificity", "precision", "F1"],
-    rows: rows.flatMap((r) => r.operatingPoints.map((p) => [
-      r.model, RULE_LABELS[p.rule], fmt(p.threshold, 4), fmt(p.val.sensitivity), fmt(p.val.specificity),
-      fmt(p.test.accuracy), fmt(p.test.sensitivity), fmt(p.test.specificity), fmt(p.test.precision), fmt(p.test.f1),
-    ])),
+    columns: [
+      "model",
+      "rule",
+      "threshold",
+      "val sensitivity",
+      "val specificity",
+      "accuracy",
+      "sensitivity",
+      "specificity",
+      "precision",
+      "F1",
+    ],
+    rows: rows.flatMap((r) =>
+      r.operatingPoints.map((p) => [
+        r.model,
+        RULE_LABELS[p.rule],
+        fmt(p.threshold, 4),
+        fmt(p.val.sensitivity),
+        fmt(p.val.specificity),
+        fmt(p.test.accuracy),
+        fmt(p.test.sensitivity),
+        fmt(p.test.specificity),
+        fmt(p.test.precision),
+        fmt(p.test.f1),
+      ]),
+    ),
   };
 }
 
@@ -59,7 +90,10 @@ export function confusionTable(rows: readonly ModelResult[], set: string): Table
   return {
     title: `Confusion matrices on ${set} (Youden threshold from validation)`,
     columns: ["model", "TN", "FP", "FN", "TP"],
-    rows: rows.map((r) => [r.model, ...[r.atThreshold.tn, r.atThreshold.fp, r.atThreshold.fn, r.atThreshold.tp].map(String)]),
+    rows: rows.map((r) => [
+      r.model,
+      ...[r.atThreshold.tn, r.atThreshold.fp, r.atThreshold.fn, r.atThreshold.tp].map(String),
+    ]),
   };
 }
 
@@ -68,9 +102,16 @@ export function seriesTable(rows: readonly ModelResult[], set: string): Table {
   return {
     title: `Subgroups and series on ${set}`,
     columns: ["model", "group", "n", "correct", "rate", "AUC vs other class"],
-    rows: rows.flatMap((r) => r.series.map((s) => [
-      r.model, s.label === 0 ? `NORMAL ${s.series}-…` : `PNEUMONIA ${s.series}`, String(s.count), String(s.correct), fmt(s.rate), fmt(s.auc),
-    ])),
+    rows: rows.flatMap((r) =>
+      r.series.map((s) => [
+        r.model,
+        s.label === 0 ? `NORMAL ${s.series}-…` : `PNEUMONIA ${s.series}`,
+        String(s.count),
+        String(s.correct),
+        fmt(s.rate),
+        fmt(s.auc),
+      ]),
+    ),
     note: "rate: specificity of a normal series, sensitivity of a pneumonia subtype, at the Youden threshold. A large gap between the IM-… and NORMAL2-IM-… normals hints at acquisition rather than disease.",
   };
 }
@@ -94,7 +135,11 @@ export function delongTable(rows: readonly ModelResult[], set: string): Table {
     title: `DeLong tests of correlated AUCs on ${set}`,
     columns: ["model A", "model B", "AUC A", "AUC B", "difference", "z", "p"],
     rows: pairs.map(([a, b]) => {
-      const aligned = alignByFile({ ...a.scores, subtypes: [], patientIds: [], skipped: [] }, { ...b.scores, subtypes: [], patientIds: [], skipped: [] }, "delongTable");
+      const aligned = alignByFile(
+        { ...a.scores, subtypes: [], patientIds: [], skipped: [] },
+        { ...b.scores, subtypes: [], patientIds: [], skipped: [] },
+        "delongTable",
+      );
       const d = delongTest(aligned.yTrue, aligned.scores[0], aligned.scores[1]);
       return [a.model, b.model, fmt(d.aucA), fmt(d.aucB), fmt(d.diff), fmt(d.z, 2), formatPValue(d.p)];
     }),
@@ -105,9 +150,27 @@ export function delongTable(rows: readonly ModelResult[], set: string): Table {
 export function publishedTable(): Table {
   return {
     title: "Published and earlier figures (the independent 624-image test set)",
-    columns: ["source", "model", "test set", "accuracy", "sensitivity", "specificity", "AUC", "threshold", "picked on test"],
+    columns: [
+      "source",
+      "model",
+      "test set",
+      "accuracy",
+      "sensitivity",
+      "specificity",
+      "AUC",
+      "threshold",
+      "picked on test",
+    ],
     rows: PUBLISHED_FIGURES.map((p) => [
-      p.source, p.model, p.testSet, fmt(p.accuracy), fmt(p.sensitivity), fmt(p.specificity), fmt(p.auc), p.threshold, p.pickedOnTest,
+      p.source,
+      p.model,
+      p.testSet,
+      fmt(p.accuracy),
+      fmt(p.sensitivity),
+      fmt(p.specificity),
+      fmt(p.auc),
+      p.threshold,
+      p.pickedOnTest,
     ]),
     note: "Figures as collected in issue 19. Ours above use thresholds fixed on validation only.",
   };
@@ -127,7 +190,8 @@ export function markdownTable(t: Table): string {
 
 /** A table as HTML (escaped). */
 export function htmlTable(t: Table): string {
-  const row = (cells: string[], tag: string) => `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join("")}</tr>`;
+  const row = (cells: string[], tag: string) =>
+    `<tr>${cells.map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join("")}</tr>`;
   const note = t.note ? `<p class="note">${escapeHtml(t.note)}</p>` : "";
   return `<h3>${escapeHtml(t.title)}</h3>\n<table>\n<thead>${row(t.columns, "th")}</thead>\n<tbody>\n${t.rows.map((r) => row(r, "td")).join("\n")}\n</tbody>\n</table>\n${note}`;
 }

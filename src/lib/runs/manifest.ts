@@ -50,7 +50,10 @@ export const RUN_MANIFEST = "manifest.json";
  * @example
  * await writeRunManifest(dir, { kind: "train", model: "cnn4", settings: { epochs: 2 }, data, backend });
  */
-export async function writeRunManifest(runDir: string, entry: Partial<RunManifest> & { kind: string; model: string }): Promise<RunManifest> {
+export async function writeRunManifest(
+  runDir: string,
+  entry: Partial<RunManifest> & { kind: string; model: string },
+): Promise<RunManifest> {
   const path = join(runDir, RUN_MANIFEST);
   const before = existsSync(path) ? await readRunManifest(runDir) : undefined;
   const manifest: RunManifest = {
@@ -75,11 +78,15 @@ export async function writeRunManifest(runDir: string, entry: Partial<RunManifes
 export async function readRunManifest(runDir: string): Promise<RunManifest> {
   const path = join(runDir, RUN_MANIFEST);
   if (!existsSync(path)) {
-    throw new Error(`readRunManifest: no ${RUN_MANIFEST} in ${runDir}; train a model first (npm run train) or pass the folder of a finished run. Received: ${runDir}`);
+    throw new Error(
+      `readRunManifest: no ${RUN_MANIFEST} in ${runDir}; train a model first (npm run train) or pass the folder of a finished run. Received: ${runDir}`,
+    );
   }
   try {
     return JSON.parse(await readFile(path, "utf8")) as RunManifest;
   } catch (error) {
-    throw new Error(`readRunManifest: ${path} is not valid JSON (${(error as Error).message}); delete the run folder and train again. Received: ${path}`);
+    throw new Error(
+      `readRunManifest: ${path} is not valid JSON (${(error as Error).message}); delete the run folder and train again. Received: ${path}`,
+    );
   }
 }

@@ -119,7 +119,11 @@ export function latestRun(root: string = runsRoot()): string {
         .filter((dir) => existsSync(join(dir, "manifest.json")) && existsSync(join(dir, "model", "model.json")))
     : [];
   if (candidates.length === 0) {
-    throw new Error(`latestRun: no trained run in ${root}; train one first (npm run train -- --model cnn4) or pass --run <dir>. Received: ${root}`);
+    throw new Error(
+      `latestRun: no trained run in ${root}; train one first (npm run train -- --model cnn4) or pass --run <dir>. Received: ${root}`,
+    );
   }
-  return candidates.sort((a, b) => statSync(join(b, "model", "model.json")).mtimeMs - statSync(join(a, "model", "model.json")).mtimeMs)[0]!;
+  return candidates.sort(
+    (a, b) => statSync(join(b, "model", "model.json")).mtimeMs - statSync(join(a, "model", "model.json")).mtimeMs,
+  )[0]!;
 }

@@ -19,7 +19,9 @@ export function monitorMode(monitor: string, mode?: MonitorMode | "auto"): Monit
   if (mode === "min" || mode === "max") return mode;
   if (/loss/.test(monitor)) return "min";
   if (/(auc|acc|precision|recall)/.test(monitor)) return "max";
-  throw new Error(`monitorMode: cannot infer whether ${monitor} should go up or down; pass mode "min" or "max". Received: ${monitor}`);
+  throw new Error(
+    `monitorMode: cannot infer whether ${monitor} should go up or down; pass mode "min" or "max". Received: ${monitor}`,
+  );
 }
 
 /**
@@ -36,7 +38,9 @@ export function isImprovement(current: number, best: number | null, mode: Monito
 // The monitored value of the epoch, with a clear error if the key is absent.
 function monitored(name: string, monitor: string, logs: EpochLogs): number {
   if (!(monitor in logs)) {
-    throw new Error(`${name}: the epoch logs have no ${monitor}; pass validation data or monitor one of ${Object.keys(logs).join(", ")}. Received: ${monitor}`);
+    throw new Error(
+      `${name}: the epoch logs have no ${monitor}; pass validation data or monitor one of ${Object.keys(logs).join(", ")}. Received: ${monitor}`,
+    );
   }
   return logs[monitor];
 }
@@ -65,7 +69,12 @@ export function earlyStopping(opts: EarlyStoppingOptions = {}): Callback & { bes
   const monitor = opts.monitor ?? "val_auc";
   const mode = monitorMode(monitor, opts.mode);
   const { patience = 5, minDelta = 0, restoreBestWeights = true } = opts;
-  let state = { wait: 0, best: null as number | null, bestEpoch: null as number | null, stoppedEpoch: null as number | null };
+  let state = {
+    wait: 0,
+    best: null as number | null,
+    bestEpoch: null as number | null,
+    stoppedEpoch: null as number | null,
+  };
   let bestWeights: tf.Tensor[] | undefined;
   const keepWeights = (model: tf.LayersModel): void => {
     tf.dispose(bestWeights);

@@ -48,15 +48,23 @@ export interface CheckpointState {
 }
 
 /** What `writeCheckpoint` needs besides the files it makes. */
-export type CheckpointInput = Omit<CheckpointState,
-  "version" | "weights" | "optimizer" | "adamBetaPowers" | "callbackTensors" | "callbacks" | "savedAt">;
+export type CheckpointInput = Omit<
+  CheckpointState,
+  "version" | "weights" | "optimizer" | "adamBetaPowers" | "callbackTensors" | "callbacks" | "savedAt"
+>;
 
 /**
  * Write the checkpoint of a completed epoch to `runDir/checkpoint/`, atomically (see the module note).
  * @example
  * await writeCheckpoint(runDir, model, optimizer, callbacks, { epoch, epochs, iteration, learningRate, seed, finished: false, history });
  */
-export async function writeCheckpoint(runDir: string, model: tf.LayersModel, optimizer: tf.Optimizer | undefined, callbacks: Callback[], input: CheckpointInput): Promise<CheckpointState> {
+export async function writeCheckpoint(
+  runDir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer | undefined,
+  callbacks: Callback[],
+  input: CheckpointInput,
+): Promise<CheckpointState> {
   const dir = join(runDir, CHECKPOINT_DIR);
   await mkdir(dir, { recursive: true });
   const tag = `epoch-${String(input.epoch).padStart(4, "0")}`;
@@ -64,7 +72,10 @@ export async function writeCheckpoint(runDir: string, model: tf.LayersModel, opt
     const file = `${tag}.${suffix}.bin`;
     return { file, index: await writeTensorPack(join(dir, file), tensors) };
   };
-  const weights = await pack("weights", model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })));
+  const weights = await pack(
+    "weights",
+    model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })),
+  );
   let optimizerRef: PackRef | undefined;
   if (optimizer) {
     const slots = await optimizer.getWeights();
@@ -76,11 +87,21 @@ export async function writeCheckpoint(runDir: string, model: tf.LayersModel, opt
   for (const cb of callbacks) {
     if (cb.getState) callbackStates[cb.name] = cb.getState();
     const tensors = cb.getTensors?.();
-    if (tensors) callbackTensors[cb.name] = await pack(`cb-${safeName(cb.name)}`, tensors.map((tensor, i) => ({ name: String(i), tensor })));
+    if (tensors)
+      callbackTensors[cb.name] = await pack(
+        `cb-${safeName(cb.name)}`,
+        tensors.map((tensor, i) => ({ name: String(i), tensor })),
+      );
   }
   const state: CheckpointState = {
-    version: CHECKPOINT_VERSION, ...input, callbacks: callbackStates, weights, optimizer: optimizerRef,
-    adamBetaPowers: optimizer && readAdamBetaPowers(optimizer), callbackTensors, savedAt: new Date().toISOString(),
+    version: CHECKPOINT_VERSION,
+    ...input,
+    callbacks: callbackStates,
+    weights,
+    optimizer: optimizerRef,
+    adamBetaPowers: optimizer && readAdamBetaPowers(optimizer),
+    callbackTensors,
+    savedAt: new Date().toISOString(),
   };
   await writeFileAtomic(join(dir, CHECKPOINT_FILE), JSON.stringify(state));
   await removeStale(dir, state);
@@ -108,12 +129,16 @@ export async function readCheckpoint(runDir: string): Promise<CheckpointState | 
     state = JSON.parse(text) as CheckpointState;
   } catch (error) {
     const what = text.trim() ? "truncated or corrupt (not valid JSON)" : "empty";
-    throw new Error(`readCheckpoint: ${file} is ${what}, e.g. after a kill during a copy or a full disk; ` +
-      `${startOver(dir)} Received: ${text.length} bytes, ${(error as Error).message}`);
+    throw new Error(
+      `readCheckpoint: ${file} is ${what}, e.g. after a kill during a copy or a full disk; ` +
+        `${startOver(dir)} Received: ${text.length} bytes, ${(error as Error).message}`,
+    );
   }
   if (![1, 2].includes(state?.version) || !Number.isInteger(state.epoch) || typeof state.weights?.file !== "string") {
-    throw new Error(`readCheckpoint: ${file} is not a checkpoint of version 1 or 2; ${startOver(dir)} ` +
-      `Received: ${text.slice(0, 80)}`);
+    throw new Error(
+      `readCheckpoint: ${file} is not a checkpoint of version 1 or 2; ${startOver(dir)} ` +
+        `Received: ${text.slice(0, 80)}`,
+    );
   }
   return state;
 }
@@ -146,7 +171,9 @@ export async function restoreCheckpoint(
   const dir = join(runDir, CHECKPOINT_DIR);
   const notes: string[] = [];
   const weights = await readPack(dir, state.weights);
-  const mismatch = model.weights.findIndex((w, i) => !weights[i] || w.shape.join("x") !== weights[i].tensor.shape.join("x"));
+  const mismatch = model.weights.findIndex(
+    (w, i) => !weights[i] || w.shape.join("x") !== weights[i].tensor.shape.join("x"),
+  );
   if (mismatch >= 0 || weights.length !== model.weights.length) {
     tf.dispose(weights.map((w) => w.tensor));
     throw new Error(
@@ -175,8 +202,10 @@ export async function restoreCheckpoint(
 
 // The note for a checkpoint written before the β-powers were saved.
 function betaPowersNote(dir: string): string {
-  return `restoreCheckpoint: ${dir} was written by an older version without Adam's β-powers; they are rebuilt, so ` +
-    `the resumed run can differ from an uninterrupted one in the last bits (the next checkpoint saves them)`;
+  return (
+    `restoreCheckpoint: ${dir} was written by an older version without Adam's β-powers; they are rebuilt, so ` +
+    `the resumed run can differ from an uninterrupted one in the last bits (the next checkpoint saves them)`
+  );
 }
 
 // A pack the checkpoint names; a missing file is an error naming it and what to do.
@@ -186,14 +215,21 @@ async function readPack(dir: string, ref: PackRef): Promise<{ name: string; tens
     return await readTensorPack(path, ref.index);
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
-    throw new Error(`restoreCheckpoint: ${path} is missing, though ${join(dir, CHECKPOINT_FILE)} names it; ` +
-      `${startOver(dir)} Received: ENOENT`);
+    throw new Error(
+      `restoreCheckpoint: ${path} is missing, though ${join(dir, CHECKPOINT_FILE)} names it; ` +
+        `${startOver(dir)} Received: ENOENT`,
+    );
   }
 }
 
 // Deletes files of the checkpoint folder that the committed state does not name (older epochs, temp files).
 async function removeStale(dir: string, state: CheckpointState): Promise<void> {
-  const keep = new Set([CHECKPOINT_FILE, state.weights.file, ...(state.optimizer ? [state.optimizer.file] : []), ...Object.values(state.callbackTensors).map((r) => r.file)]);
+  const keep = new Set([
+    CHECKPOINT_FILE,
+    state.weights.file,
+    ...(state.optimizer ? [state.optimizer.file] : []),
+    ...Object.values(state.callbackTensors).map((r) => r.file),
+  ]);
   for (const name of await readdir(dir)) {
     if (!keep.has(name) && !name.startsWith(`${CHECKPOINT_FILE}.tmp`)) await rm(join(dir, name), { force: true });
   }

@@ -120,28 +120,47 @@ export function featureKeyHash(key: FeatureCacheKey): string {
 }
 
 // Reads and verifies the cache; a reason when it cannot be used.
-async function loadCache(base: string, opts: CachedFeaturesOptions): Promise<{ ok: true; value: CachedFeatures } | { ok: false; reason: string }> {
+async function loadCache(
+  base: string,
+  opts: CachedFeaturesOptions,
+): Promise<{ ok: true; value: CachedFeatures } | { ok: false; reason: string }> {
   let meta: FeatureMeta;
   try {
     meta = JSON.parse(await readFile(`${base}.json`, "utf8")) as FeatureMeta;
   } catch (error) {
     return { ok: false, reason: (error as NodeJS.ErrnoException).code === "ENOENT" ? "absent" : "unreadable meta" };
   }
-  if (meta.version !== 1 || featureKeyHash(meta.key) !== featureKeyHash(opts.key)) return { ok: false, reason: "meta of another key" };
-  if (meta.recordCount !== opts.records.length) return { ok: false, reason: `meta lists ${meta.recordCount} records, ${opts.records.length} given` };
+  if (meta.version !== 1 || featureKeyHash(meta.key) !== featureKeyHash(opts.key))
+    return { ok: false, reason: "meta of another key" };
+  if (meta.recordCount !== opts.records.length)
+    return { ok: false, reason: `meta lists ${meta.recordCount} records, ${opts.records.length} given` };
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(`${base}.bin`));
   } catch {
     return { ok: false, reason: "features file missing" };
   }
-  if (bytes.byteLength !== meta.byteLength || sha256Hex(bytes) !== meta.sha256) return { ok: false, reason: "features file partial or corrupt" };
+  if (bytes.byteLength !== meta.byteLength || sha256Hex(bytes) !== meta.sha256)
+    return { ok: false, reason: "features file partial or corrupt" };
   const features = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  return { ok: true, value: { features, shape: meta.shape, labels: Float32Array.from(meta.labels), files: meta.files, fromCache: true, path: `${base}.bin` } };
+  return {
+    ok: true,
+    value: {
+      features,
+      shape: meta.shape,
+      labels: Float32Array.from(meta.labels),
+      files: meta.files,
+      fromCache: true,
+      path: `${base}.bin`,
+    },
+  };
 }
 
 // Runs the backbone over every readable record, a batch at a time, showing progress.
-async function computeFeatures(opts: CachedFeaturesOptions, sink: ProgressSink): Promise<Omit<CachedFeatures, "fromCache" | "path">> {
+async function computeFeatures(
+  opts: CachedFeaturesOptions,
+  sink: ProgressSink,
+): Promise<Omit<CachedFeatures, "fromCache" | "path">> {
   const { records, key, batchSize = 32, channels = 3, transform, backbone } = opts;
   const run = async (xs: tf.Tensor4D): Promise<{ data: Float32Array; rowShape: number[] }> => {
     if ("runHost" in backbone) {
@@ -161,7 +180,15 @@ async function computeFeatures(opts: CachedFeaturesOptions, sink: ProgressSink):
   const total = Math.ceil(records.length / batchSize);
   const started = performance.now();
   let step = 0;
-  const batches = imageBatches(records, { batchSize, width: key.inputSize, height: key.inputSize, channels, transform, shuffle: false, seed: opts.seed ?? 0 });
+  const batches = imageBatches(records, {
+    batchSize,
+    width: key.inputSize,
+    height: key.inputSize,
+    channels,
+    transform,
+    shuffle: false,
+    seed: opts.seed ?? 0,
+  });
   for await (const batch of batches) {
     const out = await run(batch.xs);
     tf.dispose([batch.xs, batch.ys]);
@@ -171,18 +198,34 @@ async function computeFeatures(opts: CachedFeaturesOptions, sink: ProgressSink):
       labels.push(labelToTarget(r.label));
       files.push(r.file);
     }
-    sink.update({ label: `features ${key.backbone}`, step: ++step, total, items: files.length, elapsedSec: (performance.now() - started) / 1000 });
+    sink.update({
+      label: `features ${key.backbone}`,
+      step: ++step,
+      total,
+      items: files.length,
+      elapsedSec: (performance.now() - started) / 1000,
+    });
   }
   const features = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
   chunks.reduce((offset, c) => (features.set(c, offset), offset + c.length), 0);
-  sink.line(`features ${key.backbone}: ${files.length} images → [${files.length}, ${rowShape.join(", ")}] in ${((performance.now() - started) / 1000).toFixed(1)}s`);
+  sink.line(
+    `features ${key.backbone}: ${files.length} images → [${files.length}, ${rowShape.join(", ")}] in ${((performance.now() - started) / 1000).toFixed(1)}s`,
+  );
   return { features, shape: [files.length, ...rowShape], labels: Float32Array.from(labels), files };
 }
 
 // Throws unless the key has its four fields.
 function checkKey(key: FeatureCacheKey): void {
-  const ok = key && typeof key.manifestHash === "string" && typeof key.preprocessing === "string" && typeof key.backbone === "string" && Number.isInteger(key.inputSize) && key.inputSize > 0;
+  const ok =
+    key &&
+    typeof key.manifestHash === "string" &&
+    typeof key.preprocessing === "string" &&
+    typeof key.backbone === "string" &&
+    Number.isInteger(key.inputSize) &&
+    key.inputSize > 0;
   if (!ok) {
-    throw new Error(`cachedFeatures: key needs manifestHash, preprocessing, backbone (strings) and inputSize (positive integer). Received: ${JSON.stringify(key)}`);
+    throw new Error(
+      `cachedFeatures: key needs manifestHash, preprocessing, backbone (strings) and inputSize (positive integer). Received: ${JSON.stringify(key)}`,
+    );
   }
 }

@@ -6,15 +6,21 @@
 import type { CachedFeatures } from "./featureCache";
 
 /** The rows of several feature sets of the same width, one after another (features, labels and files). */
-export function stackFeatures(sets: readonly CachedFeatures[]): Pick<CachedFeatures, "features" | "shape" | "labels" | "files"> {
+export function stackFeatures(
+  sets: readonly CachedFeatures[],
+): Pick<CachedFeatures, "features" | "shape" | "labels" | "files"> {
   if (sets.length === 0) throw new Error("stackFeatures: give at least one feature set. Received: 0 sets");
   const width = sets[0]!.shape.slice(1);
   const bad = sets.find((s) => s.shape.slice(1).join("x") !== width.join("x"));
-  if (bad) throw new Error(`stackFeatures: every set must have rows of shape [${width}]. Received: [${bad.shape.slice(1)}] in ${bad.path}`);
+  if (bad)
+    throw new Error(
+      `stackFeatures: every set must have rows of shape [${width}]. Received: [${bad.shape.slice(1)}] in ${bad.path}`,
+    );
   const rows = sets.reduce((n, s) => n + s.shape[0]!, 0);
   const features = new Float32Array(rows * width.reduce((a, b) => a * b, 1));
   const labels = new Float32Array(rows);
-  let offset = 0, row = 0;
+  let offset = 0,
+    row = 0;
   for (const s of sets) {
     features.set(s.features, offset);
     labels.set(s.labels, row);

@@ -47,10 +47,14 @@ export interface FineTuneResult {
 export async function fineTune(model: tf.LayersModel, data: TrainData, opts: FineTuneOptions): Promise<FineTuneResult> {
   const { phase1, phase2, setTrainable, runDir, resume } = opts;
   if (!(Number.isInteger(phase2?.unfreezeTop) && phase2.unfreezeTop >= 0)) {
-    throw new Error(`fineTune: phase2.unfreezeTop must be a non-negative integer number of backbone layers. Received: ${phase2?.unfreezeTop}`);
+    throw new Error(
+      `fineTune: phase2.unfreezeTop must be a non-negative integer number of backbone layers. Received: ${phase2?.unfreezeTop}`,
+    );
   }
   if (phase2.unfreezeTop > 0 && !setTrainable) {
-    throw new Error(`fineTune: phase 2 needs setTrainable to unfreeze layers; pass e.g. setTrainable: setTrainableTop. Received: ${setTrainable}`);
+    throw new Error(
+      `fineTune: phase 2 needs setTrainable to unfreeze layers; pass e.g. setTrainable: setTrainableTop. Received: ${setTrainable}`,
+    );
   }
   const dirOf = (phase: string): string | undefined => (runDir ? join(runDir, phase) : undefined);
   setTrainable?.(model, 0);
@@ -58,7 +62,12 @@ export async function fineTune(model: tf.LayersModel, data: TrainData, opts: Fin
   setTrainable?.(model, phase2.unfreezeTop);
   const { unfreezeTop: _unfreeze, cyclicalLr: clr, ...phase2Train } = phase2;
   const clrCallbacks = clr ? [cyclicalLr(clr === true ? {} : clr)] : [];
-  const second = await train(model, data, { ...phase2Train, callbacks: [...(phase2.callbacks ?? []), ...clrCallbacks], runDir: dirOf("phase2"), resume });
+  const second = await train(model, data, {
+    ...phase2Train,
+    callbacks: [...(phase2.callbacks ?? []), ...clrCallbacks],
+    runDir: dirOf("phase2"),
+    resume,
+  });
   const history = concatPhases(first, second);
   if (runDir) await writeHistory(runDir, history);
   return { phase1: first, phase2: second, history };
@@ -68,7 +77,10 @@ export async function fineTune(model: tf.LayersModel, data: TrainData, opts: Fin
 function concatPhases(first: History, second: History): History {
   const merged = emptyHistory();
   const offset = first.epoch.length === 0 ? 0 : Math.max(...first.epoch) + 1;
-  for (const [phase, part, shift] of [[1, first, 0], [2, second, offset]] as const) {
+  for (const [phase, part, shift] of [
+    [1, first, 0],
+    [2, second, offset],
+  ] as const) {
     part.epoch.forEach((epoch, i) => {
       const logs = Object.fromEntries(Object.entries(part.history).map(([k, v]) => [k, v[i]]));
       appendEpoch(merged, epoch + shift, { ...logs, phase });

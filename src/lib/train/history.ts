@@ -23,7 +23,9 @@ export function emptyHistory(): History {
  */
 export function appendEpoch(history: History, epoch: number, logs: EpochLogs): History {
   if (history.epoch.includes(epoch)) {
-    throw new Error(`appendEpoch: epoch ${epoch} is already in the history; resume from the checkpoint instead of re-running it. Received: ${epoch}`);
+    throw new Error(
+      `appendEpoch: epoch ${epoch} is already in the history; resume from the checkpoint instead of re-running it. Received: ${epoch}`,
+    );
   }
   const before = history.epoch.length;
   history.epoch.push(epoch);
@@ -59,6 +61,7 @@ export async function readHistory(runDir: string): Promise<History> {
  */
 export function reviveHistory(parsed: History): History {
   const history: Record<string, number[]> = {};
-  for (const [key, values] of Object.entries(parsed.history ?? {})) history[key] = values.map((v) => (v === null ? NaN : v));
+  for (const [key, values] of Object.entries(parsed.history ?? {}))
+    history[key] = values.map((v) => (v === null ? NaN : v));
   return { ...parsed, epoch: parsed.epoch.slice(), history };
 }

@@ -24,9 +24,15 @@ export interface PassMetrics {
  * binaryCrossentropy([1, 0], [0.8, 0.4]); // (−ln 0.8 − ln 0.6) / 2 = 0.3669845875401002
  * binaryCrossentropy([1, 0], [0.8, 0.4], { 0: 2, 1: 0.5 }); // (0.5·0.2231 + 2·0.5108) / 2 = 0.5665
  */
-export function binaryCrossentropy(labels: ArrayLike<number>, scores: ArrayLike<number>, classWeight?: ClassWeight): number {
+export function binaryCrossentropy(
+  labels: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  classWeight?: ClassWeight,
+): number {
   if (labels.length !== scores.length || labels.length === 0) {
-    throw new Error(`binaryCrossentropy: labels and scores must be non-empty and of the same length. Received: ${labels.length} labels, ${scores.length} scores`);
+    throw new Error(
+      `binaryCrossentropy: labels and scores must be non-empty and of the same length. Received: ${labels.length} labels, ${scores.length} scores`,
+    );
   }
   let total = 0;
   for (let i = 0; i < labels.length; i++) {

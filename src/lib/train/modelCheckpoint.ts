@@ -36,8 +36,14 @@ export function modelCheckpoint(opts: ModelCheckpointOptions = {}): Callback {
     name: "ModelCheckpoint",
     async onEpochEnd(epoch, logs, ctx) {
       const dir = opts.dir ?? (ctx.runDir ? join(ctx.runDir, BEST_MODEL_DIR) : undefined);
-      if (!dir) throw new Error(`modelCheckpoint: give train a runDir or the callback a dir to save into. Received: runDir ${ctx.runDir}`);
-      if (!(monitor in logs)) throw new Error(`modelCheckpoint: the epoch logs have no ${monitor}; pass validation data or monitor one of ${Object.keys(logs).join(", ")}. Received: ${monitor}`);
+      if (!dir)
+        throw new Error(
+          `modelCheckpoint: give train a runDir or the callback a dir to save into. Received: runDir ${ctx.runDir}`,
+        );
+      if (!(monitor in logs))
+        throw new Error(
+          `modelCheckpoint: the epoch logs have no ${monitor}; pass validation data or monitor one of ${Object.keys(logs).join(", ")}. Received: ${monitor}`,
+        );
       if (!isImprovement(logs[monitor], best, mode)) return;
       best = logs[monitor];
       await mkdir(dir, { recursive: true });

@@ -39,7 +39,11 @@ export const PRECISE_BN_DEFAULTS = { batches: 16, batchSize: 32, seed: 42 } as c
  * @example
  * await recomputeBatchNormStatistics(model, { records: trainRecords, batch: { width: 128, height: 128, channels: 1, transform } });
  */
-export async function recomputeBatchNormStatistics(model: tf.LayersModel, source: TrainSource, opts: PreciseBnOptions = {}): Promise<PreciseBnResult> {
+export async function recomputeBatchNormStatistics(
+  model: tf.LayersModel,
+  source: TrainSource,
+  opts: PreciseBnOptions = {},
+): Promise<PreciseBnResult> {
   const started = performance.now();
   const { batches, batchSize, seed } = { ...PRECISE_BN_DEFAULTS, ...opts };
   if (!(Number.isInteger(batches) && batches > 0)) {
@@ -50,7 +54,10 @@ export async function recomputeBatchNormStatistics(model: tf.LayersModel, source
   const inputs = await takeBatches(source, { batches, batchSize, seed });
   try {
     const chain = chainLayers(model);
-    if (chain) chainStatistics(chain, new Set(layers), inputs).forEach((stats, layer) => setMovingStatistics(layer, stats.result()));
+    if (chain)
+      chainStatistics(chain, new Set(layers), inputs).forEach((stats, layer) =>
+        setMovingStatistics(layer, stats.result()),
+      );
     else for (const layer of layers) setMovingStatistics(layer, inputStatistics(model, layer, inputs));
     const examples = inputs.reduce((n, x) => n + x.shape[0], 0);
     return { layers: layers.map((l) => l.name), examples, seconds: (performance.now() - started) / 1000 };
@@ -67,7 +74,10 @@ class ChannelMoments {
 
   /** Pool one batch of activations (channels last); returns its own [mean, variance] tensors (inside a tidy). */
   addBatch(x: tf.Tensor): [tf.Tensor, tf.Tensor] {
-    const { mean, variance } = tf.moments(x, x.shape.slice(0, -1).map((_, i) => i));
+    const { mean, variance } = tf.moments(
+      x,
+      x.shape.slice(0, -1).map((_, i) => i),
+    );
     this.add(mean.dataSync(), variance.dataSync(), x.size / x.shape[x.shape.length - 1]!);
     return [mean, variance];
   }
@@ -97,9 +107,12 @@ class ChannelMoments {
 function chainLayers(model: tf.LayersModel): tf.layers.Layer[] | undefined {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) return undefined;
   const layers = model.layers;
-  if (model.inputs[0]!.sourceLayer !== layers[0] || model.outputs[0]!.sourceLayer !== layers[layers.length - 1]) return undefined;
+  if (model.inputs[0]!.sourceLayer !== layers[0] || model.outputs[0]!.sourceLayer !== layers[layers.length - 1])
+    return undefined;
   try {
-    const linked = layers.slice(1).every((layer, i) => !Array.isArray(layer.input) && layer.input.sourceLayer === layers[i]);
+    const linked = layers
+      .slice(1)
+      .every((layer, i) => !Array.isArray(layer.input) && layer.input.sourceLayer === layers[i]);
     return linked ? layers.slice(1) : undefined;
   } catch {
     return undefined; // a layer used twice has no single `input`
@@ -109,7 +122,11 @@ function chainLayers(model: tf.LayersModel): tf.layers.Layer[] | undefined {
 // One streaming pass per batch through a chain, as PreciseBN does: each batch norm being estimated normalises with
 // its batch's own statistics (as in training, so later layers see well-scaled inputs), everything else runs in
 // inference mode (dropout off). Costs one forward pass, holds one batch's activations.
-function chainStatistics(chain: tf.layers.Layer[], targets: Set<tf.layers.Layer>, inputs: tf.Tensor[]): Map<tf.layers.Layer, ChannelMoments> {
+function chainStatistics(
+  chain: tf.layers.Layer[],
+  targets: Set<tf.layers.Layer>,
+  inputs: tf.Tensor[],
+): Map<tf.layers.Layer, ChannelMoments> {
   const moments = new Map([...targets].map((layer) => [layer, new ChannelMoments()] as const));
   for (const xs of inputs) {
     tf.tidy(() => {
@@ -132,7 +149,8 @@ function chainStatistics(chain: tf.layers.Layer[], targets: Set<tf.layers.Layer>
 // γ and β of a batch norm (undefined when it has no scale or no centre).
 function affineOf(layer: tf.layers.Layer): { gamma?: tf.Tensor; beta?: tf.Tensor } {
   const current = layer.getWeights();
-  const named = (suffix: string) => current[layer.weights.findIndex((w) => (w.originalName ?? w.name).endsWith(suffix))];
+  const named = (suffix: string) =>
+    current[layer.weights.findIndex((w) => (w.originalName ?? w.name).endsWith(suffix))];
   return { gamma: named("gamma"), beta: named("beta") };
 }
 
@@ -146,20 +164,30 @@ export function trainableBatchNorms(model: tf.LayersModel): tf.layers.Layer[] {
 }
 
 // The first `batches` batches of a seeded shuffled pass, as input tensors (the caller disposes them).
-async function takeBatches(source: TrainSource, opts: { batches: number; batchSize: number; seed: number }): Promise<tf.Tensor[]> {
+async function takeBatches(
+  source: TrainSource,
+  opts: { batches: number; batchSize: number; seed: number },
+): Promise<tf.Tensor[]> {
   const out: tf.Tensor[] = [];
   for await (const batch of sourceBatches(source, { batchSize: opts.batchSize, shuffle: true, seed: opts.seed })) {
     batch.ys.dispose();
     out.push(batch.xs);
     if (out.length >= opts.batches) break;
   }
-  if (out.length === 0) throw new Error("recomputeBatchNormStatistics: the source gave no batch; give it training examples. Received: 0 batches");
+  if (out.length === 0)
+    throw new Error(
+      "recomputeBatchNormStatistics: the source gave no batch; give it training examples. Received: 0 batches",
+    );
   return out;
 }
 
 // Exact statistics of the layer's input in inference mode (upstream batch norms already re-estimated): one pass
 // from the model input per layer, for models that are not a chain.
-function inputStatistics(model: tf.LayersModel, layer: tf.layers.Layer, inputs: tf.Tensor[]): { mean: Float64Array; variance: Float64Array } {
+function inputStatistics(
+  model: tf.LayersModel,
+  layer: tf.layers.Layer,
+  inputs: tf.Tensor[],
+): { mean: Float64Array; variance: Float64Array } {
   // A view of the same layers up to this one's input: it shares (and must not dispose) their weights.
   const upTo = tf.model({ inputs: model.inputs, outputs: layer.input as tf.SymbolicTensor });
   const stats = new ChannelMoments();
@@ -184,7 +212,9 @@ function setMovingStatistics(layer: tf.layers.Layer, stats: { mean: Float64Array
   const replaced = next.filter((t, i) => t !== current[i]);
   if (replaced.length !== 2) {
     tf.dispose(replaced);
-    throw new Error(`recomputeBatchNormStatistics: layer ${layer.name} has no moving_mean/moving_variance pair to set. Received: ${layer.weights.map((w) => w.name).join(", ")}`);
+    throw new Error(
+      `recomputeBatchNormStatistics: layer ${layer.name} has no moving_mean/moving_variance pair to set. Received: ${layer.weights.map((w) => w.name).join(", ")}`,
+    );
   }
   layer.setWeights(next);
   tf.dispose(replaced);

@@ -48,7 +48,8 @@ export interface ProgressOptions {
 export function formatProgress(u: ProgressUpdate): string {
   const parts = [u.label, u.total ? `batch ${u.step}/${u.total}` : `batch ${u.step}`];
   for (const [key, value] of Object.entries(u.metrics ?? {})) parts.push(`${key} ${formatNumber(value)}`);
-  if (u.total && u.step > 0) parts.push(`ETA ${formatSeconds((u.elapsedSec / u.step) * Math.max(0, u.total - u.step))}`);
+  if (u.total && u.step > 0)
+    parts.push(`ETA ${formatSeconds((u.elapsedSec / u.step) * Math.max(0, u.total - u.step))}`);
   if (u.elapsedSec > 0) parts.push(`${(u.items / u.elapsedSec).toFixed(1)} img/s`);
   return parts.join("  ");
 }
@@ -159,7 +160,10 @@ function progressHtml(lines: readonly string[], current: ProgressUpdate | null):
  */
 export function notebookProgress(opts: NotebookProgressOptions = {}): ProgressSink {
   const display = opts.display ?? tslabDisplay();
-  if (!display) throw new Error("notebookProgress: no notebook display here (run it in a tslab kernel, or pass opts.display). Received: no display");
+  if (!display)
+    throw new Error(
+      "notebookProgress: no notebook display here (run it in a tslab kernel, or pass opts.display). Received: no display",
+    );
   const everySec = opts.everySec ?? 0.5;
   const id = newDisplayId("pneumo-progress");
   const lines: string[] = [];

@@ -25,7 +25,9 @@ export const CLR_DEFAULTS: Required<TriangularOptions> = { baseLr: 1e-5, maxLr: 
 export function triangularLr(iteration: number, opts: TriangularOptions = {}): number {
   const { baseLr, maxLr, stepSize } = { ...CLR_DEFAULTS, ...opts };
   if (!(Number.isInteger(iteration) && iteration >= 0)) {
-    throw new Error(`triangularLr: iteration must be a non-negative integer (batches trained so far). Received: ${iteration}`);
+    throw new Error(
+      `triangularLr: iteration must be a non-negative integer (batches trained so far). Received: ${iteration}`,
+    );
   }
   checkTriangular(baseLr, maxLr, stepSize);
   const cycle = Math.floor(1 + iteration / (2 * stepSize));
@@ -36,9 +38,13 @@ export function triangularLr(iteration: number, opts: TriangularOptions = {}): n
 // Throws unless 0 < baseLr <= maxLr and stepSize is a positive integer.
 function checkTriangular(baseLr: number, maxLr: number, stepSize: number): void {
   if (!(baseLr > 0 && maxLr >= baseLr)) {
-    throw new Error(`triangularLr: need 0 < baseLr <= maxLr, e.g. 1e-5 and 1e-4. Received: baseLr ${baseLr}, maxLr ${maxLr}`);
+    throw new Error(
+      `triangularLr: need 0 < baseLr <= maxLr, e.g. 1e-5 and 1e-4. Received: baseLr ${baseLr}, maxLr ${maxLr}`,
+    );
   }
   if (!(Number.isInteger(stepSize) && stepSize > 0)) {
-    throw new Error(`triangularLr: stepSize must be a positive integer number of batches, e.g. 500. Received: ${stepSize}`);
+    throw new Error(
+      `triangularLr: stepSize must be a positive integer number of batches, e.g. 500. Received: ${stepSize}`,
+    );
   }
 }

@@ -13,7 +13,10 @@ export function weightedBce(ys: tf.Tensor, preds: tf.Tensor, classWeight?: Class
   return tf.tidy(() => {
     const y = ys.reshape([-1]);
     const p = preds.reshape([-1]).clipByValue(EPSILON, 1 - EPSILON);
-    const perSample = y.mul(p.log()).add(tf.scalar(1).sub(y).mul(tf.scalar(1).sub(p).log())).neg();
+    const perSample = y
+      .mul(p.log())
+      .add(tf.scalar(1).sub(y).mul(tf.scalar(1).sub(p).log()))
+      .neg();
     if (!classWeight) return perSample.mean() as tf.Scalar;
     const w = y.mul(classWeight[1]).add(tf.scalar(1).sub(y).mul(classWeight[0]));
     return perSample.mul(w).mean() as tf.Scalar;
@@ -25,7 +28,9 @@ function predictScores(model: tf.LayersModel, xs: tf.Tensor, training: boolean):
   const out = model.apply(xs, { training }) as tf.Tensor | tf.Tensor[];
   const preds = Array.isArray(out) ? out[0] : out;
   if (preds.shape[preds.shape.length - 1] !== 1 || preds.size !== xs.shape[0]) {
-    throw new Error(`train: the model must end in one sigmoid unit per example (output [n, 1]). Received: output shape [${preds.shape.join(", ")}]`);
+    throw new Error(
+      `train: the model must end in one sigmoid unit per example (output [n, 1]). Received: output shape [${preds.shape.join(", ")}]`,
+    );
   }
   return preds;
 }
@@ -38,15 +43,26 @@ function predictScores(model: tf.LayersModel, xs: tf.Tensor, training: boolean):
  * const packed = trainStep(model, optimizer, varList, xs, ys, { 0: 1.9, 1: 0.7 });
  * const values = await packed.data(); packed.dispose(); // values[0]: loss
  */
-export function trainStep(model: tf.LayersModel, optimizer: tf.Optimizer, varList: tf.Variable[], xs: tf.Tensor, ys: tf.Tensor, classWeight?: ClassWeight): tf.Tensor1D {
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  varList: tf.Variable[],
+  xs: tf.Tensor,
+  ys: tf.Tensor,
+  classWeight?: ClassWeight,
+): tf.Tensor1D {
   let scores: tf.Tensor | undefined;
-  const loss = optimizer.minimize(() => {
-    const preds = predictScores(model, xs, true);
-    scores = tf.keep(preds.reshape([-1]));
-    let total = weightedBce(ys, preds, classWeight);
-    for (const extra of model.calculateLosses()) total = total.add(extra);
-    return total;
-  }, true, varList) as tf.Scalar;
+  const loss = optimizer.minimize(
+    () => {
+      const preds = predictScores(model, xs, true);
+      scores = tf.keep(preds.reshape([-1]));
+      let total = weightedBce(ys, preds, classWeight);
+      for (const extra of model.calculateLosses()) total = total.add(extra);
+      return total;
+    },
+    true,
+    varList,
+  ) as tf.Scalar;
   const packed = tf.tidy(() => tf.concat([loss.reshape([1]), scores!]) as tf.Tensor1D);
   tf.dispose([loss, scores!]);
   return packed;

@@ -53,21 +53,27 @@ export function sha256Hex(bytes: Uint8Array): string {
  * @example
  * const index = await writeTensorPack("ckpt/weights.bin", model.weights.map((w) => ({ name: w.name, tensor: w.read() })));
  */
-export async function writeTensorPack(binPath: string, tensors: { name: string; tensor: tf.Tensor }[]): Promise<PackIndex> {
+export async function writeTensorPack(
+  binPath: string,
+  tensors: { name: string; tensor: tf.Tensor }[],
+): Promise<PackIndex> {
   const arrays = await Promise.all(tensors.map(({ tensor }) => tensor.data()));
   const entries: PackEntry[] = [];
   let offset = 0;
   tensors.forEach(({ name, tensor }, i) => {
     const dtype = tensor.dtype === "int32" ? "int32" : "float32";
     if (tensor.dtype !== "int32" && tensor.dtype !== "float32") {
-      throw new Error(`writeTensorPack: only float32 and int32 tensors can be packed; cast ${name} first. Received: ${tensor.dtype}`);
+      throw new Error(
+        `writeTensorPack: only float32 and int32 tensors can be packed; cast ${name} first. Received: ${tensor.dtype}`,
+      );
     }
     entries.push({ name, shape: tensor.shape.slice(), dtype, byteOffset: offset, byteLength: arrays[i].length * 4 });
     offset += arrays[i].length * 4;
   });
   const bytes = new Uint8Array(offset);
   entries.forEach((entry, i) => {
-    const typed = entry.dtype === "int32" ? Int32Array.from(arrays[i] as Int32Array) : Float32Array.from(arrays[i] as Float32Array);
+    const typed =
+      entry.dtype === "int32" ? Int32Array.from(arrays[i] as Int32Array) : Float32Array.from(arrays[i] as Float32Array);
     bytes.set(new Uint8Array(typed.buffer), entry.byteOffset);
   });
   await writeFileAtomic(binPath, bytes);
@@ -80,7 +86,10 @@ export async function writeTensorPack(binPath: string, tensors: { name: string; 
  * @example
  * const tensors = await readTensorPack("ckpt/weights.bin", index);
  */
-export async function readTensorPack(binPath: string, index: PackIndex): Promise<{ name: string; tensor: tf.Tensor }[]> {
+export async function readTensorPack(
+  binPath: string,
+  index: PackIndex,
+): Promise<{ name: string; tensor: tf.Tensor }[]> {
   const bytes = new Uint8Array(await readFile(binPath));
   const sha256 = sha256Hex(bytes);
   if (bytes.length !== index.byteLength || sha256 !== index.sha256) {

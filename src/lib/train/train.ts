@@ -59,11 +59,31 @@ interface Loop {
  */
 export async function train(model: tf.LayersModel, data: TrainData, opts: TrainOptions): Promise<History> {
   checkTrainOptions(model, data, opts);
-  const full = { ...opts, batchSize: opts.batchSize ?? TRAIN_DEFAULTS.batchSize, seed: opts.seed ?? TRAIN_DEFAULTS.seed };
+  const full = {
+    ...opts,
+    batchSize: opts.batchSize ?? TRAIN_DEFAULTS.batchSize,
+    seed: opts.seed ?? TRAIN_DEFAULTS.seed,
+  };
   const learningRate = opts.learningRate ?? TRAIN_DEFAULTS.learningRate;
   const callbacks = opts.callbacks ?? [];
-  const ctx: TrainContext = { model, learningRate, stopTraining: false, iteration: 0, runDir: opts.runDir, epochs: opts.epochs };
-  const loop: Loop = { model, optimizer: tf.train.adam(learningRate), varList: trainableVariables(model), data, opts: full, ctx, callbacks, sink: resolveProgress(opts.progress) };
+  const ctx: TrainContext = {
+    model,
+    learningRate,
+    stopTraining: false,
+    iteration: 0,
+    runDir: opts.runDir,
+    epochs: opts.epochs,
+  };
+  const loop: Loop = {
+    model,
+    optimizer: tf.train.adam(learningRate),
+    varList: trainableVariables(model),
+    data,
+    opts: full,
+    ctx,
+    callbacks,
+    sink: resolveProgress(opts.progress),
+  };
   try {
     if (opts.runDir) await prepareRunDir(loop);
     loop.plan = opts.plan ?? (await resolveEnginePlan({ models: [model], training: opts.engine ?? "auto" }));
@@ -96,7 +116,11 @@ export async function train(model: tf.LayersModel, data: TrainData, opts: TrainO
 async function onnxTrainerFor(loop: Loop, plan: EnginePlan): Promise<OnnxTrainer | undefined> {
   if (plan.training !== "onnxruntime") return undefined;
   const { threads, executionProvider } = plan;
-  return createOnnxTrainer(loop.model, loop.optimizer, loop.varList, { seed: loop.opts.seed, threads, executionProvider });
+  return createOnnxTrainer(loop.model, loop.optimizer, loop.varList, {
+    seed: loop.opts.seed,
+    threads,
+    executionProvider,
+  });
 }
 
 // One training step on the loop's engine; `values` resolves to [loss, scores…] (the TF.js step's are read asynchronously).
@@ -141,7 +165,11 @@ async function trainPass(loop: Loop, epoch: number): Promise<{ logs: EpochLogs; 
   let pending: Promise<void> | undefined;
   let step = 0;
   let lastLr = ctx.learningRate;
-  for await (const batch of sourceBatches(loop.data.train, { batchSize: opts.batchSize, shuffle: opts.shuffle ?? true, seed: opts.seed + epoch })) {
+  for await (const batch of sourceBatches(loop.data.train, {
+    batchSize: opts.batchSize,
+    shuffle: opts.shuffle ?? true,
+    seed: opts.seed + epoch,
+  })) {
     for (const cb of callbacks) await cb.onBatchBegin?.(ctx.iteration, ctx);
     setOptimizerLearningRate(optimizer, (lastLr = ctx.learningRate));
     const result = await runStep(loop, batch.xs, batch.ys);
@@ -152,7 +180,14 @@ async function trainPass(loop: Loop, epoch: number): Promise<{ logs: EpochLogs; 
     pending = result.values.then((values) => {
       acc.add(labels, values.subarray(1), values[0]);
       const elapsedSec = (performance.now() - started) / 1000;
-      sink.update({ label: `epoch ${epoch + 1}/${opts.epochs}`, step: thisStep, total, items: acc.count, elapsedSec, metrics: { loss: acc.loss } });
+      sink.update({
+        label: `epoch ${epoch + 1}/${opts.epochs}`,
+        step: thisStep,
+        total,
+        items: acc.count,
+        elapsedSec,
+        metrics: { loss: acc.loss },
+      });
     });
     ctx.iteration += 1;
     for (const cb of callbacks) await cb.onBatchEnd?.(ctx.iteration - 1, ctx);
@@ -165,20 +200,30 @@ async function trainPass(loop: Loop, epoch: number): Promise<{ logs: EpochLogs; 
 async function refreshBatchNorms(loop: Loop, epoch: number): Promise<void> {
   const choice = loop.opts.batchNormStatistics ?? "precise";
   if (choice === "keras") return;
-  const options: PreciseBnOptions = { batchSize: loop.opts.batchSize, seed: loop.opts.seed, ...(choice === "precise" ? {} : choice) };
+  const options: PreciseBnOptions = {
+    batchSize: loop.opts.batchSize,
+    seed: loop.opts.seed,
+    ...(choice === "precise" ? {} : choice),
+  };
   const source = loop.data.statistics ?? loop.data.train;
   const result = await recomputeBatchNormStatistics(loop.model, source, options);
   if (epoch === 0 && result.layers.length > 0) {
     const batches = options.batches ?? PRECISE_BN_DEFAULTS.batches;
-    loop.sink.line(`train: batch-norm statistics of ${result.layers.length} layers re-estimated from ${result.examples} training images ` +
-      `(${batches} batches, ${result.seconds.toFixed(1)}s) after every epoch (batchNormStatistics "keras" to turn off)`);
+    loop.sink.line(
+      `train: batch-norm statistics of ${result.layers.length} layers re-estimated from ${result.examples} training images ` +
+        `(${batches} batches, ${result.seconds.toFixed(1)}s) after every epoch (batchNormStatistics "keras" to turn off)`,
+    );
   }
 }
 
 // Scores of the validation data in inference mode; `val_` metrics with the unweighted loss.
 async function validationPass(loop: Loop): Promise<EpochLogs> {
   const acc = new PassAccumulator();
-  for await (const batch of sourceBatches(loop.data.val!, { batchSize: loop.opts.batchSize, shuffle: false, seed: loop.opts.seed })) {
+  for await (const batch of sourceBatches(loop.data.val!, {
+    batchSize: loop.opts.batchSize,
+    shuffle: false,
+    seed: loop.opts.seed,
+  })) {
     const scores = predictBatch(loop.model, batch.xs);
     tf.dispose([batch.xs, batch.ys]);
     const values = await scores.data();
@@ -207,7 +252,9 @@ async function resumeFrom(loop: Loop): Promise<{ history: History; nextEpoch: nu
     return undefined;
   }
   if (state.seed !== opts.seed) {
-    throw new Error(`train: the checkpoint in ${opts.runDir} was trained with seed ${state.seed}; resume with the same seed or start a new run. Received: ${opts.seed}`);
+    throw new Error(
+      `train: the checkpoint in ${opts.runDir} was trained with seed ${state.seed}; resume with the same seed or start a new run. Received: ${opts.seed}`,
+    );
   }
   const notes = await restoreCheckpoint(opts.runDir!, state, loop.model, loop.optimizer, loop.callbacks);
   notes.forEach((note) => sink.line(`resume: ${note}`));
@@ -218,17 +265,21 @@ async function resumeFrom(loop: Loop): Promise<{ history: History; nextEpoch: nu
   const finished = state.finished && (state.epochs >= opts.epochs || stopped);
   if (state.finished && !finished && state.version < 2) sink.line(`resume: ${olderFinishedNote(opts.runDir!)}`);
   const why = stopped ? " (stopped by a callback)" : "";
-  sink.line(finished
-    ? `resume: ${opts.runDir} already finished after epoch ${state.epoch + 1}${why}`
-    : `resume: continuing after epoch ${state.epoch + 1} of ${opts.epochs}`);
+  sink.line(
+    finished
+      ? `resume: ${opts.runDir} already finished after epoch ${state.epoch + 1}${why}`
+      : `resume: continuing after epoch ${state.epoch + 1} of ${opts.epochs}`,
+  );
   return { history: reviveHistory(state.history), nextEpoch: state.epoch + 1, finished };
 }
 
 // Why extending a finished run of an older checkpoint cannot equal a straight run.
 function olderFinishedNote(runDir: string): string {
-  return `the checkpoint in ${runDir} is of an older version, which saved a finished run's weights after onTrainEnd ` +
+  return (
+    `the checkpoint in ${runDir} is of an older version, which saved a finished run's weights after onTrainEnd ` +
     `(EarlyStopping's restored best ones): the extension goes on from those, not from the last epoch's, so it can ` +
-    `differ from a longer run trained from the start`;
+    `differ from a longer run trained from the start`
+  );
 }
 
 // Marks the run's checkpoint finished (and writes the history), when no epoch was left to run.
@@ -266,16 +317,26 @@ function checkTrainOptions(model: tf.LayersModel, data: TrainData, opts: TrainOp
   if (!model || typeof (model as tf.LayersModel).apply !== "function") {
     throw new Error(`train: model must be a tf.LayersModel. Received: ${String(model)}`);
   }
-  if (!data?.train) throw new Error(`train: data must be { train, val? } with a TrainSource in train. Received: ${JSON.stringify(Object.keys(data ?? {}))}`);
-  for (const [name, value] of [["epochs", opts.epochs], ["batchSize", opts.batchSize ?? 1]] as const) {
-    if (!(Number.isInteger(value) && value > 0)) throw new Error(`train: ${name} must be a positive integer, e.g. 10. Received: ${value}`);
+  if (!data?.train)
+    throw new Error(
+      `train: data must be { train, val? } with a TrainSource in train. Received: ${JSON.stringify(Object.keys(data ?? {}))}`,
+    );
+  for (const [name, value] of [
+    ["epochs", opts.epochs],
+    ["batchSize", opts.batchSize ?? 1],
+  ] as const) {
+    if (!(Number.isInteger(value) && value > 0))
+      throw new Error(`train: ${name} must be a positive integer, e.g. 10. Received: ${value}`);
   }
   if (opts.learningRate !== undefined && !(opts.learningRate > 0)) {
     throw new Error(`train: learningRate must be positive, e.g. 1e-4. Received: ${opts.learningRate}`);
   }
   const w = opts.classWeight;
-  if (w && !([w[0], w[1]].every((v) => Number.isFinite(v) && v > 0))) {
-    throw new Error(`train: classWeight must be {0: w0, 1: w1} with positive weights, e.g. classWeights(records). Received: ${JSON.stringify(w)}`);
+  if (w && ![w[0], w[1]].every((v) => Number.isFinite(v) && v > 0)) {
+    throw new Error(
+      `train: classWeight must be {0: w0, 1: w1} with positive weights, e.g. classWeights(records). Received: ${JSON.stringify(w)}`,
+    );
   }
-  if (opts.resume && !opts.runDir) throw new Error(`train: resume needs the runDir of the run to continue. Received: runDir ${opts.runDir}`);
+  if (opts.resume && !opts.runDir)
+    throw new Error(`train: resume needs the runDir of the run to continue. Received: runDir ${opts.runDir}`);
 }

@@ -23,17 +23,26 @@ export function alignByFile(a: PredictionSet, b: PredictionSet, caller: string):
     const j = indexB.get(file);
     if (j === undefined) return;
     if (a.yTrue[i] !== b.yTrue[j]) {
-      throw new Error(`${caller}: ${file} has different labels in the two runs; they used different data. Received: ${a.yTrue[i]} vs ${b.yTrue[j]}`);
+      throw new Error(
+        `${caller}: ${file} has different labels in the two runs; they used different data. Received: ${a.yTrue[i]} vs ${b.yTrue[j]}`,
+      );
     }
     kept.push(i);
     scoreB.push(b.yScore[j]!);
   });
   if (kept.length === 0) {
-    throw new Error(`${caller}: the two prediction sets share no scored images; score both models on the same split or folder. Received: 0 common files of ${a.files.length} and ${b.files.length}`);
+    throw new Error(
+      `${caller}: the two prediction sets share no scored images; score both models on the same split or folder. Received: 0 common files of ${a.files.length} and ${b.files.length}`,
+    );
   }
   const pick = <T>(xs: readonly T[]) => kept.map((i) => xs[i]!);
   const first: PredictionSet = {
-    files: pick(a.files), yTrue: pick(a.yTrue), yScore: pick(a.yScore), subtypes: pick(a.subtypes), patientIds: pick(a.patientIds), skipped: a.skipped,
+    files: pick(a.files),
+    yTrue: pick(a.yTrue),
+    yScore: pick(a.yScore),
+    subtypes: pick(a.subtypes),
+    patientIds: pick(a.patientIds),
+    skipped: a.skipped,
   };
   return { files: first.files, yTrue: first.yTrue, scores: [first.yScore, scoreB], first };
 }

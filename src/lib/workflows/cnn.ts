@@ -20,41 +20,55 @@ import { withRun } from "./withRun";
 export async function trainCnnRun(opts: TrainRunOptions = {}): Promise<TrainRunResult> {
   const settings = (preset: Preset): CnnSettings => {
     const cnn = { ...preset.cnn, inputSize: opts.inputSize ?? preset.cnn.inputSize };
-    return { ...cnn, model: "cnn4", preprocessing: "rescale", epochs: opts.epochs ?? cnn.epochs, engine: opts.engine ?? "auto" };
+    return {
+      ...cnn,
+      model: "cnn4",
+      preprocessing: "rescale",
+      epochs: opts.epochs ?? cnn.epochs,
+      engine: opts.engine ?? "auto",
+    };
   };
   const build = async (preset: Preset, cnn: CnnSettings) => {
     const model = buildCnn4({ inputSize: cnn.inputSize, channels: 1, seed: preset.split.seed });
     return { models: model, trained: [model], dispose: () => model.dispose() };
   };
-  return withRun({ caller: "trainCnnRun", model: "cnn4", opts, settings, build, extendable: ["epochs"] }, async (run) => {
-    const { runDir, dataset, preset, settings: cnn, log, models: model, plan } = run;
-    log(`[pneumo-lab] training cnn4 at ${cnn.inputSize}px on ${dataset.bySplit.train.length} train / ${dataset.bySplit.val.length} val images → ${runDir}`);
-    const weights = classWeights(dataset.bySplit.train);
-    const batch = { width: cnn.inputSize, height: cnn.inputSize, channels: 1 as const };
-    const history = await train(
-      model,
-      {
-        train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("rescale", { augment: cnn.augment }) } },
-        val: { records: dataset.bySplit.val, batch: { ...batch, transform: modelTransform("rescale") } },
-        // Precise batch-norm statistics come from training images as inference sees them: not augmented.
-        statistics: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("rescale") } },
-      },
-      {
-        epochs: cnn.epochs,
-        batchSize: cnn.batchSize,
-        learningRate: cnn.learningRate,
-        classWeight: { 0: weights[0], 1: weights[1] },
-        callbacks: cnnCallbacks(cnn),
-        runDir,
-        resume: opts.resume,
-        progress: opts.progress,
-        seed: preset.split.seed,
-        plan,
-        batchNormStatistics: cnn.batchNormStatistics,
-      },
-    );
-    return { model, history, trainEngine: history.engine };
-  });
+  return withRun(
+    { caller: "trainCnnRun", model: "cnn4", opts, settings, build, extendable: ["epochs"] },
+    async (run) => {
+      const { runDir, dataset, preset, settings: cnn, log, models: model, plan } = run;
+      log(
+        `[pneumo-lab] training cnn4 at ${cnn.inputSize}px on ${dataset.bySplit.train.length} train / ${dataset.bySplit.val.length} val images → ${runDir}`,
+      );
+      const weights = classWeights(dataset.bySplit.train);
+      const batch = { width: cnn.inputSize, height: cnn.inputSize, channels: 1 as const };
+      const history = await train(
+        model,
+        {
+          train: {
+            records: dataset.bySplit.train,
+            batch: { ...batch, transform: modelTransform("rescale", { augment: cnn.augment }) },
+          },
+          val: { records: dataset.bySplit.val, batch: { ...batch, transform: modelTransform("rescale") } },
+          // Precise batch-norm statistics come from training images as inference sees them: not augmented.
+          statistics: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("rescale") } },
+        },
+        {
+          epochs: cnn.epochs,
+          batchSize: cnn.batchSize,
+          learningRate: cnn.learningRate,
+          classWeight: { 0: weights[0], 1: weights[1] },
+          callbacks: cnnCallbacks(cnn),
+          runDir,
+          resume: opts.resume,
+          progress: opts.progress,
+          seed: preset.split.seed,
+          plan,
+          batchNormStatistics: cnn.batchNormStatistics,
+        },
+      );
+      return { model, history, trainEngine: history.engine };
+    },
+  );
 }
 
 /**

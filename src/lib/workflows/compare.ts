@@ -26,13 +26,24 @@ export interface Comparison {
  * @example
  * const cmp = compareEvaluations(cnnEval, resnetEval); show(cmp.figure); cmp.delong.p;
  */
-export function compareEvaluations(a: Evaluation, b: Evaluation, opts: { split?: "val" | "test"; nBoot?: number } = {}): Comparison {
-  const sa = evaluationSet(a, opts.split).set, sb = evaluationSet(b, opts.split).set;
+export function compareEvaluations(
+  a: Evaluation,
+  b: Evaluation,
+  opts: { split?: "val" | "test"; nBoot?: number } = {},
+): Comparison {
+  const sa = evaluationSet(a, opts.split).set,
+    sb = evaluationSet(b, opts.split).set;
   const inB = new Set(sb.files);
   if (!sa.files.some((f) => inB.has(f))) {
-    throw new Error(`compareEvaluations: ${a.runDir} and ${b.runDir} share no scored images; train both with the same preset and split seed. Received: 0 common files`);
+    throw new Error(
+      `compareEvaluations: ${a.runDir} and ${b.runDir} share no scored images; train both with the same preset and split seed. Received: 0 common files`,
+    );
   }
-  const { files, yTrue, scores: [scoreA, scoreB] } = alignByFile(sa, sb, "compareEvaluations");
+  const {
+    files,
+    yTrue,
+    scores: [scoreA, scoreB],
+  } = alignByFile(sa, sb, "compareEvaluations");
   const names: [string, string] = [a.model, b.model];
   const delong = delongTest(yTrue, scoreA, scoreB);
   const nBoot = opts.nBoot ?? 500;
@@ -44,6 +55,10 @@ export function compareEvaluations(a: Evaluation, b: Evaluation, opts: { split?:
     averagePrecision: averagePrecisionScore(yTrue, s),
   }));
   const prevalence = yTrue.filter((y) => y === 1).length / yTrue.length;
-  const figure = modelComparisonFigure(curves, { delong, prevalence, title: `${names[0]} vs ${names[1]} on ${files.length} shared cases` });
+  const figure = modelComparisonFigure(curves, {
+    delong,
+    prevalence,
+    title: `${names[0]} vs ${names[1]} on ${files.length} shared cases`,
+  });
   return { names, files, yTrue, scores: [scoreA, scoreB], delong, figure };
 }

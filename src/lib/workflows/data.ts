@@ -27,18 +27,27 @@ export async function prepareRunData(
   const dataDir = opts.dataDir ?? (preset.data === "sample" ? sampleDataRoot() : undefined);
   const prepared = await makeSplit({ strategy: preset.split.strategy, seed: preset.split.seed, dataDir });
   const log = opts.log ?? console.log;
-  log(`[pneumo-lab] split: ${prepared.strategy} (${prepared.strategyReason}; seed ${preset.split.seed}, grouped by patient)`);
+  log(
+    `[pneumo-lab] split: ${prepared.strategy} (${prepared.strategyReason}; seed ${preset.split.seed}, grouped by patient)`,
+  );
   for (const line of leakageLines(prepared.leakage)) log(`[pneumo-lab] ${line}`);
   const bySplit: Record<Split, SplitRecord[]> = { train: [], val: [], test: [] };
   for (const record of prepared.records) bySplit[record.split].push(record);
-  for (const split of ["train", "val"] as const) requireBothClasses(bySplit[split], "prepareRunData", `the ${split} split of ${prepared.dataRoot.root}`);
+  for (const split of ["train", "val"] as const)
+    requireBothClasses(bySplit[split], "prepareRunData", `the ${split} split of ${prepared.dataRoot.root}`);
   const { meta, csvPath } = prepared.manifest;
   return {
     prepared,
     bySplit,
     runData: {
-      manifest: csvPath, dataRoot: prepared.dataRoot.root, csvSha256: meta.csvSha256,
-      strategy: meta.strategy, strategyChoice: preset.split.strategy, seed: meta.seed, groupByPatient: meta.groupByPatient, counts: meta.counts,
+      manifest: csvPath,
+      dataRoot: prepared.dataRoot.root,
+      csvSha256: meta.csvSha256,
+      strategy: meta.strategy,
+      strategyChoice: preset.split.strategy,
+      seed: meta.seed,
+      groupByPatient: meta.groupByPatient,
+      counts: meta.counts,
       leakage: summarizeLeakage(prepared.leakage),
     },
   };

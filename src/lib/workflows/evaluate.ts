@@ -73,7 +73,10 @@ export const METRICS_FILE = "metrics.json";
  * setMetrics(ev.predictions.val, ev.threshold, 1000, 42).ci.auc; // { estimate, lower, upper }
  */
 export function setMetrics(set: PredictionSet, threshold: number, nBoot: number, seed: number): SetMetrics {
-  const records = set.subtypes.map((subtype, i) => ({ label: set.yTrue[i] === 1 ? ("PNEUMONIA" as const) : ("NORMAL" as const), subtype }));
+  const records = set.subtypes.map((subtype, i) => ({
+    label: set.yTrue[i] === 1 ? ("PNEUMONIA" as const) : ("NORMAL" as const),
+    subtype,
+  }));
   return {
     n: set.yTrue.length,
     auc: rocAucScore(set.yTrue, set.yScore),
@@ -106,7 +109,9 @@ export async function runModelSettings(runDir: string): Promise<RunModelSettings
   if (manifest.data) await checkRunSplit(runDir, manifest.data);
   const s = manifest.settings as Partial<ModelSettings>;
   if (!s.model || !s.inputSize || !s.preprocessing) {
-    throw new Error(`runModelSettings: ${runDir}/manifest.json lacks settings.model/inputSize/preprocessing; it was not written by trainCnnRun/trainResNetRun. Received: ${JSON.stringify(s)}`);
+    throw new Error(
+      `runModelSettings: ${runDir}/manifest.json lacks settings.model/inputSize/preprocessing; it was not written by trainCnnRun/trainResNetRun. Received: ${JSON.stringify(s)}`,
+    );
   }
   const threshold = typeof manifest.metrics?.threshold === "number" ? manifest.metrics.threshold : undefined;
   const preset = (PRESET_NAMES as readonly unknown[]).includes(manifest.preset) ? (manifest.preset as string) : "quick";
@@ -199,12 +204,19 @@ export async function saveEvaluation(ev: Evaluation, opts: { predictions?: boole
   const manifest = await readRunManifest(runDir);
   const headline = metrics.test ?? metrics.val;
   await writeRunManifest(runDir, {
-    kind: manifest.kind, model: manifest.model,
+    kind: manifest.kind,
+    model: manifest.model,
     metrics: {
-      threshold, evaluatedOn: metrics.test ? "test" : "val",
-      auc: headline.auc, averagePrecision: headline.averagePrecision,
-      accuracy: headline.atThreshold.accuracy, sensitivity: headline.atThreshold.sensitivity,
-      specificity: headline.atThreshold.specificity, val_auc: metrics.val.auc, nBoot, bootstrapSeed: seed,
+      threshold,
+      evaluatedOn: metrics.test ? "test" : "val",
+      auc: headline.auc,
+      averagePrecision: headline.averagePrecision,
+      accuracy: headline.atThreshold.accuracy,
+      sensitivity: headline.atThreshold.sensitivity,
+      specificity: headline.atThreshold.specificity,
+      val_auc: metrics.val.auc,
+      nBoot,
+      bootstrapSeed: seed,
     },
   });
 }

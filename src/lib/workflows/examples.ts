@@ -19,7 +19,9 @@ export type OutcomeKind = "TP" | "FP" | "FN" | "TN";
 // Indices of a prediction set by outcome at a threshold, most confident first.
 function byOutcome(yTrue: number[], yScore: number[], threshold: number, kind: OutcomeKind): number[] {
   const want = { TP: [1, 1], FP: [0, 1], FN: [1, 0], TN: [0, 0] }[kind];
-  const idx = yTrue.map((_, i) => i).filter((i) => yTrue[i] === want[0] && (yScore[i]! >= threshold ? 1 : 0) === want[1]);
+  const idx = yTrue
+    .map((_, i) => i)
+    .filter((i) => yTrue[i] === want[0] && (yScore[i]! >= threshold ? 1 : 0) === want[1]);
   const confidence = (i: number) => Math.abs(yScore[i]! - threshold);
   return idx.sort((a, b) => confidence(b) - confidence(a));
 }
@@ -36,7 +38,10 @@ async function runImagePaths(runDir: string): Promise<Map<string, string>> {
  * @example
  * const items = await gradcamExamples(ev, { perKind: 2 }); show(await gradCamGridFigure(items));
  */
-export async function gradcamExamples(ev: Evaluation, opts: { kinds?: OutcomeKind[]; perKind?: number; split?: "val" | "test"; write?: boolean } = {}): Promise<GradCamItem[]> {
+export async function gradcamExamples(
+  ev: Evaluation,
+  opts: { kinds?: OutcomeKind[]; perKind?: number; split?: "val" | "test"; write?: boolean } = {},
+): Promise<GradCamItem[]> {
   const { set } = evaluationSet(ev, opts.split);
   const pathOf = await runImagePaths(ev.runDir);
   const settings = (await readRunManifest(ev.runDir)).settings as { inputSize: number; preprocessing: Preprocessing };
@@ -51,7 +56,9 @@ export async function gradcamExamples(ev: Evaluation, opts: { kinds?: OutcomeKin
         const image = await decodeImage(path, { width: settings.inputSize, height: settings.inputSize, channels: 1 });
         const cam = gradCam(model, transform(image));
         const display = await decodeImage(path, { width: 224, height: 224, channels: 1 });
-        const outPath = opts.write ? join(ev.runDir, "gradcam", `${kind}-${set.files[i]!.replace(/[\\/]/g, "_")}.png`) : undefined;
+        const outPath = opts.write
+          ? join(ev.runDir, "gradcam", `${kind}-${set.files[i]!.replace(/[\\/]/g, "_")}.png`)
+          : undefined;
         const overlay = await overlayHeatmap(display, cam, { range: [0, 255], outPath });
         items.push({ image: display, overlay, title: `${ev.model} ${kind} p=${set.yScore[i]!.toFixed(3)}` });
       }
@@ -67,12 +74,24 @@ export async function gradcamExamples(ev: Evaluation, opts: { kinds?: OutcomeKin
  * @example
  * show(await predictionGridFigure(await predictionExamples(ev, { n: 8 }), { threshold: ev.threshold }));
  */
-export async function predictionExamples(ev: Evaluation, opts: { n?: number; seed?: number; split?: "val" | "test" } = {}): Promise<PredictionItem[]> {
+export async function predictionExamples(
+  ev: Evaluation,
+  opts: { n?: number; seed?: number; split?: "val" | "test" } = {},
+): Promise<PredictionItem[]> {
   const { set } = evaluationSet(ev, opts.split);
   const pathOf = await runImagePaths(ev.runDir);
   const rng = createRng(opts.seed ?? 7);
   const n = opts.n ?? 8;
-  const pick = (label: number, k: number) => shuffled(set.yTrue.map((_, i) => i).filter((i) => set.yTrue[i] === label), rng).slice(0, k);
+  const pick = (label: number, k: number) =>
+    shuffled(
+      set.yTrue.map((_, i) => i).filter((i) => set.yTrue[i] === label),
+      rng,
+    ).slice(0, k);
   const chosen = [...pick(0, Math.floor(n / 2)), ...pick(1, n - Math.floor(n / 2))];
-  return chosen.map((i) => ({ image: pathOf.get(set.files[i]!)!, label: set.yTrue[i]!, probability: set.yScore[i]!, note: set.files[i]!.split("/").pop() }));
+  return chosen.map((i) => ({
+    image: pathOf.get(set.files[i]!)!,
+    label: set.yTrue[i]!,
+    probability: set.yScore[i]!,
+    note: set.files[i]!.split("/").pop(),
+  }));
 }

@@ -57,14 +57,23 @@ export async function evaluateOnFolder(
   const scan = await scanDataset(dataDir, { allowSingleClass: opts.allowSingleClass });
   const records = scan.records.filter((r) => r.split === split);
   if (records.length === 0) {
-    throw new Error(`evaluateOnFolder: ${dataDir} has no ${split}/ images; expected ${dataDir}/${split}/{NORMAL,PNEUMONIA}/*.jpeg, or pass --split val. Received: ${dataDir}`);
+    throw new Error(
+      `evaluateOnFolder: ${dataDir} has no ${split}/ images; expected ${dataDir}/${split}/{NORMAL,PNEUMONIA}/*.jpeg, or pass --split val. Received: ${dataDir}`,
+    );
   }
   await initBackend({ log });
   const plan = await resolveEnginePlan({ training: "tfjs" });
   log(`[pneumo-lab] ${describeEnginePlan(plan)}`);
   const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
   log(`[pneumo-lab] predicting ${records.length} ${split} images of ${dataDir} with ${settings.model}`);
-  const predictions = await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform: modelTransform(settings.preprocessing), batchSize: 16, log, plan });
+  const predictions = await predictRecords(model, records, {
+    inputSize: settings.inputSize,
+    channels: 1,
+    transform: modelTransform(settings.preprocessing),
+    batchSize: 16,
+    log,
+    plan,
+  });
   model.dispose();
   const tag = `${basename(dataDir.replace(/\/+$/, ""))}-${split}`;
   const csvPath = join(runDir, `predictions-${tag}.csv`);

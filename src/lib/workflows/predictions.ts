@@ -40,21 +40,33 @@ export interface PredictOptions {
  * @example
  * const test = await predictRecords(model, bySplit.test, { inputSize: 64, channels: 1, transform: modelTransform("rescale") });
  */
-export async function predictRecords(model: tf.LayersModel, records: ImageRecord[], opts: PredictOptions): Promise<PredictionSet> {
+export async function predictRecords(
+  model: tf.LayersModel,
+  records: ImageRecord[],
+  opts: PredictOptions,
+): Promise<PredictionSet> {
   const out: PredictionSet = { files: [], yTrue: [], yScore: [], subtypes: [], patientIds: [], skipped: [] };
   const engine = opts.plan?.inference ?? opts.engine ?? "auto";
   const ortSettings = opts.plan ? { threads: opts.plan.threads, executionProvider: opts.plan.executionProvider } : {};
-  const onnx = engine === "tfjs" ? undefined : await createOnnxPredictor(model, { engine, ...ortSettings }).catch((error: Error) => {
-    // The plan prefers onnxruntime; a model the exporter cannot take (see ONNX_SUPPORTED_LAYERS) predicts on TF.js.
-    // Only an explicit engine "onnxruntime" insists.
-    if (opts.engine === "onnxruntime") throw error;
-    console.warn(`predictRecords: ONNX export failed, predicting with TF.js (${error.message})`);
-    return undefined;
-  });
+  const onnx =
+    engine === "tfjs"
+      ? undefined
+      : await createOnnxPredictor(model, { engine, ...ortSettings }).catch((error: Error) => {
+          // The plan prefers onnxruntime; a model the exporter cannot take (see ONNX_SUPPORTED_LAYERS) predicts on TF.js.
+          // Only an explicit engine "onnxruntime" insists.
+          if (opts.engine === "onnxruntime") throw error;
+          console.warn(`predictRecords: ONNX export failed, predicting with TF.js (${error.message})`);
+          return undefined;
+        });
   const useOnnx = onnx?.engine === "onnxruntime";
   const batches = imageBatches(records, {
-    batchSize: opts.batchSize ?? 16, width: opts.inputSize, height: opts.inputSize, channels: 1,
-    transform: opts.transform, skipped: out.skipped, onSkip: () => {},
+    batchSize: opts.batchSize ?? 16,
+    width: opts.inputSize,
+    height: opts.inputSize,
+    channels: 1,
+    transform: opts.transform,
+    skipped: out.skipped,
+    onSkip: () => {},
   });
   for await (const batch of batches) {
     let values: Float32Array;
@@ -76,10 +88,13 @@ export async function predictRecords(model: tf.LayersModel, records: ImageRecord
   }
   await onnx?.dispose();
   const log = opts.log ?? console.warn;
-  for (const line of skippedLines(out.skipped, { total: records.length, what: "images" })) log(`predictRecords: ${line}`);
+  for (const line of skippedLines(out.skipped, { total: records.length, what: "images" }))
+    log(`predictRecords: ${line}`);
   if (out.yScore.some((s) => !Number.isFinite(s))) {
     const bad = out.files.filter((_, i) => !Number.isFinite(out.yScore[i]!));
-    throw new Error(`predictRecords: the model produced NaN/Infinity scores for ${bad.length} image(s), e.g. ${bad[0]}; the weights diverged: retrain with a lower learning rate. Received: ${bad.length} non-finite scores`);
+    throw new Error(
+      `predictRecords: the model produced NaN/Infinity scores for ${bad.length} image(s), e.g. ${bad[0]}; the weights diverged: retrain with a lower learning rate. Received: ${bad.length} non-finite scores`,
+    );
   }
   return out;
 }
@@ -88,7 +103,13 @@ const COLUMNS = ["file", "y_true", "y_score", "subtype", "patient_id"];
 
 /** Write a prediction set as CSV (`file,y_true,y_score,subtype,patient_id`). */
 export async function writePredictionsCsv(path: string, set: PredictionSet): Promise<void> {
-  const rows = set.files.map((f, i) => [f, String(set.yTrue[i]), String(set.yScore[i]), set.subtypes[i]!, set.patientIds[i]!]);
+  const rows = set.files.map((f, i) => [
+    f,
+    String(set.yTrue[i]),
+    String(set.yScore[i]),
+    set.subtypes[i]!,
+    set.patientIds[i]!,
+  ]);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, toCsv([COLUMNS, ...rows]));
   // The skipped images beside the CSV, so a set read back (evaluateRun with reuse) still lists them.
@@ -107,9 +128,15 @@ export function skippedPath(csvPath: string): string {
  * const test = await readPredictionsCsv("outputs/runs/cnn-quick/predictions-test.csv");
  */
 export async function readPredictionsCsv(path: string): Promise<PredictionSet> {
-  if (!existsSync(path)) throw new Error(`readPredictionsCsv: no predictions at ${path}; evaluate the run first (npm run evaluate -- --run <dir>). Received: ${path}`);
+  if (!existsSync(path))
+    throw new Error(
+      `readPredictionsCsv: no predictions at ${path}; evaluate the run first (npm run evaluate -- --run <dir>). Received: ${path}`,
+    );
   const [header, ...rows] = parseCsv(await readFile(path, "utf8"));
-  if (header?.join(",") !== COLUMNS.join(",")) throw new Error(`readPredictionsCsv: ${path} does not start with the header ${COLUMNS.join(",")}. Received: ${header?.join(",")}`);
+  if (header?.join(",") !== COLUMNS.join(","))
+    throw new Error(
+      `readPredictionsCsv: ${path} does not start with the header ${COLUMNS.join(",")}. Received: ${header?.join(",")}`,
+    );
   const set: PredictionSet = { files: [], yTrue: [], yScore: [], subtypes: [], patientIds: [], skipped: [] };
   for (const [file, y, s, subtype, patient] of rows) {
     set.files.push(file!);

@@ -100,11 +100,32 @@ const PRESETS: Record<PresetName, Preset> = {
     name: "quick",
     data: "sample",
     split: { strategy: "auto", seed: 42 },
-    cnn: { inputSize: 64, epochs: 3, batchSize: 16, learningRate: 1e-3, augment: QUICK_AUGMENT, earlyStoppingPatience: 3,
-      reduceLrFactor: 0.5, reduceLrPatience: 2, batchNormStatistics: { batches: 16 } },
+    cnn: {
+      inputSize: 64,
+      epochs: 3,
+      batchSize: 16,
+      learningRate: 1e-3,
+      augment: QUICK_AUGMENT,
+      earlyStoppingPatience: 3,
+      reduceLrFactor: 0.5,
+      reduceLrPatience: 2,
+      batchNormStatistics: { batches: 16 },
+    },
     // Head epochs on cached features are cheap next to the CNN's (docs/performance.md), so the quick preset affords 8.
-    resnet: { inputSize: 64, head: "b", headEpochs: 8, batchSize: 16, learningRate: 1e-3, unfreezeTop: 0, fineTuneEpochs: 0,
-      reduceLrFactor: 0.5, reduceLrPatience: 2, earlyStoppingPatience: 5, ...FINE_TUNE, fineTuneAugment: QUICK_AUGMENT },
+    resnet: {
+      inputSize: 64,
+      head: "b",
+      headEpochs: 8,
+      batchSize: 16,
+      learningRate: 1e-3,
+      unfreezeTop: 0,
+      fineTuneEpochs: 0,
+      reduceLrFactor: 0.5,
+      reduceLrPatience: 2,
+      earlyStoppingPatience: 5,
+      ...FINE_TUNE,
+      fineTuneAugment: QUICK_AUGMENT,
+    },
     bootstrap: 200,
     bootstrapSeed: 42,
   },
@@ -113,11 +134,32 @@ const PRESETS: Record<PresetName, Preset> = {
     data: "auto",
     split: { strategy: "auto", seed: 42 },
     // Reference CNN project: 224², Adam 1e-3, batch 32, up to 42 epochs, EarlyStopping(val_auc, patience 10).
-    cnn: { inputSize: 224, epochs: 42, batchSize: 32, learningRate: 1e-3, augment: REFERENCE_AUGMENT, earlyStoppingPatience: 10,
-      reduceLrFactor: 0.5, reduceLrPatience: 2, batchNormStatistics: { batches: 16 } },
+    cnn: {
+      inputSize: 224,
+      epochs: 42,
+      batchSize: 32,
+      learningRate: 1e-3,
+      augment: REFERENCE_AUGMENT,
+      earlyStoppingPatience: 10,
+      reduceLrFactor: 0.5,
+      reduceLrPatience: 2,
+      batchNormStatistics: { batches: 16 },
+    },
     // Reference ResNet50 projects: Adam 1e-4, 15 epochs, ReduceLROnPlateau(patience 2); phase 2 unfreezes the top 15 layers.
-    resnet: { inputSize: 224, head: "a", headEpochs: 15, batchSize: 32, learningRate: 1e-4, unfreezeTop: 15, fineTuneEpochs: 5,
-      reduceLrFactor: 0.5, reduceLrPatience: 2, earlyStoppingPatience: 5, ...FINE_TUNE, fineTuneAugment: REFERENCE_AUGMENT },
+    resnet: {
+      inputSize: 224,
+      head: "a",
+      headEpochs: 15,
+      batchSize: 32,
+      learningRate: 1e-4,
+      unfreezeTop: 15,
+      fineTuneEpochs: 5,
+      reduceLrFactor: 0.5,
+      reduceLrPatience: 2,
+      earlyStoppingPatience: 5,
+      ...FINE_TUNE,
+      fineTuneAugment: REFERENCE_AUGMENT,
+    },
     bootstrap: 2000,
     bootstrapSeed: 42,
   },
@@ -132,7 +174,9 @@ export function resolvePreset(name?: string, env: NodeJS.ProcessEnv = process.en
   const chosen = env[PRESET_ENV] || name || "quick";
   if (!(PRESET_NAMES as readonly string[]).includes(chosen)) {
     const from = env[PRESET_ENV] ? `env ${PRESET_ENV}` : "the preset setting";
-    throw new Error(`resolvePreset: unknown preset from ${from}; use one of ${PRESET_NAMES.join(", ")}. Received: ${JSON.stringify(chosen)}`);
+    throw new Error(
+      `resolvePreset: unknown preset from ${from}; use one of ${PRESET_NAMES.join(", ")}. Received: ${JSON.stringify(chosen)}`,
+    );
   }
   return structuredClone(PRESETS[chosen as PresetName]);
 }

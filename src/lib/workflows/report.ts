@@ -20,10 +20,16 @@ export interface EvaluationFigures {
 }
 
 /** The prediction set and metrics of a split of an evaluation (test when there is one). */
-export function evaluationSet(ev: Evaluation, split: "val" | "test" = ev.metrics.test ? "test" : "val"): { set: PredictionSet; metrics: SetMetrics; split: "val" | "test" } {
+export function evaluationSet(
+  ev: Evaluation,
+  split: "val" | "test" = ev.metrics.test ? "test" : "val",
+): { set: PredictionSet; metrics: SetMetrics; split: "val" | "test" } {
   const set = ev.predictions[split];
   const metrics = ev.metrics[split];
-  if (!set || !metrics) throw new Error(`evaluationSet: the evaluation of ${ev.runDir} has no ${split} predictions; use split "val". Received: ${split}`);
+  if (!set || !metrics)
+    throw new Error(
+      `evaluationSet: the evaluation of ${ev.runDir} has no ${split} predictions; use split "val". Received: ${split}`,
+    );
   return { set, metrics, split };
 }
 
@@ -33,7 +39,10 @@ export function evaluationSet(ev: Evaluation, split: "val" | "test" = ev.metrics
  * @example
  * const figs = evaluationFigures(await evaluateRun(runDir)); show(figs.roc);
  */
-export function evaluationFigures(ev: Evaluation, opts: { split?: "val" | "test"; nBoot?: number } = {}): EvaluationFigures {
+export function evaluationFigures(
+  ev: Evaluation,
+  opts: { split?: "val" | "test"; nBoot?: number } = {},
+): EvaluationFigures {
   const { set, metrics, split } = evaluationSet(ev, opts.split);
   const name = `${ev.model} (${split}, n=${set.yTrue.length})`;
   const roc = rocCurve(set.yTrue, set.yScore, { dropIntermediate: false });
@@ -41,15 +50,37 @@ export function evaluationFigures(ev: Evaluation, opts: { split?: "val" | "test"
   const at = metrics.atThreshold;
   const positives = set.yTrue.filter((y) => y === 1).length;
   return {
-    roc: rocFigure(roc, { name, auc: metrics.ci.auc, band, threshold: { threshold: ev.threshold, sensitivity: at.sensitivity, specificity: at.specificity }, title: `ROC: ${name}` }),
-    pr: prFigure(precisionRecallCurve(set.yTrue, set.yScore), {
-      name, prevalence: positives / set.yTrue.length, averagePrecision: metrics.averagePrecision,
-      point: { recall: at.recall, precision: at.precision, threshold: ev.threshold }, title: `Precision–recall: ${name}`,
+    roc: rocFigure(roc, {
+      name,
+      auc: metrics.ci.auc,
+      band,
+      threshold: { threshold: ev.threshold, sensitivity: at.sensitivity, specificity: at.specificity },
+      title: `ROC: ${name}`,
     }),
-    sweep: thresholdSweepFigure(sweepFromRoc(roc, { positives, negatives: set.yTrue.length - positives }), { threshold: ev.threshold, title: `Threshold sweep: ${name}` }),
-    confusion: confusionMatrixFigure(at, { threshold: ev.threshold, title: `Confusion matrix at ${ev.threshold.toFixed(3)}: ${name}` }),
-    histogram: scoreHistogramFigure(set.yTrue, set.yScore, { threshold: ev.threshold, title: `Scores per class: ${name}` }),
-    reliability: reliabilityFigure(reliabilityCurve(set.yTrue, set.yScore, { nBins: 10 }), { brier: metrics.brier, ece: metrics.ece, title: `Reliability: ${name}` }),
+    pr: prFigure(precisionRecallCurve(set.yTrue, set.yScore), {
+      name,
+      prevalence: positives / set.yTrue.length,
+      averagePrecision: metrics.averagePrecision,
+      point: { recall: at.recall, precision: at.precision, threshold: ev.threshold },
+      title: `Precision–recall: ${name}`,
+    }),
+    sweep: thresholdSweepFigure(sweepFromRoc(roc, { positives, negatives: set.yTrue.length - positives }), {
+      threshold: ev.threshold,
+      title: `Threshold sweep: ${name}`,
+    }),
+    confusion: confusionMatrixFigure(at, {
+      threshold: ev.threshold,
+      title: `Confusion matrix at ${ev.threshold.toFixed(3)}: ${name}`,
+    }),
+    histogram: scoreHistogramFigure(set.yTrue, set.yScore, {
+      threshold: ev.threshold,
+      title: `Scores per class: ${name}`,
+    }),
+    reliability: reliabilityFigure(reliabilityCurve(set.yTrue, set.yScore, { nBins: 10 }), {
+      brier: metrics.brier,
+      ece: metrics.ece,
+      title: `Reliability: ${name}`,
+    }),
   };
 }
 
@@ -80,9 +111,15 @@ export function metricsRows(evaluations: readonly Evaluation[], split?: "val" | 
   return evaluations.map((ev) => {
     const { set, metrics, split: s } = evaluationSet(ev, split);
     return {
-      model: ev.model, split: s, n: set.yTrue.length, auc: withCi(metrics.ci.auc), accuracy: withCi(metrics.ci.accuracy),
-      sensitivity: withCi(metrics.ci.sensitivity), specificity: withCi(metrics.ci.specificity),
-      ap: metrics.averagePrecision.toFixed(3), threshold: ev.threshold.toFixed(3),
+      model: ev.model,
+      split: s,
+      n: set.yTrue.length,
+      auc: withCi(metrics.ci.auc),
+      accuracy: withCi(metrics.ci.accuracy),
+      sensitivity: withCi(metrics.ci.sensitivity),
+      specificity: withCi(metrics.ci.specificity),
+      ap: metrics.averagePrecision.toFixed(3),
+      threshold: ev.threshold.toFixed(3),
     };
   });
 }
@@ -95,6 +132,11 @@ export function metricsRows(evaluations: readonly Evaluation[], split?: "val" | 
 export function subgroupRows(ev: Evaluation, split?: "val" | "test"): Record<string, string | number>[] {
   const { metrics } = evaluationSet(ev, split);
   return Object.entries(metrics.subgroups.bySubtype).map(([subtype, m]) => ({
-    model: ev.model, subtype, count: m.count, detected: m.detected, sensitivity: m.sensitivity.toFixed(3), auc: m.auc.toFixed(3),
+    model: ev.model,
+    subtype,
+    count: m.count,
+    detected: m.detected,
+    sensitivity: m.sensitivity.toFixed(3),
+    auc: m.auc.toFixed(3),
   }));
 }

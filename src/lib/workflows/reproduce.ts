@@ -91,7 +91,8 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
   await mkdir(runDir, { recursive: true });
   const store = new StageStore(runDir);
   const plans = stagePlans(runDir, preset, store, opts);
-  for (const p of plans) await store.refuseChanged(p.stage, { settings: p.settings, inputs: {} }, { caller: "reproduce", only: "settings" });
+  for (const p of plans)
+    await store.refuseChanged(p.stage, { settings: p.settings, inputs: {} }, { caller: "reproduce", only: "settings" });
   const stages: ReproduceResult["stages"] = [];
   for (const [i, plan] of plans.entries()) {
     const started = Date.now();
@@ -107,8 +108,12 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
     const done = await plan.run();
     const seconds = (Date.now() - started) / 1000;
     const record: StageRecord = {
-      stage: plan.stage, key, startedAt: new Date(started).toISOString(), seconds,
-      files: await store.hashes(done.files), outputs: done.outputs ?? {},
+      stage: plan.stage,
+      key,
+      startedAt: new Date(started).toISOString(),
+      seconds,
+      files: await store.hashes(done.files),
+      outputs: done.outputs ?? {},
     };
     await store.write(record);
     sink.line(`${label}: done in ${formatSeconds(seconds)}`);
@@ -124,12 +129,15 @@ const elapsed = (stages: ReproduceResult["stages"]) => stages.reduce((s, x) => s
 
 // The preset with the command line's sizes and epochs.
 function reproducePreset(opts: ReproduceOptions): Preset {
-  const preset = typeof opts.preset === "object" ? structuredClone(opts.preset) : resolvePreset(opts.preset ?? "reference");
+  const preset =
+    typeof opts.preset === "object" ? structuredClone(opts.preset) : resolvePreset(opts.preset ?? "reference");
   const size = opts.size;
   preset.cnn = { ...preset.cnn, inputSize: size ?? preset.cnn.inputSize, epochs: opts.cnnEpochs ?? preset.cnn.epochs };
   preset.resnet = {
-    ...preset.resnet, inputSize: opts.resnetSize ?? size ?? preset.resnet.inputSize,
-    headEpochs: opts.headEpochs ?? preset.resnet.headEpochs, fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs,
+    ...preset.resnet,
+    inputSize: opts.resnetSize ?? size ?? preset.resnet.inputSize,
+    headEpochs: opts.headEpochs ?? preset.resnet.headEpochs,
+    fineTuneEpochs: opts.fineTuneEpochs ?? preset.resnet.fineTuneEpochs,
     headAugmentViews: opts.headViews ?? preset.resnet.headAugmentViews,
   };
   if (opts.nBoot !== undefined) preset.bootstrap = opts.nBoot;
@@ -141,12 +149,16 @@ function refuseForeignFolder(runDir: string): void {
   if (!existsSync(runDir)) return;
   const files = readdirSync(runDir);
   if (files.length === 0 || files.includes("stages")) return;
-  throw new Error(`reproduce: ${runDir} holds files (${files.slice(0, 4).join(", ")}) but no stages/ folder: it is not a reproduce run. Pass another --out NAME. Received: ${runDir}`);
+  throw new Error(
+    `reproduce: ${runDir} holds files (${files.slice(0, 4).join(", ")}) but no stages/ folder: it is not a reproduce run. Pass another --out NAME. Received: ${runDir}`,
+  );
 }
 
 // The files of a run's saved model, relative to the reproduce folder.
 function modelFiles(runDir: string, name: string): string[] {
-  return readdirSync(join(runDir, name, RUN_MODEL_DIR)).sort().map((f) => join(name, RUN_MODEL_DIR, f));
+  return readdirSync(join(runDir, name, RUN_MODEL_DIR))
+    .sort()
+    .map((f) => join(name, RUN_MODEL_DIR, f));
 }
 
 // Every stage of the run, in order.
@@ -154,7 +166,10 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
   const log = opts.log ?? console.log;
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
   const scoring = { tta: opts.tta ?? true, ensemble: opts.ensemble ?? true, nBoot: preset.bootstrap };
-  const models: ReproduceModel[] = [{ name: "cnn4", runDir: join(runDir, "cnn4") }, { name: "resnet50", runDir: join(runDir, "resnet50") }];
+  const models: ReproduceModel[] = [
+    { name: "cnn4", runDir: join(runDir, "cnn4") },
+    { name: "resnet50", runDir: join(runDir, "resnet50") },
+  ];
   const output = async (stage: string, key: string) => String((await store.read(stage))?.outputs[key]);
   const modelHash = async (name: string) => JSON.stringify((await store.read(name))?.files);
   const train = { preset, runsRoot: runDir, dataDir, progress: opts.progress, log };
@@ -167,7 +182,8 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
   const split = () => (made ??= prepareRunData(preset, { dataDir, log }));
   const plans: StagePlan[] = [
     {
-      stage: "split", settings: { dataDir, preset: preset.name, split: preset.split },
+      stage: "split",
+      settings: { dataDir, preset: preset.name, split: preset.split },
       inputs: async () => ({ split: (await split()).runData.csvSha256 }),
       run: async () => {
         const { runData } = await split();
@@ -175,7 +191,9 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
       },
     },
     {
-      stage: "cnn4", settings: { cnn: preset.cnn }, inputs: async () => ({ split: await output("split", "csvSha256") }),
+      stage: "cnn4",
+      settings: { cnn: preset.cnn },
+      inputs: async () => ({ split: await output("split", "csvSha256") }),
       run: async () => {
         const resume = existsSync(join(runDir, "cnn4", "manifest.json"));
         const r = await trainCnnRun({ ...train, name: "cnn4", resume });
@@ -183,7 +201,9 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
       },
     },
     {
-      stage: "resnet50", settings: { resnet: preset.resnet }, inputs: async () => ({ split: await output("split", "csvSha256") }),
+      stage: "resnet50",
+      settings: { resnet: preset.resnet },
+      inputs: async () => ({ split: await output("split", "csvSha256") }),
       run: async () => {
         const resume = existsSync(join(runDir, "resnet50", "manifest.json"));
         const r = await trainResNetRun({ ...train, name: "resnet50", resume });
@@ -191,7 +211,8 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
       },
     },
     {
-      stage: "internal", settings: scoring,
+      stage: "internal",
+      settings: scoring,
       inputs: async () => ({ split: await output("split", "csvSha256") }),
       upstream: async () => ({ cnn4: await modelHash("cnn4"), resnet50: await modelHash("resnet50") }),
       run: async () => {
@@ -201,28 +222,48 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
       },
     },
     ...externals.map(({ dir, tag }): StagePlan => ({
-      stage: `external-${tag}`, settings: { ...scoring, dataDir: dir },
+      stage: `external-${tag}`,
+      settings: { ...scoring, dataDir: dir },
       inputs: async () => ({ data: await folderDataHash(dir) }),
       upstream: async () => ({ internal: JSON.stringify((await store.read("internal"))?.files) }),
       run: async () => {
         const rows = await scoreExternal(models, dir, tag, { ...scoring, log });
         await writeResults(runDir, resultsFile(`external-${tag}`), rows);
         const overlap = await externalOverlap(dir, models[0]!.runDir);
-        if (Object.values(overlap).some((n) => n > 0)) log(`[reproduce] ${dir}: test/ images also in this run's split (same bytes or name): ${JSON.stringify(overlap)}; not an independent test set`);
+        if (Object.values(overlap).some((n) => n > 0))
+          log(
+            `[reproduce] ${dir}: test/ images also in this run's split (same bytes or name): ${JSON.stringify(overlap)}; not an independent test set`,
+          );
         return { files: [resultsFile(`external-${tag}`)], outputs: { overlap } };
       },
     })),
     {
-      stage: "report", settings: { reportVersion: 1 },
+      stage: "report",
+      settings: { reportVersion: 1 },
       inputs: async () => ({}),
-      upstream: async () => Object.fromEntries(await Promise.all(earlier.map(async (n) => [n, JSON.stringify((await store.read(n))?.key)]))),
+      upstream: async () =>
+        Object.fromEntries(
+          await Promise.all(earlier.map(async (n) => [n, JSON.stringify((await store.read(n))?.key)])),
+        ),
       run: async () => {
-        const files = await writeReproduceReport({ runDir, store, externals: externals.map((e) => e.tag), copyTo: reportCopyDir(opts), replace: opts.replaceReport, log });
+        const files = await writeReproduceReport({
+          runDir,
+          store,
+          externals: externals.map((e) => e.tag),
+          copyTo: reportCopyDir(opts),
+          replace: opts.replaceReport,
+          log,
+        });
         const records = await Promise.all(earlier.map((n) => store.read(n)));
         await writeRunManifest(runDir, {
-          kind: "reproduce", model: "cnn4+resnet50", preset: preset.name, settings: { preset, scoring, dataDir, externals },
+          kind: "reproduce",
+          model: "cnn4+resnet50",
+          preset: preset.name,
+          settings: { preset, scoring, dataDir, externals },
           data: records[0]?.outputs.runData as RunData | undefined,
-          stages: Object.fromEntries(records.map((r, i) => [earlier[i], { seconds: r?.seconds, inputs: r?.key.inputs }])),
+          stages: Object.fromEntries(
+            records.map((r, i) => [earlier[i], { seconds: r?.seconds, inputs: r?.key.inputs }]),
+          ),
         });
         return { files };
       },

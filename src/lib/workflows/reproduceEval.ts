@@ -46,11 +46,19 @@ const flipCsv = (runDir: string, tag: string) => join(runDir, `predictions-${tag
 // Each model, its TTA row, and the ensemble of the last rows of both models.
 function resultRows(scored: Scored[], flipped: Scored[], set: string, opts: ScoringOptions): ModelResult[] {
   const rows = scored.map((s) => modelResult({ model: s.name, set, val: s.val, test: s.test, nBoot: opts.nBoot }));
-  const tta = flipped.map((f, k) => ({ name: ttaName(scored[k]!.name), val: ttaSet(scored[k]!.val, f.val), test: ttaSet(scored[k]!.test, f.test) }));
+  const tta = flipped.map((f, k) => ({
+    name: ttaName(scored[k]!.name),
+    val: ttaSet(scored[k]!.val, f.val),
+    test: ttaSet(scored[k]!.test, f.test),
+  }));
   for (const t of tta) rows.push(modelResult({ model: t.name, set, val: t.val, test: t.test, nBoot: opts.nBoot }));
   const members = opts.tta ? tta : scored;
   if (opts.ensemble && members.length === 2) {
-    const ensemble = ensembleOf(members[0]!, members[1]!, `ensemble ${scored.map((m) => m.name).join("+")}${opts.tta ? " + flip TTA" : ""}`);
+    const ensemble = ensembleOf(
+      members[0]!,
+      members[1]!,
+      `ensemble ${scored.map((m) => m.name).join("+")}${opts.tta ? " + flip TTA" : ""}`,
+    );
     rows.push(modelResult({ model: ensemble.name, set, val: ensemble.val, test: ensemble.test, nBoot: opts.nBoot }));
   }
   return rows;
@@ -79,15 +87,23 @@ export function ensembleOf(a: Scored, b: Scored, name = `ensemble ${a.name}+${b.
  * const rows = await scoreInternal(models, { tta: true, ensemble: true, nBoot: 1000, log: console.log });
  */
 export async function scoreInternal(models: ReproduceModel[], opts: ScoringOptions): Promise<ModelResult[]> {
-  const scored: Scored[] = [], flipped: Scored[] = [];
+  const scored: Scored[] = [],
+    flipped: Scored[] = [];
   for (const m of models) {
     const ev = await evaluateRun(m.runDir, { save: true, nBoot: opts.nBoot, log: opts.log });
-    if (!ev.predictions.test) throw new Error(`scoreInternal: ${m.runDir} has no test split to score; its split must hold test images. Received: ${m.runDir}`);
+    if (!ev.predictions.test)
+      throw new Error(
+        `scoreInternal: ${m.runDir} has no test split to score; its split must hold test images. Received: ${m.runDir}`,
+      );
     scored.push({ name: m.name, val: ev.predictions.val, test: ev.predictions.test });
     if (!opts.tta) continue;
     const split = await readRunSplit(m.runDir, (await readRunManifest(m.runDir)).data);
     const of = (name: "val" | "test") => split.records.filter((r) => r.split === name);
-    const flips = { name: m.name, val: await flippedPredictions(m.runDir, of("val"), opts), test: await flippedPredictions(m.runDir, of("test"), opts) };
+    const flips = {
+      name: m.name,
+      val: await flippedPredictions(m.runDir, of("val"), opts),
+      test: await flippedPredictions(m.runDir, of("test"), opts),
+    };
     await writePredictionsCsv(flipCsv(m.runDir, "val"), flips.val);
     await writePredictionsCsv(flipCsv(m.runDir, "test"), flips.test);
     flipped.push(flips);
@@ -101,11 +117,21 @@ export async function scoreInternal(models: ReproduceModel[], opts: ScoringOptio
  * @example
  * const rows = await scoreExternal(models, "/data/chest_xray_test", "chest_xray_test", opts);
  */
-export async function scoreExternal(models: ReproduceModel[], dataDir: string, tag: string, opts: ScoringOptions): Promise<ModelResult[]> {
-  const scored: Scored[] = [], flipped: Scored[] = [];
+export async function scoreExternal(
+  models: ReproduceModel[],
+  dataDir: string,
+  tag: string,
+  opts: ScoringOptions,
+): Promise<ModelResult[]> {
+  const scored: Scored[] = [],
+    flipped: Scored[] = [];
   for (const m of models) {
     const ev = await evaluateOnFolder(m.runDir, dataDir, { nBoot: opts.nBoot, log: opts.log });
-    scored.push({ name: m.name, val: await readPredictionsCsv(join(m.runDir, "predictions-val.csv")), test: ev.predictions });
+    scored.push({
+      name: m.name,
+      val: await readPredictionsCsv(join(m.runDir, "predictions-val.csv")),
+      test: ev.predictions,
+    });
     if (!opts.tta) continue;
     const records = (await scanDataset(dataDir)).records.filter((r) => r.split === "test");
     const test = await flippedPredictions(m.runDir, records, opts);

@@ -89,10 +89,14 @@ export async function writeReproduceReport(opts: ReproduceReportOptions): Promis
 async function copyReport(dir: string, opts: ReproduceReportOptions): Promise<void> {
   const to = opts.copyTo!;
   const marker = join(to, SOURCE_FILE);
-  const owner = existsSync(marker) ? (JSON.parse(await readFile(marker, "utf8")) as { runDir?: string }).runDir : undefined;
+  const owner = existsSync(marker)
+    ? (JSON.parse(await readFile(marker, "utf8")) as { runDir?: string }).runDir
+    : undefined;
   const foreign = existsSync(join(to, "index.html")) && owner !== opts.runDir;
   if (foreign && !opts.replace) {
-    opts.log(`[reproduce] ${to} holds the report of ${owner ?? "another run"}: kept; this run's report is in ${dir} (--replace-report to copy it there)`);
+    opts.log(
+      `[reproduce] ${to} holds the report of ${owner ?? "another run"}: kept; this run's report is in ${dir} (--replace-report to copy it there)`,
+    );
     return;
   }
   await rm(to, { recursive: true, force: true });
@@ -110,14 +114,18 @@ async function reportInput(opts: ReproduceReportOptions): Promise<ReportInput> {
   for (const tag of opts.externals) {
     const overlap = (await store.read(`external-${tag}`))?.outputs.overlap as Record<string, number> | undefined;
     const shared = overlap ? Object.values(overlap).reduce((a, b) => a + b, 0) : 0;
-    const note = shared > 0 ? ` (NOT independent: ${shared} images also in this run's split ${JSON.stringify(overlap)})` : "";
+    const note =
+      shared > 0 ? ` (NOT independent: ${shared} images also in this run's split ${JSON.stringify(overlap)})` : "";
     sets.push({ set: `external ${tag}${note}`, rows: await read(`results/external-${tag}.json`) });
   }
   const split = (await store.read("split"))?.outputs.runData as Record<string, unknown> | undefined;
   const run: [string, string][] = [
     ["run folder", runDir],
     ["data root", String(split?.dataRoot)],
-    ["split", `${split?.strategy} (asked: ${split?.strategyChoice}), seed ${split?.seed}, grouped by patient: ${split?.groupByPatient}`],
+    [
+      "split",
+      `${split?.strategy} (asked: ${split?.strategyChoice}), seed ${split?.seed}, grouped by patient: ${split?.groupByPatient}`,
+    ],
     ["split counts", JSON.stringify(split?.counts)],
     ["split manifest SHA-256", String(split?.csvSha256)],
   ];
@@ -127,15 +135,24 @@ async function reportInput(opts: ReproduceReportOptions): Promise<ReportInput> {
   }
   for (const model of ["cnn4", "resnet50"]) {
     const m = await readRunManifest(join(runDir, model));
-    const engine = model === "cnn4" ? `training steps: ${JSON.stringify(m.trainEngine ?? "tfjs")}` : `features: ${m.settings.featureEngine}`;
-    run.push([`${model} backend`, `${m.backend?.choice} / ${m.backend?.tfBackend}; ${engine}; tfjs ${m.versions["@tensorflow/tfjs"]}`]);
+    const engine =
+      model === "cnn4"
+        ? `training steps: ${JSON.stringify(m.trainEngine ?? "tfjs")}`
+        : `features: ${m.settings.featureEngine}`;
+    run.push([
+      `${model} backend`,
+      `${m.backend?.choice} / ${m.backend?.tfBackend}; ${engine}; tfjs ${m.versions["@tensorflow/tfjs"]}`,
+    ]);
     run.push([`${model} settings`, JSON.stringify(m.settings)]);
   }
   const internal = await store.read("internal");
   run.push(["scoring options", JSON.stringify(internal?.key.settings)]);
   for (const stage of ["split", "cnn4", "resnet50", "internal", ...opts.externals.map((t) => `external-${t}`)]) {
     const rec = await store.read(stage);
-    run.push([`wall time: ${stage}`, rec ? `${formatSeconds(rec.seconds)} (${rec.seconds.toFixed(1)} s, started ${rec.startedAt})` : "not run"]);
+    run.push([
+      `wall time: ${stage}`,
+      rec ? `${formatSeconds(rec.seconds)} (${rec.seconds.toFixed(1)} s, started ${rec.startedAt})` : "not run",
+    ]);
   }
   run.push(["report written", `${new Date().toISOString()} from ${relative(process.cwd(), runDir) || "."}`]);
   return { title: "pneumo-lab: the reference experiment, reproduced", sets, run };

@@ -44,7 +44,8 @@ function shown(value: unknown): string {
 function flatten(value: Record<string, unknown>, prefix = ""): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) Object.assign(out, flatten(v as Record<string, unknown>, `${prefix}${k}.`));
+    if (v !== null && typeof v === "object" && !Array.isArray(v))
+      Object.assign(out, flatten(v as Record<string, unknown>, `${prefix}${k}.`));
     else out[`${prefix}${k}`] = v;
   }
   return out;
@@ -61,11 +62,17 @@ export function keyDifferences(before: StageKey, now: StageKey, opts: { only?: "
   const out: string[] = [];
   const parts = opts.only === "settings" ? (["settings"] as const) : (["settings", "inputs"] as const);
   for (const part of parts) {
-    const a = flatten(before[part]), b = flatten(now[part]);
+    const a = flatten(before[part]),
+      b = flatten(now[part]);
     for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      const was = a[name], is = b[name];
+      const was = a[name],
+        is = b[name];
       if (JSON.stringify(was) === JSON.stringify(is)) continue;
-      out.push(part === "settings" ? `it ran with ${name} ${shown(was)}, you asked for ${shown(is)}` : `its input ${name} had hash ${shown(was)}, now ${shown(is)}`);
+      out.push(
+        part === "settings"
+          ? `it ran with ${name} ${shown(was)}, you asked for ${shown(is)}`
+          : `its input ${name} had hash ${shown(was)}, now ${shown(is)}`,
+      );
     }
   }
   return out;
@@ -87,7 +94,9 @@ export class StageStore {
     try {
       return JSON.parse(await readFile(path, "utf8")) as StageRecord;
     } catch (error) {
-      throw new Error(`StageStore: ${path} is not valid JSON (${(error as Error).message}); delete it to run the stage again. Received: ${path}`);
+      throw new Error(
+        `StageStore: ${path} is not valid JSON (${(error as Error).message}); delete it to run the stage again. Received: ${path}`,
+      );
     }
   }
 

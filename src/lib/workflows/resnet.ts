@@ -33,11 +33,21 @@ const RESNET50_FEATURES = 2048;
 
 // The backbone followed by global average pooling, where the plan runs inference: onnxruntime's native CPU kernels
 // beat tfjs wasm on ResNet50 inference (docs/performance.md).
-async function pooledBackbone(backbone: tf.LayersModel, plan: EnginePlan): Promise<((xs: tf.Tensor4D) => tf.Tensor) | (HostBackbone & { dispose(): Promise<void> })> {
-  if (plan.inference === "tfjs") return (xs: tf.Tensor4D) => tf.tidy(() => (backbone.predict(xs) as tf.Tensor4D).mean([1, 2]));
-  const gap = tf.layers.globalAveragePooling2d({ name: "features_gap" }).apply(backbone.outputs[0]!) as tf.SymbolicTensor;
+async function pooledBackbone(
+  backbone: tf.LayersModel,
+  plan: EnginePlan,
+): Promise<((xs: tf.Tensor4D) => tf.Tensor) | (HostBackbone & { dispose(): Promise<void> })> {
+  if (plan.inference === "tfjs")
+    return (xs: tf.Tensor4D) => tf.tidy(() => (backbone.predict(xs) as tf.Tensor4D).mean([1, 2]));
+  const gap = tf.layers
+    .globalAveragePooling2d({ name: "features_gap" })
+    .apply(backbone.outputs[0]!) as tf.SymbolicTensor;
   const { threads, executionProvider } = plan;
-  const predictor = await createOnnxPredictor(tf.model({ inputs: backbone.inputs, outputs: gap }), { engine: "onnxruntime", threads, executionProvider });
+  const predictor = await createOnnxPredictor(tf.model({ inputs: backbone.inputs, outputs: gap }), {
+    engine: "onnxruntime",
+    threads,
+    executionProvider,
+  });
   return { runHost: (xs, shape) => predictor.predict(xs, shape), dispose: () => predictor.dispose() };
 }
 
@@ -59,20 +69,35 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
     const { inputSize = preset.resnet.inputSize, fineTuneEpochs = preset.resnet.fineTuneEpochs } = opts;
     const rn = { ...preset.resnet, inputSize, fineTuneEpochs };
     return {
-      ...rn, model: "resnet50", preprocessing: "reference", headEpochs: opts.epochs ?? rn.headEpochs,
-      featureEngine: opts.featureEngine ?? "auto", engine: opts.engine ?? "auto",
+      ...rn,
+      model: "resnet50",
+      preprocessing: "reference",
+      headEpochs: opts.epochs ?? rn.headEpochs,
+      featureEngine: opts.featureEngine ?? "auto",
+      engine: opts.engine ?? "auto",
     };
   };
   // Both models are built first: the plan's training engine must be able to take each one that trains.
   const build = async (preset: Preset, rn: ResNetSettings) => {
     const head = buildHead(rn.head, [1, 1, RESNET50_FEATURES], { seed: preset.split.seed });
     const { inputSize, unfreezeTop } = rn;
-    const model = await buildResNet50Transfer({ inputSize, channels: 1, head: rn.head, unfreezeTop, seed: preset.split.seed });
+    const model = await buildResNet50Transfer({
+      inputSize,
+      channels: 1,
+      head: rn.head,
+      unfreezeTop,
+      seed: preset.split.seed,
+    });
     const trained = fineTunes(rn) ? [head, model] : [head];
     return { models: { head, model }, trained, dispose: () => [head, model].forEach((m) => m.dispose()) };
   };
   const spec = {
-    caller: "trainResNetRun", model: "resnet50" as const, opts, settings, build, inference: opts.featureEngine,
+    caller: "trainResNetRun",
+    model: "resnet50" as const,
+    opts,
+    settings,
+    build,
+    inference: opts.featureEngine,
     extendable: ["headEpochs", "fineTuneEpochs"],
   };
   return withRun(spec, async ({ runDir, dataset, preset, settings: rn, log, models: { head, model }, plan }) => {
@@ -86,25 +111,51 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
     const augmented = modelTransform("reference", { augment: preset.cnn.augment });
     const features = async (split: "train" | "val", records: SplitRecord[], view = 0) => {
       const what = view === 0 ? "" : ` (augmented view ${view})`;
-      log(`[pneumo-lab] ResNet50 features for ${records.length} ${split} images at ${rn.inputSize}px${what} (cached after the first run)`);
+      log(
+        `[pneumo-lab] ResNet50 features for ${records.length} ${split} images at ${rn.inputSize}px${what} (cached after the first run)`,
+      );
       const preprocessing = viewPreprocessing("reference-gray-0-255", preset.cnn.augment, view);
       return cachedFeatures({
-        backbone: pooled, records, channels: 1, transform: view === 0 ? transform : augmented, seed: view, batchSize: 8,
-        dir: featureCacheDir(), progress: opts.progress,
-        key: { manifestHash: `${dataset.runData.csvSha256}:${split}`, preprocessing, backbone: "resnet50-imagenet-avgpool", inputSize: rn.inputSize },
+        backbone: pooled,
+        records,
+        channels: 1,
+        transform: view === 0 ? transform : augmented,
+        seed: view,
+        batchSize: 8,
+        dir: featureCacheDir(),
+        progress: opts.progress,
+        key: {
+          manifestHash: `${dataset.runData.csvSha256}:${split}`,
+          preprocessing,
+          backbone: "resnet50-imagenet-avgpool",
+          inputSize: rn.inputSize,
+        },
       });
     };
     const trainViews = [await features("train", dataset.bySplit.train)];
-    for (let v = 1; v <= (rn.headAugmentViews ?? 0); v++) trainViews.push(await features("train", dataset.bySplit.train, v));
-    const trainFeatures = trainViews.length === 1 ? trainViews[0]! : { ...trainViews[0]!, ...stackFeatures(trainViews) };
+    for (let v = 1; v <= (rn.headAugmentViews ?? 0); v++)
+      trainViews.push(await features("train", dataset.bySplit.train, v));
+    const trainFeatures =
+      trainViews.length === 1 ? trainViews[0]! : { ...trainViews[0]!, ...stackFeatures(trainViews) };
     const valFeatures = await features("val", dataset.bySplit.val);
     backbone.dispose();
     await ("dispose" in pooled ? pooled.dispose() : undefined);
-    const headHistory = await train(head, { train: headSource(trainFeatures), val: headSource(valFeatures) }, {
-      epochs: rn.headEpochs, batchSize: rn.batchSize, learningRate: rn.learningRate, classWeight,
-      callbacks: headCallbacks(rn),
-      runDir: join(runDir, "head"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed, plan,
-    });
+    const headHistory = await train(
+      head,
+      { train: headSource(trainFeatures), val: headSource(valFeatures) },
+      {
+        epochs: rn.headEpochs,
+        batchSize: rn.batchSize,
+        learningRate: rn.learningRate,
+        classWeight,
+        callbacks: headCallbacks(rn),
+        runDir: join(runDir, "head"),
+        resume: opts.resume,
+        progress: opts.progress,
+        seed: preset.split.seed,
+        plan,
+      },
+    );
 
     // The full model with the trained head; phase 2 fine-tunes the top layers when the preset asks for it.
     const copied = copyWeightsByName(head, model);
@@ -113,16 +164,30 @@ export async function trainResNetRun(opts: TrainRunOptions = {}): Promise<ResNet
     let fineTuneHistory: History | undefined;
     if (fineTunes(rn)) {
       const batch = { width: rn.inputSize, height: rn.inputSize, channels: 1 as const };
-      fineTuneHistory = await train(model, {
-        train: { records: dataset.bySplit.train, batch: { ...batch, transform: modelTransform("reference", { augment: rn.fineTuneAugment }) } },
-        val: { records: dataset.bySplit.val, batch: { ...batch, transform } },
-        // Used only when the preset asks for precise statistics: training images as inference sees them.
-        statistics: { records: dataset.bySplit.train, batch: { ...batch, transform } },
-      }, {
-        epochs: rn.fineTuneEpochs, batchSize: rn.batchSize, classWeight, ...fineTuneTraining(rn),
-        runDir: join(runDir, "finetune"), resume: opts.resume, progress: opts.progress, seed: preset.split.seed,
-        batchNormStatistics: rn.fineTuneBatchNormStatistics, plan,
-      });
+      fineTuneHistory = await train(
+        model,
+        {
+          train: {
+            records: dataset.bySplit.train,
+            batch: { ...batch, transform: modelTransform("reference", { augment: rn.fineTuneAugment }) },
+          },
+          val: { records: dataset.bySplit.val, batch: { ...batch, transform } },
+          // Used only when the preset asks for precise statistics: training images as inference sees them.
+          statistics: { records: dataset.bySplit.train, batch: { ...batch, transform } },
+        },
+        {
+          epochs: rn.fineTuneEpochs,
+          batchSize: rn.batchSize,
+          classWeight,
+          ...fineTuneTraining(rn),
+          runDir: join(runDir, "finetune"),
+          resume: opts.resume,
+          progress: opts.progress,
+          seed: preset.split.seed,
+          batchNormStatistics: rn.fineTuneBatchNormStatistics,
+          plan,
+        },
+      );
     }
     return { model, history: fineTuneHistory ?? headHistory, headHistory, fineTuneHistory };
   });
@@ -158,11 +223,12 @@ export function fineTuneTraining(rn: ResNetPreset): Required<Pick<TrainOptions, 
 }
 
 // What a ResNet50 run records: its preset's settings with the call's overrides.
-type ResNetSettings = ModelSettings & ResNetPreset & {
-  headEpochs: number;
-  featureEngine: NonNullable<TrainRunOptions["featureEngine"]>;
-  engine: NonNullable<TrainRunOptions["engine"]>;
-};
+type ResNetSettings = ModelSettings &
+  ResNetPreset & {
+    headEpochs: number;
+    featureEngine: NonNullable<TrainRunOptions["featureEngine"]>;
+    engine: NonNullable<TrainRunOptions["engine"]>;
+  };
 
 // Whether phase 2 runs: the preset unfreezes backbone layers and gives them epochs.
 function fineTunes(rn: ResNetPreset): boolean {

@@ -107,7 +107,15 @@ export async function startTrainRun(plan: TrainRunPlan): Promise<StartedRun> {
   const runData = await keepRunSplit(runDir, dataset.runData);
   const { model, backend, settings, enginePlan } = plan;
   const recorded = enginePlan ? { plan: planForManifest(enginePlan) } : {};
-  await writeRunManifest(runDir, { kind: "train", model, preset: preset.name, data: runData, backend, settings, ...recorded });
+  await writeRunManifest(runDir, {
+    kind: "train",
+    model,
+    preset: preset.name,
+    data: runData,
+    backend,
+    settings,
+    ...recorded,
+  });
   return { runDir, dataset: { ...dataset, runData }, resumed: false };
 }
 

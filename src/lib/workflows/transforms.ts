@@ -35,7 +35,9 @@ const REFERENCE_OUTSIDE_MODEL: ImageTransform[] = [
  */
 export function modelTransform(preprocessing: Preprocessing, opts: { augment?: AugmentOptions } = {}): ImageTransform {
   if (!PREPROCESSINGS.includes(preprocessing)) {
-    throw new Error(`modelTransform: unknown preprocessing; use one of ${PREPROCESSINGS.join(", ")}. Received: ${JSON.stringify(preprocessing)}`);
+    throw new Error(
+      `modelTransform: unknown preprocessing; use one of ${PREPROCESSINGS.join(", ")}. Received: ${JSON.stringify(preprocessing)}`,
+    );
   }
   const steps: ImageTransform[] = [];
   if (opts.augment && Object.keys(opts.augment).length > 0) steps.push(augmenter(opts.augment));

@@ -24,10 +24,18 @@ export async function flippedPredictions(
   const settings = await runModelSettings(runDir);
   await initBackend({ log });
   const model = await loadModelFromDir(join(runDir, RUN_MODEL_DIR));
-  log(`[pneumo-lab] predicting ${records.length} left–right flipped images with ${settings.model} (test-time augmentation)`);
+  log(
+    `[pneumo-lab] predicting ${records.length} left–right flipped images with ${settings.model} (test-time augmentation)`,
+  );
   const transform = compose(flipHorizontal, modelTransform(settings.preprocessing));
   try {
-    return await predictRecords(model, records, { inputSize: settings.inputSize, channels: 1, transform, batchSize: 16, log });
+    return await predictRecords(model, records, {
+      inputSize: settings.inputSize,
+      channels: 1,
+      transform,
+      batchSize: 16,
+      log,
+    });
   } finally {
     model.dispose();
   }

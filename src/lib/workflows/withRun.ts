@@ -99,12 +99,27 @@ export async function withRun<S extends ModelSettings, M, T extends TrainedRun>(
     throw error;
   });
   const { runDir, dataset, plan } = run;
-  const { model, trainEngine, ...trained } = await body({ runDir, dataset, preset, settings, log, models: built.models, plan });
+  const { model, trainEngine, ...trained } = await body({
+    runDir,
+    dataset,
+    preset,
+    settings,
+    log,
+    models: built.models,
+    plan,
+  });
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
   model.dispose();
   const seconds = (Date.now() - started) / 1000;
   const metrics = lastEpochMetrics(trained.history);
-  await writeRunManifest(runDir, { kind: "train", model: modelName, settings: recorded, seconds, trainEngine, metrics });
+  await writeRunManifest(runDir, {
+    kind: "train",
+    model: modelName,
+    settings: recorded,
+    seconds,
+    trainEngine,
+    metrics,
+  });
   return { ...trained, runDir, preset, dataset, seconds };
 }
 
@@ -112,14 +127,29 @@ export async function withRun<S extends ModelSettings, M, T extends TrainedRun>(
 async function openRun<S extends ModelSettings, M>(
   spec: RunSpec<S, M>,
   built: RunModels<M>,
-  ctx: { preset: Preset; recorded: ModelSettings & Record<string, unknown>; backend: TrainRunPlan["backend"]; log: (line: string) => void },
+  ctx: {
+    preset: Preset;
+    recorded: ModelSettings & Record<string, unknown>;
+    backend: TrainRunPlan["backend"];
+    log: (line: string) => void;
+  },
 ): Promise<{ runDir: string; dataset: RunDataset; plan: EnginePlan }> {
   const { opts } = spec;
-  const plan = await resolveEnginePlan({ models: built.trained, training: opts.engine ?? "auto", inference: spec.inference });
+  const plan = await resolveEnginePlan({
+    models: built.trained,
+    training: opts.engine ?? "auto",
+    inference: spec.inference,
+  });
   ctx.log(`[pneumo-lab] ${describeEnginePlan(plan)}`);
   const { runDir, dataset } = await startTrainRun({
-    caller: spec.caller, model: spec.model, preset: ctx.preset, settings: ctx.recorded, extendable: spec.extendable,
-    backend: ctx.backend, enginePlan: plan, opts,
+    caller: spec.caller,
+    model: spec.model,
+    preset: ctx.preset,
+    settings: ctx.recorded,
+    extendable: spec.extendable,
+    backend: ctx.backend,
+    enginePlan: plan,
+    opts,
   });
   return { runDir, dataset, plan };
 }

@@ -8,7 +8,10 @@ import { decodeProtoFields } from "../../../src/lib/models/onnx/proto";
 import { onnxRuntimeAvailable } from "../../../src/lib/models/onnx/runtime";
 
 const HAVE_ORT = await onnxRuntimeAvailable();
-if (!HAVE_ORT) console.warn("[onnx/export.test] parity tests SKIPPED: onnxruntime-node is not installed (npm install --save-optional onnxruntime-node)");
+if (!HAVE_ORT)
+  console.warn(
+    "[onnx/export.test] parity tests SKIPPED: onnxruntime-node is not installed (npm install --save-optional onnxruntime-node)",
+  );
 
 // Brief's parity bound: tfjs and onnxruntime agree to 1e-4.
 const TOLERANCE = 1e-4;
@@ -17,7 +20,15 @@ const TOLERANCE = 1e-4;
 function randomizeBatchNorms(model: tf.LayersModel, seed: number): void {
   let s = seed;
   for (const layer of model.layers.filter((l) => l.getClassName() === "BatchNormalization")) {
-    layer.setWeights(layer.getWeights().map((w, i) => (i === 3 ? tf.randomUniform(w.shape, 0.5, 2, "float32", s++) : tf.randomNormal(w.shape, 0, 0.5, "float32", s++))));
+    layer.setWeights(
+      layer
+        .getWeights()
+        .map((w, i) =>
+          i === 3
+            ? tf.randomUniform(w.shape, 0.5, 2, "float32", s++)
+            : tf.randomNormal(w.shape, 0, 0.5, "float32", s++),
+        ),
+    );
   }
 }
 
@@ -25,13 +36,27 @@ function randomizeBatchNorms(model: tf.LayersModel, seed: number): void {
 // (same, uneven), a standalone BN, MaxPooling2D, ReLU(maxValue), Flatten, Dense without bias and a softmax Activation.
 function buildMixedModel(): tf.LayersModel {
   const input = tf.input({ name: "in", shape: [9, 9, 3] });
-  const padded = tf.layers.zeroPadding2d({ name: "pad", padding: [[1, 2], [0, 1]] }).apply(input) as tf.SymbolicTensor;
-  let a = tf.layers.conv2d({ name: "conv_a", filters: 4, kernelSize: 3, strides: 2, padding: "same" }).apply(padded) as tf.SymbolicTensor;
+  const padded = tf.layers
+    .zeroPadding2d({
+      name: "pad",
+      padding: [
+        [1, 2],
+        [0, 1],
+      ],
+    })
+    .apply(input) as tf.SymbolicTensor;
+  let a = tf.layers
+    .conv2d({ name: "conv_a", filters: 4, kernelSize: 3, strides: 2, padding: "same" })
+    .apply(padded) as tf.SymbolicTensor;
   a = tf.layers.batchNormalization({ name: "bn_a" }).apply(a) as tf.SymbolicTensor;
   a = tf.layers.activation({ name: "relu6_a", activation: "relu6" }).apply(a) as tf.SymbolicTensor;
-  const b = tf.layers.conv2d({ name: "conv_b", filters: 4, kernelSize: 1, strides: 2, useBias: false, activation: "tanh" }).apply(padded) as tf.SymbolicTensor;
+  const b = tf.layers
+    .conv2d({ name: "conv_b", filters: 4, kernelSize: 1, strides: 2, useBias: false, activation: "tanh" })
+    .apply(padded) as tf.SymbolicTensor;
   let x = tf.layers.add({ name: "sum" }).apply([a, b]) as tf.SymbolicTensor;
-  x = tf.layers.averagePooling2d({ name: "avg", poolSize: 2, strides: 2, padding: "same" }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .averagePooling2d({ name: "avg", poolSize: 2, strides: 2, padding: "same" })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ name: "bn_mid" }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.maxPooling2d({ name: "max", poolSize: 3, strides: 1, padding: "same" }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.reLU({ name: "relu_cap", maxValue: 0.8 }).apply(x) as tf.SymbolicTensor;
@@ -44,8 +69,11 @@ function buildMixedModel(): tf.LayersModel {
 // A head-like model: Conv2D sigmoid → GlobalMax/GlobalAverage pooling → Dense → BN → Dropout → Dense softmax.
 function buildPoolingModel(global: "max" | "average"): tf.LayersModel {
   const input = tf.input({ name: "features", shape: [6, 5, 2] });
-  let x = tf.layers.conv2d({ name: "conv", filters: 3, kernelSize: 3, padding: "same", activation: "sigmoid" }).apply(input) as tf.SymbolicTensor;
-  const pool = global === "max" ? tf.layers.globalMaxPooling2d({ name: "gp" }) : tf.layers.globalAveragePooling2d({ name: "gp" });
+  let x = tf.layers
+    .conv2d({ name: "conv", filters: 3, kernelSize: 3, padding: "same", activation: "sigmoid" })
+    .apply(input) as tf.SymbolicTensor;
+  const pool =
+    global === "max" ? tf.layers.globalMaxPooling2d({ name: "gp" }) : tf.layers.globalAveragePooling2d({ name: "gp" });
   x = pool.apply(x) as tf.SymbolicTensor;
   x = tf.layers.dense({ name: "fc1", units: 4, activation: "elu" }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ name: "fc1_bn" }).apply(x) as tf.SymbolicTensor;
@@ -66,7 +94,25 @@ describe("buildOnnxGraph / exportOnnx", () => {
     const ops = graph.nodes.map((n) => n.opType);
     // bn_a follows the linear conv_a → folded (no Mul); bn_mid follows a pooling → one Mul + Add.
     expect(ops.filter((op) => op === "Mul")).toHaveLength(1);
-    expect(ops).toEqual(["Transpose", "Pad", "Conv", "Clip", "Conv", "Tanh", "Add", "AveragePool", "Mul", "Add", "MaxPool", "Clip", "Transpose", "Flatten", "Gemm", "Softmax", "Identity"]);
+    expect(ops).toEqual([
+      "Transpose",
+      "Pad",
+      "Conv",
+      "Clip",
+      "Conv",
+      "Tanh",
+      "Add",
+      "AveragePool",
+      "Mul",
+      "Add",
+      "MaxPool",
+      "Clip",
+      "Transpose",
+      "Flatten",
+      "Gemm",
+      "Softmax",
+      "Identity",
+    ]);
     expect(graph.nodes.find((n) => n.opType === "Softmax")?.attributes?.axis).toEqual({ kind: "int", value: -1 });
   });
 
@@ -76,17 +122,34 @@ describe("buildOnnxGraph / exportOnnx", () => {
     const opset = decodeProtoFields(fields.find((f) => f.field === 8)?.value as Uint8Array);
     expect(opset.find((f) => f.field === 2)?.value).toBe(17n);
     const graph = decodeProtoFields(fields.find((f) => f.field === 7)?.value as Uint8Array);
-    const opTypes = graph.filter((f) => f.field === 1).map((f) => {
-      const node = decodeProtoFields(f.value as Uint8Array);
-      return new TextDecoder().decode(node.find((g) => g.field === 4)?.value as Uint8Array);
-    });
-    expect(opTypes).toEqual(["Transpose", "Conv", "Sigmoid", "GlobalMaxPool", "Flatten", "Gemm", "Elu", "Mul", "Add", "Gemm", "Softmax", "Identity"]);
+    const opTypes = graph
+      .filter((f) => f.field === 1)
+      .map((f) => {
+        const node = decodeProtoFields(f.value as Uint8Array);
+        return new TextDecoder().decode(node.find((g) => g.field === 4)?.value as Uint8Array);
+      });
+    expect(opTypes).toEqual([
+      "Transpose",
+      "Conv",
+      "Sigmoid",
+      "GlobalMaxPool",
+      "Flatten",
+      "Gemm",
+      "Elu",
+      "Mul",
+      "Add",
+      "Gemm",
+      "Softmax",
+      "Identity",
+    ]);
   });
 
   it("names the unsupported layer and the opset range", () => {
     const input = tf.input({ shape: [4, 4, 1] });
     const up = tf.layers.upSampling2d({ name: "up" }).apply(input) as tf.SymbolicTensor;
-    expect(() => exportOnnx(tf.model({ inputs: input, outputs: up }))).toThrow(/layer up of class UpSampling2D is not supported.*Received: UpSampling2D/);
+    expect(() => exportOnnx(tf.model({ inputs: input, outputs: up }))).toThrow(
+      /layer up of class UpSampling2D is not supported.*Received: UpSampling2D/,
+    );
     expect(() => exportOnnx(buildPoolingModel("max"), { opset: 11 })).toThrow(/Received: 11/);
     const dense4d = tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor;
     expect(() => exportOnnx(tf.model({ inputs: input, outputs: dense4d }))).toThrow(/needs a 2-D input/);
@@ -115,17 +178,33 @@ describe.skipIf(!HAVE_ORT)("onnxruntime parity (inference mode, random BN statis
 
   it("matches tfjs on a Sequential model with a three-way Add (ONNX Sum)", async () => {
     const input = tf.input({ name: "x", shape: [4, 4, 2] });
-    const branches = [1, 2, 3].map((i) => tf.layers.conv2d({ name: `c${i}`, filters: 2, kernelSize: i, padding: "same" }).apply(input) as tf.SymbolicTensor);
+    const branches = [1, 2, 3].map(
+      (i) =>
+        tf.layers
+          .conv2d({ name: `c${i}`, filters: 2, kernelSize: i, padding: "same" })
+          .apply(input) as tf.SymbolicTensor,
+    );
     const sum = tf.layers.add({ name: "sum3" }).apply(branches) as tf.SymbolicTensor;
     const functional = tf.model({ inputs: input, outputs: sum });
     expect(buildOnnxGraph(functional).nodes.map((n) => n.opType)).toContain("Sum");
-    const sequential = tf.sequential({ layers: [
-      tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, strides: 2, padding: "valid", activation: "relu" }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 2, activation: "sigmoid" }),
-    ] });
+    const sequential = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [6, 6, 1],
+          filters: 2,
+          kernelSize: 3,
+          strides: 2,
+          padding: "valid",
+          activation: "relu",
+        }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 2, activation: "sigmoid" }),
+      ],
+    });
     for (const model of [functional, sequential]) {
-      expect((await checkOnnxParity(model, { batch: 2, seed: 6, inputRange: [-1, 1] })).maxAbsDiff).toBeLessThan(TOLERANCE);
+      expect((await checkOnnxParity(model, { batch: 2, seed: 6, inputRange: [-1, 1] })).maxAbsDiff).toBeLessThan(
+        TOLERANCE,
+      );
     }
   });
 

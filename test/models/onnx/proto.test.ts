@@ -27,7 +27,13 @@ describe("ProtoWriter", () => {
     const inner = new ProtoWriter().int(1, 42).finish();
     const bytes = new ProtoWriter().int(1, -5).bytes(2, big).float(3, 0.25).bytes(4, inner).string(5, "é").finish();
     const fields = decodeProtoFields(bytes);
-    expect(fields.map((f) => [f.field, f.wire])).toEqual([[1, WIRE.varint], [2, WIRE.bytes], [3, WIRE.fixed32], [4, WIRE.bytes], [5, WIRE.bytes]]);
+    expect(fields.map((f) => [f.field, f.wire])).toEqual([
+      [1, WIRE.varint],
+      [2, WIRE.bytes],
+      [3, WIRE.fixed32],
+      [4, WIRE.bytes],
+      [5, WIRE.bytes],
+    ]);
     expect(BigInt.asIntN(64, fields[0].value as bigint)).toBe(-5n);
     expect(Array.from(fields[1].value as Uint8Array)).toEqual(Array.from(big));
     expect(fields[2].value).toBe(0.25);
@@ -53,7 +59,9 @@ describe("encodeTensor", () => {
   it("writes int64 tensors with data type 7 and checks the element count", () => {
     const fields = decodeProtoFields(encodeTensor({ name: "p", dims: [2], data: BigInt64Array.from([3n, -1n]) }));
     expect(fields.find((f) => f.field === 2)?.value).toBe(7n); // TensorProto.INT64 = 7
-    expect(Array.from(new BigInt64Array((fields.find((f) => f.field === 9)?.value as Uint8Array).slice().buffer))).toEqual([3n, -1n]);
+    expect(
+      Array.from(new BigInt64Array((fields.find((f) => f.field === 9)?.value as Uint8Array).slice().buffer)),
+    ).toEqual([3n, -1n]);
     expect(() => encodeTensor({ name: "bad", dims: [3], data: new Float32Array(2) })).toThrow(/Received: 2/);
   });
 });

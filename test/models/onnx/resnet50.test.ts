@@ -8,7 +8,10 @@ import { resnet50WeightsDir, resnet50WeightsStatus } from "../../../src/lib/mode
 
 const HAVE_WEIGHTS = resnet50WeightsStatus().complete;
 const HAVE_ORT = await onnxRuntimeAvailable();
-if (!HAVE_WEIGHTS) console.warn(`[onnx/resnet50.test] SKIPPED: ImageNet weights absent — run \`npm run fetch-weights\` (${resnet50WeightsDir()})`);
+if (!HAVE_WEIGHTS)
+  console.warn(
+    `[onnx/resnet50.test] SKIPPED: ImageNet weights absent — run \`npm run fetch-weights\` (${resnet50WeightsDir()})`,
+  );
 if (!HAVE_ORT) console.warn("[onnx/resnet50.test] parity SKIPPED: onnxruntime-node is not installed");
 
 // Brief's parity bound: tfjs and onnxruntime agree to 1e-4 (outputs here reach ~30, so this is ~3e-6 relative).

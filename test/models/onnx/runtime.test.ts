@@ -23,10 +23,26 @@ let expected: Float32Array;
 // Conv → BN → pool → Flatten → Dense sigmoid, built with seeded weights.
 function buildSmallModel(): tf.LayersModel {
   const input = tf.input({ name: "image", shape: SHAPE.slice(1) });
-  let x = tf.layers.conv2d({ name: "conv", filters: 4, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(input) as tf.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({
+      name: "conv",
+      filters: 4,
+      kernelSize: 3,
+      padding: "same",
+      activation: "relu",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+    })
+    .apply(input) as tf.SymbolicTensor;
   x = tf.layers.maxPooling2d({ name: "pool", poolSize: 2 }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.flatten({ name: "flat" }).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ name: "prob", units: 2, activation: "sigmoid", kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({
+      name: "prob",
+      units: 2,
+      activation: "sigmoid",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }),
+    })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ name: "small", inputs: input, outputs: out });
 }
 
@@ -87,7 +103,9 @@ describe.skipIf(!HAVE_ORT)("createOnnxPredictor (onnxruntime engine)", () => {
     expect(predictor.fallbackReason).toBeUndefined();
     expect(maxAbsDiff(await predictor.predict(xs, SHAPE), expected)).toBeLessThan(TOLERANCE);
     // A different batch size reuses the session (dynamic batch dimension).
-    expect(maxAbsDiff(await predictor.predict(xs.subarray(0, 128), [1, 8, 8, 2]), expected.subarray(0, 2))).toBeLessThan(TOLERANCE);
+    expect(
+      maxAbsDiff(await predictor.predict(xs.subarray(0, 128), [1, 8, 8, 2]), expected.subarray(0, 2)),
+    ).toBeLessThan(TOLERANCE);
     await predictor.dispose();
   });
 

@@ -11,7 +11,18 @@ const GRADS = [
 ];
 
 function variables(prefix: string): tf.Variable[] {
-  return tf.tidy(() => [tf.variable(tf.tensor2d([[1, -2], [0.5, 0], [3, -1]]), true, `${prefix}_w`), tf.variable(tf.tensor1d([0.1, 0.2, -0.3, 0]), true, `${prefix}_b`)]);
+  return tf.tidy(() => [
+    tf.variable(
+      tf.tensor2d([
+        [1, -2],
+        [0.5, 0],
+        [3, -1],
+      ]),
+      true,
+      `${prefix}_w`,
+    ),
+    tf.variable(tf.tensor1d([0.1, 0.2, -0.3, 0]), true, `${prefix}_b`),
+  ]);
 }
 
 // Three steps of tfjs's Adam and of adamStepHost from the same start; weights and slots must agree.
@@ -64,7 +75,9 @@ describe("adamStepHost", () => {
     const v = tf.variable(tf.tensor1d([1, 2]), true, "sgd_v");
     expect(adamStepHost(tf.train.sgd(0.1), [v], [new Float32Array([1, 1])])).toBe(false);
     expect(v.dataSync()).toEqual(new Float32Array([1, 2]));
-    expect(() => adamStepHost(tf.train.adam(0.1), [v], [new Float32Array([1])])).toThrow(/gradient of the variable's size/);
+    expect(() => adamStepHost(tf.train.adam(0.1), [v], [new Float32Array([1])])).toThrow(
+      /gradient of the variable's size/,
+    );
     v.dispose();
   });
 });

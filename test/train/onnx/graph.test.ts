@@ -20,13 +20,29 @@ describe("trainingGraphUnsupported", () => {
     expect(trainingGraphUnsupported(buildCnn4({ inputSize: SIZE, seed: 1 }))).toBeUndefined();
     const conv = (opts: Partial<Parameters<typeof tf.layers.conv2d>[0]> = {}) =>
       tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3, activation: "relu", ...opts });
-    const pooled = tf.sequential({ layers: [conv({ strides: 2 }), tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 1, activation: "sigmoid" })] });
+    const pooled = tf.sequential({
+      layers: [
+        conv({ strides: 2 }),
+        tf.layers.globalAveragePooling2d({}),
+        tf.layers.dense({ units: 1, activation: "sigmoid" }),
+      ],
+    });
     expect(trainingGraphUnsupported(pooled)).toBeUndefined();
-    const softmax = tf.sequential({ layers: [conv(), tf.layers.flatten(), tf.layers.dense({ units: 2, activation: "softmax" })] });
+    const softmax = tf.sequential({
+      layers: [conv(), tf.layers.flatten(), tf.layers.dense({ units: 2, activation: "softmax" })],
+    });
     expect(trainingGraphUnsupported(softmax)).toMatch(/Dense\(1, sigmoid\)/);
-    const regularized = tf.sequential({ layers: [conv({ kernelRegularizer: tf.regularizers.l2({ l2: 0.01 }) }), tf.layers.flatten(), tf.layers.dense({ units: 1, activation: "sigmoid" })] });
+    const regularized = tf.sequential({
+      layers: [
+        conv({ kernelRegularizer: tf.regularizers.l2({ l2: 0.01 }) }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1, activation: "sigmoid" }),
+      ],
+    });
     expect(trainingGraphUnsupported(regularized)).toMatch(/conv2d.* has a regularizer/);
-    const dilated = tf.sequential({ layers: [conv({ dilationRate: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 1, activation: "sigmoid" })] });
+    const dilated = tf.sequential({
+      layers: [conv({ dilationRate: 2 }), tf.layers.flatten(), tf.layers.dense({ units: 1, activation: "sigmoid" })],
+    });
     expect(trainingGraphUnsupported(dilated)).toMatch(/dilation/);
     const frozen = buildCnn4({ inputSize: SIZE, seed: 1 });
     frozen.getLayer("block2_conv1").trainable = false;
@@ -36,7 +52,9 @@ describe("trainingGraphUnsupported", () => {
     const shared = tf.layers.dense({ units: 64, activation: "relu" });
     const input = tf.input({ shape: [8, 8, 1] });
     const flat = tf.layers.flatten().apply(input) as tf.SymbolicTensor;
-    const twiceOut = tf.layers.dense({ units: 1, activation: "sigmoid" }).apply(shared.apply(shared.apply(flat))) as tf.SymbolicTensor;
+    const twiceOut = tf.layers
+      .dense({ units: 1, activation: "sigmoid" })
+      .apply(shared.apply(shared.apply(flat))) as tf.SymbolicTensor;
     const twice = tf.model({ inputs: input, outputs: twiceOut });
     expect(trainingGraphUnsupported(twice)).toMatch(/applied 2 times/);
     expect(() => buildTrainingGraph(softmax)).toThrow(/engine "tfjs"/);
@@ -55,7 +73,18 @@ describe.skipIf(!ORT)("buildTrainingGraph on onnxruntime", () => {
     const read = await runGraph(ORT!, model, graph, xs, ys);
     expectAutodiffParity(model, graph, read, xs, ys);
     // batch statistics of the first batch norm: mean and biased variance of block1_conv1's ReLU output
-    const relu = tf.tidy(() => tf.relu(tf.conv2d(tf.tensor4d(xs, [N, SIZE, SIZE, 1]), model.getLayer("block1_conv1").getWeights()[0] as tf.Tensor4D, 1, "same").add(model.getLayer("block1_conv1").getWeights()[1])));
+    const relu = tf.tidy(() =>
+      tf.relu(
+        tf
+          .conv2d(
+            tf.tensor4d(xs, [N, SIZE, SIZE, 1]),
+            model.getLayer("block1_conv1").getWeights()[0] as tf.Tensor4D,
+            1,
+            "same",
+          )
+          .add(model.getLayer("block1_conv1").getWeights()[1]),
+      ),
+    );
     const { mean, variance } = tf.moments(relu, [0, 1, 2]);
     const bn1 = graph.batchNorms[0];
     expect(relativeError(mean.dataSync(), read(bn1.mean))).toBeLessThan(1e-5);
@@ -66,17 +95,38 @@ describe.skipIf(!ORT)("buildTrainingGraph on onnxruntime", () => {
 
   it("handles the other supported forms: 2×2 same conv without bias, valid conv, pool with a leftover row, linear Dense without bias", async () => {
     const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
-    const model = tf.sequential({ layers: [
-      tf.layers.conv2d({ inputShape: [9, 9, 2], filters: 3, kernelSize: 2, padding: "same", useBias: false, kernelInitializer: seeded(1) }),
-      tf.layers.batchNormalization({}),
-      tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: "valid", activation: "relu", kernelInitializer: seeded(2) }),
-      tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: "same", activation: "relu", kernelInitializer: seeded(3) }),
-      tf.layers.maxPooling2d({ poolSize: 3, strides: 3 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 5, useBias: false, kernelInitializer: seeded(4) }),
-      tf.layers.batchNormalization({}),
-      tf.layers.dense({ units: 1, activation: "sigmoid", useBias: false, kernelInitializer: seeded(5) }),
-    ] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({
+          inputShape: [9, 9, 2],
+          filters: 3,
+          kernelSize: 2,
+          padding: "same",
+          useBias: false,
+          kernelInitializer: seeded(1),
+        }),
+        tf.layers.batchNormalization({}),
+        tf.layers.conv2d({
+          filters: 8,
+          kernelSize: 3,
+          padding: "valid",
+          activation: "relu",
+          kernelInitializer: seeded(2),
+        }),
+        tf.layers.conv2d({
+          filters: 8,
+          kernelSize: 3,
+          padding: "same",
+          activation: "relu",
+          kernelInitializer: seeded(3),
+        }),
+        tf.layers.maxPooling2d({ poolSize: 3, strides: 3 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 5, useBias: false, kernelInitializer: seeded(4) }),
+        tf.layers.batchNormalization({}),
+        tf.layers.dense({ units: 1, activation: "sigmoid", useBias: false, kernelInitializer: seeded(5) }),
+      ],
+    });
     const graph = buildTrainingGraph(model);
     const xs = Float32Array.from(floats(N * 9 * 9 * 2, 5), (v) => 4 * v - 2);
     const ys = new Float32Array([1, 0, 0, 1]);
@@ -90,7 +140,14 @@ describe.skipIf(!ORT)("buildTrainingGraph on onnxruntime", () => {
     const graph = buildTrainingGraph(model);
     const block4 = graph.dropouts.find((d) => d.input.startsWith("block4_dropout"))!;
     expect(block4.rate).toBe(0.25);
-    const read = await runGraph(ORT!, model, graph, floats(N * SIZE * SIZE, 3), new Float32Array([0, 1, 0, 1]), (input, size) => new Float32Array(size).fill(input === block4.input ? 0 : 1));
+    const read = await runGraph(
+      ORT!,
+      model,
+      graph,
+      floats(N * SIZE * SIZE, 3),
+      new Float32Array([0, 1, 0, 1]),
+      (input, size) => new Float32Array(size).fill(input === block4.input ? 0 : 1),
+    );
     const scores = read(TRAIN_GRAPH_IO.scores);
     for (const s of scores) expect(s).toBeCloseTo(scores[0], 6);
     const conv = model.trainableWeights.findIndex((w) => w.originalName === "block3_conv1/kernel");

@@ -8,7 +8,13 @@ import { buildResNet50Transfer, CAFFE_PREPROCESS_LAYER } from "../../../src/lib/
 import { resnet50WeightsDir, resnet50WeightsStatus } from "../../../src/lib/models/weights";
 import { buildTrainingGraph, trainingGraphUnsupported } from "../../../src/lib/train/onnx/graph";
 import {
-  dropoutOff, expectAutodiffParity, expectBatchStatsParity, floats, reluMaskFlips, runGraph, withReluOutputs,
+  dropoutOff,
+  expectAutodiffParity,
+  expectBatchStatsParity,
+  floats,
+  reluMaskFlips,
+  runGraph,
+  withReluOutputs,
 } from "../fixtures/onnxParity";
 import { randomResNet50Transfer } from "../fixtures/resnet50Random";
 
@@ -23,21 +29,31 @@ beforeAll(async () => {
 
 describe("the generated ResNet50 fixture", () => {
   it.skipIf(!HAVE_WEIGHTS)("has Keras 2.2.4's backbone layers in the fetched model.json's order", () => {
-    const stored = (JSON.parse(readFileSync(join(resnet50WeightsDir(), "model.json"), "utf8")).modelTopology.model_config.config.layers as { name: string }[])
-      .map((l) => l.name).filter((n) => !["input_1", "avg_pool", "fc1000"].includes(n));
+    const stored = (
+      JSON.parse(readFileSync(join(resnet50WeightsDir(), "model.json"), "utf8")).modelTopology.model_config.config
+        .layers as { name: string }[]
+    )
+      .map((l) => l.name)
+      .filter((n) => !["input_1", "avg_pool", "fc1000"].includes(n));
     const model = randomResNet50Transfer({ inputSize: 32, unfreezeTop: 0 });
-    const names = model.layers.map((l) => l.name).filter((n) => n !== "input_1" && n !== CAFFE_PREPROCESS_LAYER && !n.startsWith("head_"));
+    const names = model.layers
+      .map((l) => l.name)
+      .filter((n) => n !== "input_1" && n !== CAFFE_PREPROCESS_LAYER && !n.startsWith("head_"));
     expect(names).toEqual(stored);
     model.dispose();
   });
 
-  it.skipIf(!HAVE_WEIGHTS)("the real transfer model (head a) with the top 15 or 100 layers trainable takes the training graph", async () => {
-    for (const unfreezeTop of [15, 100]) {
-      const model = await buildResNet50Transfer({ inputSize: 32, channels: 1, head: "a", unfreezeTop });
-      expect(trainingGraphUnsupported(model)).toBeUndefined();
-      model.dispose();
-    }
-  }, 120_000);
+  it.skipIf(!HAVE_WEIGHTS)(
+    "the real transfer model (head a) with the top 15 or 100 layers trainable takes the training graph",
+    async () => {
+      for (const unfreezeTop of [15, 100]) {
+        const model = await buildResNet50Transfer({ inputSize: 32, channels: 1, head: "a", unfreezeTop });
+        expect(trainingGraphUnsupported(model)).toBeUndefined();
+        model.dispose();
+      }
+    },
+    120_000,
+  );
 });
 
 // Top 100 runs at 96², batch 4, not 64², batch 2: the gradient of a ReLU jumps at 0, so wherever a ReLU input lies
@@ -79,9 +95,10 @@ describe.skipIf(!ORT)("ResNet50 fine-tuning graphs against TF.js autodiff", () =
       expect(flips, "ReLU entries flipped by float32 rounding (see above)").toEqual([]);
       const worst = expectAutodiffParity(model, graph, read, xs, ys);
       expectBatchStatsParity(model, graph, read, xs, n);
-      console.log(`[resnet.test] top ${unfreezeTop}: ${graph.weights.length} trainable tensors, ${graph.frozenPrefix.length} frozen-prefix layers, worst gradient error ${worst.toExponential(2)}`);
+      console.log(
+        `[resnet.test] top ${unfreezeTop}: ${graph.weights.length} trainable tensors, ${graph.frozenPrefix.length} frozen-prefix layers, worst gradient error ${worst.toExponential(2)}`,
+      );
       model.dispose();
     }, 300_000);
   }
 });
-

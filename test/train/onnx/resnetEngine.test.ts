@@ -27,16 +27,25 @@ function grayImages(n: number, size: number): { xs: Float32Array; shape: number[
 async function fineTuneOnce(model: tf.LayersModel, size: number) {
   const lines: string[] = [];
   const progress = { update: () => undefined, line: (text: string) => void lines.push(text) };
-  const history = await train(model, { train: grayImages(4, size) }, { epochs: 1, batchSize: 2, learningRate: 1e-4, progress, batchNormStatistics: "keras" });
+  const history = await train(
+    model,
+    { train: grayImages(4, size) },
+    { epochs: 1, batchSize: 2, learningRate: 1e-4, progress, batchNormStatistics: "keras" },
+  );
   return { lines, history };
 }
 
-describe.skipIf(!ORT)("ResNet50 phase 2 through train() with engine \"auto\"", () => {
+describe.skipIf(!ORT)('ResNet50 phase 2 through train() with engine "auto"', () => {
   it("runs on onnxruntime: trainable weights and BN moving statistics move, frozen ones stay bit for bit", async () => {
     const model = randomResNet50Transfer({ inputSize: 32, unfreezeTop: 15, seed: 3 });
-    const snapshot = (name: string) => model.getLayer(name).getWeights().map((w) => Float32Array.from(w.dataSync()));
+    const snapshot = (name: string) =>
+      model
+        .getLayer(name)
+        .getWeights()
+        .map((w) => Float32Array.from(w.dataSync()));
     // largest |change| of each weight of a layer since `before` (cheap to compare and to print)
-    const moved = (name: string, before: Float32Array[]) => snapshot(name).map((w, k) => w.reduce((m, v, i) => Math.max(m, Math.abs(v - before[k][i])), 0));
+    const moved = (name: string, before: Float32Array[]) =>
+      snapshot(name).map((w, k) => w.reduce((m, v, i) => Math.max(m, Math.abs(v - before[k][i])), 0));
     // top 15 = activation_44 … activation_48: res5b_branch2b and its BN stay frozen
     const names = ["res5b_branch2b", "bn5b_branch2b", "res5c_branch2c", "bn5c_branch2c"];
     const before = names.map(snapshot);
@@ -52,12 +61,16 @@ describe.skipIf(!ORT)("ResNet50 phase 2 through train() with engine \"auto\"", (
     model.dispose();
   }, 120_000);
 
-  it.skipIf(!HAVE_WEIGHTS)("the real buildResNet50Transfer model (head a, top 15) fine-tunes on onnxruntime", async () => {
-    const model = await buildResNet50Transfer({ inputSize: 32, channels: 1, head: "a", unfreezeTop: 15, seed: 1 });
-    const { lines, history } = await fineTuneOnce(model, 32);
-    expect(history.engine).toBe("onnxruntime");
-    expect(lines[0]).toMatch(/training onnxruntime/);
-    expect(Number.isFinite(history.history.loss[0])).toBe(true);
-    model.dispose();
-  }, 120_000);
+  it.skipIf(!HAVE_WEIGHTS)(
+    "the real buildResNet50Transfer model (head a, top 15) fine-tunes on onnxruntime",
+    async () => {
+      const model = await buildResNet50Transfer({ inputSize: 32, channels: 1, head: "a", unfreezeTop: 15, seed: 1 });
+      const { lines, history } = await fineTuneOnce(model, 32);
+      expect(history.engine).toBe("onnxruntime");
+      expect(lines[0]).toMatch(/training onnxruntime/);
+      expect(Number.isFinite(history.history.loss[0])).toBe(true);
+      model.dispose();
+    },
+    120_000,
+  );
 });

@@ -24,7 +24,7 @@ afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })))
 // n images of SIZE² (label 1 bright, label 0 dark, seeded noise), as a TensorSource.
 function images(n: number, seed = 1): { xs: Float32Array; shape: number[]; ys: Float32Array } {
   let s = seed >>> 0;
-  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
   const ys = Float32Array.from({ length: n }, (_, i) => i % 2);
   const xs = new Float32Array(n * SIZE * SIZE);
   for (let i = 0; i < xs.length; i++) xs[i] = (ys[Math.floor(i / (SIZE * SIZE))] ? 0.7 : 0.3) + 0.4 * (next() - 0.5);
@@ -43,12 +43,21 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
     const model = buildCnn4({ inputSize: SIZE, seed: 2 });
     const sink = linesSink();
     const counts: number[] = [];
-    const history = await train(model, { train: images(32) }, {
-      epochs: 4, batchSize: 8, learningRate: 1e-3, progress: sink,
-      callbacks: [{ name: "count", onEpochEnd: () => void counts.push(tf.memory().numTensors) }],
-    });
+    const history = await train(
+      model,
+      { train: images(32) },
+      {
+        epochs: 4,
+        batchSize: 8,
+        learningRate: 1e-3,
+        progress: sink,
+        callbacks: [{ name: "count", onEpochEnd: () => void counts.push(tf.memory().numTensors) }],
+      },
+    );
     // the plan, resolved once at the start, on one line
-    expect(sink.lines[0]).toMatch(/^train: plan: TF\.js (cpu|wasm) · inference onnxruntime · training onnxruntime · cpu EP, \d+ threads$/);
+    expect(sink.lines[0]).toMatch(
+      /^train: plan: TF\.js (cpu|wasm) · inference onnxruntime · training onnxruntime · cpu EP, \d+ threads$/,
+    );
     expect(history.engine).toBe("onnxruntime");
     expect(history.history.loss[3]).toBeLessThan(history.history.loss[0]);
     expect(history.history.auc[3]).toBeGreaterThan(0.9);
@@ -57,22 +66,34 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
   });
 
   it("engine tfjs keeps TF.js steps; engine onnxruntime on an unsupported model throws naming the layer", async () => {
-    const model = tf.sequential({ layers: [
-      tf.layers.conv2d({ inputShape: [SIZE, SIZE, 1], filters: 2, kernelSize: 3, activation: "relu" }),
-      tf.layers.flatten(), tf.layers.dense({ units: 1, activation: "sigmoid" }),
-    ] });
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [SIZE, SIZE, 1], filters: 2, kernelSize: 3, activation: "relu" }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1, activation: "sigmoid" }),
+      ],
+    });
     expect(await onnxTrainingUnavailable(model)).toBeUndefined();
     const sink = linesSink();
     await train(model, { train: images(8) }, { epochs: 1, batchSize: 8, progress: sink, engine: "tfjs" });
     expect(sink.lines[0]).toMatch(/ · training tfjs \(asked for\) · /);
     expect(sink.lines.slice(1).join("\n")).not.toMatch(/onnxruntime/);
     // LeakyReLU is not among the training graph's layers (GlobalAveragePooling2D, the old example, now is)
-    const leaky = tf.sequential({ layers: [
-      tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 }), tf.layers.leakyReLU({ name: "leaky" }),
-      tf.layers.flatten(), tf.layers.dense({ units: 1, activation: "sigmoid" }),
-    ] });
-    await expect(train(leaky, { train: { xs: new Float32Array(64), shape: [1, 8, 8, 1], ys: [1] } }, { epochs: 1, engine: "onnxruntime", progress: false }))
-      .rejects.toThrow(/engine "onnxruntime" cannot run here: .*leaky/i);
+    const leaky = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 2, kernelSize: 3 }),
+        tf.layers.leakyReLU({ name: "leaky" }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1, activation: "sigmoid" }),
+      ],
+    });
+    await expect(
+      train(
+        leaky,
+        { train: { xs: new Float32Array(64), shape: [1, 8, 8, 1], ys: [1] } },
+        { epochs: 1, engine: "onnxruntime", progress: false },
+      ),
+    ).rejects.toThrow(/engine "onnxruntime" cannot run here: .*leaky/i);
     leaky.dispose();
     model.dispose();
   });
@@ -99,7 +120,8 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
 
   it("moves the batch norms' moving statistics like the layers do in a TF.js training pass", async () => {
     const [viaLayers, viaTrainer] = [buildCnn4({ inputSize: SIZE, seed: 6 }), buildCnn4({ inputSize: SIZE, seed: 6 })];
-    for (const model of [viaLayers, viaTrainer]) for (const l of model.layers) if (l.getClassName() === "Dropout") (l as unknown as { rate: number }).rate = 0;
+    for (const model of [viaLayers, viaTrainer])
+      for (const l of model.layers) if (l.getClassName() === "Dropout") (l as unknown as { rate: number }).rate = 0;
     const { xs, ys } = images(8, 8);
     const [x, y] = [tf.tensor4d(xs, [8, SIZE, SIZE, 1]), tf.tensor1d(ys)];
     tf.tidy(() => void viaLayers.apply(x, { training: true }));
@@ -109,8 +131,15 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
     const bns = viaLayers.layers.filter((l) => l.getClassName() === "BatchNormalization");
     expect(bns).toHaveLength(10);
     for (const layer of bns) {
-      const [expected, actual] = [layer, viaTrainer.getLayer(layer.name)].map((l) => l.getWeights().slice(2).map((w) => w.dataSync()));
-      expected.forEach((values, k) => values.forEach((v, j) => expect(actual[k][j], `${layer.name} ${k ? "variance" : "mean"}`).toBeCloseTo(v, 4)));
+      const [expected, actual] = [layer, viaTrainer.getLayer(layer.name)].map((l) =>
+        l
+          .getWeights()
+          .slice(2)
+          .map((w) => w.dataSync()),
+      );
+      expected.forEach((values, k) =>
+        values.forEach((v, j) => expect(actual[k][j], `${layer.name} ${k ? "variance" : "mean"}`).toBeCloseTo(v, 4)),
+      );
       expect(Math.max(...Array.from(actual[0], Math.abs))).toBeGreaterThan(0);
     }
     tf.dispose([x, y]);

@@ -51,7 +51,13 @@ export class GraphBuilder {
   }
 
   /** Add a node with one output named after `base` (or exactly `outName` when given); returns the output name. */
-  node(opType: string, inputs: string[], base: string, attributes?: Record<string, OnnxAttribute>, outName?: string): string {
+  node(
+    opType: string,
+    inputs: string[],
+    base: string,
+    attributes?: Record<string, OnnxAttribute>,
+    outName?: string,
+  ): string {
     const output = outName ?? this.unique(base);
     this.nodes.push({ opType, inputs, outputs: [output], name: this.unique(`${base}/${opType}`), attributes });
     return output;
@@ -59,7 +65,10 @@ export class GraphBuilder {
 }
 
 /** One weight of a layer as a float32 array plus its TF.js shape, found by name suffix (`kernel`, `gamma` …). */
-export function readWeight(layer: tf.layers.Layer, suffix: string): { data: Float32Array; shape: number[] } | undefined {
+export function readWeight(
+  layer: tf.layers.Layer,
+  suffix: string,
+): { data: Float32Array; shape: number[] } | undefined {
   const variable = layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`) || w.name.endsWith(`/${suffix}`));
   if (!variable) return undefined;
   const tensor = variable.read();
@@ -71,7 +80,9 @@ export function requireWeight(layer: tf.layers.Layer, suffix: string): { data: F
   const weight = readWeight(layer, suffix);
   if (!weight) {
     const names = layer.weights.map((w) => w.originalName).join(", ");
-    throw new Error(`exportOnnx: layer ${layer.name} has no "${suffix}" weight; build the model (call it once) before exporting. Received: weights [${names}]`);
+    throw new Error(
+      `exportOnnx: layer ${layer.name} has no "${suffix}" weight; build the model (call it once) before exporting. Received: weights [${names}]`,
+    );
   }
   return weight;
 }
@@ -101,7 +112,13 @@ export function hwioToOihw(kernel: Float32Array, shape: number[]): Float32Array 
  * @example
  * tfPads("same", [224, 224], [7, 7], [2, 2], [1, 1]); // [2, 2, 3, 3]
  */
-export function tfPads(padding: string, size: (number | null)[], kernel: number[], strides: number[], dilation: number[]): number[] | null {
+export function tfPads(
+  padding: string,
+  size: (number | null)[],
+  kernel: number[],
+  strides: number[],
+  dilation: number[],
+): number[] | null {
   if (padding === "valid") return [0, 0, 0, 0];
   if (padding !== "same") throw new Error(`exportOnnx: padding must be "same" or "valid". Received: ${padding}`);
   if (size.some((s) => s === null)) return null;

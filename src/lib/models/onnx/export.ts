@@ -21,12 +21,15 @@ export interface ExportOnnxOptions {
 }
 
 // Key of one symbolic tensor: producing layer, node index, tensor index.
-const tensorKey = (layerName: string, nodeIndex: number, tensorIndex: number): string => `${layerName}:${nodeIndex}:${tensorIndex}`;
+const tensorKey = (layerName: string, nodeIndex: number, tensorIndex: number): string =>
+  `${layerName}:${nodeIndex}:${tensorIndex}`;
 
 // The single inbound node of a layer (shared layers are not supported).
 function inboundNode(layer: tf.layers.Layer): InboundNode {
   if (layer.inboundNodes.length !== 1) {
-    throw new Error(`exportOnnx: layer ${layer.name} is applied ${layer.inboundNodes.length} times; shared or nested layers are not supported. Received: ${layer.inboundNodes.length} nodes`);
+    throw new Error(
+      `exportOnnx: layer ${layer.name} is applied ${layer.inboundNodes.length} times; shared or nested layers are not supported. Received: ${layer.inboundNodes.length} nodes`,
+    );
   }
   return inboundNodeOf(layer);
 }
@@ -36,14 +39,19 @@ export function findFoldableBatchNorms(model: tf.LayersModel): Map<string, tf.la
   const consumers = new Map<string, tf.layers.Layer[]>();
   for (const layer of model.layers) {
     if (layer.getClassName() === "InputLayer") continue;
-    for (const source of inboundNode(layer).inboundLayers) consumers.set(source.name, [...(consumers.get(source.name) ?? []), layer]);
+    for (const source of inboundNode(layer).inboundLayers)
+      consumers.set(source.name, [...(consumers.get(source.name) ?? []), layer]);
   }
   const outputs = new Set(model.outputs.map((t) => t.sourceLayer.name));
   const folds = new Map<string, tf.layers.Layer>();
   for (const layer of model.layers) {
     const next = consumers.get(layer.name) ?? [];
-    const foldable = layer.getClassName() === "Conv2D" && layer.getConfig().activation === "linear" && !outputs.has(layer.name)
-      && next.length === 1 && next[0].getClassName() === "BatchNormalization";
+    const foldable =
+      layer.getClassName() === "Conv2D" &&
+      layer.getConfig().activation === "linear" &&
+      !outputs.has(layer.name) &&
+      next.length === 1 &&
+      next[0].getClassName() === "BatchNormalization";
     if (foldable) folds.set(layer.name, next[0]);
   }
   return folds;
@@ -62,7 +70,8 @@ function addInput(b: GraphBuilder, input: tf.SymbolicTensor, infos: OnnxValueInf
 function addOutput(b: GraphBuilder, output: tf.SymbolicTensor, value: GraphValue, infos: OnnxValueInfo[]): void {
   const name = output.sourceLayer.name;
   infos.push({ name, shape: [ONNX_BATCH_DIM, ...(output.shape.slice(1) as number[])] });
-  if (value.layout === "nchw") b.node("Transpose", [value.name], `${name}/nhwc`, { perm: attrInts([0, 2, 3, 1]) }, name);
+  if (value.layout === "nchw")
+    b.node("Transpose", [value.name], `${name}/nhwc`, { perm: attrInts([0, 2, 3, 1]) }, name);
   else b.node("Identity", [value.name], `${name}/out`, undefined, name);
 }
 
@@ -77,14 +86,17 @@ function addOutput(b: GraphBuilder, output: tf.SymbolicTensor, value: GraphValue
 export function buildOnnxGraph(model: tf.LayersModel, opts: ExportOnnxOptions = {}): OnnxModel {
   const opset = opts.opset ?? ONNX_DEFAULT_OPSET;
   if (!Number.isInteger(opset) || opset < 13 || opset > 21) {
-    throw new Error(`exportOnnx: opset must be an integer from 13 to 21 (Softmax/Pad semantics of opset 13). Received: ${opset}`);
+    throw new Error(
+      `exportOnnx: opset must be an integer from 13 to 21 (Softmax/Pad semantics of opset 13). Received: ${opset}`,
+    );
   }
   const b = new GraphBuilder();
   b.reserve([...model.inputs, ...model.outputs].map((t) => t.sourceLayer.name));
   const inputs: OnnxValueInfo[] = [];
   const outputs: OnnxValueInfo[] = [];
   const values = new Map<string, GraphValue>();
-  for (const input of model.inputs) values.set(tensorKey(input.sourceLayer.name, input.nodeIndex, input.tensorIndex), addInput(b, input, inputs));
+  for (const input of model.inputs)
+    values.set(tensorKey(input.sourceLayer.name, input.nodeIndex, input.tensorIndex), addInput(b, input, inputs));
   const folds = opts.foldBatchNorm === false ? new Map<string, tf.layers.Layer>() : findFoldableBatchNorms(model);
   const folded = new Set([...folds.values()].map((l) => l.name));
   for (const layer of model.layers) {
@@ -92,7 +104,10 @@ export function buildOnnxGraph(model: tf.LayersModel, opts: ExportOnnxOptions = 
     const node = inboundNode(layer);
     const xs = node.inboundLayers.map((source, i) => {
       const value = values.get(tensorKey(source.name, node.nodeIndices[i], node.tensorIndices[i]));
-      if (!value) throw new Error(`exportOnnx: input ${source.name} of layer ${layer.name} was not converted yet (layers out of order). Received: ${source.name}`);
+      if (!value)
+        throw new Error(
+          `exportOnnx: input ${source.name} of layer ${layer.name} was not converted yet (layers out of order). Received: ${source.name}`,
+        );
       return value;
     });
     const foldBn = folds.get(layer.name);
@@ -101,12 +116,22 @@ export function buildOnnxGraph(model: tf.LayersModel, opts: ExportOnnxOptions = 
   }
   for (const output of model.outputs) {
     const value = values.get(tensorKey(output.sourceLayer.name, output.nodeIndex, output.tensorIndex));
-    if (!value) throw new Error(`exportOnnx: model output ${output.sourceLayer.name} was never computed. Received: ${output.name}`);
+    if (!value)
+      throw new Error(
+        `exportOnnx: model output ${output.sourceLayer.name} was never computed. Received: ${output.name}`,
+      );
     addOutput(b, output, value, outputs);
   }
   return {
-    graphName: model.name, nodes: b.nodes, initializers: b.initializers, inputs, outputs, opset,
-    producerName: "pneumo-lab", producerVersion: `tfjs ${tf.version.tfjs}`, docString: `Exported from TF.js model ${model.name}`,
+    graphName: model.name,
+    nodes: b.nodes,
+    initializers: b.initializers,
+    inputs,
+    outputs,
+    opset,
+    producerName: "pneumo-lab",
+    producerVersion: `tfjs ${tf.version.tfjs}`,
+    docString: `Exported from TF.js model ${model.name}`,
   };
 }
 
@@ -124,7 +149,11 @@ export function exportOnnx(model: tf.LayersModel, opts: ExportOnnxOptions = {}):
  * @example
  * await saveOnnx(model, "outputs/runs/x/model.onnx"); // { path, bytes }
  */
-export async function saveOnnx(model: tf.LayersModel, path: string, opts: ExportOnnxOptions = {}): Promise<{ path: string; bytes: number }> {
+export async function saveOnnx(
+  model: tf.LayersModel,
+  path: string,
+  opts: ExportOnnxOptions = {},
+): Promise<{ path: string; bytes: number }> {
   const bytes = exportOnnx(model, opts);
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, bytes);

@@ -4,13 +4,36 @@ import { attrInt, attrInts, attrString, type OnnxAttribute } from "./schema";
 
 /** Layer classes `exportOnnx` converts. */
 export const ONNX_SUPPORTED_LAYERS = [
-  "InputLayer", "Conv2D", "BatchNormalization", "Activation", "ReLU", "Add", "MaxPooling2D", "AveragePooling2D",
-  "GlobalAveragePooling2D", "GlobalMaxPooling2D", "ZeroPadding2D", "Dense", "Flatten", "Dropout", "DepthwiseConv2D",
-  "Concatenate", "Rescaling",
+  "InputLayer",
+  "Conv2D",
+  "BatchNormalization",
+  "Activation",
+  "ReLU",
+  "Add",
+  "MaxPooling2D",
+  "AveragePooling2D",
+  "GlobalAveragePooling2D",
+  "GlobalMaxPooling2D",
+  "ZeroPadding2D",
+  "Dense",
+  "Flatten",
+  "Dropout",
+  "DepthwiseConv2D",
+  "Concatenate",
+  "Rescaling",
 ] as const;
 
 /** Activation names `exportOnnx` converts (TF.js serialized names). */
-export const ONNX_SUPPORTED_ACTIVATIONS = ["linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "elu", "softplus"] as const;
+export const ONNX_SUPPORTED_ACTIVATIONS = [
+  "linear",
+  "relu",
+  "relu6",
+  "sigmoid",
+  "tanh",
+  "softmax",
+  "elu",
+  "softplus",
+] as const;
 
 // A layer's config with the fields the converters read.
 type LayerConfig = Record<string, unknown>;
@@ -28,19 +51,32 @@ function outputShape(layer: tf.layers.Layer): (number | null)[] {
 // Throw unless the layer is channels-last (the only layout TF.js uses on CPU/wasm).
 function requireChannelsLast(layer: tf.layers.Layer, config: LayerConfig): void {
   const format = config.dataFormat ?? "channelsLast";
-  if (format !== "channelsLast") throw new Error(`exportOnnx: layer ${layer.name} must use dataFormat channelsLast. Received: ${String(format)}`);
+  if (format !== "channelsLast")
+    throw new Error(`exportOnnx: layer ${layer.name} must use dataFormat channelsLast. Received: ${String(format)}`);
 }
 
 /** Apply a TF.js activation by name to a graph value (linear → the same value). */
 export function applyActivation(b: GraphBuilder, value: GraphValue, activation: string, base: string): GraphValue {
-  const simple: Record<string, string> = { relu: "Relu", sigmoid: "Sigmoid", tanh: "Tanh", elu: "Elu", softplus: "Softplus" };
+  const simple: Record<string, string> = {
+    relu: "Relu",
+    sigmoid: "Sigmoid",
+    tanh: "Tanh",
+    elu: "Elu",
+    softplus: "Softplus",
+  };
   if (activation === "linear") return value;
   if (simple[activation]) return withName(value, b.node(simple[activation], [value.name], base), value.shape);
   if (activation === "softmax") {
-    return withName(value, b.node("Softmax", [value.name], base, { axis: attrInt(value.layout === "nchw" ? 1 : -1) }), value.shape);
+    return withName(
+      value,
+      b.node("Softmax", [value.name], base, { axis: attrInt(value.layout === "nchw" ? 1 : -1) }),
+      value.shape,
+    );
   }
   if (activation === "relu6") return clip(b, value, 0, 6, base);
-  throw new Error(`exportOnnx: activation "${activation}" is not supported; use one of ${ONNX_SUPPORTED_ACTIVATIONS.join(", ")}. Received: ${activation}`);
+  throw new Error(
+    `exportOnnx: activation "${activation}" is not supported; use one of ${ONNX_SUPPORTED_ACTIVATIONS.join(", ")}. Received: ${activation}`,
+  );
 }
 
 // Clip(min, max) with scalar constant bounds (opset ≥ 11 takes them as inputs).
@@ -57,7 +93,9 @@ export function batchNormAffine(layer: tf.layers.Layer): { scale: Float32Array; 
   const axes = Array.isArray(axis) ? axis : [axis];
   const rank = (layer.outputShape as number[]).length;
   if (axes.length !== 1 || !(axes[0] === -1 || axes[0] === rank - 1)) {
-    throw new Error(`exportOnnx: BatchNormalization ${layer.name} must normalize the last (channel) axis. Received: axis ${JSON.stringify(axis)}`);
+    throw new Error(
+      `exportOnnx: BatchNormalization ${layer.name} must normalize the last (channel) axis. Received: axis ${JSON.stringify(axis)}`,
+    );
   }
   const mean = requireWeight(layer, "moving_mean").data;
   const variance = requireWeight(layer, "moving_variance").data;
@@ -86,7 +124,12 @@ function convertBatchNorm(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue
  * Conv2D (+ optional BatchNormalization folded into its kernel and bias) + its activation.
  * Folding is only valid when the conv's activation is linear; the caller checks that.
  */
-export function convertConv2d(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue, foldBn?: tf.layers.Layer): GraphValue {
+export function convertConv2d(
+  b: GraphBuilder,
+  layer: tf.layers.Layer,
+  x: GraphValue,
+  foldBn?: tf.layers.Layer,
+): GraphValue {
   const kernel = requireWeight(layer, "kernel");
   const [kh, kw, cin, cout] = kernel.shape;
   const weights = hwioToOihw(kernel.data, kernel.shape);
@@ -135,7 +178,9 @@ function convNode(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue, k: Con
   const dilation = config.dilationRate as number[];
   const pads = tfPads(config.padding as string, x.shape.slice(1, 3), kernelShape, strides, dilation);
   const attributes: Record<string, OnnxAttribute> = {
-    kernel_shape: attrInts(kernelShape), strides: attrInts(strides), dilations: attrInts(dilation),
+    kernel_shape: attrInts(kernelShape),
+    strides: attrInts(strides),
+    dilations: attrInts(dilation),
     ...(pads ? { pads: attrInts(pads) } : { auto_pad: attrString("SAME_UPPER") }),
     ...(k.group > 1 ? { group: attrInt(k.group) } : {}),
   };
@@ -157,7 +202,12 @@ function convertConcatenate(b: GraphBuilder, layer: tf.layers.Layer, xs: GraphVa
   const raw = layer.getConfig().axis as number;
   const axis = raw < 0 ? raw + rank : raw;
   const onnxAxis = xs[0].layout === "nchw" ? [0, 2, 3, 1][axis] : axis;
-  const concat = b.node("Concat", xs.map((x) => x.name), layer.name, { axis: attrInt(onnxAxis) });
+  const concat = b.node(
+    "Concat",
+    xs.map((x) => x.name),
+    layer.name,
+    { axis: attrInt(onnxAxis) },
+  );
   return withName(xs[0], concat, outputShape(layer));
 }
 
@@ -173,7 +223,9 @@ function convertRescaling(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue
 // Dense on a [N, in] value: Gemm(x, kernel[in,out], bias) + activation.
 function convertDense(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue): GraphValue {
   if (x.shape.length !== 2) {
-    throw new Error(`exportOnnx: Dense ${layer.name} needs a 2-D input (add Flatten or GlobalAveragePooling2D before it). Received: shape ${JSON.stringify(x.shape)}`);
+    throw new Error(
+      `exportOnnx: Dense ${layer.name} needs a 2-D input (add Flatten or GlobalAveragePooling2D before it). Received: shape ${JSON.stringify(x.shape)}`,
+    );
   }
   const kernel = requireWeight(layer, "kernel");
   const inputs = [x.name, b.constant(`${layer.name}/kernel`, kernel.shape, kernel.data)];
@@ -184,20 +236,32 @@ function convertDense(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue): G
 }
 
 // MaxPooling2D / AveragePooling2D with TF padding (average excludes padded pixels, as TF does).
-function convertPool(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue, op: "MaxPool" | "AveragePool"): GraphValue {
+function convertPool(
+  b: GraphBuilder,
+  layer: tf.layers.Layer,
+  x: GraphValue,
+  op: "MaxPool" | "AveragePool",
+): GraphValue {
   const config = layer.getConfig();
   requireChannelsLast(layer, config);
   const size = config.poolSize as number[];
   const strides = (config.strides as number[] | null) ?? size;
   const pads = tfPads(config.padding as string, x.shape.slice(1, 3), size, strides, [1, 1]);
   const attributes: Record<string, OnnxAttribute> = {
-    kernel_shape: attrInts(size), strides: attrInts(strides), ...(pads ? { pads: attrInts(pads) } : { auto_pad: attrString("SAME_UPPER") }),
+    kernel_shape: attrInts(size),
+    strides: attrInts(strides),
+    ...(pads ? { pads: attrInts(pads) } : { auto_pad: attrString("SAME_UPPER") }),
   };
   return withName(x, b.node(op, [x.name], layer.name, attributes), outputShape(layer));
 }
 
 // GlobalAverage/MaxPool → [N,C,1,1] → Flatten → [N,C].
-function convertGlobalPool(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue, op: "GlobalAveragePool" | "GlobalMaxPool"): GraphValue {
+function convertGlobalPool(
+  b: GraphBuilder,
+  layer: tf.layers.Layer,
+  x: GraphValue,
+  op: "GlobalAveragePool" | "GlobalMaxPool",
+): GraphValue {
   requireChannelsLast(layer, layer.getConfig());
   const pooled = b.node(op, [x.name], `${layer.name}/pool`);
   return withName(x, b.node("Flatten", [pooled], layer.name, { axis: attrInt(1) }), outputShape(layer), "flat");
@@ -205,7 +269,10 @@ function convertGlobalPool(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValu
 
 // Flatten in TF.js (NHWC) order: transpose NCHW back to NHWC first.
 function convertFlatten(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue): GraphValue {
-  const source = x.layout === "nchw" ? b.node("Transpose", [x.name], `${layer.name}/nhwc`, { perm: attrInts([0, 2, 3, 1]) }) : x.name;
+  const source =
+    x.layout === "nchw"
+      ? b.node("Transpose", [x.name], `${layer.name}/nhwc`, { perm: attrInts([0, 2, 3, 1]) })
+      : x.name;
   return withName(x, b.node("Flatten", [source], layer.name, { axis: attrInt(1) }), outputShape(layer), "flat");
 }
 
@@ -228,8 +295,17 @@ function convertRelu(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue): Gr
 // Add of two or more values (Sum for more than two).
 function convertAdd(b: GraphBuilder, layer: tf.layers.Layer, xs: GraphValue[]): GraphValue {
   const layouts = new Set(xs.map((x) => x.layout));
-  if (layouts.size !== 1) throw new Error(`exportOnnx: Add ${layer.name} mixes 4-D and flat inputs. Received: ${[...layouts].join(", ")}`);
-  return withName(xs[0], b.node(xs.length === 2 ? "Add" : "Sum", xs.map((x) => x.name), layer.name), outputShape(layer));
+  if (layouts.size !== 1)
+    throw new Error(`exportOnnx: Add ${layer.name} mixes 4-D and flat inputs. Received: ${[...layouts].join(", ")}`);
+  return withName(
+    xs[0],
+    b.node(
+      xs.length === 2 ? "Add" : "Sum",
+      xs.map((x) => x.name),
+      layer.name,
+    ),
+    outputShape(layer),
+  );
 }
 
 /**
@@ -238,26 +314,52 @@ function convertAdd(b: GraphBuilder, layer: tf.layers.Layer, xs: GraphValue[]): 
  * @example
  * const y = convertLayer(builder, model.getLayer("block1_conv1"), [x]);
  */
-export function convertLayer(b: GraphBuilder, layer: tf.layers.Layer, xs: GraphValue[], foldBn?: tf.layers.Layer): GraphValue {
+export function convertLayer(
+  b: GraphBuilder,
+  layer: tf.layers.Layer,
+  xs: GraphValue[],
+  foldBn?: tf.layers.Layer,
+): GraphValue {
   const x = xs[0];
   switch (layer.getClassName()) {
-    case "Conv2D": return convertConv2d(b, layer, x, foldBn);
-    case "BatchNormalization": return convertBatchNorm(b, layer, x);
-    case "Activation": return { ...applyActivation(b, x, layer.getConfig().activation as string, layer.name), shape: outputShape(layer) };
-    case "ReLU": return convertRelu(b, layer, x);
-    case "Add": return convertAdd(b, layer, xs);
-    case "MaxPooling2D": return convertPool(b, layer, x, "MaxPool");
-    case "AveragePooling2D": return convertPool(b, layer, x, "AveragePool");
-    case "GlobalAveragePooling2D": return convertGlobalPool(b, layer, x, "GlobalAveragePool");
-    case "GlobalMaxPooling2D": return convertGlobalPool(b, layer, x, "GlobalMaxPool");
-    case "ZeroPadding2D": return convertZeroPadding(b, layer, x);
-    case "Dense": return convertDense(b, layer, x);
-    case "Flatten": return convertFlatten(b, layer, x);
-    case "Dropout": return x;
-    case "DepthwiseConv2D": return convertDepthwiseConv2d(b, layer, x);
-    case "Concatenate": return convertConcatenate(b, layer, xs);
-    case "Rescaling": return convertRescaling(b, layer, x);
+    case "Conv2D":
+      return convertConv2d(b, layer, x, foldBn);
+    case "BatchNormalization":
+      return convertBatchNorm(b, layer, x);
+    case "Activation":
+      return {
+        ...applyActivation(b, x, layer.getConfig().activation as string, layer.name),
+        shape: outputShape(layer),
+      };
+    case "ReLU":
+      return convertRelu(b, layer, x);
+    case "Add":
+      return convertAdd(b, layer, xs);
+    case "MaxPooling2D":
+      return convertPool(b, layer, x, "MaxPool");
+    case "AveragePooling2D":
+      return convertPool(b, layer, x, "AveragePool");
+    case "GlobalAveragePooling2D":
+      return convertGlobalPool(b, layer, x, "GlobalAveragePool");
+    case "GlobalMaxPooling2D":
+      return convertGlobalPool(b, layer, x, "GlobalMaxPool");
+    case "ZeroPadding2D":
+      return convertZeroPadding(b, layer, x);
+    case "Dense":
+      return convertDense(b, layer, x);
+    case "Flatten":
+      return convertFlatten(b, layer, x);
+    case "Dropout":
+      return x;
+    case "DepthwiseConv2D":
+      return convertDepthwiseConv2d(b, layer, x);
+    case "Concatenate":
+      return convertConcatenate(b, layer, xs);
+    case "Rescaling":
+      return convertRescaling(b, layer, x);
     default:
-      throw new Error(`exportOnnx: layer ${layer.name} of class ${layer.getClassName()} is not supported; supported: ${ONNX_SUPPORTED_LAYERS.join(", ")}. Received: ${layer.getClassName()}`);
+      throw new Error(
+        `exportOnnx: layer ${layer.name} of class ${layer.getClassName()} is not supported; supported: ${ONNX_SUPPORTED_LAYERS.join(", ")}. Received: ${layer.getClassName()}`,
+      );
   }
 }

@@ -38,9 +38,14 @@ export async function checkOnnxParity(model: tf.LayersModel, opts: OnnxParityOpt
   const [min, max] = opts.inputRange ?? [0, 1];
   const inputShape = [batch, ...(model.inputs[0].shape.slice(1) as number[])];
   if (inputShape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new Error(`checkOnnxParity: the model input needs a static shape and batch a positive integer. Received: ${JSON.stringify(inputShape)}`);
+    throw new Error(
+      `checkOnnxParity: the model input needs a static shape and batch a positive integer. Received: ${JSON.stringify(inputShape)}`,
+    );
   }
-  const predictor = await createOnnxPredictor(opts.onnx ?? exportOnnx(model), { engine: "onnxruntime", threads: opts.threads ?? 2 });
+  const predictor = await createOnnxPredictor(opts.onnx ?? exportOnnx(model), {
+    engine: "onnxruntime",
+    threads: opts.threads ?? 2,
+  });
   const x = tf.randomUniform(inputShape, min, max, "float32", opts.seed ?? 0);
   try {
     const reference = tf.tidy(() => {

@@ -54,7 +54,8 @@ export class ProtoWriter {
 
   /** Integer field (int32/int64/enum); must be a safe integer. */
   int(field: number, value: number): this {
-    if (!Number.isSafeInteger(value)) throw new Error(`ProtoWriter.int: field ${field} needs a safe integer. Received: ${value}`);
+    if (!Number.isSafeInteger(value))
+      throw new Error(`ProtoWriter.int: field ${field} needs a safe integer. Received: ${value}`);
     this.key(field, WIRE.varint);
     pushVarint(this.pending, BigInt.asUintN(64, BigInt(value)));
     return this;
@@ -107,7 +108,8 @@ function readVarint(bytes: Uint8Array, pos: number): [bigint, number] {
   let shift = 0n;
   let at = pos;
   for (;;) {
-    if (at >= bytes.length) throw new Error(`decodeProtoFields: varint runs past the end at byte ${pos}. Received: ${bytes.length} bytes`);
+    if (at >= bytes.length)
+      throw new Error(`decodeProtoFields: varint runs past the end at byte ${pos}. Received: ${bytes.length} bytes`);
     const b = bytes[at++];
     result |= BigInt(b & 0x7f) << shift;
     if ((b & 0x80) === 0) return [result, at];
@@ -143,11 +145,16 @@ export function decodeProtoFields(bytes: Uint8Array): ProtoField[] {
     } else if (wire === WIRE.bytes) {
       const [len, next] = readVarint(bytes, pos);
       const end = next + Number(len);
-      if (end > bytes.length) throw new Error(`decodeProtoFields: field ${field} runs past the end. Received: length ${len} at byte ${next} of ${bytes.length}`);
+      if (end > bytes.length)
+        throw new Error(
+          `decodeProtoFields: field ${field} runs past the end. Received: length ${len} at byte ${next} of ${bytes.length}`,
+        );
       fields.push({ field, wire, value: bytes.subarray(next, end) });
       pos = end;
     } else {
-      throw new Error(`decodeProtoFields: unsupported wire type (groups are not used by ONNX). Received: ${wire} at byte ${pos}`);
+      throw new Error(
+        `decodeProtoFields: unsupported wire type (groups are not used by ONNX). Received: ${wire} at byte ${pos}`,
+      );
     }
   }
   return fields;

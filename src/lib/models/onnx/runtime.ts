@@ -60,7 +60,7 @@ let ortModule: Promise<OrtModule | null> | undefined;
 /** onnxruntime-node, imported once; null when it is not installed or its binary does not load. */
 export function loadOnnxRuntime(): Promise<OrtModule | null> {
   ortModule ??= import(ORT_PACKAGE).then(
-    (mod: { default?: OrtModule } & OrtModule) => (mod.InferenceSession ? mod : mod.default ?? null),
+    (mod: { default?: OrtModule } & OrtModule) => (mod.InferenceSession ? mod : (mod.default ?? null)),
     () => null,
   );
   return ortModule;
@@ -79,7 +79,9 @@ export async function onnxRuntimeAvailable(): Promise<boolean> {
 function checkBatch(xs: Float32Array, shape: readonly number[]): void {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== xs.length || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new Error(`OnnxPredictor.predict: xs has ${xs.length} values but shape ${JSON.stringify(shape)} needs ${count}; pass [n, h, w, c] of the batch. Received: ${JSON.stringify(shape)}`);
+    throw new Error(
+      `OnnxPredictor.predict: xs has ${xs.length} values but shape ${JSON.stringify(shape)} needs ${count}; pass [n, h, w, c] of the batch. Received: ${JSON.stringify(shape)}`,
+    );
   }
 }
 
@@ -107,13 +109,22 @@ export interface OrtSessionSettings {
 export function ortSessionOptions(settings: OrtSessionSettings): Record<string, unknown> {
   const { threads, spinning = false, memPattern = true, executionProvider = "cpu" } = settings;
   return {
-    executionProviders: [executionProvider], intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential", graphOptimizationLevel: "all", enableMemPattern: memPattern,
+    executionProviders: [executionProvider],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    enableMemPattern: memPattern,
     extra: { session: { intra_op: { allow_spinning: spinning ? "1" : "0" } } },
   };
 }
 
 // A predictor backed by an onnxruntime session.
-async function ortPredictor(ort: OrtModule, model: Uint8Array | string, settings: OrtSessionSettings): Promise<OnnxPredictor> {
+async function ortPredictor(
+  ort: OrtModule,
+  model: Uint8Array | string,
+  settings: OrtSessionSettings,
+): Promise<OnnxPredictor> {
   const session = await ort.InferenceSession.create(model, ortSessionOptions(settings));
   const [inputName] = session.inputNames;
   const [outputName] = session.outputNames;
@@ -165,29 +176,48 @@ function tfjsModelDir(path: string): string | undefined {
  * const predictor = await createOnnxPredictor(model, { threads: 2 });
  * const probs = await predictor.predict(batch, [16, 224, 224, 1]); // Float32Array(16)
  */
-export async function createOnnxPredictor(modelOrPath: tf.LayersModel | string | Uint8Array, opts: OnnxPredictorOptions = {}): Promise<OnnxPredictor> {
+export async function createOnnxPredictor(
+  modelOrPath: tf.LayersModel | string | Uint8Array,
+  opts: OnnxPredictorOptions = {},
+): Promise<OnnxPredictor> {
   const engine = opts.engine ?? "auto";
   const threads = opts.threads ?? availableParallelism();
-  const settings: OrtSessionSettings = { threads, spinning: opts.spinning ?? false, executionProvider: opts.executionProvider };
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`createOnnxPredictor: threads must be an integer ≥ 1. Received: ${threads}`);
+  const settings: OrtSessionSettings = {
+    threads,
+    spinning: opts.spinning ?? false,
+    executionProvider: opts.executionProvider,
+  };
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`createOnnxPredictor: threads must be an integer ≥ 1. Received: ${threads}`);
   if (typeof modelOrPath === "string" && !existsSync(modelOrPath)) {
-    throw new Error(`createOnnxPredictor: no such file or folder; pass a .onnx file, a model folder or a run folder. Received: ${modelOrPath}`);
+    throw new Error(
+      `createOnnxPredictor: no such file or folder; pass a .onnx file, a model folder or a run folder. Received: ${modelOrPath}`,
+    );
   }
   const ort = engine === "tfjs" ? null : await loadOnnxRuntime();
   if (engine === "onnxruntime" && !ort) {
-    throw new Error(`createOnnxPredictor: engine "onnxruntime" needs the onnxruntime-node package (npm install onnxruntime-node). Received: engine ${engine}`);
+    throw new Error(
+      `createOnnxPredictor: engine "onnxruntime" needs the onnxruntime-node package (npm install onnxruntime-node). Received: engine ${engine}`,
+    );
   }
   const reason = engine === "tfjs" ? "engine: tfjs requested" : "onnxruntime-node is not installed";
   if (modelOrPath instanceof Uint8Array) {
-    if (!ort) throw new Error(`createOnnxPredictor: ONNX bytes can only run on onnxruntime (${reason}); pass the TF.js model instead. Received: ${modelOrPath.byteLength} bytes`);
+    if (!ort)
+      throw new Error(
+        `createOnnxPredictor: ONNX bytes can only run on onnxruntime (${reason}); pass the TF.js model instead. Received: ${modelOrPath.byteLength} bytes`,
+      );
     return ortPredictor(ort, modelOrPath, settings);
   }
   const isOnnxFile = typeof modelOrPath === "string" && statSync(modelOrPath).isFile();
   if (ort && isOnnxFile) return ortPredictor(ort, new Uint8Array(await readFile(modelOrPath)), settings);
   const dir = typeof modelOrPath === "string" ? tfjsModelDir(modelOrPath) : undefined;
   if (typeof modelOrPath === "string" && !dir) {
-    const why = ort ? "the path is a folder without a TF.js model.json" : `${reason} and no TF.js model.json was found at or beside the path`;
-    throw new Error(`createOnnxPredictor: ${why}; pass a .onnx file, a model folder or a run folder. Received: ${modelOrPath}`);
+    const why = ort
+      ? "the path is a folder without a TF.js model.json"
+      : `${reason} and no TF.js model.json was found at or beside the path`;
+    throw new Error(
+      `createOnnxPredictor: ${why}; pass a .onnx file, a model folder or a run folder. Received: ${modelOrPath}`,
+    );
   }
   const model = typeof modelOrPath === "string" ? await loadModelFromDir(dir!) : modelOrPath;
   if (!ort) return tfjsPredictor(model, reason, typeof modelOrPath === "string");
@@ -199,7 +229,8 @@ export async function createOnnxPredictor(modelOrPath: tf.LayersModel | string |
 // How to get each non-cpu provider working.
 const PROVIDER_FIX: Record<Exclude<OrtExecutionProvider, "cpu">, string> = {
   webgpu: "run where Dawn finds a GPU adapter (a GPU with its Vulkan driver: libvulkan1 and the vendor ICD on Linux)",
-  cuda: "reinstall onnxruntime-node on a connected machine with ONNXRUNTIME_NODE_INSTALL=cuda12 (its install script " +
+  cuda:
+    "reinstall onnxruntime-node on a connected machine with ONNXRUNTIME_NODE_INSTALL=cuda12 (its install script " +
     "downloads the CUDA 12 provider; needs an NVIDIA driver, CUDA 12 and cuDNN 9)",
 };
 const providerChecks = new Map<OrtExecutionProvider, Promise<void>>();
@@ -216,19 +247,33 @@ function probeModel(): Uint8Array {
 // Open and run a session on the provider alone; throws the fix when it cannot.
 async function probeProvider(ep: Exclude<OrtExecutionProvider, "cpu">): Promise<void> {
   const ort = await loadOnnxRuntime();
-  const fail = (why: string) => new Error(`checkExecutionProvider: onnxruntime-node's ${ep} execution provider is not available here ` +
-    `(${why}). Fix: ${PROVIDER_FIX[ep]}, or PNEUMO_ORT_EP=cpu. Received: ${ep}`);
+  const fail = (why: string) =>
+    new Error(
+      `checkExecutionProvider: onnxruntime-node's ${ep} execution provider is not available here ` +
+        `(${why}). Fix: ${PROVIDER_FIX[ep]}, or PNEUMO_ORT_EP=cpu. Received: ${ep}`,
+    );
   if (!ort) throw fail("onnxruntime-node is not installed");
   const listed = ort.listSupportedBackends?.().find((b) => b.name === ep);
-  if (ort.listSupportedBackends && !listed) throw fail(`this build lists ${ort.listSupportedBackends().map((b) => b.name).join(", ")}`);
+  if (ort.listSupportedBackends && !listed)
+    throw fail(
+      `this build lists ${ort
+        .listSupportedBackends()
+        .map((b) => b.name)
+        .join(", ")}`,
+    );
   try {
-    const session = await ort.InferenceSession.create(probeModel(), ortSessionOptions({ threads: 1, executionProvider: ep }));
+    const session = await ort.InferenceSession.create(
+      probeModel(),
+      ortSessionOptions({ threads: 1, executionProvider: ep }),
+    );
     await session.run({ [session.inputNames[0]!]: new ort.Tensor("float32", new Float32Array(4), [1, 4]) });
     await session.release();
   } catch (err) {
     const message = (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
     // onnxruntime's messages start with the C++ source location and the failed check; keep what follows
-    const cleaned = message.includes(" was false. ") ? message.split(" was false. ").pop()! : message.replace(/^.*\.cc:\d+ [^ ]+ /, "");
+    const cleaned = message.includes(" was false. ")
+      ? message.split(" was false. ").pop()!
+      : message.replace(/^.*\.cc:\d+ [^ ]+ /, "");
     throw fail(cleaned.slice(0, 240));
   }
 }

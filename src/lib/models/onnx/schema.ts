@@ -97,7 +97,9 @@ function encodeNode(node: OnnxNode): Uint8Array {
 export function encodeTensor(tensor: OnnxTensor): Uint8Array {
   const count = tensor.dims.reduce((a, b) => a * b, 1);
   if (count !== tensor.data.length) {
-    throw new Error(`encodeTensor: ${tensor.name} has ${tensor.data.length} values but dims ${JSON.stringify(tensor.dims)} need ${count}. Received: ${tensor.data.length}`);
+    throw new Error(
+      `encodeTensor: ${tensor.name} has ${tensor.data.length} values but dims ${JSON.stringify(tensor.dims)} need ${count}. Received: ${tensor.data.length}`,
+    );
   }
   const w = new ProtoWriter();
   tensor.dims.forEach((d) => w.int(1, d));

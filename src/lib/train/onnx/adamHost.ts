@@ -11,8 +11,16 @@ import * as tf from "@tensorflow/tfjs";
 import { adamInternals, type AdamInternals } from "../../tfjsInternals";
 
 // The optimizer's slot i for `variable` (created as zeros, like tfjs-core, on first use).
-function slot(slots: AdamInternals["accumulatedFirstMoment"], i: number, variable: tf.Variable, suffix: "m" | "v"): tf.Variable {
-  slots[i] ??= { originalName: `${variable.name}/${suffix}`, variable: tf.tidy(() => tf.zerosLike(variable).variable(false)) };
+function slot(
+  slots: AdamInternals["accumulatedFirstMoment"],
+  i: number,
+  variable: tf.Variable,
+  suffix: "m" | "v",
+): tf.Variable {
+  slots[i] ??= {
+    originalName: `${variable.name}/${suffix}`,
+    variable: tf.tidy(() => tf.zerosLike(variable).variable(false)),
+  };
   return slots[i].variable;
 }
 
@@ -33,7 +41,9 @@ export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], gr
   const adam = adamInternals(optimizer);
   if (!adam) return false;
   if (grads.length !== varList.length || grads.some((g, i) => g.length !== varList[i].size)) {
-    throw new Error(`adamStepHost: one gradient of the variable's size per variable is needed. Received: ${grads.length} gradients for ${varList.length} variables`);
+    throw new Error(
+      `adamStepHost: one gradient of the variable's size per variable is needed. Received: ${grads.length} gradients for ${varList.length} variables`,
+    );
   }
   const { beta1, beta2, epsilon, learningRate } = adam;
   const c1 = 1 - adam.accBeta1.dataSync()[0];
@@ -88,8 +98,10 @@ export function restoreAdamBetaPowers(optimizer: tf.Optimizer, powers: [number, 
   const adam = adamInternals(optimizer);
   const valid = Array.isArray(powers) && powers.length === 2 && powers.every((p) => p > 0 && p <= 1);
   if (!adam || !valid) {
-    throw new Error(`restoreAdamBetaPowers: needs a TF.js Adam optimizer and two powers in (0, 1]. ` +
-      `Received: ${optimizer.getClassName()}, ${JSON.stringify(powers)}`);
+    throw new Error(
+      `restoreAdamBetaPowers: needs a TF.js Adam optimizer and two powers in (0, 1]. ` +
+        `Received: ${optimizer.getClassName()}, ${JSON.stringify(powers)}`,
+    );
   }
   tf.tidy(() => {
     adam.accBeta1.assign(tf.scalar(powers[0]));

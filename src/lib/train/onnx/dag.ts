@@ -31,8 +31,21 @@ type Config = Record<string, unknown>;
 
 /** Layer classes the training graph takes. */
 export const TRAINING_GRAPH_LAYERS = [
-  "Conv2D", "BatchNormalization", "Activation", "ReLU", "Add", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-  "ZeroPadding2D", "Dense", "Flatten", "Dropout", "DepthwiseConv2D", "Concatenate", "Rescaling",
+  "Conv2D",
+  "BatchNormalization",
+  "Activation",
+  "ReLU",
+  "Add",
+  "MaxPooling2D",
+  "AveragePooling2D",
+  "GlobalAveragePooling2D",
+  "ZeroPadding2D",
+  "Dense",
+  "Flatten",
+  "Dropout",
+  "DepthwiseConv2D",
+  "Concatenate",
+  "Rescaling",
 ] as const;
 
 const key = (name: string, node: number, tensor: number): string => `${name}:${node}:${tensor}`;
@@ -47,10 +60,15 @@ const reluOrLinear = (v: unknown): boolean => v === "relu" || v === "linear";
 // Why one layer cannot go into the training graph, or undefined when it can.
 function layerUnsupported(layer: tf.layers.Layer, c: Config, isLast: boolean): string | undefined {
   const cls = layer.getClassName();
-  if (Object.entries(c).some(([k, v]) => k.endsWith("Regularizer") && v)) return `layer ${layer.name} has a regularizer`;
+  if (Object.entries(c).some(([k, v]) => k.endsWith("Regularizer") && v))
+    return `layer ${layer.name} has a regularizer`;
   if ((c.dataFormat ?? "channelsLast") !== "channelsLast") return `layer ${layer.name} is not channels-last`;
-  if (isLast) return cls === "Dense" && c.units === 1 && c.activation === "sigmoid" ? undefined : "the model must end in Dense(1, sigmoid)";
-  if (!(TRAINING_GRAPH_LAYERS as readonly string[]).includes(cls)) return `layer ${layer.name} (${cls}) is not supported`;
+  if (isLast)
+    return cls === "Dense" && c.units === 1 && c.activation === "sigmoid"
+      ? undefined
+      : "the model must end in Dense(1, sigmoid)";
+  if (!(TRAINING_GRAPH_LAYERS as readonly string[]).includes(cls))
+    return `layer ${layer.name} (${cls}) is not supported`;
   const inRank = inputShapeOf(layer).length;
   if (cls === "Conv2D") {
     if (JSON.stringify(c.dilationRate) !== "[1,1]") return `Conv2D ${layer.name} has dilation ≠ 1`;
@@ -62,11 +80,14 @@ function layerUnsupported(layer: tf.layers.Layer, c: Config, isLast: boolean): s
   }
   if (cls === "DepthwiseConv2D") {
     if (JSON.stringify(c.dilationRate) !== "[1,1]") return `DepthwiseConv2D ${layer.name} has dilation ≠ 1`;
-    if (c.depthMultiplier !== 1) return `DepthwiseConv2D ${layer.name} has depthMultiplier ${c.depthMultiplier} (only 1)`;
+    if (c.depthMultiplier !== 1)
+      return `DepthwiseConv2D ${layer.name} has depthMultiplier ${c.depthMultiplier} (only 1)`;
     return reluOrLinear(c.activation) ? undefined : `DepthwiseConv2D ${layer.name} has activation ${c.activation}`;
   }
   if (cls === "Activation") {
-    return reluOrLinear(c.activation) || c.activation === "relu6" ? undefined : `Activation ${layer.name} is ${c.activation}`;
+    return reluOrLinear(c.activation) || c.activation === "relu6"
+      ? undefined
+      : `Activation ${layer.name} is ${c.activation}`;
   }
   if (cls === "ReLU" && c.maxValue != null && !((c.maxValue as number) > 0)) {
     return `ReLU ${layer.name} has maxValue ${c.maxValue} ≤ 0`;
@@ -77,7 +98,9 @@ function layerUnsupported(layer: tf.layers.Layer, c: Config, isLast: boolean): s
   if (cls === "BatchNormalization") {
     const axes = Array.isArray(c.axis) ? (c.axis as number[]) : [c.axis as number];
     const lastAxis = axes.length === 1 && (axes[0] === -1 || axes[0] === inRank - 1);
-    return lastAxis && c.center && c.scale ? undefined : `BatchNormalization ${layer.name} must normalize the last axis with center and scale`;
+    return lastAxis && c.center && c.scale
+      ? undefined
+      : `BatchNormalization ${layer.name} must normalize the last axis with center and scale`;
   }
   if (cls === "Flatten" && inRank !== 4) return `Flatten ${layer.name} needs a 4-D input`;
   if (cls === "Dropout" && c.noiseShape) return `Dropout ${layer.name} has a noiseShape`;
@@ -89,7 +112,8 @@ function trainability(layer: tf.layers.Layer, modelTrainable: Set<string>): bool
   const trainable = layer.trainableWeights;
   if (trainable.length === 0) return false;
   const expected = layer.weights.length - (layer.getClassName() === "BatchNormalization" ? 2 : 0);
-  if (trainable.length !== expected || trainable.some((w) => !modelTrainable.has(w.name))) return `layer ${layer.name} has frozen weights beside trainable ones`;
+  if (trainable.length !== expected || trainable.some((w) => !modelTrainable.has(w.name)))
+    return `layer ${layer.name} has frozen weights beside trainable ones`;
   return true;
 }
 
@@ -102,16 +126,22 @@ function trainability(layer: tf.layers.Layer, modelTrainable: Set<string>): bool
  */
 export function modelDag(model: tf.LayersModel): ModelDag | string {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) return "the model must have one input and one output";
-  if (model.inputs[0].shape.length !== 4 || model.inputs[0].shape.slice(1).some((d) => d === null)) return "the input must be [n, h, w, c] with a fixed size";
+  if (model.inputs[0].shape.length !== 4 || model.inputs[0].shape.slice(1).some((d) => d === null))
+    return "the input must be [n, h, w, c] with a fixed size";
   const modelTrainable = new Set(model.trainableWeights.map((w) => w.name));
   const pending = new Map<string, { layer: tf.layers.Layer; inputs: string[]; trainable: boolean }>();
   for (const layer of model.layers) {
     if (layer.getClassName() === "InputLayer") continue;
-    if (layer.inboundNodes.length !== 1) return `layer ${layer.name} is applied ${layer.inboundNodes.length} times (shared layers are not supported)`;
+    if (layer.inboundNodes.length !== 1)
+      return `layer ${layer.name} is applied ${layer.inboundNodes.length} times (shared layers are not supported)`;
     const inbound = inboundNode(layer);
     const trainable = trainability(layer, modelTrainable);
     if (typeof trainable === "string") return trainable;
-    pending.set(layer.name, { layer, trainable, inputs: inbound.inboundLayers.map((l, i) => key(l.name, inbound.nodeIndices[i], inbound.tensorIndices[i])) });
+    pending.set(layer.name, {
+      layer,
+      trainable,
+      inputs: inbound.inboundLayers.map((l, i) => key(l.name, inbound.nodeIndices[i], inbound.tensorIndices[i])),
+    });
   }
   const input = key(model.inputs[0].sourceLayer.name, model.inputs[0].nodeIndex, model.inputs[0].tensorIndex);
   const ready = new Map<string, boolean>([[input, false]]);

@@ -16,11 +16,29 @@ import { convertLayer } from "../../models/onnx/layers";
 import { attrInts, type OnnxModel, type OnnxValueInfo } from "../../models/onnx/schema";
 import { EPSILON } from "../metrics";
 import { inputShapeOf, modelDag, trainingGraphUnsupported, type DagNode } from "./dag";
-import { batchNormLayer, denseBackward, denseLayer, dropoutLayer, flattenLayer, sigmoidBceLoss, TrainGraphBuilder, type LayerPass, type ParamRef, type WeightPort } from "./ops";
+import {
+  batchNormLayer,
+  denseBackward,
+  denseLayer,
+  dropoutLayer,
+  flattenLayer,
+  sigmoidBceLoss,
+  TrainGraphBuilder,
+  type LayerPass,
+  type ParamRef,
+  type WeightPort,
+} from "./ops";
 import { convLayer, depthwiseConvLayer } from "./ops/conv";
 import { averagePoolLayer, globalAveragePoolLayer, maxPoolLayer, zeroPaddingLayer } from "./ops/pool";
 import {
-  addLayer, cappedReluLayer, concatLayer, frozenBatchNormLayer, reluLayer, rescalingLayer, sumGradients, type MultiPass,
+  addLayer,
+  cappedReluLayer,
+  concatLayer,
+  frozenBatchNormLayer,
+  reluLayer,
+  rescalingLayer,
+  sumGradients,
+  type MultiPass,
 } from "./ops/simple";
 
 export { trainingGraphUnsupported } from "./dag";
@@ -52,7 +70,13 @@ export interface TrainingGraph {
 }
 
 /** Graph value names fixed by `buildTrainingGraph`. */
-export const TRAIN_GRAPH_IO = { input: "input", labels: "labels", sampleWeights: "sample_weights", loss: "loss", scores: "scores" } as const;
+export const TRAIN_GRAPH_IO = {
+  input: "input",
+  labels: "labels",
+  sampleWeights: "sample_weights",
+  loss: "loss",
+  scores: "scores",
+} as const;
 
 /** ONNX opset of the training graph (ScatterElements with reduction "add" needs 16). */
 export const TRAIN_GRAPH_OPSET = 17;
@@ -88,7 +112,11 @@ function paramsOf(ctx: Context, node: DagNode): Record<string, ParamRef> {
 function dropoutPort(ctx: Context, layer: tf.layers.Layer): string {
   const out = layer.outputShape as number[];
   const input = ctx.b.unique(`${layer.name}/mask`);
-  ctx.graph.dropouts.push({ input, rate: layer.getConfig().rate as number, shape: out.length === 4 ? [out[3], out[1], out[2]] : out.slice(1) });
+  ctx.graph.dropouts.push({
+    input,
+    rate: layer.getConfig().rate as number,
+    shape: out.length === 4 ? [out[3], out[1], out[2]] : out.slice(1),
+  });
   return input;
 }
 
@@ -101,13 +129,29 @@ function trainLayer(ctx: Context, node: DagNode, xs: string[]): MultiPass {
   const inShape = inputShapeOf(layer).slice(1);
   const outShape = (layer.outputShape as number[]).slice(1);
   const hw = (s: number[]): Pair => [s[0], s[1]];
-  const window = (k: Pair, strides: Pair) => ({ name, strides, pads: tfPads(c.padding as string, inShape.slice(0, 2), k, strides, [1, 1])!, inSize: hw(inShape), outSize: hw(outShape) });
+  const window = (k: Pair, strides: Pair) => ({
+    name,
+    strides,
+    pads: tfPads(c.padding as string, inShape.slice(0, 2), k, strides, [1, 1])!,
+    inSize: hw(inShape),
+    outSize: hw(outShape),
+  });
   const single = (pass: LayerPass): MultiPass => ({ y: pass.y, backward: (dy, need) => [pass.backward(dy, need[0])] });
   const w = paramsOf(ctx, node);
   switch (layer.getClassName()) {
     case "Conv2D": {
       const k = c.kernelSize as Pair;
-      return single(convLayer(b, xs[0], { ...window(k, c.strides as Pair), kernel: w.kernel, bias: w.bias, kernelSize: k, relu: c.activation === "relu", inChannels: inShape[2], outChannels: outShape[2] }));
+      return single(
+        convLayer(b, xs[0], {
+          ...window(k, c.strides as Pair),
+          kernel: w.kernel,
+          bias: w.bias,
+          kernelSize: k,
+          relu: c.activation === "relu",
+          inChannels: inShape[2],
+          outChannels: outShape[2],
+        }),
+      );
     }
     case "Dense":
       return single(denseLayer(b, xs[0], name, w.kernel, w.bias, c.activation === "relu"));
@@ -115,7 +159,18 @@ function trainLayer(ctx: Context, node: DagNode, xs: string[]): MultiPass {
       if (!node.trainable) return single(frozenBatchNormLayer(b, xs[0], layer, inShape.length + 1));
       const stats = { mean: b.unique(`${name}/batch_mean`), variance: b.unique(`${name}/batch_variance`) };
       ctx.graph.batchNorms.push({ layer, ...stats });
-      return single(batchNormLayer(b, xs[0], inShape.length + 1, name, w.gamma as WeightPort, w.beta as WeightPort, c.epsilon as number, stats));
+      return single(
+        batchNormLayer(
+          b,
+          xs[0],
+          inShape.length + 1,
+          name,
+          w.gamma as WeightPort,
+          w.beta as WeightPort,
+          c.epsilon as number,
+          stats,
+        ),
+      );
     }
     case "DepthwiseConv2D": {
       const k = c.kernelSize as Pair;
@@ -133,7 +188,13 @@ function trainLayer(ctx: Context, node: DagNode, xs: string[]): MultiPass {
     case "Concatenate": {
       const shapes = (layer.input as tf.SymbolicTensor[]).map((t) => t.shape);
       // the last (channel) axis, as trainingGraphUnsupported checks: NCHW axis 1 for 4-D values
-      return concatLayer(b, xs, name, shapes.map((s) => s[s.length - 1] as number), shapes[0].length === 4 ? 1 : -1);
+      return concatLayer(
+        b,
+        xs,
+        name,
+        shapes.map((s) => s[s.length - 1] as number),
+        shapes[0].length === 4 ? 1 : -1,
+      );
     }
     case "Add":
       return addLayer(b, xs, name);
@@ -141,7 +202,9 @@ function trainLayer(ctx: Context, node: DagNode, xs: string[]): MultiPass {
     case "AveragePooling2D": {
       const pool = c.poolSize as Pair;
       const spec = { ...window(pool, (c.strides as Pair | null) ?? pool), pool, channels: inShape[2] };
-      return single(layer.getClassName() === "MaxPooling2D" ? maxPoolLayer(b, xs[0], spec) : averagePoolLayer(b, xs[0], spec));
+      return single(
+        layer.getClassName() === "MaxPooling2D" ? maxPoolLayer(b, xs[0], spec) : averagePoolLayer(b, xs[0], spec),
+      );
     }
     case "GlobalAveragePooling2D":
       return single(globalAveragePoolLayer(b, xs[0], name, hw(inShape)));
@@ -161,16 +224,22 @@ function prefixLayer(ctx: Context, node: DagNode, xs: GraphValue[], foldBn?: tf.
 }
 
 // Graph inputs and outputs of the training graph.
-function graphSignature(model: tf.LayersModel, graph: TrainingGraph): { inputs: OnnxValueInfo[]; outputs: OnnxValueInfo[] } {
+function graphSignature(
+  model: tf.LayersModel,
+  graph: TrainingGraph,
+): { inputs: OnnxValueInfo[]; outputs: OnnxValueInfo[] } {
   const io = TRAIN_GRAPH_IO;
   const f = (name: string, shape: (number | string)[]): OnnxValueInfo => ({ name, shape });
   const inputs = [
-    f(io.input, ["N", ...(model.inputs[0].shape.slice(1) as number[])]), f(io.labels, ["N"]), f(io.sampleWeights, ["N"]),
+    f(io.input, ["N", ...(model.inputs[0].shape.slice(1) as number[])]),
+    f(io.labels, ["N"]),
+    f(io.sampleWeights, ["N"]),
     ...model.trainableWeights.map((w, i) => f(graph.weights[i].input, w.shape as number[])),
     ...graph.dropouts.map((d) => f(d.input, ["N", ...d.shape])),
   ];
   const outputs = [
-    f(io.loss, []), f(io.scores, ["N"]),
+    f(io.loss, []),
+    f(io.scores, ["N"]),
     ...model.trainableWeights.map((w, i) => f(graph.weights[i].grad, w.shape as number[])),
     ...graph.batchNorms.flatMap((s) => {
       const channels = (s.layer.outputShape as number[]).slice(-1);
@@ -192,19 +261,42 @@ function graphSignature(model: tf.LayersModel, graph: TrainingGraph): { inputs: 
  */
 export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
   const reason = trainingGraphUnsupported(model);
-  if (reason) throw new Error(`buildTrainingGraph: ${reason}; train this model with engine "tfjs". Received: model ${model.name}`);
+  if (reason)
+    throw new Error(
+      `buildTrainingGraph: ${reason}; train this model with engine "tfjs". Received: model ${model.name}`,
+    );
   const dag = modelDag(model);
   if (typeof dag === "string") throw new Error(`buildTrainingGraph: ${dag}. Received: model ${model.name}`);
   const b = new TrainGraphBuilder();
   const io = TRAIN_GRAPH_IO;
   b.reserve(Object.values(io));
-  const ports: WeightPort[] = model.trainableWeights.map((_, i) => ({ input: b.unique(`param_${i}`), grad: b.unique(`grad_${i}`) }));
-  const graph: TrainingGraph = { model: undefined as unknown as OnnxModel, weights: ports, dropouts: [], batchNorms: [], frozenPrefix: [] };
+  const ports: WeightPort[] = model.trainableWeights.map((_, i) => ({
+    input: b.unique(`param_${i}`),
+    grad: b.unique(`grad_${i}`),
+  }));
+  const graph: TrainingGraph = {
+    model: undefined as unknown as OnnxModel,
+    weights: ports,
+    dropouts: [],
+    batchNorms: [],
+    frozenPrefix: [],
+  };
   const ctx: Context = { b, graph, ports, index: new Map(model.trainableWeights.map((w, i) => [w.name, i])) };
-  const values = new Map<string, GraphValue>([[dag.input, { name: b.node("Transpose", [io.input], "input/nchw", { perm: attrInts([0, 3, 1, 2]) }), layout: "nchw", shape: [...model.inputs[0].shape] }]]);
+  const values = new Map<string, GraphValue>([
+    [
+      dag.input,
+      {
+        name: b.node("Transpose", [io.input], "input/nchw", { perm: attrInts([0, 3, 1, 2]) }),
+        layout: "nchw",
+        shape: [...model.inputs[0].shape],
+      },
+    ],
+  ]);
   const needsGrad = new Map<string, boolean>(dag.nodes.map((n) => [n.output, n.needsGrad]));
   // a frozen BN right after a frozen linear conv (its only reader) is folded into the conv's kernel and bias
-  const folds = new Map([...findFoldableBatchNorms(model)].filter(([, bn]) => !dag.nodes.find((n) => n.layer === bn)!.needsGrad));
+  const folds = new Map(
+    [...findFoldableBatchNorms(model)].filter(([, bn]) => !dag.nodes.find((n) => n.layer === bn)!.needsGrad),
+  );
   const folded = new Map([...folds].map(([conv, bn]) => [bn.name, conv]));
   const backward = new Map<DagNode, MultiPass["backward"]>();
   const hidden = dag.nodes.slice(0, -1);
@@ -216,28 +308,54 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
       graph.frozenPrefix.push(node.layer.name);
       values.set(node.output, prefixLayer(ctx, node, xs, folds.get(node.layer.name)));
     } else {
-      const pass = trainLayer(ctx, node, xs.map((x) => x.name));
+      const pass = trainLayer(
+        ctx,
+        node,
+        xs.map((x) => x.name),
+      );
       backward.set(node, pass.backward);
       const rank = (node.layer.outputShape as number[]).length;
-      values.set(node.output, { name: pass.y, layout: rank === 4 ? "nchw" : "flat", shape: node.layer.outputShape as number[] });
+      values.set(node.output, {
+        name: pass.y,
+        layout: rank === 4 ? "nchw" : "flat",
+        shape: node.layer.outputShape as number[],
+      });
     }
   }
   const out = dag.nodes[dag.nodes.length - 1];
   const x = values.get(out.inputs[0])!.name;
   const ow = paramsOf(ctx, out);
-  const z = b.node("Gemm", ow.bias ? [x, ow.kernel.input, ow.bias.input] : [x, ow.kernel.input], `${out.layer.name}/gemm`);
+  const z = b.node(
+    "Gemm",
+    ow.bias ? [x, ow.kernel.input, ow.bias.input] : [x, ow.kernel.input],
+    `${out.layer.name}/gemm`,
+  );
   const { loss, scores, dz } = sigmoidBceLoss(b, z, io.labels, io.sampleWeights, EPSILON);
   b.node("Identity", [loss], "loss/out", undefined, io.loss);
   b.node("Identity", [scores], "scores/out", undefined, io.scores);
   const grads = new Map<string, string[]>();
   const push = (key: string, grad: string | undefined) => grad && grads.set(key, [...(grads.get(key) ?? []), grad]);
-  push(out.inputs[0], denseBackward(b, x, z, out.layer.name, ow.kernel, ow.bias, false)(dz, needsGrad.get(out.inputs[0]) ?? false));
+  push(
+    out.inputs[0],
+    denseBackward(b, x, z, out.layer.name, ow.kernel, ow.bias, false)(dz, needsGrad.get(out.inputs[0]) ?? false),
+  );
   for (const node of [...hidden].reverse()) {
     const parts = grads.get(node.output);
     if (!backward.has(node) || !parts) continue;
-    const dxs = backward.get(node)!(sumGradients(b, parts, node.layer.name), node.inputs.map((k) => needsGrad.get(k) ?? false));
+    const dxs = backward.get(node)!(
+      sumGradients(b, parts, node.layer.name),
+      node.inputs.map((k) => needsGrad.get(k) ?? false),
+    );
     node.inputs.forEach((k, i) => push(k, dxs[i]));
   }
-  graph.model = { graphName: `${model.name}_train`, nodes: b.nodes, initializers: b.initializers, ...graphSignature(model, graph), opset: TRAIN_GRAPH_OPSET, producerName: "pneumo-lab", docString: "training step" };
+  graph.model = {
+    graphName: `${model.name}_train`,
+    nodes: b.nodes,
+    initializers: b.initializers,
+    ...graphSignature(model, graph),
+    opset: TRAIN_GRAPH_OPSET,
+    producerName: "pneumo-lab",
+    docString: "training step",
+  };
   return graph;
 }

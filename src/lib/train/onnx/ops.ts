@@ -40,7 +40,13 @@ export class TrainGraphBuilder extends GraphBuilder {
   }
 
   /** A node with several outputs; returns their names. */
-  multi(opType: string, inputs: string[], base: string, count: number, attributes?: Record<string, OnnxAttribute>): string[] {
+  multi(
+    opType: string,
+    inputs: string[],
+    base: string,
+    count: number,
+    attributes?: Record<string, OnnxAttribute>,
+  ): string[] {
     const outputs = Array.from({ length: count }, (_, i) => this.unique(`${base}_${i}`));
     this.nodes.push({ opType, inputs, outputs, name: this.unique(`${base}/${opType}`), attributes });
     return outputs;
@@ -48,12 +54,23 @@ export class TrainGraphBuilder extends GraphBuilder {
 
   /** ReduceSum over `axes` (opset 13: axes as an input). */
   reduceSum(x: string, axes: number[], keepdims: boolean, base: string, outName?: string): string {
-    return this.node("ReduceSum", [x, this.constantInt64(`${base}/axes`, axes)], base, { keepdims: attrInt(keepdims ? 1 : 0) }, outName);
+    return this.node(
+      "ReduceSum",
+      [x, this.constantInt64(`${base}/axes`, axes)],
+      base,
+      { keepdims: attrInt(keepdims ? 1 : 0) },
+      outName,
+    );
   }
 
   /** Slice along `axes` (int64 constants), with optional steps. */
   slice(x: string, starts: number[], ends: number[], axes: number[], base: string, steps?: number[]): string {
-    const inputs = [x, this.constantInt64(`${base}/starts`, starts), this.constantInt64(`${base}/ends`, ends), this.constantInt64(`${base}/axes`, axes)];
+    const inputs = [
+      x,
+      this.constantInt64(`${base}/starts`, starts),
+      this.constantInt64(`${base}/ends`, ends),
+      this.constantInt64(`${base}/axes`, axes),
+    ];
     if (steps) inputs.push(this.constantInt64(`${base}/steps`, steps));
     return this.node("Slice", inputs, base);
   }
@@ -81,8 +98,30 @@ export class TrainGraphBuilder extends GraphBuilder {
     // run time); when dep's shape is fixed (a weight gradient) it would fold to a constant, so from dep's values:
     // (min(dep) < −∞) is false, NaN included.
     const zero = depShapeFixed
-      ? this.node("Cast", [this.node("Less", [this.node("ReduceMin", [dep], `${base}/dep_min`, { keepdims: attrInt(0) }), this.scalar(-Infinity)], `${base}/dep_false`)], `${base}/dep_zero`, { to: attrInt(7) })
-      : this.node("ReduceMin", [this.node("Mul", [this.node("Shape", [dep], `${base}/dep_shape`), this.constantInt64(`${base}/zero`, [0])], `${base}/dep_zero`)], `${base}/dep_min`, { keepdims: attrInt(1) });
+      ? this.node(
+          "Cast",
+          [
+            this.node(
+              "Less",
+              [this.node("ReduceMin", [dep], `${base}/dep_min`, { keepdims: attrInt(0) }), this.scalar(-Infinity)],
+              `${base}/dep_false`,
+            ),
+          ],
+          `${base}/dep_zero`,
+          { to: attrInt(7) },
+        )
+      : this.node(
+          "ReduceMin",
+          [
+            this.node(
+              "Mul",
+              [this.node("Shape", [dep], `${base}/dep_shape`), this.constantInt64(`${base}/zero`, [0])],
+              `${base}/dep_zero`,
+            ),
+          ],
+          `${base}/dep_min`,
+          { keepdims: attrInt(1) },
+        );
     const shape = this.node("Add", [this.node("Shape", [value], `${base}/shape`), zero], `${base}/late_shape`);
     return this.node("Reshape", [value, shape], `${base}/late`);
   }
@@ -95,14 +134,29 @@ export class TrainGraphBuilder extends GraphBuilder {
 }
 
 /** Dense (Gemm) + bias + optional ReLU on [n, in]. */
-export function denseLayer(b: TrainGraphBuilder, x: string, name: string, kernel: ParamRef, bias: ParamRef | undefined, relu: boolean): LayerPass {
+export function denseLayer(
+  b: TrainGraphBuilder,
+  x: string,
+  name: string,
+  kernel: ParamRef,
+  bias: ParamRef | undefined,
+  relu: boolean,
+): LayerPass {
   const z = b.node("Gemm", bias ? [x, kernel.input, bias.input] : [x, kernel.input], `${name}/gemm`);
   const y = relu ? b.node("Relu", [z], `${name}/relu`) : z;
   return { y, backward: denseBackward(b, x, y, name, kernel, bias, relu) };
 }
 
 /** Backward of `denseLayer` (also used by the sigmoid output, with relu false and dy = dL/dz). */
-export function denseBackward(b: TrainGraphBuilder, x: string, y: string, name: string, kernel: ParamRef, bias: ParamRef | undefined, relu: boolean): Backward {
+export function denseBackward(
+  b: TrainGraphBuilder,
+  x: string,
+  y: string,
+  name: string,
+  kernel: ParamRef,
+  bias: ParamRef | undefined,
+  relu: boolean,
+): Backward {
   return (dy, needInput) => {
     let dz = relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
     let xLate = x;
@@ -120,7 +174,14 @@ export function denseBackward(b: TrainGraphBuilder, x: string, y: string, name: 
 
 /** Batch normalisation with batch statistics over every axis but 1 (NCHW or [n, c]); mean/variance become graph outputs. */
 export function batchNormLayer(
-  b: TrainGraphBuilder, x: string, rank: number, name: string, gamma: WeightPort, beta: WeightPort, epsilon: number, stats: { mean: string; variance: string },
+  b: TrainGraphBuilder,
+  x: string,
+  rank: number,
+  name: string,
+  gamma: WeightPort,
+  beta: WeightPort,
+  epsilon: number,
+  stats: { mean: string; variance: string },
 ): LayerPass {
   const axes = rank === 4 ? [0, 2, 3] : [0];
   const bcast = rank === 4 ? [1, -1, 1, 1] : [1, -1];
@@ -128,14 +189,32 @@ export function batchNormLayer(
   const centered = b.node("Sub", [x, mean], `${name}/centered`);
   const variance = b.reduceMean(b.node("Mul", [centered, centered], `${name}/sq`), axes, `${name}/var`);
   b.node("Reshape", [mean, b.constantInt64(`${name}/mean_shape`, [-1])], `${name}/mean_out`, undefined, stats.mean);
-  b.node("Reshape", [variance, b.constantInt64(`${name}/var_shape`, [-1])], `${name}/var_out`, undefined, stats.variance);
-  const invStd = b.node("Reciprocal", [b.node("Sqrt", [b.node("Add", [variance, b.scalar(epsilon)], `${name}/var_eps`)], `${name}/std`)], `${name}/inv_std`);
+  b.node(
+    "Reshape",
+    [variance, b.constantInt64(`${name}/var_shape`, [-1])],
+    `${name}/var_out`,
+    undefined,
+    stats.variance,
+  );
+  const invStd = b.node(
+    "Reciprocal",
+    [b.node("Sqrt", [b.node("Add", [variance, b.scalar(epsilon)], `${name}/var_eps`)], `${name}/std`)],
+    `${name}/inv_std`,
+  );
   const xhat = b.node("Mul", [centered, invStd], `${name}/xhat`);
   const g = b.reshape(gamma.input, bcast, `${name}/gamma`);
-  const y = b.node("Add", [b.node("Mul", [xhat, g], `${name}/scaled`), b.reshape(beta.input, bcast, `${name}/beta`)], `${name}/y`);
+  const y = b.node(
+    "Add",
+    [b.node("Mul", [xhat, g], `${name}/scaled`), b.reshape(beta.input, bcast, `${name}/beta`)],
+    `${name}/y`,
+  );
   const backward: Backward = (dy, needInput) => {
     // x̂ again from x (kept anyway as the ReLU output before it), so the forward x̂ need not live until here
-    const xhatAgain = b.node("Mul", [b.node("Sub", [b.after(x, dy, `${name}/x`), mean], `${name}/centered_again`), invStd], `${name}/xhat_again`);
+    const xhatAgain = b.node(
+      "Mul",
+      [b.node("Sub", [b.after(x, dy, `${name}/x`), mean], `${name}/centered_again`), invStd],
+      `${name}/xhat_again`,
+    );
     const dyx = b.node("Mul", [dy, xhatAgain], `${name}/dy_xhat`);
     const dbeta = b.reduceSum(dy, axes, false, `${name}/dbeta`, beta.grad);
     const dgamma = b.reduceSum(dyx, axes, false, `${name}/dgamma`, gamma.grad);
@@ -143,7 +222,14 @@ export function batchNormLayer(
     // dx = γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), once dβ and dγ are out (so dy and dy·x̂ are freed here)
     const dyLate = b.after(dy, dbeta, `${name}/dy_dbeta`, true);
     const dyxLate = b.after(dyx, dgamma, `${name}/dyx_dgamma`, true);
-    const inner = b.node("Sub", [b.node("Sub", [dyLate, b.reduceMean(dyLate, axes, `${name}/mean_dy`)], `${name}/dy_c`), b.node("Mul", [xhatAgain, b.reduceMean(dyxLate, axes, `${name}/mean_dyx`)], `${name}/xhat_term`)], `${name}/inner`);
+    const inner = b.node(
+      "Sub",
+      [
+        b.node("Sub", [dyLate, b.reduceMean(dyLate, axes, `${name}/mean_dy`)], `${name}/dy_c`),
+        b.node("Mul", [xhatAgain, b.reduceMean(dyxLate, axes, `${name}/mean_dyx`)], `${name}/xhat_term`),
+      ],
+      `${name}/inner`,
+    );
     return b.node("Mul", [inner, b.node("Mul", [g, invStd], `${name}/k`)], `${name}/dx`);
   };
   return { y, backward };
@@ -170,20 +256,34 @@ export function flattenLayer(b: TrainGraphBuilder, x: string, name: string): Lay
  * Sigmoid of the logit `z`, the weighted binary cross-entropy of `weightedBce` (scores clipped to [ε, 1 − ε],
  * per-example factors `sampleWeights` = classWeight / n), and its gradient with respect to `z`.
  */
-export function sigmoidBceLoss(b: TrainGraphBuilder, z: string, labels: string, sampleWeights: string, epsilon: number): { loss: string; scores: string; dz: string } {
+export function sigmoidBceLoss(
+  b: TrainGraphBuilder,
+  z: string,
+  labels: string,
+  sampleWeights: string,
+  epsilon: number,
+): { loss: string; scores: string; dz: string } {
   const p = b.reshape(b.node("Sigmoid", [z], "output/sigmoid"), [-1], "output/p");
   const pc = b.node("Clip", [p, b.scalar(epsilon), b.scalar(1 - epsilon)], "loss/clip");
   const one = b.scalar(1);
   const notY = b.node("Sub", [one, labels], "loss/not_y");
   const pos = b.node("Mul", [labels, b.node("Log", [pc], "loss/log_p")], "loss/pos");
-  const neg = b.node("Mul", [notY, b.node("Log", [b.node("Sub", [one, pc], "loss/one_minus_p")], "loss/log_q")], "loss/neg");
+  const neg = b.node(
+    "Mul",
+    [notY, b.node("Log", [b.node("Sub", [one, pc], "loss/one_minus_p")], "loss/log_q")],
+    "loss/neg",
+  );
   const perSample = b.node("Neg", [b.node("Add", [pos, neg], "loss/sum")], "loss/per_sample");
   const loss = b.reduceSum(b.node("Mul", [perSample, sampleWeights], "loss/weighted"), [0], false, "loss/total");
   // dL/dz = w·(p − y) where ε ≤ p ≤ 1 − ε (clip passes the gradient), else 0
-  const inside = b.node("And", [
-    b.node("GreaterOrEqual", [p, b.scalar(epsilon)], "loss/above"),
-    b.node("LessOrEqual", [p, b.scalar(1 - epsilon)], "loss/below"),
-  ], "loss/inside");
+  const inside = b.node(
+    "And",
+    [
+      b.node("GreaterOrEqual", [p, b.scalar(epsilon)], "loss/above"),
+      b.node("LessOrEqual", [p, b.scalar(1 - epsilon)], "loss/below"),
+    ],
+    "loss/inside",
+  );
   const raw = b.node("Mul", [b.node("Sub", [p, labels], "loss/residual"), sampleWeights], "loss/dp");
   const dz = b.reshape(b.node("Where", [inside, raw, b.scalar(0)], "loss/dz_flat"), [-1, 1], "loss/dz");
   return { loss, scores: p, dz };

@@ -8,11 +8,23 @@ import * as tf from "@tensorflow/tfjs";
 import { availableParallelism } from "node:os";
 import { createRng } from "../../data/random";
 import { updateMovingStatistics } from "../../models/batchNormMoving";
-import { loadOnnxRuntime, ortSessionOptions, type OrtExecutionProvider, type OrtModule, type OrtSession } from "../../models/onnx/runtime";
+import {
+  loadOnnxRuntime,
+  ortSessionOptions,
+  type OrtExecutionProvider,
+  type OrtModule,
+  type OrtSession,
+} from "../../models/onnx/runtime";
 import { encodeOnnxModel } from "../../models/onnx/schema";
 import type { ClassWeight, TrainEngine } from "../types";
 import { adamStepHost } from "./adamHost";
-import { buildTrainingGraph, TRAIN_GRAPH_IO, trainingGraphUnsupported, type DropoutPort, type TrainingGraph } from "./graph";
+import {
+  buildTrainingGraph,
+  TRAIN_GRAPH_IO,
+  trainingGraphUnsupported,
+  type DropoutPort,
+  type TrainingGraph,
+} from "./graph";
 
 /** Options of `createOnnxTrainer`. */
 export interface OnnxTrainerOptions {
@@ -49,12 +61,19 @@ export interface OnnxTrainer {
 export async function onnxTrainingUnavailable(model: tf.LayersModel): Promise<string | undefined> {
   if (!(await loadOnnxRuntime())) return "onnxruntime-node is not installed";
   const backend = tf.getBackend();
-  if (backend !== "wasm" && backend !== "cpu") return `the TF.js backend is ${backend} (native or GPU training stays on TF.js)`;
+  if (backend !== "wasm" && backend !== "cpu")
+    return `the TF.js backend is ${backend} (native or GPU training stays on TF.js)`;
   return trainingGraphUnsupported(model);
 }
 
 // Masks of 0 and 1/(1 − rate) for every dropout of the graph, from the step's generator.
-function dropoutMasks(ort: OrtModule, dropouts: DropoutPort[], n: number, seed: number, iteration: number): Record<string, unknown> {
+function dropoutMasks(
+  ort: OrtModule,
+  dropouts: DropoutPort[],
+  n: number,
+  seed: number,
+  iteration: number,
+): Record<string, unknown> {
   const rng = createRng(((seed >>> 0) ^ Math.imul(iteration + 1, 0x9e3779b1)) >>> 0);
   const feeds: Record<string, unknown> = {};
   for (const d of dropouts) {
@@ -79,14 +98,25 @@ function sampleWeights(labels: Float32Array, classWeight?: ClassWeight): Float32
  * const trainer = await createOnnxTrainer(model, optimizer, trainableVariables(model), { threads: 2 });
  * const values = await trainer.step(xs, ys, 0, { 0: 1.9, 1: 0.7 }); // values[0]: loss
  */
-export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Optimizer, varList: tf.Variable[], opts: OnnxTrainerOptions = {}): Promise<OnnxTrainer> {
+export async function createOnnxTrainer(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  varList: tf.Variable[],
+  opts: OnnxTrainerOptions = {},
+): Promise<OnnxTrainer> {
   const reason = await onnxTrainingUnavailable(model);
-  if (reason) throw new Error(`createOnnxTrainer: ${reason}; train with engine "tfjs" instead. Received: model ${model.name} on ${tf.getBackend()}`);
+  if (reason)
+    throw new Error(
+      `createOnnxTrainer: ${reason}; train with engine "tfjs" instead. Received: model ${model.name} on ${tf.getBackend()}`,
+    );
   const threads = opts.threads ?? availableParallelism();
   const executionProvider = opts.executionProvider ?? "cpu";
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`createOnnxTrainer: threads must be an integer ≥ 1. Received: ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1)
+    throw new Error(`createOnnxTrainer: threads must be an integer ≥ 1. Received: ${threads}`);
   if (varList.length !== model.trainableWeights.length) {
-    throw new Error(`createOnnxTrainer: varList must hold the model's ${model.trainableWeights.length} trainable variables in order. Received: ${varList.length}`);
+    throw new Error(
+      `createOnnxTrainer: varList must hold the model's ${model.trainableWeights.length} trainable variables in order. Received: ${varList.length}`,
+    );
   }
   const ort = (await loadOnnxRuntime())!;
   // Built at the first step, not now: frozen weights become graph constants, and `train` restores a checkpoint
@@ -94,7 +124,13 @@ export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Opt
   let built: Promise<{ graph: TrainingGraph; session: OrtSession }> | undefined;
   const build = async () => {
     const graph = buildTrainingGraph(model);
-    return { graph, session: await ort.InferenceSession.create(encodeOnnxModel(graph.model), ortSessionOptions({ threads, memPattern: false, executionProvider })) };
+    return {
+      graph,
+      session: await ort.InferenceSession.create(
+        encodeOnnxModel(graph.model),
+        ortSessionOptions({ threads, memPattern: false, executionProvider }),
+      ),
+    };
   };
   const seed = opts.seed ?? 42;
   return {
@@ -111,7 +147,9 @@ export async function createOnnxTrainer(model: tf.LayersModel, optimizer: tf.Opt
         [io.sampleWeights]: new ort.Tensor("float32", sampleWeights(y, classWeight), [n]),
         ...dropoutMasks(ort, graph.dropouts, n, seed, iteration),
       };
-      varList.forEach((v, i) => { feeds[graph.weights[i].input] = new ort.Tensor("float32", v.dataSync() as Float32Array, v.shape); });
+      varList.forEach((v, i) => {
+        feeds[graph.weights[i].input] = new ort.Tensor("float32", v.dataSync() as Float32Array, v.shape);
+      });
       const out = await session.run(feeds);
       const grads = varList.map((_, i) => out[graph.weights[i].grad].data as Float32Array);
       if (!adamStepHost(optimizer, varList, grads)) {

@@ -37,13 +37,26 @@ export const TAP_MATMUL_MIN_CHANNELS = 8;
  * @example
  * outputPadding([7, 7], [4, 4], [3, 3], [2, 2], [0, 0, 0, 0]); // [0, 0]
  */
-export function outputPadding(inSize: number[], outSize: number[], kernel: number[], strides: number[], pads: number[]): number[] {
+export function outputPadding(
+  inSize: number[],
+  outSize: number[],
+  kernel: number[],
+  strides: number[],
+  pads: number[],
+): number[] {
   return inSize.map((n, i) => n - ((outSize[i] - 1) * strides[i] + kernel[i] - pads[i] - pads[i + 2]));
 }
 
 // dW as one convolution: x with batch and channels swapped, "filters" dz likewise, dilated by the stride → HWIO.
 function filterGradByConv(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec, grad: string): string {
-  const { name, pads, strides, kernelSize: [kh, kw], inSize, outSize } = spec;
+  const {
+    name,
+    pads,
+    strides,
+    kernelSize: [kh, kw],
+    inSize,
+    outSize,
+  } = spec;
   const xT = b.node("Transpose", [x], `${name}/xT`, { perm: attrInts([1, 0, 2, 3]) });
   const dzT = b.node("Transpose", [dz], `${name}/dzT`, { perm: attrInts([1, 0, 2, 3]) });
   let g = b.node("Conv", [xT, dzT], `${name}/dw_iohw`, { pads: attrInts(pads), dilations: attrInts(strides) });
@@ -57,9 +70,19 @@ function filterGradByConv(b: TrainGraphBuilder, x: string, dz: string, spec: Con
 // Each tap's nodes are added right after its slice (the node order filterGradByTaps always had).
 type TapSpec = Pick<ConvSpec, "name" | "pads" | "strides" | "kernelSize" | "outSize">;
 function mapTaps(b: TrainGraphBuilder, x: string, spec: TapSpec, perTap: (window: string) => string): string[] {
-  const { name, pads, strides: [sh, sw], kernelSize: [kh, kw], outSize: [h, w] } = spec;
+  const {
+    name,
+    pads,
+    strides: [sh, sw],
+    kernelSize: [kh, kw],
+    outSize: [h, w],
+  } = spec;
   const padded = pads.some((p) => p > 0)
-    ? b.node("Pad", [x, b.constantInt64(`${name}/x_pads`, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])], `${name}/x_pad`)
+    ? b.node(
+        "Pad",
+        [x, b.constantInt64(`${name}/x_pads`, [0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]])],
+        `${name}/x_pad`,
+      )
     : x;
   const windows: string[] = [];
   for (let a = 0; a < kh; a++) {
@@ -73,14 +96,31 @@ function mapTaps(b: TrainGraphBuilder, x: string, spec: TapSpec, perTap: (window
 
 // dW tap by tap: for kernel offset (a, c), Σₙ x_pad[n, :, a::s, c::s]·dz[n]ᵀ as a batched MatMul [n, in, HW]·[n, HW, out].
 function filterGradByTaps(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec, grad: string): string {
-  const { name, kernelSize: [kh, kw] } = spec;
-  const dzRows = b.reshape(b.node("Transpose", [dz], `${name}/dz_nhwc`, { perm: attrInts([0, 2, 3, 1]) }), [0, -1, spec.outChannels], `${name}/dz_rows`);
+  const {
+    name,
+    kernelSize: [kh, kw],
+  } = spec;
+  const dzRows = b.reshape(
+    b.node("Transpose", [dz], `${name}/dz_nhwc`, { perm: attrInts([0, 2, 3, 1]) }),
+    [0, -1, spec.outChannels],
+    `${name}/dz_rows`,
+  );
   const taps = mapTaps(b, x, spec, (window) => {
-    const product = b.node("MatMul", [b.reshape(window, [0, spec.inChannels, -1], `${name}/tap_rows`), dzRows], `${name}/tap_mm`);
+    const product = b.node(
+      "MatMul",
+      [b.reshape(window, [0, spec.inChannels, -1], `${name}/tap_rows`), dzRows],
+      `${name}/tap_mm`,
+    );
     return b.reduceSum(product, [0], true, `${name}/tap_sum`);
   });
   const stacked = taps.length === 1 ? taps[0] : b.node("Concat", taps, `${name}/taps`, { axis: attrInt(0) });
-  return b.node("Reshape", [stacked, b.constantInt64(`${name}/hwio`, [kh, kw, spec.inChannels, spec.outChannels])], `${name}/dw`, undefined, grad);
+  return b.node(
+    "Reshape",
+    [stacked, b.constantInt64(`${name}/hwio`, [kh, kw, spec.inChannels, spec.outChannels])],
+    `${name}/dw`,
+    undefined,
+    grad,
+  );
 }
 
 /**
@@ -122,9 +162,13 @@ export type DepthwiseSpec = Omit<ConvSpec, "inChannels" | "outChannels"> & { cha
 // dW of a depthwise conv tap by tap: for kernel offset (a, c), Σ over n, h, w of x_pad[n, ch, a::s, c::s]·dz[n, ch]
 // per channel, stacked to TF.js's [kh, kw, C, 1].
 function depthwiseFilterGrad(b: TrainGraphBuilder, x: string, dz: string, spec: DepthwiseSpec, grad: string): string {
-  const { name, kernelSize: [kh, kw] } = spec;
+  const {
+    name,
+    kernelSize: [kh, kw],
+  } = spec;
   const taps = mapTaps(b, x, spec, (window) =>
-    b.reduceSum(b.node("Mul", [window, dz], `${name}/tap_mul`), [0, 2, 3], false, `${name}/tap_sum`));
+    b.reduceSum(b.node("Mul", [window, dz], `${name}/tap_mul`), [0, 2, 3], false, `${name}/tap_sum`),
+  );
   const stacked = taps.length === 1 ? taps[0] : b.node("Concat", taps, `${name}/taps`, { axis: attrInt(0) });
   const hwio = b.constantInt64(`${name}/hwio`, [kh, kw, spec.channels, 1]);
   return b.node("Reshape", [stacked, hwio], `${name}/dw`, undefined, grad);
@@ -141,7 +185,10 @@ export function depthwiseConvLayer(b: TrainGraphBuilder, x: string, spec: Depthw
   const { name, pads, strides, kernelSize, channels } = spec;
   const w = b.node("Transpose", [spec.kernel.input], `${name}/c1hw`, { perm: attrInts([2, 3, 0, 1]) });
   const geometry = {
-    kernel_shape: attrInts(kernelSize), strides: attrInts(strides), pads: attrInts(pads), group: attrInt(channels),
+    kernel_shape: attrInts(kernelSize),
+    strides: attrInts(strides),
+    pads: attrInts(pads),
+    group: attrInt(channels),
   };
   const z = b.node("Conv", spec.bias ? [x, w, spec.bias.input] : [x, w], `${name}/conv`, geometry);
   const y = spec.relu ? b.node("Relu", [z], `${name}/relu`) : z;

@@ -36,7 +36,10 @@ export function maxPoolLayer(b: TrainGraphBuilder, x: string, spec: PoolSpec): L
     const zeros = b.reshape(b.node("ConstantOfShape", [shape], `${name}/zeros`), [-1], `${name}/zeros_flat`);
     const flatIndices = b.reshape(indices, [-1], `${name}/indices_flat`);
     const flatDy = b.reshape(dy, [-1], `${name}/dy_flat`);
-    const summed = b.node("ScatterElements", [zeros, flatIndices, flatDy], `${name}/scatter`, { axis: attrInt(0), reduction: attrString("add") });
+    const summed = b.node("ScatterElements", [zeros, flatIndices, flatDy], `${name}/scatter`, {
+      axis: attrInt(0),
+      reduction: attrString("add"),
+    });
     return b.node("Reshape", [summed, shape], `${name}/dx`);
   };
   return { y, backward };
@@ -48,7 +51,9 @@ export function maxPoolLayer(b: TrainGraphBuilder, x: string, spec: PoolSpec): L
  * @example
  * inverseWindowCounts({ pool: [2, 2], strides: [2, 2], pads: [0, 0, 1, 1], inSize: [3, 3], outSize: [2, 2], … }); // [¼, ½, ½, 1]
  */
-export function inverseWindowCounts(spec: Pick<PoolSpec, "pool" | "strides" | "pads" | "inSize" | "outSize">): Float32Array {
+export function inverseWindowCounts(
+  spec: Pick<PoolSpec, "pool" | "strides" | "pads" | "inSize" | "outSize">,
+): Float32Array {
   const covered = (i: number, axis: 0 | 1): number => {
     const start = i * spec.strides[axis] - spec.pads[axis];
     return Math.min(start + spec.pool[axis], spec.inSize[axis]) - Math.max(start, 0);
@@ -69,16 +74,29 @@ export function averagePoolLayer(b: TrainGraphBuilder, x: string, spec: PoolSpec
   const y = b.node("AveragePool", [x], `${name}/pool`, { ...geometry, count_include_pad: attrInt(0) });
   const backward = (dy: string): string => {
     const inverse = b.constant(`${name}/inv_count`, [1, 1, ...spec.outSize], inverseWindowCounts(spec));
-    const ones = b.constant(`${name}/ones`, [channels, 1, ...pool], new Float32Array(channels * pool[0] * pool[1]).fill(1));
+    const ones = b.constant(
+      `${name}/ones`,
+      [channels, 1, ...pool],
+      new Float32Array(channels * pool[0] * pool[1]).fill(1),
+    );
     const outPad = outputPadding(spec.inSize, spec.outSize, pool, strides, pads);
     const scaled = b.node("Mul", [dy, inverse], `${name}/dy_mean`);
-    return b.node("ConvTranspose", [scaled, ones], `${name}/dx`, { ...geometry, group: attrInt(channels), output_padding: attrInts(outPad) });
+    return b.node("ConvTranspose", [scaled, ones], `${name}/dx`, {
+      ...geometry,
+      group: attrInt(channels),
+      output_padding: attrInts(outPad),
+    });
   };
   return { y, backward };
 }
 
 /** Global average pooling to [n, c]; backward spreads dy / (h·w) over the input's shape. */
-export function globalAveragePoolLayer(b: TrainGraphBuilder, x: string, name: string, inSize: [number, number]): LayerPass {
+export function globalAveragePoolLayer(
+  b: TrainGraphBuilder,
+  x: string,
+  name: string,
+  inSize: [number, number],
+): LayerPass {
   const shape = b.node("Shape", [x], `${name}/in_shape`);
   const pooled = b.node("GlobalAveragePool", [b.after(x, shape, `${name}/x`)], `${name}/pool`);
   const y = b.node("Flatten", [pooled], `${name}/flat`, { axis: attrInt(1) });
@@ -90,9 +108,16 @@ export function globalAveragePoolLayer(b: TrainGraphBuilder, x: string, name: st
 }
 
 /** Zero padding of [[top, bottom], [left, right]]; backward crops dy back to the input. */
-export function zeroPaddingLayer(b: TrainGraphBuilder, x: string, name: string, padding: [[number, number], [number, number]], inSize: [number, number]): LayerPass {
+export function zeroPaddingLayer(
+  b: TrainGraphBuilder,
+  x: string,
+  name: string,
+  padding: [[number, number], [number, number]],
+  inSize: [number, number],
+): LayerPass {
   const [[top, bottom], [left, right]] = padding;
   const y = b.node("Pad", [x, b.constantInt64(`${name}/pads`, [0, 0, top, left, 0, 0, bottom, right])], `${name}/pad`);
-  const backward = (dy: string): string => b.slice(dy, [top, left], [top + inSize[0], left + inSize[1]], [2, 3], `${name}/dx`);
+  const backward = (dy: string): string =>
+    b.slice(dy, [top, left], [top + inSize[0], left + inSize[1]], [2, 3], `${name}/dx`);
   return { y, backward };
 }

@@ -29,21 +29,35 @@ export function cappedReluLayer(b: TrainGraphBuilder, x: string, name: string, m
   const backward = (dy: string): string => {
     const xLate = b.after(x, dy, `${name}/x`);
     const above = b.node("Greater", [xLate, b.scalar(0)], `${name}/above`);
-    const inside = b.node("And", [above, b.node("LessOrEqual", [xLate, b.scalar(max)], `${name}/below`)], `${name}/inside`);
+    const inside = b.node(
+      "And",
+      [above, b.node("LessOrEqual", [xLate, b.scalar(max)], `${name}/below`)],
+      `${name}/inside`,
+    );
     return b.node("Where", [inside, dy, b.scalar(0)], `${name}/dx`);
   };
   return { y, backward };
 }
 
 /** Rescaling y = x·scale + offset; dx = dy·scale. */
-export function rescalingLayer(b: TrainGraphBuilder, x: string, name: string, scale: number, offset: number): LayerPass {
+export function rescalingLayer(
+  b: TrainGraphBuilder,
+  x: string,
+  name: string,
+  scale: number,
+  offset: number,
+): LayerPass {
   const y = b.node("Add", [b.node("Mul", [x, b.scalar(scale)], `${name}/mul`), b.scalar(offset)], `${name}/y`);
   return { y, backward: (dy) => b.node("Mul", [dy, b.scalar(scale)], `${name}/dx`) };
 }
 
 /** Concat along the channel axis (NCHW 1, flat −1) of inputs with `channels[i]` channels; dx = slices of dy. */
 export function concatLayer(
-  b: TrainGraphBuilder, xs: string[], name: string, channels: number[], axis: number,
+  b: TrainGraphBuilder,
+  xs: string[],
+  name: string,
+  channels: number[],
+  axis: number,
 ): MultiPass {
   const y = b.node("Concat", xs, `${name}/concat`, { axis: attrInt(axis) });
   const starts = channels.map((_, i) => channels.slice(0, i).reduce((s, c) => s + c, 0));
@@ -67,7 +81,11 @@ export function frozenBatchNormLayer(b: TrainGraphBuilder, x: string, layer: tf.
   const { scale, shift } = batchNormAffine(layer);
   const dims = rank === 4 ? [scale.length, 1, 1] : [scale.length];
   const s = b.constant(`${layer.name}/scale`, dims, scale);
-  const y = b.node("Add", [b.node("Mul", [x, s], `${layer.name}/mul`), b.constant(`${layer.name}/shift`, dims, shift)], `${layer.name}/y`);
+  const y = b.node(
+    "Add",
+    [b.node("Mul", [x, s], `${layer.name}/mul`), b.constant(`${layer.name}/shift`, dims, shift)],
+    `${layer.name}/y`,
+  );
   return { y, backward: (dy) => b.node("Mul", [dy, s], `${layer.name}/dx`) };
 }
 
