@@ -6,9 +6,12 @@ import { readRunManifest } from "../../src/lib/runs/manifest";
 import { evaluateRun } from "../../src/lib/workflows/evaluate";
 import { RANDOM_WEIGHTS_WARNING, trainMobileNetRun } from "../../src/lib/workflows/mobilenet";
 import { tempDir } from "../data/helpers";
+import { onnxRuntimeAvailable } from "../../src/lib/models/onnx/runtime";
+
+const HAVE_ORT = await onnxRuntimeAvailable();
 
 describe("trainMobileNetRun without ImageNet weights", () => {
-  it("warns that it is not ImageNet transfer, trains on TF.js, records it, and the run evaluates", async () => {
+  it("warns that it is not ImageNet transfer, trains (onnxruntime when it loads), records it, and the run evaluates", async () => {
     process.env.PNEUMO_MOBILENETV2_DIR = join(tempDir(), "no-weights-here");
     const lines: string[] = [];
     const { runDir, history } = await trainMobileNetRun({
@@ -23,7 +26,8 @@ describe("trainMobileNetRun without ImageNet weights", () => {
     expect(lines.some((l) => l.includes("WARNING") && l.includes("RANDOM weights") && l.includes("NOT ImageNet"))).toBe(
       true,
     );
-    expect(history.engine).toBe("tfjs");
+    // MobileNetV2's depthwise layers, ReLU6 and gray_to_rgb are in the onnxruntime training graph
+    expect(history.engine).toBe(HAVE_ORT ? "onnxruntime" : "tfjs");
     expect(history.epoch).toEqual([0]);
     const manifest = await readRunManifest(runDir);
     expect(manifest.settings.imagenet).toBe(false);
@@ -34,7 +38,7 @@ describe("trainMobileNetRun without ImageNet weights", () => {
     expect(ev.metrics.val.n).toBeGreaterThan(0);
   }, 300_000);
 
-  it("refuses, before touching any folder, a fine-tune deeper than TF.js wasm can differentiate", async () => {
+  it("refuses, before touching any folder, a TF.js fine-tune deeper than TF.js wasm can differentiate", async () => {
     const runsRoot = tempDir();
     const { initBackend } = await import("../../src/lib/backend");
     const backend = await initBackend({ quiet: true });
@@ -43,6 +47,7 @@ describe("trainMobileNetRun without ImageNet weights", () => {
       inputSize: 32,
       epochs: 1,
       unfreezeTop: 6,
+      engine: "tfjs",
       dataDir: sampleDataRoot(),
       runsRoot,
       log: () => {},
@@ -51,4 +56,24 @@ describe("trainMobileNetRun without ImageNet weights", () => {
     await expect(attempt).rejects.toThrow(/unfreezeTop 6 needs the DepthwiseConv2D input gradient.*unfreezeTop ≤ 5/);
     expect(readdirSync(runsRoot)).toEqual([]);
   }, 300_000);
+
+  it.skipIf(!HAVE_ORT)(
+    "fine-tunes past the wasm limit (top 36: depthwise blocks) when training runs on onnxruntime",
+    async () => {
+      const { history } = await trainMobileNetRun({
+        preset: "quick",
+        inputSize: 32,
+        epochs: 1,
+        unfreezeTop: 36,
+        engine: "onnxruntime",
+        dataDir: sampleDataRoot(),
+        runsRoot: tempDir(),
+        progress: false,
+        log: () => {},
+      });
+      expect(history.engine).toBe("onnxruntime");
+      expect(Number.isFinite(history.history.loss[0])).toBe(true);
+    },
+    300_000,
+  );
 });

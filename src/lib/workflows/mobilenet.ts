@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../backend";
+import { describeEnginePlan, resolveEnginePlan, type EnginePlan, type PlanEngine } from "../enginePlan";
 import { classWeights } from "../data/classWeights";
 import type { HeadKind } from "../models/heads";
 import { saveModelToDir } from "../models/io";
@@ -40,18 +41,20 @@ export const RANDOM_WEIGHTS_WARNING =
 /** Top layers that train without a DepthwiseConv2D input gradient (Conv_1, its BN, out_relu, block_16_project(_BN)). */
 export const WASM_MAX_UNFREEZE_TOP = 5;
 
-// TF.js wasm has no DepthwiseConv2dNativeBackpropInput kernel: opening layers below block_16_project fails mid-run.
-function checkWasmFineTune(tfBackend: string, unfreezeTop: number): void {
-  if (tfBackend !== "wasm" || unfreezeTop <= WASM_MAX_UNFREEZE_TOP) return;
+// TF.js wasm has no DepthwiseConv2dNativeBackpropInput kernel: opening layers below block_16_project fails mid-run
+// when TF.js trains. The onnxruntime training graph has its own depthwise gradients, so no limit there.
+function checkWasmFineTune(tfBackend: string, training: PlanEngine, unfreezeTop: number): void {
+  if (tfBackend !== "wasm" || training === "onnxruntime" || unfreezeTop <= WASM_MAX_UNFREEZE_TOP) return;
   throw new Error(
     `trainMobileNetRun: unfreezeTop ${unfreezeTop} needs the DepthwiseConv2D input gradient, which the TF.js wasm ` +
-      `backend lacks; use unfreezeTop ≤ ${WASM_MAX_UNFREEZE_TOP} here, or the cpu / tfjs-node backend. Received: ${unfreezeTop}`,
+      `backend lacks (training runs on TF.js here); use unfreezeTop ≤ ${WASM_MAX_UNFREEZE_TOP}, ` +
+      `engine "onnxruntime" (onnxruntime-node), or the cpu / tfjs-node backend. Received: ${unfreezeTop}`,
   );
 }
 
 /**
- * MobileNetV2 transfer (Keras's architecture and, when present, its ImageNet weights), trained on TF.js through
- * `train` (engine "auto" falls back to TF.js: DepthwiseConv2D is not in the onnxruntime training graph): frozen
+ * MobileNetV2 transfer (Keras's architecture and, when present, its ImageNet weights), trained through `train`
+ * (engine "auto": onnxruntime's training graph when onnxruntime-node loads, else TF.js): frozen
  * backbone by default, class weights, early stopping on val AUC, LR halving on plateau. Input is the 0–255 gray
  * image ("raw"), mapped to [−1, 1] RGB inside the model. Without the ImageNet file it warns loudly, records
  * `imagenet: false` in the manifest and trains from random weights.
@@ -67,7 +70,23 @@ export async function trainMobileNetRun(opts: MobileNetRunOptions = {}): Promise
     inputSize: opts.inputSize ?? MOBILENET_PRESETS[preset.name].inputSize,
   };
   const backend = await initBackend({ log });
-  checkWasmFineTune(backend.tfBackend, opts.unfreezeTop ?? 0);
+  // built before any folder is made: the plan (and the wasm check) depend on which layers train
+  const model = buildMobileNetV2Transfer({
+    inputSize: mn.inputSize,
+    channels: 1,
+    head: opts.head ?? "b",
+    unfreezeTop: opts.unfreezeTop ?? 0,
+    seed: preset.split.seed,
+  });
+  let plan: EnginePlan;
+  try {
+    plan = await resolveEnginePlan({ models: [model], training: opts.engine ?? "auto" });
+    checkWasmFineTune(backend.tfBackend, plan.training, opts.unfreezeTop ?? 0);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  log(`[pneumo-lab] train: ${describeEnginePlan(plan)}`);
   const weightsFile = opts.weightsFile ?? findMobileNetV2Weights();
   if (!weightsFile) log(`[pneumo-lab] WARNING: ${RANDOM_WEIGHTS_WARNING}`);
   const settings: ModelSettings & Record<string, unknown> = {
@@ -88,13 +107,6 @@ export async function trainMobileNetRun(opts: MobileNetRunOptions = {}): Promise
     extendable: ["epochs"],
     backend: { ...backend },
     opts,
-  });
-  const model = buildMobileNetV2Transfer({
-    inputSize: mn.inputSize,
-    channels: 1,
-    head: settings.head as HeadKind,
-    unfreezeTop: settings.unfreezeTop as number,
-    seed: preset.split.seed,
   });
   if (weightsFile) {
     const report = await loadKerasWeights(model, weightsFile, { allowMissing: (n) => n.startsWith("head_") });
@@ -125,6 +137,7 @@ export async function trainMobileNetRun(opts: MobileNetRunOptions = {}): Promise
       progress: opts.progress,
       seed: preset.split.seed,
       engine: opts.engine,
+      plan,
       // Frozen BatchNorms keep ImageNet statistics; the precise pass would cost a backbone pass per BN.
       batchNormStatistics: "keras",
     },

@@ -52,7 +52,7 @@ export async function predictRecords(
     engine === "tfjs"
       ? undefined
       : await createOnnxPredictor(model, { engine, ...ortSettings }).catch((error: Error) => {
-          // The plan prefers onnxruntime; a model its exporter cannot take (MobileNetV2's Concatenate) predicts on TF.js.
+          // The plan prefers onnxruntime; a model the exporter cannot take (see ONNX_SUPPORTED_LAYERS) predicts on TF.js.
           // Only an explicit engine "onnxruntime" insists.
           if (opts.engine === "onnxruntime") throw error;
           console.warn(`predictRecords: ONNX export failed, predicting with TF.js (${error.message})`);

@@ -18,6 +18,9 @@ export const ONNX_SUPPORTED_LAYERS = [
   "Dense",
   "Flatten",
   "Dropout",
+  "DepthwiseConv2D",
+  "Concatenate",
+  "Rescaling",
 ] as const;
 
 /** Activation names `exportOnnx` converts (TF.js serialized names). */
@@ -127,10 +130,8 @@ export function convertConv2d(
   x: GraphValue,
   foldBn?: tf.layers.Layer,
 ): GraphValue {
-  const config = layer.getConfig();
-  requireChannelsLast(layer, config);
   const kernel = requireWeight(layer, "kernel");
-  const [kh, kw, , cout] = kernel.shape;
+  const [kh, kw, cin, cout] = kernel.shape;
   const weights = hwioToOihw(kernel.data, kernel.shape);
   const bias = readWeight(layer, "bias")?.data ?? new Float32Array(cout);
   if (foldBn) {
@@ -141,21 +142,82 @@ export function convertConv2d(
       bias[o] = bias[o] * scale[o] + shift[o];
     }
   }
+  const y = convNode(b, layer, x, { weights, dims: [cout, cin, kh, kw], bias, group: 1 });
+  return { ...y, shape: outputShape(foldBn ?? layer) };
+}
+
+/**
+ * DepthwiseConv2D with depth multiplier 1 as an ONNX Conv with group = channels: TF.js's [kh, kw, C, 1] kernel
+ * read as HWIO with one output is ONNX's [C, 1, kh, kw] group kernel.
+ */
+export function convertDepthwiseConv2d(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue): GraphValue {
+  const multiplier = layer.getConfig().depthMultiplier as number;
+  if (multiplier !== 1) {
+    throw new Error(`exportOnnx: DepthwiseConv2D ${layer.name} must have depthMultiplier 1. Received: ${multiplier}`);
+  }
+  const kernel = requireWeight(layer, "depthwise_kernel");
+  const [kh, kw, channels] = kernel.shape;
+  const bias = readWeight(layer, "bias")?.data ?? new Float32Array(channels);
+  const weights = hwioToOihw(kernel.data, kernel.shape);
+  return convNode(b, layer, x, { weights, dims: [channels, 1, kh, kw], bias, group: channels });
+}
+
+// The ONNX Conv (TF padding as explicit pads) + activation of a Conv2D / DepthwiseConv2D layer.
+interface ConvKernel {
+  weights: Float32Array;
+  /** ONNX kernel dims [out, in / group, kh, kw]. */
+  dims: number[];
+  bias: Float32Array;
+  group: number;
+}
+function convNode(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue, k: ConvKernel): GraphValue {
+  const config = layer.getConfig();
+  requireChannelsLast(layer, config);
+  const kernelShape = k.dims.slice(2);
   const strides = config.strides as number[];
   const dilation = config.dilationRate as number[];
-  const pads = tfPads(config.padding as string, x.shape.slice(1, 3), [kh, kw], strides, dilation);
+  const pads = tfPads(config.padding as string, x.shape.slice(1, 3), kernelShape, strides, dilation);
   const attributes: Record<string, OnnxAttribute> = {
-    kernel_shape: attrInts([kh, kw]),
+    kernel_shape: attrInts(kernelShape),
     strides: attrInts(strides),
     dilations: attrInts(dilation),
     ...(pads ? { pads: attrInts(pads) } : { auto_pad: attrString("SAME_UPPER") }),
+    ...(k.group > 1 ? { group: attrInt(k.group) } : {}),
   };
-  const outLayer = foldBn ?? layer;
-  const w = b.constant(`${layer.name}/kernel`, [cout, kernel.shape[2], kh, kw], weights);
-  const bName = b.constant(`${layer.name}/bias`, [cout], bias);
+  const w = b.constant(`${layer.name}/kernel`, k.dims, k.weights);
+  const bName = b.constant(`${layer.name}/bias`, [k.dims[0]], k.bias);
   const conv = withName(x, b.node("Conv", [x.name, w, bName], layer.name, attributes), outputShape(layer));
   const activated = applyActivation(b, conv, config.activation as string, `${layer.name}/act`);
-  return { ...activated, shape: outputShape(outLayer) };
+  return { ...activated, shape: outputShape(layer) };
+}
+
+// Concatenate along a TF.js (NHWC) axis; 4-D values are NCHW here, so the channel axis is 1.
+function convertConcatenate(b: GraphBuilder, layer: tf.layers.Layer, xs: GraphValue[]): GraphValue {
+  const layouts = new Set(xs.map((x) => x.layout));
+  if (layouts.size !== 1) {
+    const received = [...layouts].join(", ");
+    throw new Error(`exportOnnx: Concatenate ${layer.name} mixes 4-D and flat inputs. Received: ${received}`);
+  }
+  const rank = xs[0].shape.length;
+  const raw = layer.getConfig().axis as number;
+  const axis = raw < 0 ? raw + rank : raw;
+  const onnxAxis = xs[0].layout === "nchw" ? [0, 2, 3, 1][axis] : axis;
+  const concat = b.node(
+    "Concat",
+    xs.map((x) => x.name),
+    layer.name,
+    { axis: attrInt(onnxAxis) },
+  );
+  return withName(xs[0], concat, outputShape(layer));
+}
+
+// Rescaling: y = x·scale + offset (scalar constants).
+function convertRescaling(b: GraphBuilder, layer: tf.layers.Layer, x: GraphValue): GraphValue {
+  const { scale, offset } = layer.getConfig() as { scale: number; offset: number };
+  const scalar = (suffix: string, v: number) => b.constant(`${layer.name}/${suffix}`, [], new Float32Array([v]));
+  const mul = b.node("Mul", [x.name, scalar("scale", scale)], `${layer.name}/mul`);
+  const add = b.node("Add", [mul, scalar("offset", offset)], layer.name);
+  return withName(x, add, outputShape(layer));
 }
 
 // Dense on a [N, in] value: Gemm(x, kernel[in,out], bias) + activation.
@@ -289,6 +351,12 @@ export function convertLayer(
       return convertFlatten(b, layer, x);
     case "Dropout":
       return x;
+    case "DepthwiseConv2D":
+      return convertDepthwiseConv2d(b, layer, x);
+    case "Concatenate":
+      return convertConcatenate(b, layer, xs);
+    case "Rescaling":
+      return convertRescaling(b, layer, x);
     default:
       throw new Error(
         `exportOnnx: layer ${layer.name} of class ${layer.getClassName()} is not supported; supported: ${ONNX_SUPPORTED_LAYERS.join(", ")}. Received: ${layer.getClassName()}`,

@@ -43,6 +43,9 @@ export const TRAINING_GRAPH_LAYERS = [
   "Dense",
   "Flatten",
   "Dropout",
+  "DepthwiseConv2D",
+  "Concatenate",
+  "Rescaling",
 ] as const;
 
 const key = (name: string, node: number, tensor: number): string => `${name}:${node}:${tensor}`;
@@ -75,9 +78,23 @@ function layerUnsupported(layer: tf.layers.Layer, c: Config, isLast: boolean): s
     if (inRank !== 2) return `Dense ${layer.name} needs a 2-D input (Flatten or GlobalAveragePooling2D before it)`;
     return reluOrLinear(c.activation) ? undefined : `Dense ${layer.name} has activation ${c.activation}`;
   }
-  if (cls === "Activation")
-    return reluOrLinear(c.activation) ? undefined : `Activation ${layer.name} is ${c.activation}`;
-  if (cls === "ReLU") return c.maxValue == null ? undefined : `ReLU ${layer.name} has a maxValue`;
+  if (cls === "DepthwiseConv2D") {
+    if (JSON.stringify(c.dilationRate) !== "[1,1]") return `DepthwiseConv2D ${layer.name} has dilation ≠ 1`;
+    if (c.depthMultiplier !== 1)
+      return `DepthwiseConv2D ${layer.name} has depthMultiplier ${c.depthMultiplier} (only 1)`;
+    return reluOrLinear(c.activation) ? undefined : `DepthwiseConv2D ${layer.name} has activation ${c.activation}`;
+  }
+  if (cls === "Activation") {
+    return reluOrLinear(c.activation) || c.activation === "relu6"
+      ? undefined
+      : `Activation ${layer.name} is ${c.activation}`;
+  }
+  if (cls === "ReLU" && c.maxValue != null && !((c.maxValue as number) > 0)) {
+    return `ReLU ${layer.name} has maxValue ${c.maxValue} ≤ 0`;
+  }
+  if (cls === "Concatenate" && c.axis !== -1 && c.axis !== inRank - 1) {
+    return `Concatenate ${layer.name} must join the last (channel) axis`;
+  }
   if (cls === "BatchNormalization") {
     const axes = Array.isArray(c.axis) ? (c.axis as number[]) : [c.axis as number];
     const lastAxis = axes.length === 1 && (axes[0] === -1 || axes[0] === inRank - 1);

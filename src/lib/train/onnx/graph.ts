@@ -28,9 +28,18 @@ import {
   type ParamRef,
   type WeightPort,
 } from "./ops";
-import { convLayer } from "./ops/conv";
+import { convLayer, depthwiseConvLayer } from "./ops/conv";
 import { averagePoolLayer, globalAveragePoolLayer, maxPoolLayer, zeroPaddingLayer } from "./ops/pool";
-import { addLayer, frozenBatchNormLayer, reluLayer, sumGradients, type MultiPass } from "./ops/simple";
+import {
+  addLayer,
+  cappedReluLayer,
+  concatLayer,
+  frozenBatchNormLayer,
+  reluLayer,
+  rescalingLayer,
+  sumGradients,
+  type MultiPass,
+} from "./ops/simple";
 
 export { trainingGraphUnsupported } from "./dag";
 
@@ -163,9 +172,30 @@ function trainLayer(ctx: Context, node: DagNode, xs: string[]): MultiPass {
         ),
       );
     }
+    case "DepthwiseConv2D": {
+      const k = c.kernelSize as Pair;
+      const spec = { ...window(k, c.strides as Pair), kernel: w.depthwise_kernel, bias: w.bias, kernelSize: k };
+      return single(depthwiseConvLayer(b, xs[0], { ...spec, relu: c.activation === "relu", channels: inShape[2] }));
+    }
     case "Activation":
-    case "ReLU":
+    case "ReLU": {
+      const max = c.activation === "relu6" ? 6 : (c.maxValue as number | null | undefined);
+      if (max != null) return single(cappedReluLayer(b, xs[0], name, max));
       return single(c.activation === "linear" ? { y: xs[0], backward: (dy) => dy } : reluLayer(b, xs[0], name));
+    }
+    case "Rescaling":
+      return single(rescalingLayer(b, xs[0], name, c.scale as number, c.offset as number));
+    case "Concatenate": {
+      const shapes = (layer.input as tf.SymbolicTensor[]).map((t) => t.shape);
+      // the last (channel) axis, as trainingGraphUnsupported checks: NCHW axis 1 for 4-D values
+      return concatLayer(
+        b,
+        xs,
+        name,
+        shapes.map((s) => s[s.length - 1] as number),
+        shapes[0].length === 4 ? 1 : -1,
+      );
+    }
     case "Add":
       return addLayer(b, xs, name);
     case "MaxPooling2D":

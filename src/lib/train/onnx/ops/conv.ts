@@ -66,8 +66,10 @@ function filterGradByConv(b: TrainGraphBuilder, x: string, dz: string, spec: Con
   return b.node("Transpose", [g], `${name}/dw`, { perm: attrInts([2, 3, 0, 1]) }, grad);
 }
 
-// dW tap by tap: for kernel offset (a, c), Σₙ x_pad[n, :, a::s, c::s]·dz[n]ᵀ as a batched MatMul [n, in, HW]·[n, HW, out].
-function filterGradByTaps(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec, grad: string): string {
+// `perTap` of the input each kernel offset (a, c) meets, x_pad[n, :, a::s, c::s] [n, C, h, w], in row-major tap order.
+// Each tap's nodes are added right after its slice (the node order filterGradByTaps always had).
+type TapSpec = Pick<ConvSpec, "name" | "pads" | "strides" | "kernelSize" | "outSize">;
+function mapTaps(b: TrainGraphBuilder, x: string, spec: TapSpec, perTap: (window: string) => string): string[] {
   const {
     name,
     pads,
@@ -82,26 +84,35 @@ function filterGradByTaps(b: TrainGraphBuilder, x: string, dz: string, spec: Con
         `${name}/x_pad`,
       )
     : x;
+  const windows: string[] = [];
+  for (let a = 0; a < kh; a++) {
+    for (let c = 0; c < kw; c++) {
+      const ends = [a + sh * (h - 1) + 1, c + sw * (w - 1) + 1];
+      windows.push(perTap(b.slice(padded, [a, c], ends, [2, 3], `${name}/tap`, [sh, sw])));
+    }
+  }
+  return windows;
+}
+
+// dW tap by tap: for kernel offset (a, c), Σₙ x_pad[n, :, a::s, c::s]·dz[n]ᵀ as a batched MatMul [n, in, HW]·[n, HW, out].
+function filterGradByTaps(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec, grad: string): string {
+  const {
+    name,
+    kernelSize: [kh, kw],
+  } = spec;
   const dzRows = b.reshape(
     b.node("Transpose", [dz], `${name}/dz_nhwc`, { perm: attrInts([0, 2, 3, 1]) }),
     [0, -1, spec.outChannels],
     `${name}/dz_rows`,
   );
-  const taps: string[] = [];
-  for (let a = 0; a < kh; a++) {
-    for (let c = 0; c < kw; c++) {
-      const window = b.slice(padded, [a, c], [a + sh * (h - 1) + 1, c + sw * (w - 1) + 1], [2, 3], `${name}/tap`, [
-        sh,
-        sw,
-      ]);
-      const product = b.node(
-        "MatMul",
-        [b.reshape(window, [0, spec.inChannels, -1], `${name}/tap_rows`), dzRows],
-        `${name}/tap_mm`,
-      );
-      taps.push(b.reduceSum(product, [0], true, `${name}/tap_sum`));
-    }
-  }
+  const taps = mapTaps(b, x, spec, (window) => {
+    const product = b.node(
+      "MatMul",
+      [b.reshape(window, [0, spec.inChannels, -1], `${name}/tap_rows`), dzRows],
+      `${name}/tap_mm`,
+    );
+    return b.reduceSum(product, [0], true, `${name}/tap_sum`);
+  });
   const stacked = taps.length === 1 ? taps[0] : b.node("Concat", taps, `${name}/taps`, { axis: attrInt(0) });
   return b.node(
     "Reshape",
@@ -136,6 +147,59 @@ export function convLayer(b: TrainGraphBuilder, x: string, spec: ConvSpec): Laye
       const xLate = b.after(x, dz, `${name}/x`);
       const byTaps = spec.inChannels >= TAP_MATMUL_MIN_CHANNELS;
       const dw = (byTaps ? filterGradByTaps : filterGradByConv)(b, xLate, dz, spec, spec.kernel.grad);
+      dz = b.after(dz, dw, `${name}/dz_dw`, true);
+    }
+    if (!needInput) return undefined;
+    const outPad = outputPadding(spec.inSize, spec.outSize, kernelSize, strides, pads);
+    return b.node("ConvTranspose", [dz, w], `${name}/dx`, { ...geometry, output_padding: attrInts(outPad) });
+  };
+  return { y, backward };
+}
+
+/** Geometry of a depthwise conv layer (depth multiplier 1: one output channel per input channel). */
+export type DepthwiseSpec = Omit<ConvSpec, "inChannels" | "outChannels"> & { channels: number };
+
+// dW of a depthwise conv tap by tap: for kernel offset (a, c), Σ over n, h, w of x_pad[n, ch, a::s, c::s]·dz[n, ch]
+// per channel, stacked to TF.js's [kh, kw, C, 1].
+function depthwiseFilterGrad(b: TrainGraphBuilder, x: string, dz: string, spec: DepthwiseSpec, grad: string): string {
+  const {
+    name,
+    kernelSize: [kh, kw],
+  } = spec;
+  const taps = mapTaps(b, x, spec, (window) =>
+    b.reduceSum(b.node("Mul", [window, dz], `${name}/tap_mul`), [0, 2, 3], false, `${name}/tap_sum`),
+  );
+  const stacked = taps.length === 1 ? taps[0] : b.node("Concat", taps, `${name}/taps`, { axis: attrInt(0) });
+  const hwio = b.constantInt64(`${name}/hwio`, [kh, kw, spec.channels, 1]);
+  return b.node("Reshape", [stacked, hwio], `${name}/dw`, undefined, grad);
+}
+
+/**
+ * DepthwiseConv2D (depth multiplier 1) + bias + optional ReLU as an ONNX Conv with group = C; TF.js's [kh, kw, C, 1]
+ * kernel transposed to [C, 1, kh, kw]. Gradients: db = Σ dz, dW per kernel tap and channel (`depthwiseFilterGrad`),
+ * dx = ConvTranspose(dz, W) with group = C and the conv's stride, pads and output padding.
+ * @example
+ * const pass = depthwiseConvLayer(b, x, { name: "block_1_depthwise", kernel, kernelSize: [3, 3], … });
+ */
+export function depthwiseConvLayer(b: TrainGraphBuilder, x: string, spec: DepthwiseSpec): LayerPass {
+  const { name, pads, strides, kernelSize, channels } = spec;
+  const w = b.node("Transpose", [spec.kernel.input], `${name}/c1hw`, { perm: attrInts([2, 3, 0, 1]) });
+  const geometry = {
+    kernel_shape: attrInts(kernelSize),
+    strides: attrInts(strides),
+    pads: attrInts(pads),
+    group: attrInt(channels),
+  };
+  const z = b.node("Conv", spec.bias ? [x, w, spec.bias.input] : [x, w], `${name}/conv`, geometry);
+  const y = spec.relu ? b.node("Relu", [z], `${name}/relu`) : z;
+  const backward: Backward = (dy, needInput) => {
+    let dz = spec.relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
+    if (spec.bias?.grad) {
+      const db = b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad);
+      dz = b.after(dz, db, `${name}/dz_db`, true);
+    }
+    if (spec.kernel.grad) {
+      const dw = depthwiseFilterGrad(b, b.after(x, dz, `${name}/x`), dz, spec, spec.kernel.grad);
       dz = b.after(dz, dw, `${name}/dz_dw`, true);
     }
     if (!needInput) return undefined;

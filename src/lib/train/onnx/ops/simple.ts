@@ -4,6 +4,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { batchNormAffine } from "../../../models/onnx/layers";
+import { attrInt } from "../../../models/onnx/schema";
 import { type LayerPass, TrainGraphBuilder } from "../ops";
 
 /** A pass with one gradient per input (Add has several). */
@@ -17,6 +18,52 @@ export interface MultiPass {
 export function reluLayer(b: TrainGraphBuilder, x: string, name: string): LayerPass {
   const y = b.node("Relu", [x], `${name}/relu`);
   return { y, backward: (dy) => b.reluGrad(dy, y, `${name}/dx`) };
+}
+
+/**
+ * ReLU capped at `max` (ReLU6, `ReLU({ maxValue })`) as Clip(x, 0, max); backward passes dy where 0 < x ≤ max, the
+ * mask of TF.js's Relu6 and ClipByValue gradients.
+ */
+export function cappedReluLayer(b: TrainGraphBuilder, x: string, name: string, max: number): LayerPass {
+  const y = b.node("Clip", [x, b.scalar(0), b.scalar(max)], `${name}/relu6`);
+  const backward = (dy: string): string => {
+    const xLate = b.after(x, dy, `${name}/x`);
+    const above = b.node("Greater", [xLate, b.scalar(0)], `${name}/above`);
+    const inside = b.node(
+      "And",
+      [above, b.node("LessOrEqual", [xLate, b.scalar(max)], `${name}/below`)],
+      `${name}/inside`,
+    );
+    return b.node("Where", [inside, dy, b.scalar(0)], `${name}/dx`);
+  };
+  return { y, backward };
+}
+
+/** Rescaling y = x·scale + offset; dx = dy·scale. */
+export function rescalingLayer(
+  b: TrainGraphBuilder,
+  x: string,
+  name: string,
+  scale: number,
+  offset: number,
+): LayerPass {
+  const y = b.node("Add", [b.node("Mul", [x, b.scalar(scale)], `${name}/mul`), b.scalar(offset)], `${name}/y`);
+  return { y, backward: (dy) => b.node("Mul", [dy, b.scalar(scale)], `${name}/dx`) };
+}
+
+/** Concat along the channel axis (NCHW 1, flat −1) of inputs with `channels[i]` channels; dx = slices of dy. */
+export function concatLayer(
+  b: TrainGraphBuilder,
+  xs: string[],
+  name: string,
+  channels: number[],
+  axis: number,
+): MultiPass {
+  const y = b.node("Concat", xs, `${name}/concat`, { axis: attrInt(axis) });
+  const starts = channels.map((_, i) => channels.slice(0, i).reduce((s, c) => s + c, 0));
+  const backward = (dy: string, need: boolean[]) =>
+    need.map((n, i) => (n ? b.slice(dy, [starts[i]], [starts[i] + channels[i]], [axis], `${name}/dx${i}`) : undefined));
+  return { y, backward };
 }
 
 /** Sum of two or more values of the same shape; each input's gradient is dy itself. */
