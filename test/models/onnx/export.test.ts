@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { randomizeBatchNorms } from "../fixtures/randomWeights";
 import { initBackend } from "../../../src/lib/backend";
 import { buildCnn4 } from "../../../src/lib/models/cnn4";
 import { buildOnnxGraph, exportOnnx } from "../../../src/lib/models/onnx/export";
@@ -15,22 +16,6 @@ if (!HAVE_ORT)
 
 // Brief's parity bound: tfjs and onnxruntime agree to 1e-4.
 const TOLERANCE = 1e-4;
-
-// Give every BatchNormalization non-trivial statistics (random γ, β, mean; variance in [0.5, 2]).
-function randomizeBatchNorms(model: tf.LayersModel, seed: number): void {
-  let s = seed;
-  for (const layer of model.layers.filter((l) => l.getClassName() === "BatchNormalization")) {
-    layer.setWeights(
-      layer
-        .getWeights()
-        .map((w, i) =>
-          i === 3
-            ? tf.randomUniform(w.shape, 0.5, 2, "float32", s++)
-            : tf.randomNormal(w.shape, 0, 0.5, "float32", s++),
-        ),
-    );
-  }
-}
 
 // A small model using ZeroPadding2D, strided same Conv2D + folded BN, a 1×1 valid branch, Add, AveragePooling2D
 // (same, uneven), a standalone BN, MaxPooling2D, ReLU(maxValue), Flatten, Dense without bias and a softmax Activation.

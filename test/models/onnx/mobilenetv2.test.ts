@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { randomizeBatchNorms, reseedKernels } from "../fixtures/randomWeights";
 import { buildMobileNetV2Transfer } from "../../../src/lib/models/mobilenetv2";
 import { buildOnnxGraph } from "../../../src/lib/models/onnx/export";
 import { checkOnnxParity } from "../../../src/lib/models/onnx/parity";
@@ -14,37 +15,6 @@ type Sym = tf.SymbolicTensor;
 beforeAll(async () => {
   await tf.setBackend("cpu");
 });
-
-// Random γ, β, mean and variance in [0.5, 2] for every BatchNormalization (fresh ones are identities).
-function randomizeBatchNorms(model: tf.LayersModel, seed: number): void {
-  let s = seed;
-  for (const layer of model.layers.filter((l) => l.getClassName() === "BatchNormalization")) {
-    layer.setWeights(
-      layer
-        .getWeights()
-        .map((w, i) =>
-          i === 3
-            ? tf.randomUniform(w.shape, 0.5, 2, "float32", s++)
-            : tf.randomNormal(w.shape, 0, 0.5, "float32", s++),
-        ),
-    );
-  }
-}
-
-// Seeded Glorot-uniform conv and depthwise kernels (the backbone's initializers are unseeded), so every run of the
-// test sees the same weights.
-function reseedKernels(model: tf.LayersModel, seed: number): void {
-  let s = seed;
-  for (const layer of model.layers.filter((l) => /Conv2D$/.test(l.getClassName()))) {
-    layer.setWeights(
-      layer.getWeights().map((w) => {
-        const [kh, kw, cin, cout] = w.shape;
-        const limit = w.rank === 4 ? Math.sqrt(6 / (kh * kw * (cin + cout))) : 0.1;
-        return tf.randomUniform(w.shape, -limit, limit, "float32", s++);
-      }),
-    );
-  }
-}
 
 // Gray → RGB Concatenate, Rescaling to [−1, 1], depthwise 3×3/1 "same" with bias and relu6 activation, BN, ReLU(6),
 // ZeroPadding + depthwise 3×3/2 "valid", a channel Concatenate of two branches, GAP, Dense sigmoid.

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { randomizeBatchNorms, reseedKernels } from "../../models/fixtures/randomWeights";
 import {
   buildMobileNetV2Transfer,
   GRAY_TO_RGB_LAYER,
@@ -27,37 +28,6 @@ beforeAll(async () => {
 
 type Sym = tf.SymbolicTensor;
 const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
-
-// Random γ, β, moving mean and moving variance in [0.5, 2] (frozen BNs would be near-identities otherwise).
-function randomizeBatchNorms(model: tf.LayersModel, seed: number): void {
-  let s = seed;
-  for (const layer of model.layers.filter((l) => l.getClassName() === "BatchNormalization")) {
-    layer.setWeights(
-      layer
-        .getWeights()
-        .map((w, i) =>
-          i === 3
-            ? tf.randomUniform(w.shape, 0.5, 2, "float32", s++)
-            : tf.randomNormal(w.shape, 0, 0.5, "float32", s++),
-        ),
-    );
-  }
-}
-
-// Seeded Glorot-uniform conv and depthwise kernels (the backbone's initializers are unseeded), so every run of the
-// test sees the same weights.
-function reseedKernels(model: tf.LayersModel, seed: number): void {
-  let s = seed;
-  for (const layer of model.layers.filter((l) => /Conv2D$/.test(l.getClassName()))) {
-    layer.setWeights(
-      layer.getWeights().map((w) => {
-        const [kh, kw, cin, cout] = w.shape;
-        const limit = w.rank === 4 ? Math.sqrt(6 / (kh * kw * (cin + cout))) : 0.1;
-        return tf.randomUniform(w.shape, -limit, limit, "float32", s++);
-      }),
-    );
-  }
-}
 
 // Gray → RGB and [−1, 1] (frozen prefix), conv → BN → ReLU6, depthwise 3×3/1 "same" with bias and relu, then two
 // stride-2 depthwise branches — ZeroPadding [[0, 1], [0, 1]] + 3×3/2 "valid" (MobileNetV2's) and 3×3/2 "same" —
