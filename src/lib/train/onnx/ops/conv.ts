@@ -137,12 +137,8 @@ export function convLayer(b: TrainGraphBuilder, x: string, spec: ConvSpec): Laye
   const z = b.node("Conv", inputs, `${name}/conv`, geometry);
   const y = spec.relu ? b.node("Relu", [z], `${name}/relu`) : z;
   const backward: Backward = (dy, needInput) => {
-    let dz = spec.relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
     // db, then dW, then dx: each waits for the one before, so dz is freed as soon as this layer is done
-    if (spec.bias?.grad) {
-      const db = b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad);
-      dz = b.after(dz, db, `${name}/dz_db`, true);
-    }
+    let dz = preActivationGrad(b, dy, y, spec, name);
     if (spec.kernel.grad) {
       const xLate = b.after(x, dz, `${name}/x`);
       const byTaps = spec.inChannels >= TAP_MATMUL_MIN_CHANNELS;
@@ -193,11 +189,8 @@ export function depthwiseConvLayer(b: TrainGraphBuilder, x: string, spec: Depthw
   const z = b.node("Conv", spec.bias ? [x, w, spec.bias.input] : [x, w], `${name}/conv`, geometry);
   const y = spec.relu ? b.node("Relu", [z], `${name}/relu`) : z;
   const backward: Backward = (dy, needInput) => {
-    let dz = spec.relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
-    if (spec.bias?.grad) {
-      const db = b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad);
-      dz = b.after(dz, db, `${name}/dz_db`, true);
-    }
+    // db, then dW, then dx: each waits for the one before, so dz is freed as soon as this layer is done
+    let dz = preActivationGrad(b, dy, y, spec, name);
     if (spec.kernel.grad) {
       const dw = depthwiseFilterGrad(b, b.after(x, dz, `${name}/x`), dz, spec, spec.kernel.grad);
       dz = b.after(dz, dw, `${name}/dz_dw`, true);
@@ -207,4 +200,19 @@ export function depthwiseConvLayer(b: TrainGraphBuilder, x: string, spec: Depthw
     return b.node("ConvTranspose", [dz, w], `${name}/dx`, { ...geometry, output_padding: attrInts(outPad) });
   };
   return { y, backward };
+}
+
+// dz of a conv (through its ReLU when it has one), with the bias gradient written first when the bias trains;
+// the dz returned waits for it.
+function preActivationGrad(
+  b: TrainGraphBuilder,
+  dy: string,
+  y: string,
+  spec: { relu: boolean; bias?: ParamRef },
+  name: string,
+): string {
+  const dz = spec.relu ? b.reluGrad(dy, y, `${name}/dz`) : dy;
+  if (!spec.bias?.grad) return dz;
+  const db = b.reduceSum(dz, [0, 2, 3], false, `${name}/db`, spec.bias.grad);
+  return b.after(dz, db, `${name}/dz_db`, true);
 }
