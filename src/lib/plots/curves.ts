@@ -1,6 +1,6 @@
 /** Curve figures: training history, ROC (operating point, bootstrap band), precision–recall, threshold sweep. */
 import type { ThresholdSweep } from "./band";
-import { formatEstimate, formatNumber, mergeAxis, subplotGrid, toPlotArray } from "./grid";
+import { formatEstimate, formatNumber, mergeAxis, subplotGrid, thresholdLineShapes, toPlotArray } from "./grid";
 import {
   COLORS,
   type Figure,
@@ -316,21 +316,7 @@ export function thresholdSweepFigure(sweep: ThresholdSweep, opts: { threshold?: 
     y: toPlotArray(y),
     line: { color, shape: "hv" },
   }));
-  const shapes =
-    opts.threshold === undefined
-      ? []
-      : [
-          {
-            type: "line",
-            xref: "x",
-            yref: "paper",
-            x0: opts.threshold,
-            x1: opts.threshold,
-            y0: 0,
-            y1: 1,
-            line: { dash: "dot", color: COLORS.marker },
-          },
-        ];
+  const shapes = thresholdLineShapes(opts.threshold);
   const annotations =
     opts.threshold === undefined
       ? []

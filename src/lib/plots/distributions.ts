@@ -1,5 +1,5 @@
 /** Score distributions per class and the reliability (calibration) diagram. */
-import { formatNumber, mergeAxis, subplotGrid, toPlotArray } from "./grid";
+import { formatNumber, mergeAxis, subplotGrid, thresholdLineShapes, toPlotArray } from "./grid";
 import { CLASS_NAMES, COLORS, type Figure, type ReliabilityLike, type Trace } from "./types";
 
 /** Options of {@link scoreHistogramFigure}. */
@@ -53,21 +53,7 @@ export function scoreHistogramFigure(
     marker: { color: c === 0 ? COLORS.normal : COLORS.pneumonia },
     histnorm: opts.normalize ? "probability" : "",
   }));
-  const shapes =
-    opts.threshold === undefined
-      ? []
-      : [
-          {
-            type: "line",
-            xref: "x",
-            yref: "paper",
-            x0: opts.threshold,
-            x1: opts.threshold,
-            y0: 0,
-            y1: 1,
-            line: { dash: "dot", color: COLORS.marker },
-          },
-        ];
+  const shapes = thresholdLineShapes(opts.threshold);
   return {
     data,
     layout: {

@@ -1,5 +1,5 @@
 /** Subplot grids for Plotly specs (Plotly.js has no `make_subplots`), plus small value helpers. */
-import type { IntervalLike, Layout } from "./types";
+import { COLORS, type IntervalLike, type Layout } from "./types";
 
 /** Axis names of one grid cell: trace refs (`x2`, `y2`) and layout keys (`xaxis2`, `yaxis2`). */
 export interface GridCell {
@@ -142,4 +142,16 @@ export function formatEstimate(v: number | IntervalLike, digits = 3): string {
 /** The point estimate of a number or interval. */
 export function estimateOf(v: number | IntervalLike): number {
   return typeof v === "number" ? v : v.estimate;
+}
+
+/**
+ * A dotted vertical line at the decision threshold across the whole plot height (none when no threshold is given),
+ * as the threshold sweep and the score histogram draw it.
+ * @example
+ * thresholdLineShapes(0.5); // [{ type: "line", x0: 0.5, x1: 0.5, yref: "paper", … }]
+ */
+export function thresholdLineShapes(threshold: number | undefined): Layout[] {
+  if (threshold === undefined) return [];
+  const line = { dash: "dot", color: COLORS.marker };
+  return [{ type: "line", xref: "x", yref: "paper", x0: threshold, x1: threshold, y0: 0, y1: 1, line }];
 }
