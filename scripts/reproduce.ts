@@ -3,12 +3,15 @@
  *   npm run reproduce -- [--data DIR] [--external DIR ...] [--size N] [--cnn-epochs N] [--out NAME]
  *                        [--resnet-size N] [--head-epochs N] [--finetune-epochs N] [--preset reference|quick]
  *                        [--head-views N] [--no-tta] [--no-ensemble] [--boot N] [--force] [--replace-report]
- * Stages: split → cnn4 → resnet50 → internal evaluation → each --external folder → report. A rerun skips the
+ *                        [--mobilenet auto|on|off] [--mobilenet-size N] [--mobilenet-epochs N]
+ * Stages: split → cnn4 → resnet50 → mobilenetv2 (auto: when its ImageNet weights exist; on: required; off: left out)
+ * → internal evaluation → each --external folder → report. A rerun skips the
  * stages that finished with the same settings and data, and refuses one that finished with others.
  * The report: outputs/runs/<out>/report/index.html + report.md, copied to outputs/report.
  */
 import { parseArgs } from "node:util";
 import { reproduce } from "../src/lib/workflows/reproduce";
+import type { MobileNetMode } from "../src/lib/workflows/reproduceMobileNet";
 import { runCli } from "./cliMain";
 
 // A positive integer option, checked.
@@ -32,6 +35,9 @@ async function main(argv: string[]): Promise<number> {
       "head-epochs": { type: "string" },
       "finetune-epochs": { type: "string" },
       "head-views": { type: "string" },
+      mobilenet: { type: "string", default: "auto" },
+      "mobilenet-size": { type: "string" },
+      "mobilenet-epochs": { type: "string" },
       out: { type: "string" },
       preset: { type: "string" },
       boot: { type: "string" },
@@ -52,6 +58,9 @@ async function main(argv: string[]): Promise<number> {
     headEpochs: count("head-epochs", o["head-epochs"], 1),
     fineTuneEpochs: count("finetune-epochs", o["finetune-epochs"]),
     headViews: count("head-views", o["head-views"]),
+    mobilenet: o.mobilenet as MobileNetMode, // checked by reproduce, before anything runs
+    mobilenetSize: count("mobilenet-size", o["mobilenet-size"], 32),
+    mobilenetEpochs: count("mobilenet-epochs", o["mobilenet-epochs"], 1),
     nBoot: count("boot", o.boot, 1),
     tta: !o["no-tta"],
     ensemble: !o["no-ensemble"],

@@ -1,4 +1,5 @@
-import { readdirSync } from "node:fs";
+import * as tf from "@tensorflow/tfjs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sampleDataRoot } from "../../src/lib/data/roots";
@@ -56,6 +57,19 @@ describe("trainMobileNetRun without ImageNet weights", () => {
     await expect(attempt).rejects.toThrow(/unfreezeTop 6 needs the DepthwiseConv2D input gradient.*unfreezeTop ≤ 5/);
     expect(readdirSync(runsRoot)).toEqual([]);
   }, 300_000);
+
+  it("disposes its model when the run folder is refused (no tensors left behind)", async () => {
+    const { initBackend } = await import("../../src/lib/backend");
+    await initBackend({ quiet: true });
+    const runsRoot = tempDir();
+    mkdirSync(join(runsRoot, "taken"));
+    writeFileSync(join(runsRoot, "taken", "manifest.json"), "{}");
+    const before = tf.memory().numTensors;
+    await expect(
+      trainMobileNetRun({ preset: "quick", inputSize: 32, name: "taken", runsRoot, log: () => {} }),
+    ).rejects.toThrow(/already holds a run/);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
 
   it.skipIf(!HAVE_ORT)(
     "fine-tunes past the wasm limit (top 36: depthwise blocks) when training runs on onnxruntime",

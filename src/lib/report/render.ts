@@ -24,6 +24,8 @@ import {
 /** Everything the report shows. */
 export interface ReportInput {
   title: string;
+  /** Lines under the title (e.g. "MobileNetV2: skipped — …"). */
+  notes?: string[];
   /** One entry per scored set: the internal test split first, then each external folder. */
   sets: { set: string; rows: ModelResult[] }[];
   /** How the run was made: split, seed, hashes, engines, wall time per stage, options (label → value). */
@@ -55,7 +57,7 @@ function runTable(input: ReportInput): Table {
  * await writeFile("report.md", reportMarkdown(input));
  */
 export function reportMarkdown(input: ReportInput): string {
-  const parts = [`# ${input.title}\n`];
+  const parts = [`# ${input.title}\n`, ...(input.notes ?? []).map((n) => `${n}\n`)];
   for (const { set, rows } of input.sets) parts.push(`## ${set}\n`, ...setTables(set, rows).map(markdownTable));
   parts.push("## Published figures\n", markdownTable(publishedTable()), "## Run\n", markdownTable(runTable(input)));
   return parts.join("\n");
@@ -132,6 +134,7 @@ export function reportHtml(input: ReportInput): string {
     "</head>",
     "<body>",
     `<h1>${escapeHtml(input.title)}</h1>`,
+    ...(input.notes ?? []).map((n) => `<p class="note">${escapeHtml(n)}</p>`),
     ...sections,
     "<h2>Published figures</h2>",
     htmlTable(publishedTable()),

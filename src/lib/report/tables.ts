@@ -128,7 +128,7 @@ export function calibrationTable(rows: readonly ModelResult[], set: string): Tab
   };
 }
 
-/** DeLong tests of every pair of the first model with the others, on the images both scored. */
+/** DeLong tests of every pair of rows (models, their TTA rows, the ensemble), on the images both scored. */
 export function delongTable(rows: readonly ModelResult[], set: string): Table {
   const pairs = rows.flatMap((a, i) => rows.slice(i + 1).map((b) => [a, b] as const));
   return {

@@ -1,3 +1,4 @@
+import type * as tf from "@tensorflow/tfjs";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { initBackend } from "../backend";
@@ -11,7 +12,7 @@ import { findMobileNetV2Weights } from "../models/mobilenetv2Weights";
 import { writeRunManifest } from "../runs/manifest";
 import { earlyStopping, reduceLrOnPlateau } from "../train/callbacks";
 import { train } from "../train/train";
-import type { Preset } from "./presets";
+import type { Preset, PresetName } from "./presets";
 import { runDirFor, startTrainRun } from "./runStart";
 import { RUN_MODEL_DIR, type ModelSettings, type TrainRunOptions, type TrainRunResult } from "./types";
 import { lastEpochMetrics, presetOf } from "./withRun";
@@ -28,10 +29,28 @@ export interface MobileNetRunOptions extends TrainRunOptions {
 }
 
 /** Settings per preset: quick = the sample at 64 px for 2 epochs; reference = the reference project's 224 px, 12 epochs. */
-const MOBILENET_PRESETS = {
+const MOBILENET_PRESETS: Record<PresetName, MobileNetPreset> = {
   quick: { inputSize: 64, epochs: 2, batchSize: 16, learningRate: 1e-3, earlyStoppingPatience: 3 },
   reference: { inputSize: 224, epochs: 12, batchSize: 32, learningRate: 1e-3, earlyStoppingPatience: 4 },
-} as const;
+};
+
+/** The MobileNetV2 training settings of a preset. */
+export interface MobileNetPreset {
+  inputSize: number;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  earlyStoppingPatience: number;
+}
+
+/**
+ * The MobileNetV2 settings `trainMobileNetRun` uses for a preset (a copy).
+ * @example
+ * mobileNetPreset(resolvePreset("quick")).inputSize; // 64
+ */
+export function mobileNetPreset(preset: Pick<Preset, "name">): MobileNetPreset {
+  return { ...MOBILENET_PRESETS[preset.name] };
+}
 
 /** The warning a run without ImageNet weights logs and records. */
 export const RANDOM_WEIGHTS_WARNING =
@@ -87,6 +106,27 @@ export async function trainMobileNetRun(opts: MobileNetRunOptions = {}): Promise
     throw error;
   }
   log(`[pneumo-lab] train: ${describeEnginePlan(plan)}`);
+  try {
+    return await trainBuilt(model, plan, { opts, log, preset, backend, mn, started });
+  } finally {
+    // disposed on every path: a refused run folder or a bad weights file must not leak the model's tensors
+    model.dispose();
+  }
+}
+
+// What `trainMobileNetRun` resolved before the run folder is opened.
+interface BuiltRun {
+  opts: MobileNetRunOptions;
+  log: (line: string) => void;
+  preset: Preset;
+  backend: Awaited<ReturnType<typeof initBackend>>;
+  mn: MobileNetPreset;
+  started: number;
+}
+
+// Open the run folder, load the ImageNet weights, train and save the built model (the caller disposes it).
+async function trainBuilt(model: tf.LayersModel, plan: EnginePlan, run: BuiltRun): Promise<TrainRunResult> {
+  const { opts, log, preset, backend, mn, started } = run;
   const weightsFile = opts.weightsFile ?? findMobileNetV2Weights();
   if (!weightsFile) log(`[pneumo-lab] WARNING: ${RANDOM_WEIGHTS_WARNING}`);
   const settings: ModelSettings & Record<string, unknown> = {
@@ -143,7 +183,6 @@ export async function trainMobileNetRun(opts: MobileNetRunOptions = {}): Promise
     },
   );
   await saveModelToDir(model, join(runDir, RUN_MODEL_DIR));
-  model.dispose();
   const seconds = (Date.now() - started) / 1000;
   const warning = weightsFile ? undefined : RANDOM_WEIGHTS_WARNING;
   await writeRunManifest(runDir, {

@@ -1,7 +1,8 @@
 /**
  * `npm run reproduce`: the whole reference experiment in one resumable call. Stages (each recorded in
  * `<run>/stages/`, skipped when done and valid, refused when it finished on other settings or data):
- * split → cnn4 → resnet50 (head, then fine-tuning) → internal evaluation → each external folder → report.
+ * split → cnn4 → resnet50 (head, then fine-tuning) → mobilenetv2 (when its ImageNet weights exist) → internal
+ * evaluation → each external folder → report.
  */
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -12,12 +13,12 @@ import { emptyRunFolder, runDirPath } from "../runs/runDir";
 import { formatSeconds, resolveProgress, type ProgressSink } from "../train/progress";
 import { writeFileAtomic } from "../train/tensorFiles";
 import { trainCnnRun } from "./cnn";
-import { RUN_MODEL_DIR } from "./types";
 import { prepareRunData } from "./data";
 import { resolvePreset, type Preset } from "./presets";
 import { externalOverlap, folderDataHash, writeReproduceReport } from "./reproduceOutputs";
 import { scoreExternal, scoreInternal, type ReproduceModel } from "./reproduceEval";
-import { StageStore, type StageKey, type StageRecord } from "./reproduceStages";
+import { mobileNetPlan, resolveMobileNetStage, type MobileNetMode, type MobileNetStage } from "./reproduceMobileNet";
+import { modelFiles, StageStore, type StageKey, type StagePlan, type StageRecord } from "./reproduceStages";
 import { trainResNetRun } from "./resnet";
 
 /** Options of `reproduce` (the CLI flags of `npm run reproduce`). */
@@ -32,6 +33,12 @@ export interface ReproduceOptions {
   size?: number;
   /** ResNet50 input size when it differs from `size`. */
   resnetSize?: number;
+  /** MobileNetV2 stage: "auto" (default: when its ImageNet weights exist), "on" (required), "off". */
+  mobilenet?: MobileNetMode;
+  /** MobileNetV2 input size when it differs from `size` (default `size`, else the preset's). */
+  mobilenetSize?: number;
+  /** MobileNetV2 epochs; default the preset's. */
+  mobilenetEpochs?: number;
   cnnEpochs?: number;
   headEpochs?: number;
   fineTuneEpochs?: number;
@@ -39,7 +46,7 @@ export interface ReproduceOptions {
   headViews?: number;
   /** Test-time augmentation rows (mean of the plain and the left–right flipped score). Default true. */
   tta?: boolean;
-  /** CNN + ResNet50 ensemble row (mean of temperature-calibrated probabilities). Default true. */
+  /** CNN + ResNet50 ensemble row (mean of temperature-calibrated probabilities; MobileNetV2 is not a member). Default true. */
   ensemble?: boolean;
   /** Bootstrap resamples of the 95 % intervals; default the preset's. */
   nBoot?: number;
@@ -66,16 +73,6 @@ export interface ReproduceResult {
   stages: { stage: string; seconds: number; skipped: boolean }[];
 }
 
-// A plan: the stage's name, its settings (checked before anything runs), then its inputs and body.
-interface StagePlan {
-  stage: string;
-  settings: Record<string, unknown>;
-  inputs: () => Promise<Record<string, string>>;
-  /** What earlier stages produced (a change reruns this stage). */
-  upstream?: () => Promise<Record<string, string>>;
-  run: () => Promise<{ files: string[]; outputs?: Record<string, unknown> }>;
-}
-
 /**
  * Run (or resume) the reference experiment and write its report.
  * @example
@@ -87,10 +84,16 @@ export async function reproduce(opts: ReproduceOptions = {}): Promise<ReproduceR
   const preset = reproducePreset(opts);
   const runDir = runDirPath({ name: opts.name ?? "reproduce", root: opts.runsRoot });
   refuseForeignFolder(runDir);
+  const mobilenet = resolveMobileNetStage(preset, {
+    mode: opts.mobilenet,
+    inputSize: opts.mobilenetSize ?? opts.size,
+    epochs: opts.mobilenetEpochs,
+  });
+  if (!mobilenet.include) log(`[reproduce] ${mobilenet.skipped}`);
   if (opts.force) await emptyRunFolder(runDir);
   await mkdir(runDir, { recursive: true });
   const store = new StageStore(runDir);
-  const plans = stagePlans(runDir, preset, store, opts);
+  const plans = stagePlans(runDir, preset, store, mobilenet, opts);
   for (const p of plans)
     await store.refuseChanged(p.stage, { settings: p.settings, inputs: {} }, { caller: "reproduce", only: "settings" });
   const stages: ReproduceResult["stages"] = [];
@@ -154,29 +157,26 @@ function refuseForeignFolder(runDir: string): void {
   );
 }
 
-// The files of a run's saved model, relative to the reproduce folder.
-function modelFiles(runDir: string, name: string): string[] {
-  return readdirSync(join(runDir, name, RUN_MODEL_DIR))
-    .sort()
-    .map((f) => join(name, RUN_MODEL_DIR, f));
-}
-
 // Every stage of the run, in order.
-function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: ReproduceOptions): StagePlan[] {
+function stagePlans(
+  runDir: string,
+  preset: Preset,
+  store: StageStore,
+  mobilenet: MobileNetStage,
+  opts: ReproduceOptions,
+): StagePlan[] {
   const log = opts.log ?? console.log;
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : undefined;
   const scoring = { tta: opts.tta ?? true, ensemble: opts.ensemble ?? true, nBoot: preset.bootstrap };
-  const models: ReproduceModel[] = [
-    { name: "cnn4", runDir: join(runDir, "cnn4") },
-    { name: "resnet50", runDir: join(runDir, "resnet50") },
-  ];
+  const names: ReproduceModel["name"][] = ["cnn4", "resnet50", ...(mobilenet.include ? ["mobilenetv2" as const] : [])];
+  const models: ReproduceModel[] = names.map((name) => ({ name, runDir: join(runDir, name) }));
   const output = async (stage: string, key: string) => String((await store.read(stage))?.outputs[key]);
   const modelHash = async (name: string) => JSON.stringify((await store.read(name))?.files);
   const train = { preset, runsRoot: runDir, dataDir, progress: opts.progress, log };
   const resultsFile = (tag: string) => join("results", `${tag}.json`);
   const externals = (opts.externals ?? []).map((dir) => ({ dir: resolve(dir), tag: basename(resolve(dir)) }));
   // The stages before the report, whose records it reads.
-  const earlier = ["split", "cnn4", "resnet50", "internal", ...externals.map((e) => `external-${e.tag}`)];
+  const earlier = ["split", ...names, "internal", ...externals.map((e) => `external-${e.tag}`)];
   // The split is made once per call (the trainings make the same one again from the same data and seed).
   let made: ReturnType<typeof prepareRunData> | undefined;
   const split = () => (made ??= prepareRunData(preset, { dataDir, log }));
@@ -210,11 +210,13 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
         return { files: modelFiles(runDir, "resnet50"), outputs: { seconds: r.seconds } };
       },
     },
+    ...(mobilenet.include ? [mobileNetPlan(runDir, mobilenet, train, output)] : []),
     {
       stage: "internal",
       settings: scoring,
       inputs: async () => ({ split: await output("split", "csvSha256") }),
-      upstream: async () => ({ cnn4: await modelHash("cnn4"), resnet50: await modelHash("resnet50") }),
+      // the models scored: adding or retraining one reruns the scoring
+      upstream: async () => Object.fromEntries(await Promise.all(names.map(async (n) => [n, await modelHash(n)]))),
       run: async () => {
         const rows = await scoreInternal(models, { ...scoring, log });
         await writeResults(runDir, resultsFile("internal"), rows);
@@ -241,14 +243,18 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
       stage: "report",
       settings: { reportVersion: 1 },
       inputs: async () => ({}),
-      upstream: async () =>
-        Object.fromEntries(
+      upstream: async () => ({
+        ...Object.fromEntries(
           await Promise.all(earlier.map(async (n) => [n, JSON.stringify((await store.read(n))?.key)])),
         ),
+        ...(mobilenet.include ? {} : { mobilenetv2: mobilenet.skipped }),
+      }),
       run: async () => {
         const files = await writeReproduceReport({
           runDir,
           store,
+          models: names,
+          notes: mobilenet.include ? [] : [mobilenet.skipped],
           externals: externals.map((e) => e.tag),
           copyTo: reportCopyDir(opts),
           replace: opts.replaceReport,
@@ -257,7 +263,7 @@ function stagePlans(runDir: string, preset: Preset, store: StageStore, opts: Rep
         const records = await Promise.all(earlier.map((n) => store.read(n)));
         await writeRunManifest(runDir, {
           kind: "reproduce",
-          model: "cnn4+resnet50",
+          model: names.join("+"),
           preset: preset.name,
           settings: { preset, scoring, dataDir, externals },
           data: records[0]?.outputs.runData as RunData | undefined,

@@ -1,7 +1,8 @@
 /**
- * The evaluation stages of `reproduce`: both models scored on the internal test split and on external folders,
+ * The evaluation stages of `reproduce`: every model scored on the internal test split and on external folders,
  * each with thresholds and temperatures from its validation scores only; with `tta` the flip-averaged scores and
- * with `ensemble` the mean of the two models' calibrated probabilities are further rows.
+ * with `ensemble` the mean of cnn4's and resnet50's calibrated probabilities are further rows (MobileNetV2, when
+ * the run has it, is scored alongside but is not an ensemble member: the ensemble stays the one of issue 19).
  */
 import { join } from "node:path";
 import { ensembleProbabilities } from "../analysis/ensemble";
@@ -18,7 +19,7 @@ import { flippedPredictions, ttaSet } from "./tta";
 
 /** A trained model of the experiment. */
 export interface ReproduceModel {
-  name: "cnn4" | "resnet50";
+  name: "cnn4" | "resnet50" | "mobilenetv2";
   runDir: string;
 }
 
@@ -43,7 +44,10 @@ export const ttaName = (name: string): string => `${name} + flip TTA`;
 /** File of a run's flipped scores of one set. */
 const flipCsv = (runDir: string, tag: string) => join(runDir, `predictions-${tag}-flip.csv`);
 
-// Each model, its TTA row, and the ensemble of the last rows of both models.
+/** The models the ensemble row averages, in this order. */
+export const ENSEMBLE_MEMBERS = ["cnn4", "resnet50"] as const;
+
+// Each model, its TTA row, and the ensemble of cnn4's and resnet50's last rows (flip-TTA ones with `tta`).
 function resultRows(scored: Scored[], flipped: Scored[], set: string, opts: ScoringOptions): ModelResult[] {
   const rows = scored.map((s) => modelResult({ model: s.name, set, val: s.val, test: s.test, nBoot: opts.nBoot }));
   const tta = flipped.map((f, k) => ({
@@ -52,12 +56,13 @@ function resultRows(scored: Scored[], flipped: Scored[], set: string, opts: Scor
     test: ttaSet(scored[k]!.test, f.test),
   }));
   for (const t of tta) rows.push(modelResult({ model: t.name, set, val: t.val, test: t.test, nBoot: opts.nBoot }));
-  const members = opts.tta ? tta : scored;
-  if (opts.ensemble && members.length === 2) {
+  const last = opts.tta ? tta : scored;
+  const members = ENSEMBLE_MEMBERS.map((name) => last[scored.findIndex((s) => s.name === name)]);
+  if (opts.ensemble && members[0] && members[1]) {
     const ensemble = ensembleOf(
-      members[0]!,
-      members[1]!,
-      `ensemble ${scored.map((m) => m.name).join("+")}${opts.tta ? " + flip TTA" : ""}`,
+      members[0],
+      members[1],
+      `ensemble ${ENSEMBLE_MEMBERS.join("+")}${opts.tta ? " + flip TTA" : ""}`,
     );
     rows.push(modelResult({ model: ensemble.name, set, val: ensemble.val, test: ensemble.test, nBoot: opts.nBoot }));
   }

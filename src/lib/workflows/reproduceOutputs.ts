@@ -57,6 +57,10 @@ export interface ReproduceReportOptions {
   store: StageStore;
   /** External folder tags, in stage order. */
   externals: string[];
+  /** The model stages of the run, in stage order; default cnn4 and resnet50. */
+  models?: string[];
+  /** Lines shown under the title (a model left out, and why). */
+  notes?: string[];
   /** Folder that also gets a copy (outputs/report); undefined: none. */
   copyTo?: string;
   /** Replace a copy that belongs to another run. */
@@ -133,12 +137,13 @@ async function reportInput(opts: ReproduceReportOptions): Promise<ReportInput> {
     const rec = await store.read(`external-${tag}`);
     run.push([`external ${tag}`, `${rec?.key.settings.dataDir} (data SHA-256 ${rec?.key.inputs.data})`]);
   }
-  for (const model of ["cnn4", "resnet50"]) {
+  const models = opts.models ?? ["cnn4", "resnet50"];
+  for (const model of models) {
     const m = await readRunManifest(join(runDir, model));
     const engine =
-      model === "cnn4"
-        ? `training steps: ${JSON.stringify(m.trainEngine ?? "tfjs")}`
-        : `features: ${m.settings.featureEngine}`;
+      model === "resnet50"
+        ? `features: ${m.settings.featureEngine}`
+        : `training steps: ${JSON.stringify(m.trainEngine ?? "tfjs")}`;
     run.push([
       `${model} backend`,
       `${m.backend?.choice} / ${m.backend?.tfBackend}; ${engine}; tfjs ${m.versions["@tensorflow/tfjs"]}`,
@@ -147,7 +152,8 @@ async function reportInput(opts: ReproduceReportOptions): Promise<ReportInput> {
   }
   const internal = await store.read("internal");
   run.push(["scoring options", JSON.stringify(internal?.key.settings)]);
-  for (const stage of ["split", "cnn4", "resnet50", "internal", ...opts.externals.map((t) => `external-${t}`)]) {
+  for (const note of opts.notes ?? []) run.push(["left out", note]);
+  for (const stage of ["split", ...models, "internal", ...opts.externals.map((t) => `external-${t}`)]) {
     const rec = await store.read(stage);
     run.push([
       `wall time: ${stage}`,
@@ -155,5 +161,5 @@ async function reportInput(opts: ReproduceReportOptions): Promise<ReportInput> {
     ]);
   }
   run.push(["report written", `${new Date().toISOString()} from ${relative(process.cwd(), runDir) || "."}`]);
-  return { title: "pneumo-lab: the reference experiment, reproduced", sets, run };
+  return { title: "pneumo-lab: the reference experiment, reproduced", notes: opts.notes, sets, run };
 }

@@ -4,10 +4,11 @@
  * a stage whose record matches and whose outputs are intact, and refuses one that finished on other settings or
  * data, naming each difference, before anything is changed.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { sha256Hex, writeFileAtomic } from "../train/tensorFiles";
+import { RUN_MODEL_DIR } from "./types";
 
 /**
  * What a stage depends on: the settings it was asked for, the hashes of its data (a change of either is refused),
@@ -30,6 +31,23 @@ export interface StageRecord {
   files: Record<string, string>;
   /** Anything else downstream stages need (hashes, paths, counts). */
   outputs: Record<string, unknown>;
+}
+
+/** A stage of `reproduce`: its name, its settings (checked before anything runs), then its inputs and body. */
+export interface StagePlan {
+  stage: string;
+  settings: Record<string, unknown>;
+  inputs: () => Promise<Record<string, string>>;
+  /** What earlier stages produced (a change reruns this stage). */
+  upstream?: () => Promise<Record<string, string>>;
+  run: () => Promise<{ files: string[]; outputs?: Record<string, unknown> }>;
+}
+
+/** The files of a run's saved model, relative to the reproduce folder (a model stage's record). */
+export function modelFiles(runDir: string, name: string): string[] {
+  return readdirSync(join(runDir, name, RUN_MODEL_DIR))
+    .sort()
+    .map((f) => join(name, RUN_MODEL_DIR, f));
 }
 
 /** Folder of the stage records inside a reproduce run. */
