@@ -11,7 +11,18 @@
            (conv2d, conv2d_1, batch_normalization, ..., dense, dense_1, dense_2), not ours: the import maps them.
   python3 scripts/reference/keras-layout.py nest-full-model IN.h5 OUT.h5 NESTED_NAME
         -> the same weights as a Keras 2 full-model file with the backbone as one nested model (see nest_full_model).
+  python3 scripts/reference/keras-layout.py write-resnet50-tf2 IN.h5 OUT.h5 full|weights EPSILON
+        -> a ResNet50 file with TF2 Keras's layer names (tf.keras.applications.ResNet50: conv1_conv, conv1_bn,
+           conv2_block1_0_conv ... conv5_block3_3_bn), from a Keras 2 weights-only file IN.h5 with Keras 2.2.4 names
+           (conv1, bn_conv1, res2a_branch2a, bn2a_branch1, ...). Recipe (see tf2_resnet50_name): conv1 -> conv1_conv,
+           bn_conv1 -> conv1_bn, res|bn<s><letter>_branch<1|2a|2b|2c> -> conv<s>_block<letter index + 1>_<0|1|2|3>_
+           conv|bn; every array copied unchanged; IN's "caffe_preprocess" layer dropped (TF2 preprocesses outside
+           the model); IN's head_* layers kept, after conv5_block3_out. Layer order: TF2's (per block: _0_ shortcut,
+           _1_, _2_, _3_, _add, _out, weightless layers included). "full": the layout of model.save("x.h5") (weights
+           under model_weights/, root attribute model_config listing each layer's class and name, every backbone
+           BatchNormalization with epsilon EPSILON, as TF2's resnet.py sets 1.001e-5); "weights": save_weights.
 """
+import re
 import io
 import json
 import sys
@@ -146,14 +157,80 @@ def nest_full_model(src, out, nested_name):
         _save_attr(nested, "weight_names", nested_weights)
 
 
+def tf2_resnet50_name(ours):
+    """Keras 2.2.4 ResNet50 layer name -> TF2 Keras name, or None for a layer outside the conv/bn backbone."""
+    if ours == "conv1":
+        return "conv1_conv"
+    if ours == "bn_conv1":
+        return "conv1_bn"
+    m = re.fullmatch(r"(res|bn)([2-5])([a-f])_branch(1|2a|2b|2c)", ours)
+    if not m:
+        return None
+    kind, stage, letter, branch = m.groups()
+    index = {"1": 0, "2a": 1, "2b": 2, "2c": 3}[branch]
+    return f"conv{stage}_block{'abcdef'.index(letter) + 1}_{index}_{'conv' if kind == 'res' else 'bn'}"
+
+
+def _tf2_resnet50_layers():
+    """(name, class) of TF2's ResNet50 without top, in its order."""
+    out = [("input_1", "InputLayer"), ("conv1_pad", "ZeroPadding2D"), ("conv1_conv", "Conv2D"),
+           ("conv1_bn", "BatchNormalization"), ("conv1_relu", "Activation"), ("pool1_pad", "ZeroPadding2D"),
+           ("pool1_pool", "MaxPooling2D")]
+    for stage, blocks in ((2, 3), (3, 4), (4, 6), (5, 3)):
+        for block in range(1, blocks + 1):
+            p = f"conv{stage}_block{block}"
+            if block == 1:
+                out += [(f"{p}_0_conv", "Conv2D"), (f"{p}_0_bn", "BatchNormalization")]
+            for k in (1, 2, 3):
+                out += [(f"{p}_{k}_conv", "Conv2D"), (f"{p}_{k}_bn", "BatchNormalization")]
+                if k < 3:
+                    out.append((f"{p}_{k}_relu", "Activation"))
+            out += [(f"{p}_add", "Add"), (f"{p}_out", "Activation")]
+    return out
+
+
+def write_resnet50_tf2(src, out, mode, epsilon):
+    with h5py.File(src, "r") as f:
+        arrays = {}  # layer name in IN -> [(short weight name, array)]
+        for n in _strings(f.attrs["layer_names"]):
+            arrays[n] = [(w.split("/")[-1].split(":")[0], f[n][w][()]) for w in _strings(f[n].attrs["weight_names"])]
+    by_tf2 = {tf2_resnet50_name(n): n for n in arrays if tf2_resnet50_name(n)}
+    assert len(by_tf2) == 106, f"expected 53 convs and 53 batch norms with Keras 2.2.4 names, found {len(by_tf2)}"
+    layers = _tf2_resnet50_layers()
+    heads = [n for n in arrays if n.startswith("head_")]
+    layers += [(n, "Dense" if arrays[n] else "Layer") for n in heads]
+    with h5py.File(out, "w") as g:
+        g.attrs["keras_version"] = b"2.15.0"
+        g.attrs["backend"] = b"tensorflow"
+        root = g
+        if mode == "full":
+            config = [{"class_name": c, "name": n,
+                       "config": {"name": n, **({"epsilon": epsilon} if c == "BatchNormalization" else {})}}
+                      for n, c in layers]
+            g.attrs["model_config"] = json.dumps({"class_name": "Functional",
+                                                  "config": {"name": "model", "layers": config}}).encode("utf8")
+            root = g.create_group("model_weights")
+            root.attrs["keras_version"] = b"2.15.0"
+            root.attrs["backend"] = b"tensorflow"
+        _save_attr(root, "layer_names", [n for n, _ in layers])
+        for n, _ in layers:
+            weights = arrays[by_tf2[n]] if n in by_tf2 else arrays.get(n, [])
+            group = root.create_group(n)
+            _save_attr(group, "weight_names", [f"{n}/{w}:0" for w, _ in weights])
+            for w, value in weights:
+                group.create_dataset(f"{n}/{w}:0", data=value)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "describe":
         print(json.dumps(describe(sys.argv[2])))
     elif cmd == "nest-full-model":
         nest_full_model(sys.argv[2], sys.argv[3], sys.argv[4])
+    elif cmd == "write-resnet50-tf2":
+        write_resnet50_tf2(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]))
     elif cmd == "write-cnn4":
         write_cnn4(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
-        sys.exit(f"keras-layout.py: unknown command {cmd!r}; use describe, write-cnn4 or nest-full-model")
+        sys.exit(f"keras-layout.py: unknown command {cmd!r}; use describe, write-cnn4, nest-full-model or write-resnet50-tf2")
 

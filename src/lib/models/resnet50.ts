@@ -25,6 +25,11 @@ export interface ResNet50LoadOptions {
   preprocess?: boolean;
   /** Folder with model.json + shards. Default `resnet50WeightsDir()`. */
   weightsDir?: string;
+  /**
+   * Epsilon of every backbone BatchNormalization. Default: the stored model's (Keras 2.2.4's 1e-3); TF2 Keras's
+   * `tf.keras.applications.ResNet50` uses 1.001e-5 (`TF2_RESNET50_BN_EPSILON`), which its weights need.
+   */
+  batchNormEpsilon?: number;
 }
 
 /** Options of `buildResNet50Transfer`. */
@@ -90,13 +95,21 @@ function caffeLayerJson(inputName: string): LayerJson {
   };
 }
 
-// Rewrite the stored topology: new input shape, optional preprocess layer, optional top removed; weights follow.
+// A batch-norm epsilon option, checked: a positive finite number, or undefined (keep the stored one).
+function checkEpsilon(epsilon: number | undefined, fn: string): number | undefined {
+  if (epsilon === undefined || (Number.isFinite(epsilon) && epsilon > 0)) return epsilon;
+  throw new Error(`${fn}: batchNormEpsilon must be a positive number (e.g. 1.001e-5). Received: ${epsilon}`);
+}
+
+// Rewrite the stored topology: new input shape, optional preprocess layer, optional top removed, optional BN
+// epsilon; weights follow.
 function editArtifacts(
   base: tf.io.ModelArtifacts,
   hw: [number, number],
   channels: 1 | 3,
   preprocess: boolean,
   keepTop: boolean,
+  batchNormEpsilon?: number,
 ): tf.io.ModelArtifacts {
   const topology = structuredClone(base.modelTopology) as {
     model_config: { config: { layers: LayerJson[]; output_layers: unknown[] } };
@@ -107,6 +120,8 @@ function editArtifacts(
   if (!preprocess && channels !== 3)
     throw new Error(`loadResNet50Backbone: channels 1 needs preprocess: true. Received: channels ${channels}`);
   let layers = config.layers;
+  if (batchNormEpsilon !== undefined)
+    for (const l of layers) if (l.class_name === "BatchNormalization") l.config.epsilon = batchNormEpsilon;
   if (!keepTop) {
     const top = new Set(["avg_pool", "fc1000"]);
     layers = layers.filter((l) => !top.has(l.name));
@@ -146,10 +161,11 @@ function editArtifacts(
 // Load the stored Keras ResNet50 rebuilt at the requested size (same layer names, weights copied by name).
 async function loadEdited(opts: ResNet50LoadOptions, keepTop: boolean, fn: string): Promise<tf.LayersModel> {
   const hw = resolveSize(opts.inputSize ?? 224, fn);
+  const epsilon = checkEpsilon(opts.batchNormEpsilon, fn);
   const dir = requireResNet50Weights(opts.weightsDir ?? resnet50WeightsDir());
   if (!artifactCache.has(dir)) artifactCache.set(dir, readModelArtifacts(dir));
   const base = await artifactCache.get(dir)!;
-  const artifacts = editArtifacts(base, hw, opts.channels ?? 3, opts.preprocess ?? true, keepTop);
+  const artifacts = editArtifacts(base, hw, opts.channels ?? 3, opts.preprocess ?? true, keepTop, epsilon);
   return tf.loadLayersModel(tf.io.fromMemory(artifacts), { strict: true });
 }
 

@@ -7,7 +7,14 @@ import { initBackend } from "../backend";
 import { buildCnn4 } from "../models/cnn4";
 import type { HeadKind } from "../models/heads";
 import { saveModelToDir } from "../models/io";
-import { loadKerasWeights, readKerasFile, type AssignReport } from "../models/keras";
+import {
+  assignFileWeights,
+  readKerasFile,
+  resNet50FileNaming,
+  type AssignReport,
+  type KerasFile,
+  type ResNet50FileNaming,
+} from "../models/keras";
 import { buildMobileNetV2Transfer, GRAY_TO_RGB_LAYER } from "../models/mobilenetv2";
 import { buildResNet50Transfer, CAFFE_PREPROCESS_LAYER } from "../models/resnet50";
 import { writeRunManifest } from "../runs/manifest";
@@ -74,10 +81,39 @@ async function cnn4SizeFromFile(file: string): Promise<number> {
 }
 
 // Our model of the architecture at the size, gray input (what the run's images are).
-async function buildArch(arch: ImportArch, inputSize: number, head: HeadKind): Promise<tf.LayersModel> {
+async function buildArch(
+  arch: ImportArch,
+  inputSize: number,
+  head: HeadKind,
+  batchNormEpsilon?: number,
+): Promise<tf.LayersModel> {
   if (arch === "cnn4") return buildCnn4({ inputSize, channels: 1 });
   if (arch === "mobilenetv2") return buildMobileNetV2Transfer({ inputSize, channels: 1, head });
-  return buildResNet50Transfer({ inputSize, channels: 1, head });
+  return buildResNet50Transfer({ inputSize, channels: 1, head, batchNormEpsilon });
+}
+
+// Our model with the file read: a ResNet50 file of either naming gets the batch-norm epsilon its weights need
+// (the file's config, else its scheme's default), rebuilt when that is not our stored model's.
+async function buildForFile(
+  opts: ImportKerasOptions,
+  file: string,
+  inputSize: number,
+  log: (line: string) => void,
+): Promise<{ model: tf.LayersModel; read: KerasFile; naming?: ResNet50FileNaming }> {
+  const head = opts.head ?? "b";
+  let model = await buildArch(opts.arch, inputSize, head);
+  const read = await readKerasFile(file, { model });
+  if (opts.arch !== "resnet50") return { model, read };
+  const naming = resNet50FileNaming(read);
+  log(
+    `[pneumo-lab] ResNet50 file with ${naming.scheme} layer names; batch-norm epsilon ${naming.batchNormEpsilon} ` +
+      `(${naming.epsilonSource})`,
+  );
+  if ((model.getLayer("bn_conv1").getConfig() as { epsilon?: number }).epsilon !== naming.batchNormEpsilon) {
+    model.dispose();
+    model = await buildArch(opts.arch, inputSize, head, naming.batchNormEpsilon);
+  }
+  return { model, read, naming };
 }
 
 /**
@@ -99,9 +135,14 @@ export async function importKerasRun(opts: ImportKerasOptions): Promise<ImportKe
   const inputSize = opts.inputSize ?? (opts.arch === "cnn4" ? await cnn4SizeFromFile(file) : 224);
   const runDir = runDirPath({ name: opts.name ?? `import-${opts.arch}-${inputSize}`, root: opts.runsRoot });
   checkRunFolderUse(runDir, { force: opts.force });
-  const model = await buildArch(opts.arch, inputSize, opts.head ?? "b");
-  const loaded = await loadKerasWeights(model, file, { rename: opts.rename, allowMissing: (n) => FIXED_LAYERS.has(n) });
-  const { file: read, ...report } = loaded;
+  const { model, read, naming } = await buildForFile(opts, file, inputSize, log);
+  let report: AssignReport;
+  try {
+    report = assignFileWeights(model, read, { rename: opts.rename, allowMissing: (n) => FIXED_LAYERS.has(n) });
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   log(
     `[pneumo-lab] ${read.format} file ${file}: ${report.loaded.length} layers loaded` +
       (report.paired.length ? `, paired by order: ${report.paired.map(([a, b]) => `${a}→${b}`).join(", ")}` : ""),
@@ -118,12 +159,15 @@ export async function importKerasRun(opts: ImportKerasOptions): Promise<ImportKe
     inputSize,
     preprocessing: opts.preprocessing ?? DEFAULT_PREPROCESSING[opts.arch],
     head: opts.arch === "cnn4" ? undefined : (opts.head ?? "b"),
+    batchNormEpsilon: naming?.batchNormEpsilon,
   };
   const source = {
     file,
     sha256: createHash("sha256").update(readFileSync(file)).digest("hex"),
     format: read.format,
     kerasVersion: read.kerasVersion,
+    layerNames: naming?.scheme,
+    batchNormEpsilonFrom: naming?.epsilonSource,
     paired: report.paired,
     kept: report.kept,
   };

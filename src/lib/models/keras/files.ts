@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { configLayers, keras3Config, KERAS3_LAYOUT_VERSION } from "./config";
+import type { File as H5File } from "h5wasm/node";
 import {
   attrString,
   openH5,
@@ -14,6 +15,7 @@ import {
 } from "./h5";
 import {
   assignKerasWeights,
+  KerasWeightError,
   keras3LayerPaths,
   modelConfigLayers,
   modelLayerWeights,
@@ -21,6 +23,7 @@ import {
   type AssignReport,
   type ConfigLayer,
 } from "./layers";
+import { resNet50FileNaming, tf2ResNet50Names, type ResNet50FileNaming } from "./resnet50Names";
 import { readZip, writeZip } from "./zip";
 
 /** What a Keras file holds, read without building a model. */
@@ -31,7 +34,7 @@ export interface KerasFile {
   kerasVersion?: string;
   /** Layers with weights, in file order. */
   layers: LayerWeights[];
-  /** Keras 3 `config.json`, when the file is a `.keras` archive. */
+  /** The model config: Keras 3 `config.json` of a `.keras` archive, or a Keras 2 full model's `model_config`. */
   config?: Record<string, unknown>;
 }
 
@@ -53,6 +56,19 @@ async function withH5Bytes<T>(bytes: Uint8Array, fn: (path: string) => Promise<T
   }
 }
 
+// A Keras 2 full model's `model_config` attribute (JSON), or undefined.
+function modelConfig(file: H5File, what: string): Record<string, unknown> | undefined {
+  const text = attrString(file, "model_config");
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(
+      `readKerasFile: the model_config attribute of ${what} is not JSON (${(error as Error).message}). Received: ${text.slice(0, 80)}`,
+    );
+  }
+}
+
 // Read an HDF5 Keras file: Keras 2 (layer_names attribute) or Keras 3 (layers/…/vars, named by `layers`).
 async function readH5(path: string, what: string, layers: ConfigLayer[] | undefined): Promise<Omit<KerasFile, "path">> {
   const file = await openH5(path, "r", "readKerasFile");
@@ -60,7 +76,8 @@ async function readH5(path: string, what: string, layers: ConfigLayer[] | undefi
     const full = file.get("model_weights") !== null;
     if (full || file.attrs.layer_names !== undefined) {
       const format = full ? "keras2-full" : "keras2-weights";
-      return { format, kerasVersion: attrString(file, "keras_version"), layers: readKeras2Weights(file, what) };
+      const kerasVersion = attrString(file, "keras_version");
+      return { format, kerasVersion, layers: readKeras2Weights(file, what), config: modelConfig(file, what) };
     }
     if (file.get("layers") === null) {
       throw new Error(
@@ -124,7 +141,9 @@ export async function readKerasFile(path: string, opts: { model?: tf.LayersModel
 
 /**
  * Load a Keras file's weights into a model of the same architecture, matched by layer name with every shape checked
- * (see `assignKerasWeights` for the options and the `KerasWeightError` it throws).
+ * (see `assignKerasWeights` for the options and the `KerasWeightError` it throws). Into our ResNet50 it also reads
+ * TF2 Keras's layer names (`resNet50FileNaming`) and refuses a file whose batch norms need another epsilon than the
+ * model's (build it with `batchNormEpsilon`).
  * @example
  * const model = buildMobileNetV2Backbone({ inputSize: 224 });
  * await loadKerasWeights(model, "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5");
@@ -135,7 +154,44 @@ export async function loadKerasWeights(
   opts: Omit<AssignOptions, "what"> = {},
 ): Promise<AssignReport & { file: KerasFile }> {
   const file = await readKerasFile(path, { model });
-  return { ...assignKerasWeights(model, file.layers, { ...opts, what: basename(path) }), file };
+  return { ...assignFileWeights(model, file, opts), file };
+}
+
+/**
+ * `loadKerasWeights` on a file already read: ResNet50 names and epsilon resolved, then `assignKerasWeights`.
+ * @example
+ * const report = assignFileWeights(model, await readKerasFile("x.h5", { model }), { allowUnused: true });
+ */
+export function assignFileWeights(
+  model: tf.LayersModel,
+  file: KerasFile,
+  opts: Omit<AssignOptions, "what"> = {},
+): AssignReport {
+  const what = basename(file.path);
+  const naming = isOurResNet50(model) ? resNet50FileNaming(file) : undefined;
+  if (naming) checkBatchNormEpsilon(model, naming, what);
+  const rename = { ...naming?.rename, ...opts.rename };
+  return assignKerasWeights(model, file.layers, { ...opts, rename, what });
+}
+
+// Our ResNet50 (Keras 2.2.4 layer names), whatever its head.
+const isOurResNet50 = (model: tf.LayersModel) =>
+  model.layers.some((l) => l.name === "bn_conv1") && model.layers.some((l) => l.name === "res2a_branch2a");
+
+// Every backbone batch norm of the model must use the epsilon the file's weights were trained with.
+function checkBatchNormEpsilon(model: tf.LayersModel, naming: ResNet50FileNaming, what: string): void {
+  const ours = new Set(Object.values(tf2ResNet50Names()));
+  const epsilonOf = (l: tf.layers.Layer) => (l.getConfig() as { epsilon?: number }).epsilon;
+  const norms = model.layers.filter((l) => ours.has(l.name) && l.getClassName() === "BatchNormalization");
+  const bad = norms.filter((l) => epsilonOf(l) !== naming.batchNormEpsilon);
+  if (bad.length === 0) return;
+  const has = epsilonOf(bad[0]!);
+  throw new KerasWeightError(
+    "batch-norm-epsilon",
+    `loadKerasWeights: ${what} is a ${naming.scheme} ResNet50 whose batch norms use epsilon ${naming.batchNormEpsilon} ` +
+      `(${naming.epsilonSource}); layer ${bad[0]!.name} and ${bad.length - 1} more use ${has}. Fix: build the model ` +
+      `with batchNormEpsilon: ${naming.batchNormEpsilon} (npm run import does). Received: ${what}`,
+  );
 }
 
 // Write through a temporary name, then rename into place (a reader never sees half a file).

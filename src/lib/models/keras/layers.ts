@@ -4,7 +4,7 @@ import type { LayerWeights, StoredWeight } from "./h5";
 /** A missing, extra or misshaped weight when loading a Keras file into a model; `code` says which. */
 export class KerasWeightError extends Error {
   constructor(
-    readonly code: "missing-layer" | "unused-layer" | "weight-count" | "shape",
+    readonly code: "missing-layer" | "unused-layer" | "weight-count" | "shape" | "batch-norm-epsilon",
     message: string,
   ) {
     super(message);
