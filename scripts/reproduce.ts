@@ -4,7 +4,7 @@
  *                        [--resnet-size N] [--head-epochs N] [--finetune-epochs N] [--preset reference|quick]
  *                        [--head-views N] [--no-tta] [--no-ensemble] [--boot N] [--force] [--replace-report]
  *                        [--mobilenet auto|on|off] [--mobilenet-size N] [--mobilenet-epochs N]
- * Stages: split → cnn4 → resnet50 → mobilenetv2 (auto: when its ImageNet weights exist; on: required; off: left out)
+ * Stages: split → cnn4 → resnet50 → mobilenetv2 (auto: when its ImageNet weights exist; on: required; off: none)
  * → internal evaluation → each --external folder → report. A rerun skips the
  * stages that finished with the same settings and data, and refuses one that finished with others.
  * The report: outputs/runs/<out>/report/index.html + report.md, copied to outputs/report.

@@ -232,5 +232,6 @@ if __name__ == "__main__":
     elif cmd == "write-cnn4":
         write_cnn4(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
-        sys.exit(f"keras-layout.py: unknown command {cmd!r}; use describe, write-cnn4, nest-full-model or write-resnet50-tf2")
+        sys.exit(f"keras-layout.py: unknown command {cmd!r}; "
+                 "use describe, write-cnn4, nest-full-model or write-resnet50-tf2")
 

@@ -118,7 +118,7 @@ describe("reproduce: generalization options and external folders", () => {
     expect(manifest.settings.headAugmentViews).toBe(1);
   });
 
-  it("trains MobileNetV2 from the weights folder's file, at the run's size, recorded as ImageNet transfer", async () => {
+  it("trains MobileNetV2 from the weights folder's file at the run's size, recorded as ImageNet transfer", async () => {
     const manifest = JSON.parse(await readFile(join(runDir, "mobilenetv2", "manifest.json"), "utf8"));
     expect(manifest.settings).toMatchObject({ model: "mobilenetv2", inputSize: 32, epochs: 1, imagenet: true });
     expect(JSON.parse(stageText("mobilenetv2")).key.inputs.imagenetWeights).toMatch(/^[0-9a-f]{64}$/);

@@ -46,7 +46,10 @@ export interface ReproduceOptions {
   headViews?: number;
   /** Test-time augmentation rows (mean of the plain and the left–right flipped score). Default true. */
   tta?: boolean;
-  /** CNN + ResNet50 ensemble row (mean of temperature-calibrated probabilities; MobileNetV2 is not a member). Default true. */
+  /**
+   * CNN + ResNet50 ensemble row (mean of temperature-calibrated probabilities; MobileNetV2 is not a member).
+   * Default true.
+   */
   ensemble?: boolean;
   /** Bootstrap resamples of the 95 % intervals; default the preset's. */
   nBoot?: number;

@@ -112,6 +112,17 @@ describe.skipIf(SKIP !== "")(`import of a TF2-named ResNet50 file written by h5p
     model.dispose();
     return scores;
   };
+  // npm run import -- FILE --arch resnet50 --size 32 --out NAME, its log lines collected
+  const importAs = (name: string, file: string, lines: string[]) =>
+    importKerasRun({
+      file: join(dir, file),
+      arch: "resnet50",
+      inputSize: size,
+      name,
+      runsRoot,
+      dataDir: sampleDataRoot(),
+      log: (l) => lines.push(l),
+    });
   const maxDiff = (a: Float32Array, b: Float32Array) => Math.max(...a.map((v, i) => Math.abs(v - b[i]!)));
   // The backbone's output (the head's input) for x.
   const featuresOf = (m: tf.LayersModel) =>
@@ -119,16 +130,7 @@ describe.skipIf(SKIP !== "")(`import of a TF2-named ResNet50 file written by h5p
 
   it("imports the full-model file with the epsilon its model_config states: the same scores as our model", async () => {
     const lines: string[] = [];
-    const file = join(dir, "tf2_full.h5");
-    const { runDir, report } = await importKerasRun({
-      file,
-      arch: "resnet50",
-      inputSize: size,
-      name: "full",
-      runsRoot,
-      dataDir: sampleDataRoot(),
-      log: (l) => lines.push(l),
-    });
+    const { runDir, report } = await importAs("full", "tf2_full.h5", lines);
     expect(report.loaded).toContain("res5c_branch2c");
     expect(report.paired).toEqual([]);
     expect(lines.join("\n")).toContain("tf2 layer names; batch-norm epsilon 0.00001001 (file config)");
@@ -140,15 +142,7 @@ describe.skipIf(SKIP !== "")(`import of a TF2-named ResNet50 file written by h5p
 
   it("imports the weights-only file with TF2's 1.001e-5, saying so, to the same scores", async () => {
     const lines: string[] = [];
-    const { runDir } = await importKerasRun({
-      file: join(dir, "tf2_weights.h5"),
-      arch: "resnet50",
-      inputSize: size,
-      name: "weights",
-      runsRoot,
-      dataDir: sampleDataRoot(),
-      log: (l) => lines.push(l),
-    });
+    const { runDir } = await importAs("weights", "tf2_weights.h5", lines);
     expect(lines.join("\n")).toContain("batch-norm epsilon 0.00001001 (TF2 ResNet50 default (the file states none))");
     expect(maxDiff(await scoresOf(runDir), want)).toBeLessThan(1e-5);
   }, 300_000);
@@ -157,7 +151,10 @@ describe.skipIf(SKIP !== "")(`import of a TF2-named ResNet50 file written by h5p
     const file = join(dir, "tf2_full.h5");
     const model = await buildResNet50Transfer({ inputSize: size, channels: 1, head: "b", seed: 2 });
     await expect(loadKerasWeights(model, file)).rejects.toThrow(
-      /tf2 ResNet50 whose batch norms use epsilon 0\.00001001 \(file config\); layer .* use 0\.001\. Fix: build the model with batchNormEpsilon: 0\.00001001/,
+      new RegExp(
+        "tf2 ResNet50 whose batch norms use epsilon 0\\.00001001 \\(file config\\); layer .* use 0\\.001\\. " +
+          "Fix: build the model with batchNormEpsilon: 0\\.00001001",
+      ),
     );
     // The same weights into the 1e-3 model, bypassing the check: the scores move (seeded: 8.0e-5 measured, while
     // the right epsilon matched to 0 above), and so do the backbone's features (6.8e-4 of their largest value;

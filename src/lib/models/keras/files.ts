@@ -64,7 +64,8 @@ function modelConfig(file: H5File, what: string): Record<string, unknown> | unde
     return JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
     throw new Error(
-      `readKerasFile: the model_config attribute of ${what} is not JSON (${(error as Error).message}). Received: ${text.slice(0, 80)}`,
+      `readKerasFile: the model_config attribute of ${what} is not JSON (${(error as Error).message}). ` +
+        `Received: ${text.slice(0, 80)}`,
     );
   }
 }
@@ -188,7 +189,8 @@ function checkBatchNormEpsilon(model: tf.LayersModel, naming: ResNet50FileNaming
   const has = epsilonOf(bad[0]!);
   throw new KerasWeightError(
     "batch-norm-epsilon",
-    `loadKerasWeights: ${what} is a ${naming.scheme} ResNet50 whose batch norms use epsilon ${naming.batchNormEpsilon} ` +
+    `loadKerasWeights: ${what} is a ${naming.scheme} ResNet50 whose batch norms use epsilon ` +
+      `${naming.batchNormEpsilon} ` +
       `(${naming.epsilonSource}); layer ${bad[0]!.name} and ${bad.length - 1} more use ${has}. Fix: build the model ` +
       `with batchNormEpsilon: ${naming.batchNormEpsilon} (npm run import does). Received: ${what}`,
   );

@@ -106,7 +106,8 @@ export function resNet50FileNaming(file: {
   if (values.length > 1)
     throw new Error(
       `resNet50FileNaming: ${file.path ?? "the file"}'s config gives the ResNet50 batch norms different epsilons ` +
-        `(${values.join(", ")}); our ResNet50 takes one. Fix: export the model with one epsilon. Received: ${values.length} values`,
+        `(${values.join(", ")}); our ResNet50 takes one. Fix: export the model with one epsilon. ` +
+        `Received: ${values.length} values`,
     );
   if (values.length === 1) return { scheme, rename, batchNormEpsilon: values[0]!, epsilonSource: "file config" };
   return scheme === "tf2"
