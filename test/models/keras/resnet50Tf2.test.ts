@@ -42,6 +42,12 @@ describe("TF2 ResNet50 names and batch-norm epsilon (no files)", () => {
     expect(names.conv2_block2_0_conv).toBeUndefined(); // only a stage's first block has a projection shortcut
   });
 
+  it("buildResNet50Transfer refuses a batchNormEpsilon that is not a positive number, naming it", async () => {
+    await expect(buildResNet50Transfer({ head: "b", batchNormEpsilon: 0 })).rejects.toThrow(
+      /loadResNet50Backbone: batchNormEpsilon must be a positive number \(e\.g\. 1\.001e-5\)\. Received: 0/,
+    );
+  });
+
   it("takes the epsilon a config states, TF2's 1.001e-5 for a TF2 weights-only file, and refuses mixed ones", () => {
     const tf2Layers = [{ layer: "conv1_conv" }, { layer: "conv1_bn" }, { layer: "conv2_block1_1_bn" }];
     const bn = (name: string, epsilon: number) => ({ class_name: "BatchNormalization", config: { name, epsilon } });
