@@ -168,11 +168,18 @@ export function assignKerasWeights(model: tf.LayersModel, stored: LayerWeights[]
   }
   const matched = new Set(plan.map(([, l]) => l));
   let leftoverModel = withWeights.filter((l) => !matched.has(l));
-  const pairing = (opts.pairUnmatched ?? true) ? pairByOrder(leftoverFile, leftoverModel) : { why: "" };
+  let pairing = (opts.pairUnmatched ?? true) ? pairByOrder(leftoverFile, leftoverModel) : { why: "" };
+  // Layers allowed missing (our fixed preprocessing) are never in a foreign file: pair without them if need be.
+  const required = leftoverModel.filter((l) => !opts.allowMissing?.(l.name));
+  if (!pairing.pairs && (opts.pairUnmatched ?? true) && required.length < leftoverModel.length) {
+    const retry = pairByOrder(leftoverFile, required);
+    if (retry.pairs) pairing = retry;
+  }
   const paired = pairing.pairs;
   if (paired) {
     plan.push(...paired);
-    leftoverModel = [];
+    const used = new Set(paired.map(([, l]) => l));
+    leftoverModel = leftoverModel.filter((l) => !used.has(l));
   }
   const unused = paired ? [] : leftoverFile.map((s) => s.layer);
   const missing = leftoverModel.filter((l) => !opts.allowMissing?.(l.name)).map((l) => l.name);
