@@ -89,3 +89,24 @@ export interface InboundNode {
 export function inboundNode(layer: tf.layers.Layer, index = 0): InboundNode {
   return layer.inboundNodes[index] as unknown as InboundNode;
 }
+
+// What `ownedWasmStorage` reads of tfjs-backend-wasm's backend (public methods of its class, not of tf.KernelBackend).
+interface WasmStorageBackend {
+  refCount(dataId: object): number;
+  typedArrayFromHeap(info: { shape: number[]; dtype: string; dataId: object }): Float32Array;
+}
+
+/**
+ * A live view of a float32 tensor's storage on the wasm heap, to update in place, when the backend is wasm and no
+ * other tensor shares that storage; undefined otherwise (callers then copy). The view is only valid until the next
+ * TF.js allocation (the heap may grow and move). Never use it on tensors a conv or matmul reads: XNNPACK caches
+ * packed weights by tensor, so those must get a fresh tensor (`assign`) to change.
+ * @example
+ * const m = ownedWasmStorage(slot); // Float32Array over the heap, or undefined
+ */
+export function ownedWasmStorage(t: tf.Tensor): Float32Array | undefined {
+  if (tf.getBackend() !== "wasm" || t.dtype !== "float32" || t.isDisposed) return undefined;
+  const backend = tf.backend() as unknown as WasmStorageBackend;
+  if (backend.refCount(t.dataId) !== 1) return undefined;
+  return backend.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
+}

@@ -1,7 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../../../src/lib/backend";
-import { adamStepHost } from "../../../src/lib/train/onnx/adamHost";
+import { adamStepHost, variableValues } from "../../../src/lib/train/onnx/adamHost";
+import { adamInternals } from "../../../src/lib/tfjsInternals";
 
 // Gradients of three steps for a [3, 2] and a [4] variable, fixed numbers with mixed signs and sizes.
 const GRADS = [
@@ -79,6 +80,32 @@ describe("adamStepHost", () => {
       /gradient of the variable's size/,
     );
     v.dispose();
+  });
+
+  it("on wasm: variableValues follows every write (its own and an outside assign), a shared slot is not changed in place", async () => {
+    await initBackend({ prefer: "wasm", quiet: true });
+    const [w, b] = variables("cache");
+    const opt = tf.train.adam(0.01);
+    adamStepHost(opt, [w, b], GRADS[0]);
+    expect(variableValues(w)).toEqual(w.dataSync());
+    // a tensor sharing the m slot's storage (as after setWeights) must keep its values through the next step
+    const m = adamInternals(opt)!.accumulatedFirstMoment[0].variable;
+    const shared = tf.variable(m, false); // shares m's storage, as the variables setWeights makes do
+    const before = shared.dataSync().slice();
+    adamStepHost(opt, [w, b], GRADS[1]);
+    expect(shared.dataSync()).toEqual(before);
+    expect(m.dataSync()).not.toEqual(before);
+    expect(variableValues(w)).toEqual(w.dataSync());
+    w.assign(
+      tf.tensor2d([
+        [9, 9],
+        [9, 9],
+        [9, 9],
+      ]),
+    );
+    expect(Array.from(variableValues(w))).toEqual([9, 9, 9, 9, 9, 9]);
+    tf.dispose([w, b, shared]);
+    opt.dispose();
   });
 });
 

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildCnn4 } from "../../../src/lib/models/cnn4";
 import { loadOnnxRuntime, type OrtModule } from "../../../src/lib/models/onnx/runtime";
 import { buildTrainingGraph, TRAIN_GRAPH_IO, trainingGraphUnsupported } from "../../../src/lib/train/onnx/graph";
+import { TAP_GEMM_MAX_PIXELS } from "../../../src/lib/train/onnx/ops/conv";
 import { dropoutOff, expectAutodiffParity, floats, relativeError, runGraph } from "../fixtures/onnxParity";
 
 const ORT = await loadOnnxRuntime();
@@ -132,6 +133,37 @@ describe.skipIf(!ORT)("buildTrainingGraph on onnxruntime", () => {
     const ys = new Float32Array([1, 0, 0, 1]);
     const read = await runGraph(ORT!, model, graph, xs, ys);
     expectAutodiffParity(model, graph, read, xs, ys);
+    model.dispose();
+  });
+
+  it("filter gradients of maps above TAP_GEMM_MAX_PIXELS (one GEMM per example, summed) and at or below it agree with autodiff", async () => {
+    const seeded = (seed: number) => tf.initializers.glorotUniform({ seed });
+    // 34² output (1,156 px) > 1,024 for the first two 8-channel convs, 17² after the pool: both forms in one model
+    const side = 34;
+    expect(side * side).toBeGreaterThan(TAP_GEMM_MAX_PIXELS);
+    const conv = (filters: number, seed: number, inputShape?: number[]) =>
+      tf.layers.conv2d({
+        inputShape,
+        filters,
+        kernelSize: 3,
+        padding: "same",
+        activation: "relu",
+        kernelInitializer: seeded(seed),
+      });
+    const model = tf.sequential({
+      layers: [
+        conv(8, 1, [side, side, 1]),
+        conv(8, 2),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        conv(8, 3),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1, activation: "sigmoid", kernelInitializer: seeded(4) }),
+      ],
+    });
+    const graph = buildTrainingGraph(model);
+    const xs = Float32Array.from(floats(N * side * side, 7), (v) => 2 * v - 1);
+    const ys = new Float32Array([0, 1, 1, 0]);
+    expectAutodiffParity(model, graph, await runGraph(ORT!, model, graph, xs, ys), xs, ys);
     model.dispose();
   });
 

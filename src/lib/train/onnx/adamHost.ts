@@ -1,6 +1,7 @@
 /**
  * The update of a TF.js Adam optimizer for gradients that arrive as Float32Arrays (from onnxruntime), computed
- * as one JavaScript loop per variable into three fresh tensors. `optimizer.applyGradients` runs every
+ * as one JavaScript loop per variable. On wasm the m and v slots are updated in place on the heap, and the weights
+ * in a host copy (`variableValues`) that goes into one fresh tensor; elsewhere into three fresh tensors. `optimizer.applyGradients` runs every
  * variable's update inside one tidy, so all their temporaries live at once on the wasm heap (which never
  * shrinks), a large share of the training process's peak memory (docs/performance.md). Same formula, slots
  * (`<name>/m`, `<name>/v`), β-powers and iteration count as tfjs-core's AdamOptimizer, so checkpoints are unchanged.
@@ -8,7 +9,7 @@
  * optimizer's fields come from `tfjsInternals`.
  */
 import * as tf from "@tensorflow/tfjs";
-import { adamInternals, type AdamInternals } from "../../tfjsInternals";
+import { adamInternals, ownedWasmStorage, type AdamInternals } from "../../tfjsInternals";
 
 // The optimizer's slot i for `variable` (created as zeros, like tfjs-core, on first use).
 function slot(
@@ -29,6 +30,32 @@ function assignValues(variable: tf.Variable, values: Float32Array): void {
   const fresh = tf.tensor(values, variable.shape, "float32");
   variable.assign(fresh);
   fresh.dispose();
+}
+
+// Host copies of weights as this module last wrote them, with the tensor data they went into: while a variable
+// still holds that data, its values need no copy out of TF.js. Only on wasm, where `tf.tensor` copies onto the heap
+// (the cpu backend would keep the array itself as the tensor's storage).
+const hostCopies = new WeakMap<tf.Variable, { dataId: object; values: Float32Array }>();
+
+/**
+ * A variable's values as a Float32Array: the host copy `adamStepHost` wrote last while the variable still holds it
+ * (no copy out of TF.js: the onnxruntime trainer feeds every trainable weight at every step), else `dataSync()`.
+ * Read-only for the caller, and valid until the next `adamStepHost`.
+ * @example
+ * const feed = new ort.Tensor("float32", variableValues(v), v.shape);
+ */
+export function variableValues(variable: tf.Variable): Float32Array {
+  const cached = hostCopies.get(variable);
+  if (cached && cached.dataId === variable.dataId) return cached.values;
+  return variable.dataSync() as Float32Array;
+}
+
+// The weights' host copy to update in place: the cached one, or a fresh copy (on wasm `dataSync` copies out of the
+// heap); undefined off wasm.
+function ownedHostCopy(variable: tf.Variable): Float32Array | undefined {
+  if (tf.getBackend() !== "wasm") return undefined;
+  const cached = hostCopies.get(variable);
+  return cached && cached.dataId === variable.dataId ? cached.values : (variable.dataSync() as Float32Array);
 }
 
 /**
@@ -52,9 +79,16 @@ export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], gr
     const g = grads[i];
     const m = slot(adam.accumulatedFirstMoment, i, variable, "m");
     const v = slot(adam.accumulatedSecondMoment, i, variable, "v");
+    // in place where allowed: the slots on the wasm heap (no TF.js allocation happens before the loop ends)
+    const wHost = ownedHostCopy(variable);
+    const [mIn, vIn] = [ownedWasmStorage(m), ownedWasmStorage(v)];
+    const [mv, vv, wv] = [mIn ?? m.dataSync(), vIn ?? v.dataSync(), wHost ?? variable.dataSync()] as Float32Array[];
+    const [mo, vo, wo] = [
+      mIn ?? new Float32Array(mv.length),
+      vIn ?? new Float32Array(vv.length),
+      wHost ?? new Float32Array(wv.length),
+    ];
     // one pass: m' = β₁m + (1−β₁)g, v' = β₂v + (1−β₂)g², w' = w − lr·(m'/c₁)/(√(v'/c₂) + ε)
-    const [mv, vv, wv] = [m, v, variable].map((t) => t.dataSync() as Float32Array);
-    const [mo, vo, wo] = [mv.length, vv.length, wv.length].map((n) => new Float32Array(n));
     for (let j = 0; j < wo.length; j++) {
       const gj = g[j];
       const mj = mv[j] * beta1 + gj * (1 - beta1);
@@ -63,9 +97,11 @@ export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], gr
       vo[j] = vj;
       wo[j] = wv[j] - (learningRate * (Math.fround(mj) / c1)) / (Math.sqrt(Math.fround(vj) / c2) + epsilon);
     }
-    assignValues(m, mo);
-    assignValues(v, vo);
+    if (!mIn) assignValues(m, mo);
+    if (!vIn) assignValues(v, vo);
+    // the weights always get a fresh tensor: XNNPACK keeps packed copies of conv and matmul weights by tensor
     assignValues(variable, wo);
+    if (wHost) hostCopies.set(variable, { dataId: variable.dataId, values: wo });
   });
   tf.tidy(() => {
     adam.accBeta1.assign(tf.mul(adam.accBeta1, beta1));

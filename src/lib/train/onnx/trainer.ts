@@ -17,7 +17,7 @@ import {
 } from "../../models/onnx/runtime";
 import { encodeOnnxModel } from "../../models/onnx/schema";
 import type { ClassWeight, TrainEngine } from "../types";
-import { adamStepHost } from "./adamHost";
+import { adamStepHost, variableValues } from "./adamHost";
 import {
   buildTrainingGraph,
   TRAIN_GRAPH_IO,
@@ -148,7 +148,7 @@ export async function createOnnxTrainer(
         ...dropoutMasks(ort, graph.dropouts, n, seed, iteration),
       };
       varList.forEach((v, i) => {
-        feeds[graph.weights[i].input] = new ort.Tensor("float32", v.dataSync() as Float32Array, v.shape);
+        feeds[graph.weights[i].input] = new ort.Tensor("float32", variableValues(v), v.shape);
       });
       const out = await session.run(feeds);
       const grads = varList.map((_, i) => out[graph.weights[i].grad].data as Float32Array);

@@ -94,38 +94,71 @@ function mapTaps(b: TrainGraphBuilder, x: string, spec: TapSpec, perTap: (window
   return windows;
 }
 
-// dW tap by tap: for kernel offset (a, c), Σₙ x_pad[n, :, a::s, c::s]·dz[n]ᵀ as a batched MatMul [n, in, HW]·[n, HW, out].
+/**
+ * Up to this many output pixels (h·w) a tap's filter gradient is one GEMM over the whole batch; above it, one GEMM
+ * per example and a sum over the batch. Measured per layer on the 4-block CNN at 128², batch 16 (ms, per-example →
+ * whole batch): 128² 142–167 → 205–214, 64² 115 → 157, 32² 98–114 → 111–113, 16² 118–130 → 104; ResNet50's 7² layers
+ * (top 15 at 224²): 444 → 170 with the sum over the batch gone (docs/performance.md).
+ */
+export const TAP_GEMM_MAX_PIXELS = 1024;
+
+// dW tap by tap: for kernel offset (a, c), x_pad[n, :, a::s, c::s] times dz. Small maps: x transposed once to
+// [C, n, H, W], each tap [C, n·h·w]·[n·h·w, out]. Large maps: per example [n, C, h·w]·[n, h·w, out], summed over n.
 function filterGradByTaps(b: TrainGraphBuilder, x: string, dz: string, spec: ConvSpec, grad: string): string {
   const {
     name,
     kernelSize: [kh, kw],
+    inChannels,
+    outChannels,
   } = spec;
+  const wholeBatch = spec.outSize[0] * spec.outSize[1] <= TAP_GEMM_MAX_PIXELS;
   const dzRows = b.reshape(
     b.node("Transpose", [dz], `${name}/dz_nhwc`, { perm: attrInts([0, 2, 3, 1]) }),
-    [0, -1, spec.outChannels],
+    wholeBatch ? [-1, outChannels] : [0, -1, outChannels],
     `${name}/dz_rows`,
   );
-  const taps = mapTaps(b, x, spec, (window) => {
-    const product = b.node(
-      "MatMul",
-      [b.reshape(window, [0, spec.inChannels, -1], `${name}/tap_rows`), dzRows],
-      `${name}/tap_mm`,
-    );
-    return b.reduceSum(product, [0], true, `${name}/tap_sum`);
+  const source = wholeBatch ? b.node("Transpose", [x], `${name}/x_cnhw`, { perm: attrInts([1, 0, 2, 3]) }) : x;
+  const taps = mapTaps(b, source, spec, (window) => {
+    const rows = b.reshape(window, wholeBatch ? [inChannels, -1] : [0, inChannels, -1], `${name}/tap_rows`);
+    const product = b.node("MatMul", [rows, dzRows], `${name}/tap_mm`);
+    return wholeBatch ? product : b.reduceSum(product, [0], true, `${name}/tap_sum`);
   });
   const stacked = taps.length === 1 ? taps[0] : b.node("Concat", taps, `${name}/taps`, { axis: attrInt(0) });
-  return b.node(
-    "Reshape",
-    [stacked, b.constantInt64(`${name}/hwio`, [kh, kw, spec.inChannels, spec.outChannels])],
-    `${name}/dw`,
-    undefined,
-    grad,
-  );
+  const hwio = b.constantInt64(`${name}/hwio`, [kh, kw, inChannels, outChannels]);
+  return b.node("Reshape", [stacked, hwio], `${name}/dw`, undefined, grad);
+}
+
+/**
+ * The input gradient of a conv. Stride 1: a plain convolution of dz with the kernel transposed to [in, out, kh, kw]
+ * and flipped, pads k − 1 − p, which onnxruntime runs on its blocked (NCHWc) conv kernels; ConvTranspose (col2im
+ * after a GEMM) took about 1.6× as long for the same work (docs/performance.md). Strided convs keep ConvTranspose
+ * with the conv's output padding.
+ * @example
+ * inputGrad(b, dz, { name: "block1_conv2", kernel, kernelSize: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], … }, w);
+ */
+export function inputGrad(b: TrainGraphBuilder, dz: string, spec: ConvSpec, w: string): string {
+  const {
+    name,
+    pads,
+    strides,
+    kernelSize: [kh, kw],
+  } = spec;
+  const flippedPads = [kh - 1 - pads[0], kw - 1 - pads[1], kh - 1 - pads[2], kw - 1 - pads[3]];
+  if (strides.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
+    const ioHw = b.node("Transpose", [spec.kernel.input], `${name}/iohw`, { perm: attrInts([2, 3, 0, 1]) });
+    const flipped =
+      kh * kw === 1 ? ioHw : b.slice(ioHw, [-1, -1], [-kh - 1, -kw - 1], [2, 3], `${name}/flip`, [-1, -1]);
+    const geometry = { kernel_shape: attrInts([kh, kw]), pads: attrInts(flippedPads) };
+    return b.node("Conv", [dz, flipped], `${name}/dx`, geometry);
+  }
+  const outPad = outputPadding(spec.inSize, spec.outSize, spec.kernelSize, strides, pads);
+  const geometry = { kernel_shape: attrInts(spec.kernelSize), strides: attrInts(strides), pads: attrInts(pads) };
+  return b.node("ConvTranspose", [dz, w], `${name}/dx`, { ...geometry, output_padding: attrInts(outPad) });
 }
 
 /**
  * Conv + bias + optional ReLU. Gradients: dz = ReLU'·dy, db = Σ dz, dW per kernel tap or as one convolution
- * (`TAP_MATMUL_MIN_CHANNELS`), dx = ConvTranspose(dz, W) with the stride, pads and output padding of the conv.
+ * (`TAP_MATMUL_MIN_CHANNELS`), dx by `inputGrad`.
  * @example
  * const pass = convLayer(b, x, { name: "conv1", kernel, kernelSize: [7, 7], strides: [2, 2], pads: [0, 0, 0, 0], … });
  */
@@ -145,9 +178,7 @@ export function convLayer(b: TrainGraphBuilder, x: string, spec: ConvSpec): Laye
       const dw = (byTaps ? filterGradByTaps : filterGradByConv)(b, xLate, dz, spec, spec.kernel.grad);
       dz = b.after(dz, dw, `${name}/dz_dw`, true);
     }
-    if (!needInput) return undefined;
-    const outPad = outputPadding(spec.inSize, spec.outSize, kernelSize, strides, pads);
-    return b.node("ConvTranspose", [dz, w], `${name}/dx`, { ...geometry, output_padding: attrInts(outPad) });
+    return needInput ? inputGrad(b, dz, spec, w) : undefined;
   };
   return { y, backward };
 }
