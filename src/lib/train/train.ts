@@ -14,7 +14,8 @@ import { describeEnginePlan, resolveEnginePlan, type EnginePlan } from "../engin
 import { createOnnxTrainer, type OnnxTrainer } from "./onnx/trainer";
 import { setOptimizerLearningRate } from "../tfjsInternals";
 import { countExamples, sourceBatches } from "./sources";
-import { predictBatch, trainableVariables, trainStep } from "./step";
+import { planScorer } from "./scorer";
+import { trainableVariables, trainStep } from "./step";
 import type { Callback, EpochLogs, History, TrainContext, TrainOptions, TrainSource } from "./types";
 
 export const TRAIN_DEFAULTS = { batchSize: 32, learningRate: 1e-3, seed: 42 } as const;
@@ -41,6 +42,8 @@ interface Loop {
   plan?: EnginePlan;
   /** Set when the plan puts the steps on onnxruntime-node. */
   onnx?: OnnxTrainer;
+  /** The line saying validation fell back to TF.js was printed. */
+  scorerFallbackSaid?: boolean;
 }
 
 /**
@@ -216,19 +219,28 @@ async function refreshBatchNorms(loop: Loop, epoch: number): Promise<void> {
   }
 }
 
-// Scores of the validation data in inference mode; `val_` metrics with the unweighted loss.
+// Scores of the validation data in inference mode, where the plan runs inference; `val_` metrics with the
+// unweighted loss.
 async function validationPass(loop: Loop): Promise<EpochLogs> {
   const acc = new PassAccumulator();
-  for await (const batch of sourceBatches(loop.data.val!, {
-    batchSize: loop.opts.batchSize,
-    shuffle: false,
-    seed: loop.opts.seed,
-  })) {
-    const scores = predictBatch(loop.model, batch.xs);
-    tf.dispose([batch.xs, batch.ys]);
-    const values = await scores.data();
-    scores.dispose();
-    acc.add(batch.labels, values, binaryCrossentropy(batch.labels, values));
+  const scorer = await planScorer(loop.model, loop.plan);
+  if (scorer.fallbackReason && !loop.scorerFallbackSaid) {
+    loop.sink.line(
+      `train: validation scores on TF.js (onnxruntime could not take the model: ${scorer.fallbackReason})`,
+    );
+    loop.scorerFallbackSaid = true;
+  }
+  try {
+    for await (const batch of sourceBatches(loop.data.val!, {
+      batchSize: loop.opts.batchSize,
+      shuffle: false,
+      seed: loop.opts.seed,
+    })) {
+      const values = await scorer.score(batch.xs).finally(() => tf.dispose([batch.xs, batch.ys]));
+      acc.add(batch.labels, values, binaryCrossentropy(batch.labels, values));
+    }
+  } finally {
+    await scorer.dispose();
   }
   return acc.logs("val_");
 }
