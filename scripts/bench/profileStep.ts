@@ -14,11 +14,10 @@ import { parseArgs } from "node:util";
 import { initBackend } from "../../src/lib/backend";
 import { buildCnn4 } from "../../src/lib/models/cnn4";
 import { loadOnnxRuntime, ortSessionOptions } from "../../src/lib/models/onnx/runtime";
-import { encodeOnnxModel } from "../../src/lib/models/onnx/schema";
 import { buildResNet50Transfer } from "../../src/lib/models/resnet50";
 import { adamStepHost } from "../../src/lib/train/onnx/adamHost";
-import { buildTrainingGraph, TRAIN_GRAPH_IO, type TrainingGraph } from "../../src/lib/train/onnx/graph";
 import { trainableVariables } from "../../src/lib/train/step";
+import { graphFeeds } from "./graphFeeds";
 
 type Event = { cat: string; name: string; dur: number; args?: { op_name?: string } };
 
@@ -30,39 +29,6 @@ async function buildModel(name: string): Promise<{ model: tf.LayersModel; size: 
   if (!ft) throw new Error(`profileStep: --model takes cnn<size> or ft<top>, e.g. cnn128 or ft15. Received: ${name}`);
   const model = await buildResNet50Transfer({ inputSize: 224, channels: 1, head: "a", unfreezeTop: Number(ft[1]) });
   return { model, size: 224 };
-}
-
-// Feeds of one step: a deterministic batch, alternating labels, all-ones dropout masks, the current weights.
-function stepFeeds(
-  ort: NonNullable<Awaited<ReturnType<typeof loadOnnxRuntime>>>,
-  graph: TrainingGraph,
-  vars: tf.Variable[],
-  batch: number,
-  size: number,
-): Record<string, unknown> {
-  const io = TRAIN_GRAPH_IO;
-  const feeds: Record<string, unknown> = {
-    [io.input]: new ort.Tensor(
-      "float32",
-      Float32Array.from({ length: batch * size * size }, (_, i) => (i * 7919) % 255),
-      [batch, size, size, 1],
-    ),
-    [io.labels]: new ort.Tensor(
-      "float32",
-      Float32Array.from({ length: batch }, (_, i) => i % 2),
-      [batch],
-    ),
-    [io.sampleWeights]: new ort.Tensor("float32", new Float32Array(batch).fill(1 / batch), [batch]),
-  };
-  for (const d of graph.dropouts)
-    feeds[d.input] = new ort.Tensor("float32", new Float32Array(batch * d.shape.reduce((a, b) => a * b, 1)).fill(1), [
-      batch,
-      ...d.shape,
-    ]);
-  vars.forEach(
-    (v, i) => (feeds[graph.weights[i].input] = new ort.Tensor("float32", v.dataSync() as Float32Array, v.shape)),
-  );
-  return feeds;
 }
 
 // Kernel time per key over the profile's node events, ms per run, largest first.
@@ -89,16 +55,15 @@ async function main(): Promise<void> {
   const ort = await loadOnnxRuntime();
   if (!ort) throw new Error("profileStep: onnxruntime-node is not installed; run npm install");
   const { model, size } = await buildModel(values.model!);
-  const graph = buildTrainingGraph(model);
+  const { graph, feeds, bytes } = graphFeeds(ort, model, size, batch);
   const prefix = join(tmpdir(), `pneumo-profile-${process.pid}`);
   const options = {
     ...ortSessionOptions({ threads: 2, memPattern: false }),
     enableProfiling: true,
     profileFilePrefix: prefix,
   };
-  const session = await ort.InferenceSession.create(encodeOnnxModel(graph.model), options as never);
+  const session = await ort.InferenceSession.create(bytes, options as never);
   const vars = trainableVariables(model);
-  const feeds = stepFeeds(ort, graph, vars, batch, size);
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const start = performance.now();

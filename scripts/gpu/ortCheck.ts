@@ -21,13 +21,12 @@ import {
   ortSessionOptions,
   type OrtExecutionProvider,
 } from "../../src/lib/models/onnx/runtime";
-import { encodeOnnxModel } from "../../src/lib/models/onnx/schema";
 import { buildResNet50Transfer } from "../../src/lib/models/resnet50";
 import { resnet50WeightsStatus } from "../../src/lib/models/weights";
 import { createOnnxTrainer } from "../../src/lib/train/onnx/trainer";
-import { buildTrainingGraph, TRAIN_GRAPH_IO } from "../../src/lib/train/onnx/graph";
 import { trainableVariables } from "../../src/lib/train/step";
 import { randomResNet50Transfer } from "../../test/train/fixtures/resnet50Random";
+import { graphFeeds } from "../bench/graphFeeds";
 import { randomFloats } from "../bench/tasks";
 
 /** Largest relative error the parity check accepts (float32 reductions on another device). */
@@ -95,35 +94,6 @@ async function buildModel(name: string, o: CheckOptions): Promise<{ model: tf.La
       ? await buildResNet50Transfer({ inputSize: o.ftSize, channels: 1, head: "a", unfreezeTop, seed: 42 })
       : randomResNet50Transfer({ inputSize: o.ftSize, unfreezeTop, seed: 42 });
   return { model, size: o.ftSize };
-}
-
-// Feeds of one graph run: a random batch, labels, weights, all-ones dropout masks (dropout off for the comparison).
-function graphFeeds(
-  ort: NonNullable<Awaited<ReturnType<typeof loadOnnxRuntime>>>,
-  model: tf.LayersModel,
-  size: number,
-  batch: number,
-) {
-  const graph = buildTrainingGraph(model);
-  const io = TRAIN_GRAPH_IO;
-  const feeds: Record<string, unknown> = {
-    [io.input]: new ort.Tensor("float32", randomFloats(batch * size * size, 255), [batch, size, size, 1]),
-    [io.labels]: new ort.Tensor(
-      "float32",
-      Float32Array.from({ length: batch }, (_, i) => i % 2),
-      [batch],
-    ),
-    [io.sampleWeights]: new ort.Tensor("float32", new Float32Array(batch).fill(1 / batch), [batch]),
-  };
-  for (const d of graph.dropouts)
-    feeds[d.input] = new ort.Tensor("float32", new Float32Array(batch * d.shape.reduce((a, b) => a * b, 1)).fill(1), [
-      batch,
-      ...d.shape,
-    ]);
-  trainableVariables(model).forEach((v, i) => {
-    feeds[graph.weights[i]!.input] = new ort.Tensor("float32", v.dataSync() as Float32Array, v.shape);
-  });
-  return { graph, feeds, bytes: encodeOnnxModel(graph.model) };
 }
 
 // Largest |a − b| / max(|b|, 1e-3·max|b|) over every output, and the output where it is.
