@@ -16,6 +16,7 @@ import { buildMobileNetV2Transfer } from "../../src/lib/models/mobilenetv2";
 import { createOnnxPredictor, onnxRuntimeAvailable } from "../../src/lib/models/onnx";
 import { createOnnxTrainer } from "../../src/lib/train/onnx/trainer";
 import { trainableVariables } from "../../src/lib/train/step";
+import { timedCalls } from "./tasks";
 
 /** One measured MobileNetV2 line. */
 export interface MobileNetBench {
@@ -34,14 +35,6 @@ const BATCH = 8;
 const UNFREEZE_TOP = 5;
 // The same trainable tensors in torchvision: features[17] project conv + BN, features[18] conv + BN (weight, bias).
 const TORCH_TRAINABLE_PARAMS = 6;
-
-// Seconds for `batches` calls of `step` after one warm-up call.
-async function timed(step: () => Promise<void>, batches: number): Promise<number> {
-  await step();
-  const start = performance.now();
-  for (let i = 0; i < batches; i++) await step();
-  return (performance.now() - start) / 1000;
-}
 
 // The PyTorch peer, or why it was skipped.
 function torchPeer(size: number, batches: number): MobileNetBench["peer"] {
@@ -92,8 +85,11 @@ export async function benchMobileNet(opts: { batches?: number; size?: number } =
     Array.from({ length: BATCH }, (_, i) => i % 2),
     [BATCH, 1],
   );
-  const inference = await timed(async () => void (await tf.tidy(() => model.predict(x) as tf.Tensor).data()), batches);
-  const finetune = await timed(async () => void (await model.trainOnBatch(x, y)), batches);
+  const inference = await timedCalls(
+    async () => void (await tf.tidy(() => model.predict(x) as tf.Tensor).data()),
+    batches,
+  );
+  const finetune = await timedCalls(async () => void (await model.trainOnBatch(x, y)), batches);
   const n = BATCH * batches;
   const onnx = await onnxLine(model, x, y, batches);
   tf.dispose([x, y]);
@@ -118,13 +114,13 @@ async function onnxLine(
   if (!(await onnxRuntimeAvailable())) return { skipped: "onnxruntime-node is not installed" };
   const predictor = await createOnnxPredictor(model, { engine: "onnxruntime", threads: 2 });
   const xs = x.dataSync() as Float32Array;
-  const inference = await timed(async () => void (await predictor.predict(xs, x.shape)), batches);
+  const inference = await timedCalls(async () => void (await predictor.predict(xs, x.shape)), batches);
   await predictor.dispose();
   const optimizer = tf.train.adam(1e-4);
   const trainer = await createOnnxTrainer(model, optimizer, trainableVariables(model), { threads: 2 });
   const labels = y.reshape([-1]);
   let step = 0;
-  const finetune = await timed(async () => void (await trainer.step(x, labels, step++)), batches);
+  const finetune = await timedCalls(async () => void (await trainer.step(x, labels, step++)), batches);
   await trainer.dispose();
   tf.dispose([labels]);
   optimizer.dispose();

@@ -129,6 +129,23 @@ export function resnetMissing(): string | undefined {
 }
 
 /**
+ * Seconds of `batches` calls of `run` after one untimed warm-up call (the bench's protocol).
+ * @example
+ * const sec = await timedCalls(() => predictor.predict(xs, shape), 3);
+ */
+export async function timedCalls(run: () => Promise<unknown>, batches: number): Promise<number> {
+  await run();
+  const start = performance.now();
+  for (let i = 0; i < batches; i++) await run();
+  return (performance.now() - start) / 1000;
+}
+
+// The ResNet50 inference row for `batches` timed batches of `batch` images that took `sec`.
+function resnetInferenceResult(engine: string, batch: number, batches: number, sec: number): TaskResult {
+  return { task: "resnet50", engine, imgPerSec: (batch * batches) / sec, secPerBatch: sec / batches, batch, batches };
+}
+
+/**
  * ResNet50 backbone inference img/s at 224² (batch 8) on the current TF.js backend.
  * @example
  * const r = await benchResNetTfjs("wasm", 8, plan); // skipped when the weights are absent
@@ -144,18 +161,7 @@ export async function benchResNetTfjs(engine: string, batch: number, plan: TaskP
     out.dispose();
   };
   try {
-    await run();
-    const start = performance.now();
-    for (let i = 0; i < plan.batches; i++) await run();
-    const sec = (performance.now() - start) / 1000;
-    return {
-      task: "resnet50",
-      engine,
-      imgPerSec: (batch * plan.batches) / sec,
-      secPerBatch: sec / plan.batches,
-      batch,
-      batches: plan.batches,
-    };
+    return resnetInferenceResult(engine, batch, plan.batches, await timedCalls(run, plan.batches));
   } finally {
     xs.dispose();
     model.dispose();
@@ -179,19 +185,9 @@ export async function benchResNetOnnx(batch: number, threads: number, plan: Task
     const predictor = await onnx.createOnnxPredictor(model, { threads, engine: "onnxruntime" });
     const xs = randomFloats(batch * 224 * 224 * 3, 255);
     const shape = [batch, 224, 224, 3];
-    await predictor.predict(xs, shape);
-    const start = performance.now();
-    for (let i = 0; i < plan.batches; i++) await predictor.predict(xs, shape);
-    const sec = (performance.now() - start) / 1000;
+    const sec = await timedCalls(() => predictor.predict(xs, shape), plan.batches);
     await predictor.dispose();
-    return {
-      task: "resnet50",
-      engine,
-      imgPerSec: (batch * plan.batches) / sec,
-      secPerBatch: sec / plan.batches,
-      batch,
-      batches: plan.batches,
-    };
+    return resnetInferenceResult(engine, batch, plan.batches, sec);
   } catch (err) {
     return {
       task: "resnet50",

@@ -1,9 +1,9 @@
 /**
  * The update of a TF.js Adam optimizer for gradients that arrive as Float32Arrays (from onnxruntime), computed
  * as one JavaScript loop per variable. On wasm the m and v slots are updated in place on the heap, and the weights
- * in a host copy (`variableValues`) that goes into one fresh tensor; elsewhere into three fresh tensors. `optimizer.applyGradients` runs every
- * variable's update inside one tidy, so all their temporaries live at once on the wasm heap (which never
- * shrinks), a large share of the training process's peak memory (docs/performance.md). Same formula, slots
+ * in a host copy (`variableValues`) that goes into one fresh tensor; elsewhere into three fresh tensors.
+ * `optimizer.applyGradients` runs every variable's update inside one tidy, so all their temporaries live at once on
+ * the wasm heap (which never shrinks), a large share of the training process's peak memory (docs/performance.md). Same formula, slots
  * (`<name>/m`, `<name>/v`), β-powers and iteration count as tfjs-core's AdamOptimizer, so checkpoints are unchanged.
  * This module is also the one place that reads and puts back the β-powers for checkpoints (both engines); the
  * optimizer's fields come from `tfjsInternals`.
@@ -50,12 +50,10 @@ export function variableValues(variable: tf.Variable): Float32Array {
   return variable.dataSync() as Float32Array;
 }
 
-// The weights' host copy to update in place: the cached one, or a fresh copy (on wasm `dataSync` copies out of the
-// heap); undefined off wasm.
+// The weights' host copy to update in place (on wasm `dataSync` copies out of the heap, so either array is ours);
+// undefined off wasm.
 function ownedHostCopy(variable: tf.Variable): Float32Array | undefined {
-  if (tf.getBackend() !== "wasm") return undefined;
-  const cached = hostCopies.get(variable);
-  return cached && cached.dataId === variable.dataId ? cached.values : (variable.dataSync() as Float32Array);
+  return tf.getBackend() === "wasm" ? variableValues(variable) : undefined;
 }
 
 /**
