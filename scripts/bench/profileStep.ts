@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bench/profileStep.ts [--model cnn128|cnn224|ft15|ft100] [--batch 16] [--runs 4]`
+ * `npx tsx scripts/bench/profileStep.ts [--model cnn128|cnn224|ft15|ft100] [--batch 16] [--runs 4] [--op Conv …] [--save profile.json]`
  *
  * Where a training step's time goes on onnxruntime: builds the model's training graph (`buildTrainingGraph`), runs it
  * `--runs` times with onnxruntime's profiler on (2 threads, as `train` does) and prints the step time, kernel time by
@@ -7,7 +7,7 @@
  * model's variables. The numbers behind the training-graph comments in docs/performance.md came from it.
  */
 import * as tf from "@tensorflow/tfjs";
-import { readdirSync, readFileSync, unlinkSync } from "node:fs";
+import { copyFileSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -48,6 +48,8 @@ async function main(): Promise<void> {
       model: { type: "string", default: "cnn128" },
       batch: { type: "string", default: "16" },
       runs: { type: "string", default: "4" },
+      op: { type: "string", multiple: true, default: [] },
+      save: { type: "string" },
     },
   });
   const [batch, runs] = [Number(values.batch), Number(values.runs)];
@@ -73,6 +75,7 @@ async function main(): Promise<void> {
   (session as unknown as { endProfiling(): void }).endProfiling();
   const file = readdirSync(tmpdir()).find((n) => join(tmpdir(), n).startsWith(prefix))!;
   const events = JSON.parse(readFileSync(join(tmpdir(), file), "utf8")) as Event[];
+  if (values.save) copyFileSync(join(tmpdir(), file), values.save);
   unlinkSync(join(tmpdir(), file));
   console.log(`${values.model} batch ${batch}: session.run ms ${times.map((t) => t.toFixed(0)).join(" ")}`);
   const byOp = totals(events, (e) => e.args?.op_name, runs);
@@ -82,6 +85,12 @@ async function main(): Promise<void> {
   console.log("by node:");
   for (const [n, t] of totals(events, node, runs).slice(0, 12))
     console.log(`  ${n.slice(0, 70).padEnd(70)} ${t.toFixed(1)} ms`);
+  for (const op of values.op!) {
+    console.log(`${op} nodes:`);
+    const ofOp = (e: Event) => (e.args?.op_name === op ? node(e) : undefined);
+    for (const [n, t] of totals(events, ofOp, runs).slice(0, 15))
+      console.log(`  ${n.slice(0, 70).padEnd(70)} ${t.toFixed(1)} ms`);
+  }
   const taps = totals(events, (e) => (/tap_mm|tap_sum/.test(e.name) ? e.name.split("/")[0] : undefined), runs);
   console.log(`filter gradients by layer (ms): ${taps.map(([l, t]) => `${l} ${t.toFixed(0)}`).join(", ")}`);
   const optimizer = tf.train.adam(1e-4);

@@ -96,6 +96,23 @@ describe("recomputeBatchNormStatistics", () => {
     xs.dispose();
   });
 
+  it("gives the same statistics with the chain pass on onnxruntime as on TF.js", async () => {
+    const data = offsetData();
+    const [onTfjs, onOnnx] = [bnModel(), bnModel()];
+    onOnnx.setWeights(onTfjs.getWeights());
+    await recomputeBatchNormStatistics(onTfjs, data, { batches: 4, batchSize: 8 });
+    const before = tf.memory().numTensors;
+    const result = await recomputeBatchNormStatistics(onOnnx, data, { batches: 4, batchSize: 8, onnx: { threads: 1 } });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(result.layers).toEqual(["bn1", "bn2"]);
+    for (const layer of ["bn1", "bn2"]) {
+      expectClose(movingStats(onOnnx, layer).mean, movingStats(onTfjs, layer).mean, 1e-4);
+      expectClose(movingStats(onOnnx, layer).variance, movingStats(onTfjs, layer).variance, 1e-3);
+    }
+    // and they moved: bn1's variance is far below its initial 1
+    expect(movingStats(onOnnx, "bn1").variance.every((v) => v < 0.5)).toBe(true);
+  });
+
   it("estimates a branching model layer by layer in inference order, exactly", async () => {
     // input → conv → bnA → (conv → bnB) + bnA → bnC → flatten → dense: not a chain.
     const input = tf.input({ shape: [6, 6, 1] });

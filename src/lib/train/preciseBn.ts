@@ -6,6 +6,8 @@
  * (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021, call this PreciseBN).
  */
 import * as tf from "@tensorflow/tfjs";
+import type { OrtExecutionProvider } from "../models/onnx/runtime";
+import { withOnnxBatchStatistics, type BatchStatisticsFn } from "./onnx/statistics";
 import { sourceBatches } from "./sources";
 import type { TrainSource } from "./types";
 
@@ -17,6 +19,11 @@ export interface PreciseBnOptions {
   batchSize?: number;
   /** Seeds the (shuffled) choice of examples; the same seed picks the same examples every time. Default 42. */
   seed?: number;
+  /**
+   * Run a chain model's pass on onnxruntime (`train` sets it when its plan trains there); otherwise on TF.js.
+   * Same statistics either way (test/train/preciseBn.test.ts).
+   */
+  onnx?: { threads: number; executionProvider?: OrtExecutionProvider };
 }
 
 /** What a re-estimation did. */
@@ -45,7 +52,7 @@ export async function recomputeBatchNormStatistics(
   opts: PreciseBnOptions = {},
 ): Promise<PreciseBnResult> {
   const started = performance.now();
-  const { batches, batchSize, seed } = { ...PRECISE_BN_DEFAULTS, ...opts };
+  const { batches, batchSize, seed, onnx } = { ...PRECISE_BN_DEFAULTS, ...opts };
   if (!(Number.isInteger(batches) && batches > 0)) {
     throw new Error(`recomputeBatchNormStatistics: batches must be a positive integer, e.g. 16. Received: ${batches}`);
   }
@@ -54,7 +61,10 @@ export async function recomputeBatchNormStatistics(
   const inputs = await takeBatches(source, { batches, batchSize, seed });
   try {
     const chain = chainLayers(model);
-    if (chain)
+    if (chain && onnx) {
+      const moments = await withOnnxBatchStatistics(model, onnx, (stats) => onnxChainStatistics(stats, layers, inputs));
+      moments.forEach((stats, layer) => setMovingStatistics(layer, stats.result()));
+    } else if (chain)
       chainStatistics(chain, new Set(layers), inputs).forEach((stats, layer) =>
         setMovingStatistics(layer, stats.result()),
       );
@@ -82,7 +92,7 @@ class ChannelMoments {
     return [mean, variance];
   }
 
-  private add(batchMean: ArrayLike<number>, batchVar: ArrayLike<number>, n: number): void {
+  add(batchMean: ArrayLike<number>, batchVar: ArrayLike<number>, n: number): void {
     if (this.count === 0) {
       this.mean = Float64Array.from(batchMean);
       this.m2 = Float64Array.from(batchVar, (v) => v * n);
@@ -142,6 +152,29 @@ function chainStatistics(
         x = tf.batchNorm(x, mean, variance, beta, gamma, (layer.getConfig() as { epsilon?: number }).epsilon ?? 1e-3);
       }
     });
+  }
+  return moments;
+}
+
+// chainStatistics on onnxruntime: the statistics graph gives each layer's batch mean and variance directly.
+async function onnxChainStatistics(
+  stats: BatchStatisticsFn,
+  layers: tf.layers.Layer[],
+  inputs: tf.Tensor[],
+): Promise<Map<tf.layers.Layer, ChannelMoments>> {
+  const moments = new Map(layers.map((layer) => [layer, new ChannelMoments()] as const));
+  for (const xs of inputs) {
+    const batch = await stats(xs);
+    for (const layer of layers) {
+      const { mean, variance } = batch.get(layer)!;
+      // examples per channel: n times the input's spatial size (1 for [n, c] inputs)
+      const shape = (layer.input as tf.SymbolicTensor).shape.slice(1, -1) as number[];
+      moments.get(layer)!.add(
+        mean,
+        variance,
+        shape.reduce((a, d) => a * d, xs.shape[0]!),
+      );
+    }
   }
   return moments;
 }

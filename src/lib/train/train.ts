@@ -203,10 +203,13 @@ async function trainPass(loop: Loop, epoch: number): Promise<{ logs: EpochLogs; 
 async function refreshBatchNorms(loop: Loop, epoch: number): Promise<void> {
   const choice = loop.opts.batchNormStatistics ?? "precise";
   if (choice === "keras") return;
+  const { training, threads, executionProvider } = loop.plan!;
   const options: PreciseBnOptions = {
     batchSize: loop.opts.batchSize,
     seed: loop.opts.seed,
     ...(choice === "precise" ? {} : choice),
+    // where the plan trains: the same statistics, without TF.js wasm's heap growth (docs/performance.md)
+    onnx: training === "onnxruntime" ? { threads, executionProvider } : undefined,
   };
   const source = loop.data.statistics ?? loop.data.train;
   const result = await recomputeBatchNormStatistics(loop.model, source, options);

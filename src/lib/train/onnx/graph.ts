@@ -69,6 +69,15 @@ export interface TrainingGraph {
   frozenPrefix: string[];
 }
 
+/** Options of `buildTrainingGraph`. */
+export interface TrainingGraphOptions {
+  /**
+   * Only the forward pass in training mode with dropout off, read at the batch statistics of every trainable batch
+   * norm (inputs: `input` and the weights): precise batch-norm statistics of a chain model on onnxruntime.
+   */
+  statisticsOnly?: boolean;
+}
+
 /** Graph value names fixed by `buildTrainingGraph`. */
 export const TRAIN_GRAPH_IO = {
   input: "input",
@@ -90,6 +99,8 @@ interface Context {
   graph: TrainingGraph;
   ports: WeightPort[];
   index: Map<string, number>;
+  /** Dropout off (the statistics graph). */
+  noDropout: boolean;
 }
 
 // A layer's weights by suffix (kernel, bias, gamma, beta): graph inputs when trained, constants when frozen.
@@ -160,16 +171,15 @@ function trainLayer(ctx: Context, node: DagNode, xs: string[]): MultiPass {
       const stats = { mean: b.unique(`${name}/batch_mean`), variance: b.unique(`${name}/batch_variance`) };
       ctx.graph.batchNorms.push({ layer, ...stats });
       return single(
-        batchNormLayer(
-          b,
-          xs[0],
-          inShape.length + 1,
+        batchNormLayer(b, xs[0], {
           name,
-          w.gamma as WeightPort,
-          w.beta as WeightPort,
-          c.epsilon as number,
+          gamma: w.gamma as WeightPort,
+          beta: w.beta as WeightPort,
+          epsilon: c.epsilon as number,
+          rank: inShape.length + 1,
+          channels: inShape[inShape.length - 1] as number,
           stats,
-        ),
+        }),
       );
     }
     case "DepthwiseConv2D": {
@@ -211,6 +221,7 @@ function trainLayer(ctx: Context, node: DagNode, xs: string[]): MultiPass {
     case "ZeroPadding2D":
       return single(zeroPaddingLayer(b, xs[0], name, c.padding as [Pair, Pair], hw(inShape)));
     case "Dropout":
+      if (ctx.noDropout) return single({ y: xs[0], backward: (dy) => dy });
       return single(dropoutLayer(b, xs[0], name, dropoutPort(ctx, layer)));
     default:
       return single(flattenLayer(b, xs[0], name));
@@ -220,6 +231,7 @@ function trainLayer(ctx: Context, node: DagNode, xs: string[]): MultiPass {
 // The frozen prefix's subgraph of a layer: the inference converter (constants, moving statistics), Dropout still masking.
 function prefixLayer(ctx: Context, node: DagNode, xs: GraphValue[], foldBn?: tf.layers.Layer): GraphValue {
   if (node.layer.getClassName() !== "Dropout") return convertLayer(ctx.b, node.layer, xs, foldBn);
+  if (ctx.noDropout) return xs[0];
   return { ...xs[0], name: ctx.b.node("Mul", [xs[0].name, dropoutPort(ctx, node.layer)], `${node.layer.name}/drop`) };
 }
 
@@ -259,7 +271,7 @@ function graphSignature(
  * const graph = buildTrainingGraph(buildCnn4({ inputSize: 64 }));
  * graph.weights.length; // 34
  */
-export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
+export function buildTrainingGraph(model: tf.LayersModel, opts: TrainingGraphOptions = {}): TrainingGraph {
   const reason = trainingGraphUnsupported(model);
   if (reason)
     throw new Error(
@@ -281,7 +293,8 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
     batchNorms: [],
     frozenPrefix: [],
   };
-  const ctx: Context = { b, graph, ports, index: new Map(model.trainableWeights.map((w, i) => [w.name, i])) };
+  const index = new Map(model.trainableWeights.map((w, i) => [w.name, i]));
+  const ctx: Context = { b, graph, ports, index, noDropout: opts.statisticsOnly ?? false };
   const values = new Map<string, GraphValue>([
     [
       dag.input,
@@ -322,6 +335,7 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
       });
     }
   }
+  if (opts.statisticsOnly) return finish(model, graph, b, true);
   const out = dag.nodes[dag.nodes.length - 1];
   const x = values.get(out.inputs[0])!.name;
   const ow = paramsOf(ctx, out);
@@ -348,14 +362,23 @@ export function buildTrainingGraph(model: tf.LayersModel): TrainingGraph {
     );
     node.inputs.forEach((k, i) => push(k, dxs[i]));
   }
+  return finish(model, graph, b, false);
+}
+
+// The graph's OnnxModel: the whole training step, or (statisticsOnly) the forward pass read at its batch statistics.
+function finish(model: tf.LayersModel, graph: TrainingGraph, b: TrainGraphBuilder, statisticsOnly: boolean) {
+  const { inputs, outputs } = graphSignature(model, graph);
+  const io = TRAIN_GRAPH_IO;
+  const statistics = new Set(graph.batchNorms.flatMap((s) => [s.mean, s.variance]));
   graph.model = {
-    graphName: `${model.name}_train`,
+    graphName: `${model.name}_${statisticsOnly ? "bn_statistics" : "train"}`,
     nodes: b.nodes,
     initializers: b.initializers,
-    ...graphSignature(model, graph),
+    inputs: statisticsOnly ? inputs.filter((v) => v.name !== io.labels && v.name !== io.sampleWeights) : inputs,
+    outputs: statisticsOnly ? outputs.filter((v) => statistics.has(v.name)) : outputs,
     opset: TRAIN_GRAPH_OPSET,
     producerName: "pneumo-lab",
-    docString: "training step",
+    docString: statisticsOnly ? "batch-norm batch statistics" : "training step",
   };
   return graph;
 }

@@ -4,7 +4,7 @@
  * gradient into the input's gradient (and writes the layer's weight gradients as graph outputs).
  */
 import { GraphBuilder } from "../../models/onnx/builder";
-import { attrInt, attrInts, type OnnxAttribute } from "../../models/onnx/schema";
+import { attrFloat, attrInt, attrInts, type OnnxAttribute } from "../../models/onnx/schema";
 
 /** Turns dL/d(output) into dL/d(input); `needInput` false for the first layer (no input gradient). */
 export type Backward = (dy: string, needInput: boolean) => string | undefined;
@@ -126,6 +126,23 @@ export class TrainGraphBuilder extends GraphBuilder {
     return this.node("Reshape", [value, shape], `${base}/late`);
   }
 
+  /**
+   * Values the backward pass may compute again instead of keeping them from the forward pass: value → a function
+   * that builds the value anew once `dep` exists (`late`).
+   */
+  private readonly recomputes = new Map<string, (dep: string, base: string) => string>();
+
+  /** Let `late(value, …)` rebuild `value` with `build` (a cheap pass over values kept anyway) instead of keeping it. */
+  recomputable(value: string, build: (dep: string, base: string) => string): void {
+    this.recomputes.set(value, build);
+  }
+
+  /** `value` once `dep` exists, rebuilt there when it is `recomputable`, else kept from the forward pass (`after`). */
+  late(value: string, dep: string, base: string): string {
+    const build = this.recomputes.get(value);
+    return build ? build(dep, base) : this.after(value, dep, base);
+  }
+
   /** dy where `y` > 0, else 0 (the ReLU gradient from the ReLU's output), computed once dy exists. */
   reluGrad(dy: string, y: string, base: string): string {
     const positive = this.node("Greater", [this.after(y, dy, base), this.scalar(0)], `${base}/positive`);
@@ -172,65 +189,118 @@ export function denseBackward(
   };
 }
 
-/** Batch normalisation with batch statistics over every axis but 1 (NCHW or [n, c]); mean/variance become graph outputs. */
-export function batchNormLayer(
-  b: TrainGraphBuilder,
-  x: string,
-  rank: number,
-  name: string,
-  gamma: WeightPort,
-  beta: WeightPort,
-  epsilon: number,
-  stats: { mean: string; variance: string },
-): LayerPass {
+/** A BatchNormalization layer in training mode: its fed γ and β, geometry, and the graph outputs of its batch statistics. */
+export interface BatchNormSpec {
+  name: string;
+  gamma: WeightPort;
+  beta: WeightPort;
+  epsilon: number;
+  /** 4 for NCHW, 2 for [n, c]. */
+  rank: number;
+  channels: number;
+  stats: { mean: string; variance: string };
+}
+
+/**
+ * Batch normalisation with batch statistics over every axis but 1 (NCHW or [n, c]); mean and variance become graph
+ * outputs. Every full-size pass is one onnxruntime node: the forward is Sub, ReduceSumSquare and a
+ * BatchNormalization node fed the batch statistics; the backward reduces Σdy and Σdy·x, then
+ * dx = γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), rewritten per channel as dy·a + x·b + c (a BatchNormalization node
+ * fed mean 0, variance 1, ε 0 does one of the products), so only two full-size temporaries exist at a time
+ * (passes and memory before and after: docs/performance.md).
+ */
+export function batchNormLayer(b: TrainGraphBuilder, x: string, spec: BatchNormSpec): LayerPass {
+  const { name, gamma, beta, epsilon, rank, channels, stats } = spec;
   const axes = rank === 4 ? [0, 2, 3] : [0];
   const bcast = rank === 4 ? [1, -1, 1, 1] : [1, -1];
+  const keep = { axes: attrInts(axes), keepdims: attrInt(1) };
+  const flat = (v: string, base: string, out?: string) =>
+    b.node("Reshape", [v, b.constantInt64(`${base}/shape`, [-1])], base, undefined, out);
+  // examples per channel (n·h·w) as a float, from x's shape at run time
+  const count = b.node(
+    "Cast",
+    [
+      b.node(
+        "ReduceProd",
+        [
+          b.node(
+            "Gather",
+            [b.node("Shape", [x], `${name}/x_shape`), b.constantInt64(`${name}/axes_idx`, axes)],
+            `${name}/dims`,
+          ),
+        ],
+        `${name}/count_int`,
+        { keepdims: attrInt(0) },
+      ),
+    ],
+    `${name}/count`,
+    { to: attrInt(1) },
+  );
   const mean = b.reduceMean(x, axes, `${name}/mean`);
   const centered = b.node("Sub", [x, mean], `${name}/centered`);
-  const variance = b.reduceMean(b.node("Mul", [centered, centered], `${name}/sq`), axes, `${name}/var`);
-  b.node("Reshape", [mean, b.constantInt64(`${name}/mean_shape`, [-1])], `${name}/mean_out`, undefined, stats.mean);
-  b.node(
-    "Reshape",
-    [variance, b.constantInt64(`${name}/var_shape`, [-1])],
-    `${name}/var_out`,
-    undefined,
-    stats.variance,
-  );
+  const variance = b.node("Div", [b.node("ReduceSumSquare", [centered], `${name}/sum_sq`, keep), count], `${name}/var`);
+  const [meanFlat, varFlat] = [
+    flat(mean, `${name}/mean_out`, stats.mean),
+    flat(variance, `${name}/var_out`, stats.variance),
+  ];
+  const normalize = (input: string, base: string) =>
+    b.node("BatchNormalization", [input, gamma.input, beta.input, meanFlat, varFlat], base, {
+      epsilon: attrFloat(epsilon),
+    });
+  const y = normalize(x, `${name}/y`);
+  // a conv's filter gradient reads its input late: rebuilt from x (kept for this layer's backward anyway), one pass,
+  // instead of keeping a second full-size tensor per batch norm through the whole step
+  b.recomputable(y, (dep, base) => normalize(b.after(x, dep, `${base}/bn_x`), `${base}/bn_again`));
   const invStd = b.node(
     "Reciprocal",
     [b.node("Sqrt", [b.node("Add", [variance, b.scalar(epsilon)], `${name}/var_eps`)], `${name}/std`)],
     `${name}/inv_std`,
   );
-  const xhat = b.node("Mul", [centered, invStd], `${name}/xhat`);
-  const g = b.reshape(gamma.input, bcast, `${name}/gamma`);
-  const y = b.node(
-    "Add",
-    [b.node("Mul", [xhat, g], `${name}/scaled`), b.reshape(beta.input, bcast, `${name}/beta`)],
-    `${name}/y`,
-  );
   const backward: Backward = (dy, needInput) => {
-    // x̂ again from x (kept anyway as the ReLU output before it), so the forward x̂ need not live until here
-    const xhatAgain = b.node(
+    const sumDy = b.reduceSum(dy, axes, true, `${name}/sum_dy`);
+    const sumDyX = b.reduceSum(b.node("Mul", [dy, x], `${name}/dy_x`), axes, true, `${name}/sum_dyx`);
+    flat(sumDy, `${name}/dbeta`, beta.grad);
+    // Σdy·x̂ = σ⁻¹·(Σdy·x − mean·Σdy)
+    const sumDyXhat = b.node(
       "Mul",
-      [b.node("Sub", [b.after(x, dy, `${name}/x`), mean], `${name}/centered_again`), invStd],
-      `${name}/xhat_again`,
+      [b.node("Sub", [sumDyX, b.node("Mul", [mean, sumDy], `${name}/mean_sum_dy`)], `${name}/sum_dy_centered`), invStd],
+      `${name}/sum_dyxhat`,
     );
-    const dyx = b.node("Mul", [dy, xhatAgain], `${name}/dy_xhat`);
-    const dbeta = b.reduceSum(dy, axes, false, `${name}/dbeta`, beta.grad);
-    const dgamma = b.reduceSum(dyx, axes, false, `${name}/dgamma`, gamma.grad);
+    flat(sumDyXhat, `${name}/dgamma`, gamma.grad);
     if (!needInput) return undefined;
-    // dx = γσ⁻¹·(dy − mean(dy) − x̂·mean(dy·x̂)), once dβ and dγ are out (so dy and dy·x̂ are freed here)
-    const dyLate = b.after(dy, dbeta, `${name}/dy_dbeta`, true);
-    const dyxLate = b.after(dyx, dgamma, `${name}/dyx_dgamma`, true);
-    const inner = b.node(
+    // a = γσ⁻¹, xb = −a·σ⁻¹·mean(dy·x̂), c = −a·mean(dy) − xb·mean: dx = dy·a + x·xb + c
+    const a = b.node("Mul", [b.reshape(gamma.input, bcast, `${name}/gamma`), invStd], `${name}/a`);
+    const xb = b.node(
+      "Neg",
+      [
+        b.node(
+          "Mul",
+          [b.node("Mul", [a, invStd], `${name}/a_inv_std`), b.node("Div", [sumDyXhat, count], `${name}/mean_dyxhat`)],
+          `${name}/xb_pos`,
+        ),
+      ],
+      `${name}/xb`,
+    );
+    const c = b.node(
       "Sub",
       [
-        b.node("Sub", [dyLate, b.reduceMean(dyLate, axes, `${name}/mean_dy`)], `${name}/dy_c`),
-        b.node("Mul", [xhatAgain, b.reduceMean(dyxLate, axes, `${name}/mean_dyx`)], `${name}/xhat_term`),
+        b.node(
+          "Neg",
+          [b.node("Mul", [a, b.node("Div", [sumDy, count], `${name}/mean_dy`)], `${name}/a_mean_dy`)],
+          `${name}/neg_a_mean_dy`,
+        ),
+        b.node("Mul", [xb, mean], `${name}/xb_mean`),
       ],
-      `${name}/inner`,
+      `${name}/c`,
     );
-    return b.node("Mul", [inner, b.node("Mul", [g, invStd], `${name}/k`)], `${name}/dx`);
+    const zeros = b.constant(`${name}/zeros`, [channels], new Float32Array(channels));
+    const ones = b.constant(`${name}/ones`, [channels], new Float32Array(channels).fill(1));
+    const affine = (v: string, scale: string, shift: string, base: string) =>
+      b.node("BatchNormalization", [v, flat(scale, `${base}/scale`), flat(shift, `${base}/shift`), zeros, ones], base, {
+        epsilon: attrFloat(0),
+      });
+    const dyPart = affine(dy, a, c, `${name}/dy_a_c`);
+    return b.node("Add", [dyPart, b.node("Mul", [x, xb], `${name}/x_xb`)], `${name}/dx`);
   };
   return { y, backward };
 }

@@ -173,7 +173,7 @@ export function convLayer(b: TrainGraphBuilder, x: string, spec: ConvSpec): Laye
     // db, then dW, then dx: each waits for the one before, so dz is freed as soon as this layer is done
     let dz = preActivationGrad(b, dy, y, spec, name);
     if (spec.kernel.grad) {
-      const xLate = b.after(x, dz, `${name}/x`);
+      const xLate = b.late(x, dz, `${name}/x`);
       const byTaps = spec.inChannels >= TAP_MATMUL_MIN_CHANNELS;
       const dw = (byTaps ? filterGradByTaps : filterGradByConv)(b, xLate, dz, spec, spec.kernel.grad);
       dz = b.after(dz, dw, `${name}/dz_dw`, true);
