@@ -281,6 +281,7 @@ export function buildTrainingGraph(model: tf.LayersModel, opts: TrainingGraphOpt
   if (typeof dag === "string") throw new Error(`buildTrainingGraph: ${dag}. Received: model ${model.name}`);
   const b = new TrainGraphBuilder();
   const io = TRAIN_GRAPH_IO;
+  b.runtimeInput = io.input;
   b.reserve(Object.values(io));
   const ports: WeightPort[] = model.trainableWeights.map((_, i) => ({
     input: b.unique(`param_${i}`),

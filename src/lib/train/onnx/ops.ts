@@ -126,6 +126,40 @@ export class TrainGraphBuilder extends GraphBuilder {
     return this.node("Reshape", [value, shape], `${base}/late`);
   }
 
+  /** A graph input whose values arrive at run time (set by the graph's builder), the source of `opaque`'s zero. */
+  runtimeInput?: string;
+  private runtimeZero?: string;
+
+  /**
+   * `value` reshaped to `shape` by a Reshape whose shape input onnxruntime learns only at run time: its graph
+   * optimizers cannot see through it, so transposes on either side, which the transpose optimizer would fuse into one
+   * slow general permutation, stay separate fast ones.
+   */
+  opaqueReshape(value: string, shape: number[], base: string): string {
+    if (!this.runtimeInput) throw new Error("TrainGraphBuilder.opaqueReshape: set runtimeInput first");
+    this.runtimeZero ??= this.node(
+      "Cast",
+      [
+        this.node(
+          "Less",
+          [
+            this.node("ReduceMin", [this.runtimeInput], "runtime_zero/min", { keepdims: attrInt(0) }),
+            this.scalar(-Infinity),
+          ],
+          "runtime_zero/false",
+        ),
+      ],
+      "runtime_zero",
+      { to: attrInt(7) },
+    );
+    const runtimeShape = this.node(
+      "Add",
+      [this.constantInt64(`${base}/shape`, shape), this.runtimeZero],
+      `${base}/shape_rt`,
+    );
+    return this.node("Reshape", [value, runtimeShape], base);
+  }
+
   /**
    * Values the backward pass may compute again instead of keeping them from the forward pass: value → a function
    * that builds the value anew once `dep` exists (`late`).

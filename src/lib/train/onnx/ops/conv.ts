@@ -129,6 +129,34 @@ function filterGradByTaps(b: TrainGraphBuilder, x: string, dz: string, spec: Con
 }
 
 /**
+ * The fed HWIO kernel as OIHW for Conv: [kh, kw, I, O] → [kh, kw, O, I] (a batch of 2-D transposes), then as
+ * [kh·kw, O·I] → [O·I, kh·kw] (one 2-D transpose with a small axis): both onnxruntime fast paths, kept apart by
+ * `opaqueReshape`. Fused, or as one 4-D permutation, they go element by element: 45 ms a step for a 3×3×512×512
+ * kernel, 377 ms of weight reshuffling a step for ResNet50 with the top 100 layers trainable (docs/performance.md).
+ */
+function oihw(b: TrainGraphBuilder, spec: ConvSpec): string {
+  const { name, inChannels: i, outChannels: o, kernelSize } = spec;
+  const taps = kernelSize[0] * kernelSize[1];
+  const oi = b.node("Transpose", [spec.kernel.input], `${name}/hwoi`, { perm: attrInts([0, 1, 3, 2]) });
+  if (taps === 1) return b.opaqueReshape(oi, [o, i, 1, 1], `${name}/oihw`);
+  const rows = b.opaqueReshape(oi, [taps, o * i], `${name}/tap_oi`);
+  const t = b.node("Transpose", [rows], `${name}/oi_tap`, { perm: attrInts([1, 0]) });
+  return b.opaqueReshape(t, [o, i, ...kernelSize], `${name}/oihw`);
+}
+
+// The kernel for the stride-1 input gradient, [I, O, kh, kw] flipped in both spatial axes: the fed HWIO kernel
+// flipped along its two leading axes (whole I·O blocks), then as [kh·kw, I·O] transposed (a fast path).
+function flippedIohw(b: TrainGraphBuilder, spec: ConvSpec): string {
+  const { name, inChannels: i, outChannels: o, kernelSize } = spec;
+  const [kh, kw] = kernelSize;
+  if (kh * kw === 1) return b.reshape(spec.kernel.input, [i, o, 1, 1], `${name}/iohw`);
+  const flipped = b.slice(spec.kernel.input, [-1, -1], [-kh - 1, -kw - 1], [0, 1], `${name}/flip`, [-1, -1]);
+  const rows = b.opaqueReshape(flipped, [kh * kw, i * o], `${name}/tap_io`);
+  const t = b.node("Transpose", [rows], `${name}/io_tap`, { perm: attrInts([1, 0]) });
+  return b.opaqueReshape(t, [i, o, ...kernelSize], `${name}/iohw`);
+}
+
+/**
  * The input gradient of a conv. Stride 1: a plain convolution of dz with the kernel transposed to [in, out, kh, kw]
  * and flipped, pads k − 1 − p, which onnxruntime runs on its blocked (NCHWc) conv kernels; ConvTranspose (col2im
  * after a GEMM) took about 1.6× as long for the same work (docs/performance.md). Strided convs keep ConvTranspose
@@ -145,11 +173,8 @@ export function inputGrad(b: TrainGraphBuilder, dz: string, spec: ConvSpec, w: s
   } = spec;
   const flippedPads = [kh - 1 - pads[0], kw - 1 - pads[1], kh - 1 - pads[2], kw - 1 - pads[3]];
   if (strides.every((s) => s === 1) && flippedPads.every((p) => p >= 0)) {
-    const ioHw = b.node("Transpose", [spec.kernel.input], `${name}/iohw`, { perm: attrInts([2, 3, 0, 1]) });
-    const flipped =
-      kh * kw === 1 ? ioHw : b.slice(ioHw, [-1, -1], [-kh - 1, -kw - 1], [2, 3], `${name}/flip`, [-1, -1]);
     const geometry = { kernel_shape: attrInts([kh, kw]), pads: attrInts(flippedPads) };
-    return b.node("Conv", [dz, flipped], `${name}/dx`, geometry);
+    return b.node("Conv", [dz, flippedIohw(b, spec)], `${name}/dx`, geometry);
   }
   const outPad = outputPadding(spec.inSize, spec.outSize, spec.kernelSize, strides, pads);
   const geometry = { kernel_shape: attrInts(spec.kernelSize), strides: attrInts(strides), pads: attrInts(pads) };
@@ -164,7 +189,7 @@ export function inputGrad(b: TrainGraphBuilder, dz: string, spec: ConvSpec, w: s
  */
 export function convLayer(b: TrainGraphBuilder, x: string, spec: ConvSpec): LayerPass {
   const { name, pads, strides, kernelSize } = spec;
-  const w = b.node("Transpose", [spec.kernel.input], `${name}/oihw`, { perm: attrInts([3, 2, 0, 1]) });
+  const w = oihw(b, spec);
   const inputs = spec.bias ? [x, w, spec.bias.input] : [x, w];
   const geometry = { kernel_shape: attrInts(kernelSize), strides: attrInts(strides), pads: attrInts(pads) };
   const z = b.node("Conv", inputs, `${name}/conv`, geometry);
