@@ -84,6 +84,8 @@ function mapTaps(b: TrainGraphBuilder, x: string, spec: TapSpec, perTap: (window
         `${name}/x_pad`,
       )
     : x;
+  // a 1×1 kernel at stride 1 without padding meets the whole input: no copy
+  if (kh * kw === 1 && sh === 1 && sw === 1 && padded === x) return [perTap(x)];
   const windows: string[] = [];
   for (let a = 0; a < kh; a++) {
     for (let c = 0; c < kw; c++) {
