@@ -3,7 +3,8 @@ import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCnn4 } from "../../../src/lib/models/cnn4";
 import { loadOnnxRuntime } from "../../../src/lib/models/onnx/runtime";
-import { createOnnxTrainer, onnxTrainingUnavailable } from "../../../src/lib/train/onnx/trainer";
+import { createRng } from "../../../src/lib/data/random";
+import { createOnnxTrainer, fillMask, onnxTrainingUnavailable } from "../../../src/lib/train/onnx/trainer";
 import type { ProgressSink } from "../../../src/lib/train/progress";
 import { trainableVariables } from "../../../src/lib/train/step";
 import { train } from "../../../src/lib/train/train";
@@ -163,4 +164,18 @@ describe.skipIf(!ORT)("training on onnxruntime", () => {
     expect(b).toEqual(a);
     tf.dispose([straight, model].flatMap((m) => m.weights.map((w) => w.read())));
   }, 180_000);
+});
+
+describe("fillMask", () => {
+  it("draws createRng's numbers: the same mask, and the returned state continues the sequence", () => {
+    const rng = createRng(1234);
+    const expected = (count: number) => Float32Array.from({ length: count }, () => (rng.next() < 0.25 ? 0 : 4 / 3));
+    const first = new Float32Array(1000);
+    const state = fillMask(first, 0.25, 1234);
+    expect(Array.from(first)).toEqual(Array.from(expected(1000)));
+    const second = new Float32Array(10);
+    fillMask(second, 0.25, state);
+    expect(Array.from(second)).toEqual(Array.from(expected(10)));
+    expect(first.filter((v) => v === 0).length).toBeGreaterThan(200);
+  });
 });
