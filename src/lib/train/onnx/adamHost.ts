@@ -56,6 +56,28 @@ function ownedHostCopy(variable: tf.Variable): Float32Array | undefined {
   return tf.getBackend() === "wasm" ? variableValues(variable) : undefined;
 }
 
+// Adam's update of one variable in one pass: m' = β₁m + (1−β₁)g, v' = β₂v + (1−β₂)g², w' = w − lr·(m'/c₁)/(√(v'/c₂) + ε),
+// with the divisions by c₁ and c₂ hoisted out of the loop (one division a weight instead of three), as a top-level
+// function V8 optimises once for every variable (docs/performance.md). `outs` may be `ins` (in place).
+function adamKernel(
+  g: Float32Array,
+  [mv, vv, wv]: Float32Array[],
+  [mo, vo, wo]: Float32Array[],
+  k: { beta1: number; beta2: number; epsilon: number; stepSize: number; invC2: number },
+): void {
+  const { beta1, beta2, epsilon, stepSize, invC2 } = k;
+  const [b1, b2] = [1 - beta1, 1 - beta2];
+  const n = wo.length;
+  for (let j = 0; j < n; j++) {
+    const gj = g[j];
+    const mj = Math.fround(mv[j] * beta1 + gj * b1);
+    const vj = Math.fround(vv[j] * beta2 + gj * gj * b2);
+    mo[j] = mj;
+    vo[j] = vj;
+    wo[j] = wv[j] - (stepSize * mj) / (Math.sqrt(vj * invC2) + epsilon);
+  }
+}
+
 /**
  * One Adam step with gradients `grads[i]` for `varList[i]`, as tfjs-core's `AdamOptimizer.applyGradients` would
  * do it; returns false (nothing changed) when `optimizer` is not tfjs's Adam — then call `applyGradients`.
@@ -73,7 +95,6 @@ export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], gr
   const { beta1, beta2, epsilon, learningRate } = adam;
   const c1 = 1 - adam.accBeta1.dataSync()[0];
   const c2 = 1 - adam.accBeta2.dataSync()[0];
-  const [b1, b2, stepSize, invC2] = [1 - beta1, 1 - beta2, learningRate / c1, 1 / c2];
   varList.forEach((variable, i) => {
     const g = grads[i];
     const m = slot(adam.accumulatedFirstMoment, i, variable, "m");
@@ -87,17 +108,7 @@ export function adamStepHost(optimizer: tf.Optimizer, varList: tf.Variable[], gr
       vIn ?? new Float32Array(vv.length),
       wHost ?? new Float32Array(wv.length),
     ];
-    // one pass: m' = β₁m + (1−β₁)g, v' = β₂v + (1−β₂)g², w' = w − lr·(m'/c₁)/(√(v'/c₂) + ε), with the divisions
-    // by c₁ and c₂ hoisted out of the loop (one division a weight instead of three: docs/performance.md)
-    const n = wo.length;
-    for (let j = 0; j < n; j++) {
-      const gj = g[j];
-      const mj = Math.fround(mv[j] * beta1 + gj * b1);
-      const vj = Math.fround(vv[j] * beta2 + gj * gj * b2);
-      mo[j] = mj;
-      vo[j] = vj;
-      wo[j] = wv[j] - (stepSize * mj) / (Math.sqrt(vj * invC2) + epsilon);
-    }
+    adamKernel(g, [mv, vv, wv], [mo, vo, wo], { beta1, beta2, epsilon, stepSize: learningRate / c1, invC2: 1 / c2 });
     if (!mIn) assignValues(m, mo);
     if (!vIn) assignValues(v, vo);
     // the weights always get a fresh tensor: XNNPACK keeps packed copies of conv and matmul weights by tensor
