@@ -180,7 +180,7 @@ export class TrainGraphBuilder extends GraphBuilder {
   /** dy where `y` > 0, else 0 (the ReLU gradient from the ReLU's output), computed once dy exists. */
   reluGrad(dy: string, y: string, base: string): string {
     const positive = this.node("Greater", [this.after(y, dy, base), this.scalar(0)], `${base}/positive`);
-    return this.node("Where", [positive, dy, this.scalar(0)], base);
+    return this.node("Mul", [dy, this.node("Cast", [positive], `${base}/mask`, { to: attrInt(1) })], base);
   }
 }
 
