@@ -1,5 +1,6 @@
 /**
- * `npx tsx scripts/bench/profileStep.ts [--model cnn128|cnn224|ft15|ft100] [--batch 16] [--runs 4] [--op Conv …] [--save profile.json]`
+ * `npx tsx scripts/bench/profileStep.ts [--model cnn128|cnn224|ft15|ft100] [--batch 16] [--runs 4] [--op Conv …]
+ *   [--save profile.json]`
  *
  * Where a training step's time goes on onnxruntime: builds the model's training graph (`buildTrainingGraph`), runs it
  * `--runs` times with onnxruntime's profiler on (2 threads, as `train` does) and prints the step time, kernel time by

@@ -223,7 +223,7 @@ export function denseBackward(
   };
 }
 
-/** A BatchNormalization layer in training mode: its fed γ and β, geometry, and the graph outputs of its batch statistics. */
+/** A BatchNormalization layer in training mode: its fed γ and β, geometry, and its batch statistics' graph outputs. */
 export interface BatchNormSpec {
   name: string;
   gamma: WeightPort;
