@@ -3,10 +3,10 @@
  * as one JavaScript loop per variable. On wasm the m and v slots are updated in place on the heap, and the weights
  * in a host copy (`variableValues`) that goes into one fresh tensor; elsewhere into three fresh tensors.
  * `optimizer.applyGradients` runs every variable's update inside one tidy, so all their temporaries live at once on
- * the wasm heap (which never shrinks), a large share of the training process's peak memory (docs/performance.md). Same formula, slots
- * (`<name>/m`, `<name>/v`), β-powers and iteration count as tfjs-core's AdamOptimizer, so checkpoints are unchanged.
- * This module is also the one place that reads and puts back the β-powers for checkpoints (both engines); the
- * optimizer's fields come from `tfjsInternals`.
+ * the wasm heap (which never shrinks), a large share of the training process's peak memory (docs/performance.md).
+ * Same formula, slots (`<name>/m`, `<name>/v`), β-powers and iteration count as tfjs-core's AdamOptimizer, so
+ * checkpoints are unchanged. This module is also the one place that reads and puts back the β-powers for
+ * checkpoints (both engines); the optimizer's fields come from `tfjsInternals`.
  */
 import * as tf from "@tensorflow/tfjs";
 import { adamInternals, ownedWasmStorage, type AdamInternals } from "../../tfjsInternals";

@@ -95,21 +95,9 @@ export class TrainGraphBuilder extends GraphBuilder {
    */
   after(value: string, dep: string, base: string, depShapeFixed = false): string {
     // A zero the optimizer cannot fold away: from dep's shape when that has the batch dimension (unknown until
-    // run time); when dep's shape is fixed (a weight gradient) it would fold to a constant, so from dep's values:
-    // (min(dep) < −∞) is false, NaN included.
+    // run time); when dep's shape is fixed (a weight gradient) it would fold to a constant, so from dep's values.
     const zero = depShapeFixed
-      ? this.node(
-          "Cast",
-          [
-            this.node(
-              "Less",
-              [this.node("ReduceMin", [dep], `${base}/dep_min`, { keepdims: attrInt(0) }), this.scalar(-Infinity)],
-              `${base}/dep_false`,
-            ),
-          ],
-          `${base}/dep_zero`,
-          { to: attrInt(7) },
-        )
+      ? this.valueZero(dep, base)
       : this.node(
           "ReduceMin",
           [
@@ -126,7 +114,14 @@ export class TrainGraphBuilder extends GraphBuilder {
     return this.node("Reshape", [value, shape], `${base}/late`);
   }
 
-  /** A graph input whose values arrive at run time (set by the graph's builder), the source of `opaque`'s zero. */
+  // An int64 zero onnxruntime can only compute at run time, from dep's values: (min(dep) < −∞) is false, NaN included.
+  private valueZero(dep: string, base: string): string {
+    const min = this.node("ReduceMin", [dep], `${base}/dep_min`, { keepdims: attrInt(0) });
+    const isFalse = this.node("Less", [min, this.scalar(-Infinity)], `${base}/dep_false`);
+    return this.node("Cast", [isFalse], `${base}/dep_zero`, { to: attrInt(7) });
+  }
+
+  /** A graph input whose values arrive at run time (set by the graph's builder): `opaqueReshape`'s zero. */
   runtimeInput?: string;
   private runtimeZero?: string;
 
@@ -137,21 +132,7 @@ export class TrainGraphBuilder extends GraphBuilder {
    */
   opaqueReshape(value: string, shape: number[], base: string): string {
     if (!this.runtimeInput) throw new Error("TrainGraphBuilder.opaqueReshape: set runtimeInput first");
-    this.runtimeZero ??= this.node(
-      "Cast",
-      [
-        this.node(
-          "Less",
-          [
-            this.node("ReduceMin", [this.runtimeInput], "runtime_zero/min", { keepdims: attrInt(0) }),
-            this.scalar(-Infinity),
-          ],
-          "runtime_zero/false",
-        ),
-      ],
-      "runtime_zero",
-      { to: attrInt(7) },
-    );
+    this.runtimeZero ??= this.valueZero(this.runtimeInput, "runtime_zero");
     const runtimeShape = this.node(
       "Add",
       [this.constantInt64(`${base}/shape`, shape), this.runtimeZero],

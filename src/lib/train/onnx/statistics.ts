@@ -8,8 +8,8 @@ import type * as tf from "@tensorflow/tfjs";
 import { loadOnnxRuntime, ortSessionOptions, type OrtExecutionProvider } from "../../models/onnx/runtime";
 import { encodeOnnxModel } from "../../models/onnx/schema";
 import { trainableVariables } from "../step";
-import { variableValues } from "./adamHost";
 import { buildTrainingGraph, TRAIN_GRAPH_IO } from "./graph";
+import { weightFeeds } from "./trainer";
 
 /** One batch's mean and population variance per channel of each trainable batch norm's input. */
 export type BatchStatistics = Map<tf.layers.Layer, { mean: Float32Array; variance: Float32Array }>;
@@ -39,10 +39,8 @@ export async function withOnnxBatchStatistics<T>(
   const stats: BatchStatisticsFn = async (xs) => {
     const feeds: Record<string, unknown> = {
       [TRAIN_GRAPH_IO.input]: new ort.Tensor("float32", (await xs.data()) as Float32Array, xs.shape),
+      ...weightFeeds(ort, graph, variables),
     };
-    variables.forEach((v, i) => {
-      feeds[graph.weights[i].input] = new ort.Tensor("float32", variableValues(v), v.shape);
-    });
     const out = await session.run(feeds);
     const data = (name: string) => out[name].data as Float32Array;
     return new Map(graph.batchNorms.map((s) => [s.layer, { mean: data(s.mean), variance: data(s.variance) }]));

@@ -104,6 +104,18 @@ export function fillMask(mask: Float32Array, rate: number, state: number): numbe
   return s;
 }
 
+/**
+ * The feeds of a training (or statistics) graph's weight inputs: each variable's current values, read through
+ * `variableValues` (the host copy Adam wrote last, no copy out of TF.js).
+ * @example
+ * Object.assign(feeds, weightFeeds(ort, graph, trainableVariables(model)));
+ */
+export function weightFeeds(ort: OrtModule, graph: TrainingGraph, varList: tf.Variable[]): Record<string, unknown> {
+  return Object.fromEntries(
+    varList.map((v, i) => [graph.weights[i].input, new ort.Tensor("float32", variableValues(v), v.shape)]),
+  );
+}
+
 // The weighted loss's per-example factors: classWeight[y] / n (Keras's mean over the batch).
 function sampleWeights(labels: Float32Array, classWeight?: ClassWeight): Float32Array {
   const n = labels.length;
@@ -166,9 +178,7 @@ export async function createOnnxTrainer(
         [io.sampleWeights]: new ort.Tensor("float32", sampleWeights(y, classWeight), [n]),
         ...dropoutMasks(ort, graph.dropouts, n, seed, iteration),
       };
-      varList.forEach((v, i) => {
-        feeds[graph.weights[i].input] = new ort.Tensor("float32", variableValues(v), v.shape);
-      });
+      Object.assign(feeds, weightFeeds(ort, graph, varList));
       const out = await session.run(feeds);
       const grads = varList.map((_, i) => out[graph.weights[i].grad].data as Float32Array);
       if (!adamStepHost(optimizer, varList, grads)) {
